@@ -1,0 +1,162 @@
+/**
+ * Actions on jobs (alerts with an `action` label): warn the job's owner, wait the grace period (a
+ * durable timer), then — only if the alert still fires, the job is not exempt, dry-run is off and
+ * the hourly budget is not spent — ask the rule service to kill or downgrade it. An alert that
+ * resolves during the grace period cancels the action. Every step lands in the audit log.
+ */
+import type { Selectable } from 'kysely';
+import type { RouterContext } from '../context.js';
+import { incidentData, lockIncident } from '../incident/incidents.js';
+import { jobOf } from '../incident/grouping.js';
+import type { IncidentRow } from '../incident/views.js';
+import { enqueueAll } from '../notify/outbox.js';
+import { recordAudit } from '../store/audit.js';
+import type { ActionStatus, ActionsTable, RouterTx } from '../store/db-schema.js';
+import { addEvent } from '../store/events.js';
+import { forUpdate } from '../store/transact.js';
+import { cancelTimer, scheduleTimer, type TimerFiring } from '../timers/timers.js';
+
+export const JOB_ACTIONS = ['kill', 'downgrade'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+export const actionTimerName = (id: number) => `action:${id}`;
+/** The settings row locked while the hourly budget is counted, so replicas do not overspend it together. */
+export const BUDGET_LOCK = 'action-budget';
+
+const PAST: Record<JobAction, string> = { kill: 'stopped', downgrade: 'stopped and resubmitted at a lower priority' };
+
+export interface RuleServiceRequest {
+  actionId: number;
+  job: string;
+  action: JobAction;
+  reason: string;
+  idempotencyKey: string;
+}
+
+type ActionRow = Selectable<ActionsTable>;
+
+export function isJobAction(value: string | undefined): value is JobAction {
+  return (JOB_ACTIONS as readonly string[]).includes(value ?? '');
+}
+
+/** Called when a firing alert with an `action` label opens its episode. */
+export async function startJobAction(
+  ctx: RouterContext,
+  trx: RouterTx,
+  input: { incident: IncidentRow; alertId: number; labels: Record<string, string>; annotations: Record<string, string> },
+  now: number,
+): Promise<void> {
+  const incidentId = Number(input.incident.id);
+  const job = jobOf(input.labels);
+  const action = input.labels.action;
+  if (!job || !isJobAction(action)) {
+    await addEvent(trx, incidentId, now, 'action', 'router', `alert asks for action "${action ?? ''}" on "${input.labels.job ?? ''}": not a kill or downgrade of an OpenPAI job (user~name); ignored`);
+    return;
+  }
+  const owner = input.labels.user || (job.split('~')[0] as string);
+  const graceUntil = now + ctx.options.actions.graceMs;
+  const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
+  const inserted = await trx
+    .insertInto('router_actions')
+    .values({ incident_id: incidentId, alert_id: input.alertId, job, owner, action, reason: reason.slice(0, 2_000), status: 'grace', created_at: now, grace_until: graceUntil, requested_at: null, finished_at: null, result: null })
+    .executeTakeFirstOrThrow();
+  const id = Number(inserted.insertId);
+  await scheduleTimer(trx, actionTimerName(id), 'action', graceUntil, { actionId: id });
+  ctx.wake(graceUntil);
+  const data = await incidentData(ctx, trx, input.incident);
+  const dris = ctx.rotation.decide(now).dris.map((d) => d.name);
+  await ctx.notifier.send(
+    trx,
+    {
+      kind: 'owner-warning',
+      incidentId,
+      to: [],
+      owner,
+      data: {
+        ...data,
+        job,
+        owner,
+        action,
+        actionPast: PAST[action],
+        graceUntil,
+        alertname: input.labels.alertname ?? '',
+        summary: input.annotations.summary ?? '',
+        description: input.annotations.description ?? '',
+        runbookUrl: input.annotations.runbook_url ?? '',
+        dryRun: ctx.options.actions.dryRun,
+        dris,
+      },
+    },
+    now,
+  );
+  ctx.metrics.actions.inc({ action: 'warn', result: 'done' });
+  await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
+  await addEvent(trx, incidentId, now, 'action', 'router', `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`);
+}
+
+/** Alerts that resolved (or whose incident was resolved): their actions still in the grace period are off. */
+export async function cancelJobActions(ctx: RouterContext, trx: RouterTx, alertIds: readonly number[], why: string, now: number): Promise<void> {
+  if (alertIds.length === 0) return;
+  const rows = await forUpdate(trx.selectFrom('router_actions').selectAll().where('alert_id', 'in', [...alertIds]).where('status', '=', 'grace'), ctx.dialect).execute();
+  for (const row of rows) {
+    await cancelTimer(trx, actionTimerName(Number(row.id)));
+    await finishAction(ctx, trx, row, 'cancelled', why, now);
+  }
+}
+
+/** Timer `action:<id>`: the grace period is over. */
+export async function onActionDue(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
+  const id = Number((firing.timer.payload as { actionId: number }).actionId);
+  const now = firing.now;
+  const row = await forUpdate(trx.selectFrom('router_actions').selectAll().where('id', '=', id), ctx.dialect).executeTakeFirst();
+  if (!row || row.status !== 'grace') return;
+  const options = ctx.options.actions;
+  const alert = await trx.selectFrom('router_alerts').select('status').where('id', '=', row.alert_id).executeTakeFirst();
+  const user = row.job.split('~')[0] as string;
+  if (alert?.status !== 'firing') return finishAction(ctx, trx, row, 'cancelled', 'the alert resolved during the grace period', now);
+  if (options.exemptJobs.includes(row.job) || options.exemptUsers.includes(user) || options.exemptUsers.includes(row.owner)) {
+    return finishAction(ctx, trx, row, 'refused', `${row.job} is exempt`, now);
+  }
+  if (options.dryRun) return finishAction(ctx, trx, row, 'dry_run', `dry run: ${row.job} would have been ${PAST[row.action as JobAction]}`, now);
+  if (!options.ruleService) return finishAction(ctx, trx, row, 'failed', 'no rule service configured (actions.ruleService)', now);
+  await forUpdate(trx.selectFrom('router_settings').select('name').where('name', '=', BUDGET_LOCK), ctx.dialect).execute();
+  const spent = await trx
+    .selectFrom('router_actions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('requested_at', '>', now - 3_600_000)
+    .executeTakeFirst();
+  if (Number(spent?.n ?? 0) >= options.hourlyBudget) {
+    return finishAction(ctx, trx, row, 'refused', `the hourly budget of ${options.hourlyBudget} actions is spent`, now);
+  }
+  await trx.updateTable('router_actions').set({ status: 'requested', requested_at: now }).where('id', '=', id).execute();
+  const request: RuleServiceRequest = { actionId: id, job: row.job, action: row.action as JobAction, reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`, idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}` };
+  await enqueueAll(trx, [{ channel: 'rule-service', kind: row.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
+  await recordAudit(trx, now, 'router', 'action.request', row.job, { actionId: id, action: row.action, idempotencyKey: request.idempotencyKey });
+  await addEvent(trx, Number(row.incident_id), now, 'action', 'router', `grace period over and the alert still fires: asked the rule service to ${row.action} ${row.job}`);
+}
+
+/** Records an action's final outcome: row, audit, metric, timeline, and a mail to the owner and the DRIs. */
+export async function finishAction(
+  ctx: RouterContext,
+  trx: RouterTx,
+  row: ActionRow,
+  status: Exclude<ActionStatus, 'grace' | 'requested'>,
+  message: string,
+  now: number,
+  extra: { newJob?: string } = {},
+): Promise<void> {
+  const id = Number(row.id);
+  await trx.updateTable('router_actions').set({ status, finished_at: now, result: JSON.stringify({ message, ...extra }) }).where('id', '=', id).execute();
+  ctx.metrics.actions.inc({ action: row.action, result: status });
+  await recordAudit(trx, now, 'router', `action.${status}`, row.job, { actionId: id, action: row.action, message, ...extra });
+  const incidentId = Number(row.incident_id);
+  await addEvent(trx, incidentId, now, 'action', 'router', `${row.action} ${row.job}: ${status.replace('_', ' ')} — ${message}`);
+  const incident = await lockIncident(ctx, trx, incidentId);
+  const data = incident ? await incidentData(ctx, trx, incident) : {};
+  const dris = ctx.rotation.decide(now).dris.map((d) => d.email);
+  await ctx.notifier.send(
+    trx,
+    { kind: 'action-result', incidentId, to: [], owner: row.owner, cc: dris, data: { ...data, job: row.job, owner: row.owner, action: row.action, outcome: status.replace('_', ' '), message, newJob: extra.newJob } },
+    now,
+  );
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/config/yaml-file.js';
+import { loadRouterOptions, registerRouterCommand } from './cli.js';
+import { DEFAULT_ROUTER_DB, DEFAULT_ROUTER_LISTEN, routerConfigSchema } from './config.js';
+import { resolveRouterConfig } from './options.js';
+import { slaFor } from './schedule/sla.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'router-config-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('router configuration', () => {
+  it('has defaults a platform team can start with: the DESIGN SLA table, dry-run actions', async () => {
+    const config = routerConfigSchema.parse({});
+    expect(config).toMatchObject({ listen: DEFAULT_ROUTER_LISTEN, db: DEFAULT_ROUTER_DB, ackLinkTtl: '24h', defaultSeverity: 2, pollInterval: '1s' });
+    expect(config.actions).toMatchObject({ dryRun: true, hourlyBudget: 10, grace: '30m' });
+    expect(config.rotation).toMatchObject({ drisPerShift: 1, shiftLength: '1w', handoff: { weekday: 'monday', time: '10:00', timeZone: 'UTC' } });
+    expect(config.workingHours).toMatchObject({ weekdays: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], start: '09:00', end: '18:00' });
+    const options = await resolveRouterConfig(config);
+    const h = 3_600_000;
+    expect(slaFor(options.sla, 0, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: 'working' });
+    expect(slaFor(options.sla, 1, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: 'working' });
+    expect(slaFor(options.sla, 2, 'production')).toEqual({ acknowledgeMs: 2 * h, updateMs: 24 * h, hours: 'working' });
+    expect(slaFor(options.sla, 3, 'dev')).toEqual({ acknowledgeMs: 4 * h, updateMs: 24 * h, hours: 'working' });
+    expect(slaFor(options.sla, 1, 'staging')).toEqual({ acknowledgeMs: 4 * h, updateMs: 24 * h, hours: 'working' });
+  });
+
+  it('refuses what it cannot use, naming the field', () => {
+    const issues = (input: unknown) => routerConfigSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues({ rotation: { drisPerShift: 3 } })).toEqual(['rotation.drisPerShift: Number must be less than or equal to 2']);
+    expect(issues({ rotation: { shiftLength: '36h' } })).toEqual(['rotation.shiftLength: a shift lasts whole days (e.g. 1w, 7d, 1d)']);
+    expect(issues({ workingHours: { timeZone: 'Mars/Olympus' } })).toEqual(['workingHours.timeZone: unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Berlin']);
+    expect(issues({ sla: [{ severity: [0, 1, 2], acknowledge: '1h', update: '1h' }] })).toEqual(['sla: no row covers severity 3 on production clusters', 'sla: no row covers severity 3 on staging clusters', 'sla: no row covers severity 3 on dev clusters']);
+    expect(issues({ actions: { grace: 'soon' } })).toEqual(['actions.grace: not a duration ("soon"); use e.g. 30m, 2h, 1w']);
+    expect(issues({ team: [{ name: 'a', email: 'a@x.example' }], rotation: { drisPerShift: 2 } })).toEqual(['rotation.drisPerShift: 2 DRIs per shift need at least as many team members']);
+    expect(issues({ apiToken: 'a', apiTokenFile: 'b' })).toEqual([': give apiToken or apiTokenFile, not both']);
+    expect(issues({ pagerduty: {} })).toEqual([": Unrecognized key(s) in object: 'pagerduty'"]);
+  });
+
+  it('reads gpuwatch.yaml: secrets from files, the database next to it, cluster priorities', async () => {
+    write('api-token', 'file-token\n');
+    const file = write(
+      'gpuwatch.yaml',
+      ['clusters:', '  - {name: prod-a, layout: a.yaml}', '  - {name: lab, priority: dev, layout: b.yaml}', 'exporter: {interval: 10s}', 'router:', '  apiTokenFile: api-token', '  db: sqlite://./state/router.db', '  smtp: {host: mail.example, auth: {user: u, pass: p}}', ''].join('\n'),
+    );
+    const options = await loadRouterOptions(file);
+    expect(options.apiToken).toBe('file-token');
+    expect(options.db).toBe(`sqlite://${join(dir, 'state/router.db')}`);
+    expect(options.clusters).toEqual({ 'prod-a': 'production', lab: 'dev' });
+    expect(options.smtp).toMatchObject({ host: 'mail.example', port: 25, auth: { user: 'u', pass: 'p' }, timeoutMs: 15_000 });
+  });
+
+  it('says where a mistake is: file, line, column and field', async () => {
+    const file = write('bad.yaml', ['clusters: []', 'router:', '  rotation:', '    drisPerShift: 5', ''].join('\n'));
+    const error = await loadRouterOptions(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(`${file}:4:19: router.rotation.drisPerShift: Number must be less than or equal to 2`);
+    await expect(loadRouterOptions(write('missing-secret.yaml', 'router: {ackSecretFile: nowhere}\n'))).rejects.toThrow(/router\.ackSecretFile: .*nowhere: file not found/);
+  });
+
+  it('registers `gpuwatch router` with its flags, checking them', async () => {
+    const program = new Command('gpuwatch').exitOverride().configureOutput({ writeErr: () => undefined });
+    registerRouterCommand(program);
+    const router = program.commands.find((c) => c.name() === 'router');
+    expect(router?.options.map((o) => o.long)).toEqual(['--config', '--listen', '--db']);
+    await expect(program.parseAsync(['node', 'gpuwatch', 'router', '--listen', 'nowhere'])).rejects.toThrow(/expected HOST:PORT/);
+    await expect(program.parseAsync(['node', 'gpuwatch', 'router', '--db', 'postgres://x/y'])).rejects.toThrow(/unsupported scheme/);
+  });
+});

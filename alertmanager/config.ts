@@ -1,0 +1,258 @@
+/**
+ * The `router:` section of gpuwatch.yaml. Every field has a default a platform team can start with;
+ * the SLA table defaults to the platform team's practice (DESIGN §7). Unknown fields are errors.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+import { parseDuration } from '../src/config/duration.js';
+import { listenAddressField } from '../src/config/listen-address.js';
+import { parseDatabaseUrl } from '../src/storage/database-url.js';
+
+export const DEFAULT_ROUTER_LISTEN = '127.0.0.1:9460';
+export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
+
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export const CLUSTER_PRIORITIES = ['production', 'staging', 'dev'] as const;
+export type ClusterPriority = (typeof CLUSTER_PRIORITIES)[number];
+export const SEVERITIES = [0, 1, 2, 3] as const;
+/** Events a notification can be about; webhooks may subscribe to a subset. */
+export const NOTIFICATION_KINDS = ['page', 'escalation', 'reminder', 'handoff', 'resolved', 'owner-warning', 'action-result'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+const positiveDuration = z.string().superRefine((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a duration ("${s}"); use e.g. 30m, 2h, 1w` });
+  else if (ms <= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be longer than 0' });
+});
+const listenAddress = listenAddressField('127.0.0.1:9460');
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
+const email = z.string().email();
+const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), (zone) => ({ message: `unknown time zone "${zone}"; use an IANA name such as Europe/Berlin` }));
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock)');
+const localDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date, YYYY-MM-DD')
+  .refine((d) => DateTime.fromISO(d).isValid, 'not a calendar date');
+/** A date (the whole day) or a local date and time, read in the rotation's time zone. */
+const localDateOrTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DDTHH:MM')
+  .refine((d) => DateTime.fromISO(d).isValid, 'not a calendar date');
+const databaseUrl = z.string().superRefine((url, ctx) => {
+  try {
+    parseDatabaseUrl(url);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+  }
+});
+const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !== undefined && v[b] !== undefined);
+
+const memberSchema = z.object({ name: z.string().min(1), email }).strict();
+
+const overrideSchema = z
+  .object({
+    /** First day (or moment) of the override; a date starts at midnight. */
+    from: localDateOrTime,
+    /** Last day (inclusive) or the moment it ends. */
+    to: localDateOrTime,
+    /** Who is on call instead, by team member name. */
+    dris: z.array(z.string().min(1)).min(1).max(2),
+  })
+  .strict();
+
+const swapSchema = z
+  .object({
+    from: localDateOrTime,
+    to: localDateOrTime,
+    /** This member's turns in the range are taken by `with`. */
+    replace: z.string().min(1),
+    with: z.string().min(1),
+  })
+  .strict();
+
+const rotationSchema = z
+  .object({
+    drisPerShift: z.number().int().min(1).max(2).default(1),
+    /** Whole days: shifts begin at the hand-off's local clock time, whatever the UTC offset. */
+    shiftLength: positiveDuration.refine((s) => (parseDuration(s) ?? 0) % 86_400_000 === 0, 'a shift lasts whole days (e.g. 1w, 7d, 1d)').default('1w'),
+    handoff: z
+      .object({
+        weekday: z.enum(WEEKDAYS).default('monday'),
+        time: clockTime.default('10:00'),
+        timeZone: timeZone.default('UTC'),
+      })
+      .strict()
+      .default({}),
+    /** The first shift begins at the first hand-off weekday on or after this date. */
+    start: localDate.default('2024-01-01'),
+    overrides: z.array(overrideSchema).default([]),
+    swaps: z.array(swapSchema).default([]),
+  })
+  .strict();
+
+const workingHoursSchema = z
+  .object({
+    timeZone: timeZone.default('UTC'),
+    weekdays: z.array(z.enum(WEEKDAYS)).min(1).default(['monday', 'tuesday', 'wednesday', 'thursday', 'friday']),
+    start: clockTime.default('09:00'),
+    end: clockTime.default('18:00'),
+    holidays: z.array(localDate).default([]),
+  })
+  .strict()
+  .refine((w) => w.start < w.end, { message: 'working hours must end after they start on the same day', path: ['end'] });
+
+const slaRowSchema = z
+  .object({
+    severity: z.union([z.number().int().min(0).max(3), z.array(z.number().int().min(0).max(3)).min(1)]),
+    clusters: z.union([z.literal('all'), z.array(z.enum(CLUSTER_PRIORITIES)).min(1)]).default('all'),
+    acknowledge: positiveDuration,
+    update: positiveDuration,
+    hours: z.enum(['working', '24x7']).default('working'),
+  })
+  .strict();
+
+/**
+ * DESIGN §7, plus one row it leaves open (severities 0–2 on staging and dev clusters), so every
+ * severity × cluster priority has an SLA.
+ */
+export const DEFAULT_SLA_TABLE: z.input<typeof slaRowSchema>[] = [
+  { severity: [0, 1], clusters: ['production'], acknowledge: '30m', update: '2h', hours: 'working' },
+  { severity: 2, clusters: ['production'], acknowledge: '2h', update: '24h', hours: 'working' },
+  { severity: 3, clusters: 'all', acknowledge: '4h', update: '24h', hours: 'working' },
+  { severity: [0, 1, 2], clusters: ['staging', 'dev'], acknowledge: '4h', update: '24h', hours: 'working' },
+];
+
+const secretFields = { token: z.string().min(1).optional(), tokenFile: z.string().min(1).optional() };
+
+const webhookSchema = z
+  .object({
+    url: httpUrl,
+    /** `json`: the router's own payload; `slack`: Slack-compatible incoming-webhook messages (Mattermost, Rocket.Chat take it too). */
+    format: z.enum(['json', 'slack']).default('json'),
+    events: z.array(z.enum(NOTIFICATION_KINDS)).min(1).default([...NOTIFICATION_KINDS]),
+    timeout: positiveDuration.default('10s'),
+  })
+  .strict();
+
+const smtpSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(25),
+    /** TLS from the first byte (port 465); otherwise STARTTLS is used when the server offers it. */
+    secure: z.boolean().default(false),
+    requireTls: z.boolean().default(false),
+    from: z.string().min(3).default('gpuwatch <gpuwatch@localhost>'),
+    auth: z
+      .object({ user: z.string().min(1), pass: z.string().optional(), passFile: z.string().min(1).optional() })
+      .strict()
+      .refine(oneOf('pass', 'passFile'), 'give pass or passFile, not both')
+      .optional(),
+    timeout: positiveDuration.default('15s'),
+  })
+  .strict();
+
+const actionsSchema = z
+  .object({
+    /** Dry run (the default): warn owners and record what would be done, never touch a job. */
+    dryRun: z.boolean().default(true),
+    /** Most kill/downgrade requests per rolling hour, across every replica. */
+    hourlyBudget: z.number().int().min(0).default(10),
+    /** Between the owner's warning and the action; an alert that resolves within it cancels the action. */
+    grace: positiveDuration.default('30m'),
+    ruleService: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('10s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
+    /** rest-server, for job owners' e-mail addresses (GET /api/v2/users/{user}). */
+    openpai: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('5s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
+    /** When rest-server has no address for a user: user@this-domain. */
+    ownerEmailDomain: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com').optional(),
+    exemptJobs: z.array(z.string().min(1)).default([]),
+    exemptUsers: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export const routerConfigSchema = z
+  .object({
+    listen: listenAddress.default(DEFAULT_ROUTER_LISTEN),
+    /** sqlite:///abs.db, sqlite://./relative.db (relative to gpuwatch.yaml), mysql://user:pass@host:3306/db */
+    db: databaseUrl.default(DEFAULT_ROUTER_DB),
+    /** Where people reach the board; ack links in e-mails start with it. Default: http://<listen>. */
+    publicUrl: httpUrl.optional(),
+    /** Bearer token for acknowledging, updating and resolving through the API and the board, and for the audit log. */
+    apiToken: z.string().min(1).optional(),
+    apiTokenFile: z.string().min(1).optional(),
+    /** Key that signs ack links. Default: a random key kept in the database (shared by every replica). */
+    ackSecret: z.string().min(16).optional(),
+    ackSecretFile: z.string().min(1).optional(),
+    ackLinkTtl: positiveDuration.default('24h'),
+    /** Optional bearer token Alertmanager must send (http_config.authorization). */
+    webhookToken: z.string().min(1).optional(),
+    webhookTokenFile: z.string().min(1).optional(),
+    /** Severity of an alert without a usable `severity` label. */
+    defaultSeverity: z.number().int().min(0).max(3).default(2),
+    team: z.array(memberSchema).default([]),
+    rotation: rotationSchema.default({}),
+    workingHours: workingHoursSchema.default({}),
+    sla: z.array(slaRowSchema).min(1).default(DEFAULT_SLA_TABLE),
+    escalation: z
+      .object({
+        secondLine: z.array(email).default([]),
+        thirdLine: z.array(email).default([]),
+      })
+      .strict()
+      .default({}),
+    smtp: smtpSchema.optional(),
+    webhooks: z.array(webhookSchema).default([]),
+    actions: actionsSchema.default({}),
+    reconcile: z
+      .object({
+        /** Alertmanager's base URL; its GET /api/v2/alerts lists every alert still active, silenced or inhibited. */
+        alertmanagerUrl: httpUrl.optional(),
+        interval: positiveDuration.default('1m'),
+      })
+      .strict()
+      .default({}),
+    /** How often the timer and outbox tables are polled (a timer due sooner wakes the poller itself). */
+    pollInterval: positiveDuration.default('1s'),
+    /** Delivery retries: the first after `min`, doubling up to `max`, for as long as it takes. */
+    retry: z.object({ min: positiveDuration.default('5s'), max: positiveDuration.default('10m') }).strict().default({}),
+  })
+  .strict()
+  .refine(oneOf('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both')
+  .refine(oneOf('ackSecret', 'ackSecretFile'), 'give ackSecret or ackSecretFile, not both')
+  .refine(oneOf('webhookToken', 'webhookTokenFile'), 'give webhookToken or webhookTokenFile, not both')
+  .superRefine((config, ctx) => checkTeamReferences(config, ctx))
+  .superRefine((config, ctx) => checkSlaCoverage(config.sla, ctx));
+
+export type RouterConfig = z.output<typeof routerConfigSchema>;
+export type RotationConfig = RouterConfig['rotation'];
+export type WorkingHoursConfig = RouterConfig['workingHours'];
+export type SlaRowConfig = RouterConfig['sla'][number];
+export type TeamMember = RouterConfig['team'][number];
+
+function checkTeamReferences(config: { team: z.output<typeof memberSchema>[]; rotation: z.output<typeof rotationSchema> }, ctx: z.RefinementCtx): void {
+  const names = new Set(config.team.map((m) => m.name));
+  if (names.size !== config.team.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['team'], message: 'team member names must be unique' });
+  if (config.team.length > 0 && config.team.length < config.rotation.drisPerShift) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rotation', 'drisPerShift'], message: `${config.rotation.drisPerShift} DRIs per shift need at least as many team members` });
+  }
+  const known = (name: string, path: (string | number)[]) => {
+    if (!names.has(name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `"${name}" is not a team member` });
+  };
+  config.rotation.overrides.forEach((o, i) => o.dris.forEach((d, j) => known(d, ['rotation', 'overrides', i, 'dris', j])));
+  config.rotation.swaps.forEach((s, i) => {
+    known(s.replace, ['rotation', 'swaps', i, 'replace']);
+    known(s.with, ['rotation', 'swaps', i, 'with']);
+  });
+  const ranges = [...config.rotation.overrides.map((o, i) => ({ ...o, path: ['rotation', 'overrides', i, 'to'] })), ...config.rotation.swaps.map((s, i) => ({ ...s, path: ['rotation', 'swaps', i, 'to'] }))];
+  for (const r of ranges) {
+    if (r.to < r.from) ctx.addIssue({ code: z.ZodIssueCode.custom, path: r.path, message: 'ends before it begins' });
+  }
+}
+
+function checkSlaCoverage(rows: z.output<typeof slaRowSchema>[], ctx: z.RefinementCtx): void {
+  for (const severity of SEVERITIES) {
+    for (const priority of CLUSTER_PRIORITIES) {
+      const covered = rows.some((r) => (Array.isArray(r.severity) ? r.severity.includes(severity) : r.severity === severity) && (r.clusters === 'all' || r.clusters.includes(priority)));
+      if (!covered) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sla'], message: `no row covers severity ${severity} on ${priority} clusters` });
+    }
+  }
+}

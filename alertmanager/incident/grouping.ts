@@ -1,0 +1,42 @@
+/**
+ * Which incident an alert belongs to: cluster + alertname + the grouping label of its kind — the
+ * OpenPAI job for job alerts, the node for GPU and node alerts, nothing for cluster-wide alerts.
+ * Alerts of one incident are paged and acknowledged once.
+ */
+
+export type IncidentScope = 'job' | 'node' | 'cluster';
+
+export interface IncidentGroup {
+  /** Stable key; one open incident per key. */
+  key: string;
+  cluster: string;
+  alertname: string;
+  scope: IncidentScope;
+  /** The job id or node name ('' for cluster-wide alerts). */
+  subject: string;
+}
+
+/** OpenPAI job ids are user~name; Prometheus' own `job` label (the scrape job) is not one. */
+const OPENPAI_JOB = /^[^~\s/]+~[^~\s/]+$/;
+
+export function groupOf(labels: Readonly<Record<string, string>>): IncidentGroup {
+  const cluster = labels.cluster ?? '';
+  const alertname = labels.alertname ?? '';
+  const job = labels.job ?? '';
+  let scope: IncidentScope = 'cluster';
+  let subject = '';
+  if (OPENPAI_JOB.test(job)) {
+    scope = 'job';
+    subject = job;
+  } else if ((labels.node ?? '') !== '') {
+    scope = 'node';
+    subject = labels.node as string;
+  }
+  return { key: JSON.stringify([cluster, alertname, scope, subject]), cluster, alertname, scope, subject };
+}
+
+/** The job id an action alert names, or undefined. */
+export function jobOf(labels: Readonly<Record<string, string>>): string | undefined {
+  const job = labels.job ?? '';
+  return OPENPAI_JOB.test(job) ? job : undefined;
+}

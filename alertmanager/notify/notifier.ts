@@ -1,0 +1,142 @@
+/**
+ * Turns "tell these people about this" into outbox rows — one per mail recipient (each gets their
+ * own acknowledge link) and one per webhook that subscribed to the kind of message — and turns a
+ * row back into the message when it is delivered. Rendering happens at delivery, so deciding to page
+ * (intake, timers) stays cheap, and a broken template delays mails instead of refusing alerts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NotificationKind } from '../config.js';
+import type { WebhookOptions } from '../options.js';
+import type { RouterExecutor } from '../store/db-schema.js';
+import type { Links } from '../web/links.js';
+import type { EmailTarget } from './email.js';
+import type { PostTarget } from './http-post.js';
+import { enqueueAll, type OutboxMessage, type OutboxRow } from './outbox.js';
+import type { MailTemplates, RenderedMail } from './templates.js';
+
+export interface NotifyRequest {
+  kind: NotificationKind;
+  incidentId?: number | null;
+  /** Addresses; each gets a mail of their own. */
+  to: readonly string[];
+  cc?: readonly string[];
+  /** An OpenPAI user to mail (address looked up at delivery). */
+  owner?: string;
+  /** Give each recipient a signed link that acknowledges this incident. */
+  ackIncidentId?: number;
+  data: Record<string, unknown>;
+}
+
+/** What an e-mail row holds until it is delivered. */
+export interface MailPayload {
+  data: Record<string, unknown>;
+  ackIncidentId?: number;
+  /** Stable per message, so a mail sent again after a crash can be recognised as the same one. */
+  messageId: string;
+}
+
+/** What a webhook row holds until it is delivered. */
+export interface WebhookPayload {
+  data: Record<string, unknown>;
+  to: string[];
+  owner?: string;
+}
+
+export interface NotifierDeps {
+  templates: MailTemplates;
+  /** False without SMTP settings: mails are not queued at all. */
+  emailEnabled: boolean;
+  webhooks: readonly WebhookOptions[];
+  links: Links;
+}
+
+export class Notifier {
+  constructor(private readonly deps: NotifierDeps) {}
+
+  /** Queues the messages in the caller's transaction; returns the mail recipients. */
+  async send(trx: RouterExecutor, request: NotifyRequest, now: number): Promise<string[]> {
+    const recipients: string[] = [];
+    const queued: OutboxMessage[] = [];
+    const cc = unique(request.cc ?? []).filter((a) => !request.to.includes(a));
+    const mail = (target: EmailTarget, ackIncidentId?: number): OutboxMessage => {
+      const payload: MailPayload = { data: request.data, ackIncidentId, messageId: `<gpuwatch.${request.kind}.${request.incidentId ?? 0}.${randomBytes(8).toString('hex')}@gpuwatch>` };
+      return { channel: 'email', kind: request.kind, incidentId: request.incidentId, target, payload };
+    };
+    if (this.deps.emailEnabled) {
+      if (request.owner !== undefined) {
+        queued.push(mail({ to: [], cc, owner: request.owner }));
+        recipients.push(`${request.owner} (job owner)`);
+      }
+      for (const address of unique(request.to)) {
+        queued.push(mail({ to: [address], cc }, request.ackIncidentId));
+        recipients.push(address);
+      }
+    }
+    for (const hook of this.deps.webhooks.filter((w) => w.events.includes(request.kind))) {
+      const target: PostTarget = { url: hook.url, timeoutMs: hook.timeoutMs, format: hook.format };
+      const payload: WebhookPayload = { data: request.data, to: [...request.to], owner: request.owner };
+      queued.push({ channel: 'webhook', kind: request.kind, incidentId: request.incidentId, target, payload });
+    }
+    await enqueueAll(trx, queued, now);
+    return recipients;
+  }
+
+  /** The mail an e-mail row stands for, addressed to `recipient` (with their acknowledge link). */
+  composeMail(row: OutboxRow, recipient: string): RenderedMail & { messageId: string } {
+    const payload = row.payload as MailPayload;
+    const { links, templates } = this.deps;
+    const ackUrl = payload.ackIncidentId === undefined ? undefined : links.ack(payload.ackIncidentId, recipient, row.createdAt);
+    return { ...templates.render(row.kind as NotificationKind, { ...payload.data, boardUrl: links.board(), recipient, ackUrl }), messageId: payload.messageId };
+  }
+
+  /** The body a webhook row stands for, in the hook's format. */
+  composeWebhook(row: OutboxRow): Record<string, unknown> {
+    const payload = row.payload as WebhookPayload;
+    const request: NotifyRequest = { kind: row.kind as NotificationKind, incidentId: row.incidentId, to: payload.to, owner: payload.owner, data: payload.data };
+    const summary = this.deps.templates.render(request.kind, { ...payload.data, boardUrl: this.deps.links.board() });
+    return (row.target as PostTarget).format === 'slack' ? slackMessage(request, summary) : jsonMessage(request, summary, row.createdAt);
+  }
+}
+
+/** The router's own webhook body: what happened, to which incident, and who was told. */
+export function jsonMessage(request: NotifyRequest, summary: RenderedMail, at: number): Record<string, unknown> {
+  const { incident, job, owner, action, outcome } = request.data as Record<string, unknown>;
+  return {
+    version: '1',
+    event: request.kind,
+    at: new Date(at).toISOString(),
+    summary: summary.subject,
+    text: summary.text,
+    incident: incident ?? null,
+    recipients: [...request.to, ...(request.owner === undefined ? [] : [request.owner])],
+    job: job ?? null,
+    owner: owner ?? null,
+    action: action ?? null,
+    outcome: outcome ?? null,
+  };
+}
+
+const EMOJI: Record<NotificationKind, string> = {
+  page: ':rotating_light:',
+  escalation: ':sos:',
+  reminder: ':hourglass:',
+  handoff: ':handshake:',
+  resolved: ':white_check_mark:',
+  'owner-warning': ':warning:',
+  'action-result': ':gear:',
+};
+
+/** A Slack-compatible incoming-webhook message (Mattermost and Rocket.Chat read the same `text`). */
+export function slackMessage(request: NotifyRequest, summary: RenderedMail): Record<string, unknown> {
+  const incident = request.data.incident as { url?: string } | undefined;
+  const link = incident?.url ? `\n<${incident.url}|Open the incident>` : '';
+  return { text: `${EMOJI[request.kind]} *${escapeSlack(summary.subject)}*${link}` };
+}
+
+function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values.filter((v) => v !== ''))];
+}

@@ -1,0 +1,132 @@
+/**
+ * What the router runs with: the `router:` section with secret files read, durations in
+ * milliseconds, relative paths resolved against gpuwatch.yaml, and each cluster's priority.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseDuration } from '../src/config/duration.js';
+import { ConfigError } from '../src/config/yaml-file.js';
+import { resolveSqliteUrl } from '../src/storage/database-url.js';
+import type { ClusterPriority, NotificationKind, RotationConfig, RouterConfig, TeamMember, WorkingHoursConfig } from './config.js';
+import { compileSlaTable, type SlaRow } from './schedule/sla.js';
+
+export interface SmtpOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTls: boolean;
+  from: string;
+  auth?: { user: string; pass: string };
+  timeoutMs: number;
+}
+
+export interface WebhookOptions {
+  url: string;
+  format: 'json' | 'slack';
+  events: NotificationKind[];
+  timeoutMs: number;
+}
+
+export interface RemoteService {
+  url: string;
+  token?: string;
+  timeoutMs: number;
+}
+
+export interface ActionOptions {
+  dryRun: boolean;
+  hourlyBudget: number;
+  graceMs: number;
+  ruleService?: RemoteService;
+  openpai?: RemoteService;
+  ownerEmailDomain?: string;
+  exemptJobs: string[];
+  exemptUsers: string[];
+}
+
+export interface RouterOptions {
+  listen: string;
+  db: string;
+  /** Base of links in messages; default http://<listen>. */
+  publicUrl?: string;
+  apiToken?: string;
+  ackSecret?: string;
+  ackLinkTtlMs: number;
+  webhookToken?: string;
+  defaultSeverity: number;
+  team: TeamMember[];
+  rotation: RotationConfig;
+  workingHours: WorkingHoursConfig;
+  sla: SlaRow[];
+  escalation: { secondLine: string[]; thirdLine: string[] };
+  smtp?: SmtpOptions;
+  webhooks: WebhookOptions[];
+  actions: ActionOptions;
+  reconcile: { alertmanagerUrl?: string; intervalMs: number };
+  pollIntervalMs: number;
+  retry: { minMs: number; maxMs: number };
+  /** Cluster name → priority, from the main config's `clusters:`; unknown clusters count as production. */
+  clusters: Record<string, ClusterPriority>;
+}
+
+const ms = (text: string) => parseDuration(text) ?? 0;
+
+/** Reads secret files (relative to the config file) and converts the section into run-time options. */
+export async function resolveRouterConfig(config: RouterConfig, clusters: readonly { name: string; priority: ClusterPriority }[] = [], configFile?: string): Promise<RouterOptions> {
+  const base = configFile ? dirname(resolve(configFile)) : process.cwd();
+  const source = configFile ?? '(defaults)';
+  const secret = async (value: string | undefined, file: string | undefined, field: string): Promise<string | undefined> => {
+    if (file === undefined) return value;
+    const path = resolve(base, file);
+    try {
+      const text = (await readFile(path, 'utf8')).trim();
+      if (text === '') throw new Error('the file is empty');
+      return text;
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+      throw new ConfigError(`${source}: router.${field}: ${path}: ${why}`, source, [{ file: source, field: `router.${field}`, message: `${path}: ${why}` }]);
+    }
+  };
+  const remote = async (r: { url: string; token?: string; tokenFile?: string; timeout: string } | undefined, field: string): Promise<RemoteService | undefined> =>
+    r && { url: r.url.replace(/\/+$/, ''), token: await secret(r.token, r.tokenFile, `${field}.tokenFile`), timeoutMs: ms(r.timeout) };
+  const smtp = config.smtp;
+  return {
+    listen: config.listen,
+    db: resolveSqliteUrl(config.db, base, resolve),
+    publicUrl: config.publicUrl?.replace(/\/+$/, ''),
+    apiToken: await secret(config.apiToken, config.apiTokenFile, 'apiTokenFile'),
+    ackSecret: await secret(config.ackSecret, config.ackSecretFile, 'ackSecretFile'),
+    ackLinkTtlMs: ms(config.ackLinkTtl),
+    webhookToken: await secret(config.webhookToken, config.webhookTokenFile, 'webhookTokenFile'),
+    defaultSeverity: config.defaultSeverity,
+    team: config.team,
+    rotation: config.rotation,
+    workingHours: config.workingHours,
+    sla: compileSlaTable(config.sla),
+    escalation: config.escalation,
+    smtp: smtp && {
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      requireTls: smtp.requireTls,
+      from: smtp.from,
+      auth: smtp.auth && { user: smtp.auth.user, pass: (await secret(smtp.auth.pass, smtp.auth.passFile, 'smtp.auth.passFile')) ?? '' },
+      timeoutMs: ms(smtp.timeout),
+    },
+    webhooks: config.webhooks.map((w) => ({ url: w.url, format: w.format, events: w.events, timeoutMs: ms(w.timeout) })),
+    actions: {
+      dryRun: config.actions.dryRun,
+      hourlyBudget: config.actions.hourlyBudget,
+      graceMs: ms(config.actions.grace),
+      ruleService: await remote(config.actions.ruleService, 'actions.ruleService'),
+      openpai: await remote(config.actions.openpai, 'actions.openpai'),
+      ownerEmailDomain: config.actions.ownerEmailDomain,
+      exemptJobs: config.actions.exemptJobs,
+      exemptUsers: config.actions.exemptUsers,
+    },
+    reconcile: { alertmanagerUrl: config.reconcile.alertmanagerUrl?.replace(/\/+$/, ''), intervalMs: ms(config.reconcile.interval) },
+    pollIntervalMs: ms(config.pollInterval),
+    retry: { minMs: ms(config.retry.min), maxMs: ms(config.retry.max) },
+    clusters: Object.fromEntries(clusters.map((c) => [c.name, c.priority])),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Starting and stopping the router: database and migrations, the shared secrets kept in the
+ * database (so every replica signs ack links alike), HTTP, and the background loops (timers,
+ * outbox, reconciler).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { listen } from '../src/http/listen.js';
+import type { Logger } from '../src/log.js';
+import { openDatabase } from '../src/storage/database.js';
+import { redactUrl } from '../src/storage/database-url.js';
+import { migrateToLatest } from '../src/storage/migrate.js';
+import { withTimeout } from '../src/storage/timeout.js';
+import { BUDGET_LOCK } from './actions/job-actions.js';
+import { systemClock, type Clock } from './clock.js';
+import type { RouterOptions } from './options.js';
+import { Router } from './router.js';
+import type { RouterDatabase, RouterDb } from './store/db-schema.js';
+import { ROUTER_MIGRATIONS } from './store/migrations.js';
+import { isConflict } from './store/transact.js';
+import { Poller } from './timers/poller.js';
+import { routerApp } from './web/app.js';
+
+export interface StartRouterOptions {
+  clock?: Clock;
+  /** Run the timer, outbox and reconciler loops (tests with a manual clock turn them off and call in). */
+  background?: boolean;
+  /** Database pool size (MySQL). */
+  connections?: number;
+}
+
+export interface RunningRouter {
+  url: string;
+  router: Router;
+  db: RouterDb;
+  close(): Promise<void>;
+}
+
+export async function startRouter(options: RouterOptions, log: Logger, start: StartRouterOptions = {}): Promise<RunningRouter> {
+  const clock = start.clock ?? systemClock;
+  const opened = openDatabase<RouterDatabase>(options.db, { connectTimeoutMs: 5_000, connections: start.connections });
+  try {
+    const ran = await migrateToLatest(opened.db as Kysely<unknown>, ROUTER_MIGRATIONS);
+    if (ran.length > 0) log.info({ migrations: ran }, 'router schema migrated');
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  const installId = await setting(opened.db, 'install-id', () => randomBytes(6).toString('hex'));
+  const ackSecret = options.ackSecret ?? (await setting(opened.db, 'ack-secret', () => randomBytes(32).toString('base64url')));
+  await setting(opened.db, BUDGET_LOCK, () => '');
+
+  const router = new Router({ db: opened.db, dialect: opened.dialect, clock, options, log, installId, ackSecret, baseUrl: `http://${options.listen}` });
+  await router.start();
+  const server = await listen(routerApp(router, log), options.listen);
+  router.setBaseUrl(server.url);
+
+  const loops: Poller[] = [];
+  if (start.background !== false) {
+    const timers = new Poller(
+      'timers',
+      async () => {
+        const fired = await router.runDueTimers();
+        return nextRun(fired, await router.timers.nextDueAt(), clock.now());
+      },
+      options.pollIntervalMs,
+      log,
+    );
+    const outbox = new Poller(
+      'outbox',
+      async () => {
+        const finished = await router.deliverOutbox();
+        return nextRun(finished, await router.outbox.nextAttemptAt(), clock.now());
+      },
+      options.pollIntervalMs,
+      log,
+    );
+    router.onWork = { timerAt: (at) => timers.kick(at - clock.now()), outbox: () => outbox.kick(0) };
+    loops.push(timers, outbox);
+    if (options.reconcile.alertmanagerUrl) {
+      loops.push(
+        new Poller(
+          'reconciler',
+          async () => {
+            const result = await router.reconcileOnce();
+            if (result && result.alertsClosed > 0) log.info(result, 'closed alerts Alertmanager no longer holds');
+            return undefined;
+          },
+          options.reconcile.intervalMs,
+          log,
+        ),
+      );
+    }
+    for (const loop of loops) loop.start();
+  }
+  if (options.team.length === 0) log.warn('router.team is empty: pages go to the second line only');
+  if (!options.smtp) log.warn('router.smtp is not configured: no e-mail is sent');
+  if (!options.apiToken) log.warn('router.apiToken is not configured: acknowledging through the API and the board is refused');
+  log.info({ url: server.url, db: redactUrl(options.db), dryRun: options.actions.dryRun }, 'alert router listening');
+
+  return {
+    url: server.url,
+    router,
+    db: opened.db,
+    close: async () => {
+      await Promise.all(loops.map((l) => l.stop()));
+      await server.close();
+      router.close();
+      await withTimeout(opened.close(), 2_000, 'closing the router database').catch((err: Error) => log.warn({ err: err.message }, 'router database did not close cleanly'));
+    },
+  };
+}
+
+/** Rows another replica holds stay due until it is done with them: wait a little rather than spin. */
+const BUSY_BACKOFF_MS = 250;
+
+function nextRun(progress: number, nextDue: number | undefined, now: number): number | undefined {
+  if (nextDue === undefined) return undefined;
+  const wait = nextDue - now;
+  return wait <= 0 && progress === 0 ? BUSY_BACKOFF_MS : wait;
+}
+
+/** A value kept in router_settings, created once by whichever replica gets there first. */
+async function setting(db: RouterDb, name: string, create: () => string): Promise<string> {
+  const read = () => db.selectFrom('router_settings').select('value').where('name', '=', name).executeTakeFirst();
+  const existing = await read();
+  if (existing) return existing.value;
+  try {
+    await db.insertInto('router_settings').values({ name, value: create() }).execute();
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+  }
+  return ((await read()) as { value: string }).value;
+}

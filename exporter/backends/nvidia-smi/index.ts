@@ -1,0 +1,143 @@
+/**
+ * The nvidia-smi GPU backend, for hosts where NVML cannot be loaded directly.
+ *
+ * Spawning nvidia-smi per scrape costs 30-150 ms, so the fast fields come from one long-lived
+ * `--query-gpu … -lms N` child (almost free per sample), and the fields that only `-q -x` has
+ * (processes, PCIe replays) are refreshed in the background at most every `xmlIntervalMs`.
+ * `collect()` merges the two by UUID and never waits longer than `timeoutMs`.
+ */
+import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot } from '../../types.js';
+import { QUERY_FIELDS } from './csv.js';
+import { mergeReadings } from './merge.js';
+import { runOnce, StreamingQuery, type ErrorListener } from './runner.js';
+import { parseSmiXml } from './xml.js';
+
+export { QUERY_FIELDS, parseQueryGpuCsv, parseQueryGpuLine } from './csv.js';
+export { runOnce, StreamingQuery } from './runner.js';
+export { parseSmiXml } from './xml.js';
+
+export interface NvidiaSmiBackendOptions {
+  /** Path or name of nvidia-smi. Default 'nvidia-smi' (looked up on PATH). */
+  binary?: string;
+  /** Sampling interval of the streaming query. Default 1 s. */
+  streamIntervalMs?: number;
+  /** Least time between two `-q -x` reads. Default 30 s. */
+  xmlIntervalMs?: number;
+  /** Longest a `-q -x` run, and a `collect()`, may take. Default 10 s. */
+  timeoutMs?: number;
+  /** Called for every failure (reason is a short label fit for a metric). */
+  onError?: ErrorListener;
+  /** Fields of the streaming query. Default QUERY_FIELDS. */
+  queryFields?: readonly string[];
+  /** Passed to the streaming query; defaults there. */
+  stallTimeoutMs?: number;
+  /** Passed to the streaming query; defaults there. */
+  initialBackoffMs?: number;
+}
+
+interface XmlSnapshot {
+  gpus: GpuReading[];
+  at: number;
+}
+
+/** `-q -x` data older than this many XML intervals is dropped rather than reported stale. */
+const XML_MAX_AGE_INTERVALS = 3;
+
+export class NvidiaSmiBackend implements GpuBackend {
+  readonly name = 'nvidia-smi' as const;
+  private readonly binary: string;
+  private readonly streamIntervalMs: number;
+  private readonly xmlIntervalMs: number;
+  private readonly timeoutMs: number;
+  private readonly onError: ErrorListener | undefined;
+  private readonly stream: StreamingQuery;
+  private readonly cancel = new AbortController();
+  private xml: XmlSnapshot | undefined;
+  private xmlError: SourceError | undefined;
+  private xmlRefresh: Promise<void> | undefined;
+  private xmlStartedAt = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  constructor(options: NvidiaSmiBackendOptions = {}) {
+    this.binary = options.binary ?? 'nvidia-smi';
+    this.streamIntervalMs = options.streamIntervalMs ?? 1_000;
+    this.xmlIntervalMs = options.xmlIntervalMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.onError = options.onError;
+    this.stream = new StreamingQuery({
+      binary: this.binary,
+      fields: options.queryFields ?? QUERY_FIELDS,
+      intervalMs: this.streamIntervalMs,
+      stallTimeoutMs: options.stallTimeoutMs,
+      initialBackoffMs: options.initialBackoffMs,
+      onError: (reason, message) => this.onError?.(reason, message),
+    });
+  }
+
+  /** Restarts of the streaming child so far. */
+  get streamRestarts(): number {
+    return this.stream.restarts;
+  }
+
+  async collect(): Promise<GpuSnapshot> {
+    if (this.closed) throw new SourceError('unavailable', 'the nvidia-smi backend is closed');
+    this.stream.start();
+    const streamed = this.stream.latest();
+    if (streamed === undefined) {
+      // Nothing streamed (starting, or the stream is failing): `-q -x` alone, kept as fresh as
+      // the stream would be.
+      this.refreshXmlIfOlderThan(this.streamIntervalMs);
+      await this.waitForXml();
+      const xml = this.currentXml();
+      if (xml !== undefined) return { gpus: xml.gpus };
+      throw this.xmlError ?? new SourceError('timeout', `no reading from ${this.binary} within ${this.timeoutMs} ms`);
+    }
+    this.refreshXmlIfOlderThan(this.xmlIntervalMs);
+    // Only the first collection waits for the slow fields; later ones use the last `-q -x`.
+    if (this.xml === undefined) await this.waitForXml();
+    return { gpus: mergeReadings(streamed.gpus, this.currentXml()?.gpus ?? []) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancel.abort();
+    await Promise.all([this.stream.stop(), this.xmlRefresh]);
+  }
+
+  private refreshXmlIfOlderThan(intervalMs: number): void {
+    if (this.xmlRefresh !== undefined || Date.now() - this.xmlStartedAt < intervalMs) return;
+    this.xmlStartedAt = Date.now();
+    this.xmlRefresh = runOnce(this.binary, ['-q', '-x'], { timeoutMs: this.timeoutMs, signal: this.cancel.signal })
+      .then((text) => {
+        this.xml = { gpus: parseSmiXml(text), at: Date.now() };
+        this.xmlError = undefined;
+      })
+      .catch((error: unknown) => {
+        const failure = error instanceof SourceError ? error : new SourceError('parse', String(error));
+        this.xmlError = failure;
+        if (!this.closed) this.onError?.(failure.reason, failure.message);
+      })
+      .finally(() => {
+        this.xmlRefresh = undefined;
+      });
+  }
+
+  /** Wait for the `-q -x` in flight, if any, but never longer than the time limit. */
+  private async waitForXml(): Promise<void> {
+    const refresh = this.xmlRefresh;
+    if (refresh === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.timeoutMs);
+    });
+    await Promise.race([refresh, limit]);
+    clearTimeout(timer);
+  }
+
+  private currentXml(): XmlSnapshot | undefined {
+    const xml = this.xml;
+    if (xml === undefined) return undefined;
+    const maxAgeMs = Math.max(this.xmlIntervalMs * XML_MAX_AGE_INTERVALS, this.timeoutMs);
+    return Date.now() - xml.at <= maxAgeMs ? xml : undefined;
+  }
+}

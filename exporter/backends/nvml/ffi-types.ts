@@ -1,0 +1,71 @@
+/**
+ * The C types of nvml.h that cross the FFI boundary, declared for koffi.
+ *
+ * Types are anonymous on purpose: koffi keeps named types in one registry per process, and a
+ * second evaluation of this module (a test runner re-importing it) would collide with the names.
+ * Layouts are those of nvml.h on 64-bit Linux; the fake library in test/fake-nvml asserts the
+ * same sizes at compile time.
+ */
+import koffi from 'koffi';
+
+/** nvmlDevice_t: an opaque pointer, a bigint on the JS side. */
+export const DeviceHandleType = koffi.pointer(koffi.opaque());
+
+/** nvmlEventSet_t: an opaque pointer, a bigint on the JS side. */
+export const EventSetHandleType = koffi.pointer(koffi.opaque());
+
+export const UtilizationType = koffi.struct({ gpu: 'uint', memory: 'uint' });
+
+/** nvmlMemory_t (v1): `used` includes memory reserved by the driver and firmware. */
+export const MemoryV1Type = koffi.struct({ total: 'uint64', free: 'uint64', used: 'uint64' });
+
+/** nvmlMemory_v2_t: `used` excludes `reserved`, as nvidia-smi shows it. */
+export const MemoryV2Type = koffi.struct({
+  version: 'uint',
+  total: 'uint64',
+  reserved: 'uint64',
+  free: 'uint64',
+  used: 'uint64',
+});
+
+/** nvmlTemperature_v1_t, for nvmlDeviceGetTemperatureV. */
+export const TemperatureV1Type = koffi.struct({ version: 'uint', sensorType: 'int', temperature: 'int' });
+
+/** nvmlPciInfo_t as filled by nvmlDeviceGetPciInfo_v3. */
+export const PciInfoType = koffi.struct({
+  busIdLegacy: koffi.array('char', 16),
+  domain: 'uint',
+  bus: 'uint',
+  device: 'uint',
+  pciDeviceId: 'uint',
+  pciSubSystemId: 'uint',
+  busId: koffi.array('char', 32),
+});
+
+/** nvmlFieldValue_t; the nvmlValue_t union is kept as its 8 raw bytes and read per valueType. */
+export const FieldValueType = koffi.struct({
+  fieldId: 'uint',
+  scopeId: 'uint',
+  timestamp: 'int64',
+  latencyUsec: 'int64',
+  valueType: 'int',
+  nvmlReturn: 'int',
+  value: koffi.array('uint8', 8),
+});
+
+/** nvmlProcessInfo_t (the v2 layout that nvmlDeviceGetComputeRunningProcesses_v3 fills). */
+export const ProcessInfoType = koffi.struct({
+  pid: 'uint',
+  usedGpuMemory: 'uint64',
+  gpuInstanceId: 'uint',
+  computeInstanceId: 'uint',
+});
+
+/** nvmlEventData_t as filled by nvmlEventSetWait_v2. */
+export const EventDataType = koffi.struct({
+  device: DeviceHandleType,
+  eventType: 'uint64',
+  eventData: 'uint64',
+  gpuInstanceId: 'uint',
+  computeInstanceId: 'uint',
+});

@@ -1,0 +1,158 @@
+/**
+ * One GPU read through NVML, mapped to the shared GpuReading in base units.
+ *
+ * Each field is one NVML call. A call the device does not support (or that needs privileges we
+ * lack, or that this driver's library lacks) leaves its field absent. Any other failure also
+ * leaves the field absent and is reported through `onError`, so one broken counter never hides
+ * the rest of the GPU. A GPU that has fallen off the bus (GPU_IS_LOST) fails the whole read.
+ */
+import {
+  CLOCK_EVENT_REASONS,
+  SourceError,
+  type ClockEventReason,
+  type EccCounts,
+  type GpuProcess,
+  type GpuReading,
+  type RetiredPages,
+} from '../../types.js';
+import type { DeviceHandle, NvmlLibrary, NvmlResult } from './bindings.js';
+import {
+  CLOCK_EVENT_REASON_BITS,
+  NVML_PSTATE_UNKNOWN,
+  NvmlClock,
+  NvmlEccCounter,
+  NvmlMemoryError,
+  NvmlPageRetirementCause,
+  NvmlReturn,
+} from './constants.js';
+
+/** Receives failures that do not fail a whole read, as (metric label reason, message). */
+export type NvmlErrorHandler = (reason: SourceError['reason'], message: string) => void;
+
+export interface ReadContext {
+  /** System-wide, read once when the backend opens. */
+  driverVersion?: string;
+  /** Told about a field that failed for a reason other than "not supported". */
+  onError?: NvmlErrorHandler;
+}
+
+/** Answers that mean "this GPU, driver or user cannot have this value": absent, not an error. */
+const ABSENT_CODES: ReadonlySet<number> = new Set([
+  NvmlReturn.NOT_SUPPORTED,
+  NvmlReturn.NO_PERMISSION,
+  NvmlReturn.FUNCTION_NOT_FOUND,
+]);
+
+const MEGA = 1_000_000;
+
+/** Reads every field of one GPU. Throws SourceError('unavailable') when the GPU is lost. */
+export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, context: ReadContext = {}): GpuReading {
+  const field = <T>(result: NvmlResult<T>, alsoAbsent?: number): T | undefined =>
+    fieldValue(nvml, result, index, context, alsoAbsent);
+
+  const uuid = field(nvml.uuid(handle));
+  if (uuid === undefined) {
+    throw new SourceError('library', `GPU ${index}: no UUID from NVML, the GPU cannot be identified`);
+  }
+  const utilization = field(nvml.utilization(handle));
+  const memory = field(nvml.memory(handle));
+  const powerMilliwatts = field(nvml.powerUsage(handle));
+  const powerLimitMilliwatts = field(nvml.enforcedPowerLimit(handle));
+  const energyMillijoules = field(nvml.totalEnergy(handle));
+  const smClockMhz = field(nvml.clock(handle, NvmlClock.SM));
+  const memoryClockMhz = field(nvml.clock(handle, NvmlClock.MEM));
+  const performanceState = field(nvml.performanceState(handle));
+  const reasons = field(nvml.clocksEventReasons(handle));
+  const remapped = field(nvml.remappedRows(handle));
+
+  return withoutAbsent<GpuReading>({
+    index,
+    uuid,
+    name: field(nvml.name(handle)),
+    busId: field(nvml.busId(handle)),
+    driverVersion: context.driverVersion,
+    utilizationRatio: utilization && utilization.gpu / 100,
+    memoryUtilizationRatio: utilization && utilization.memory / 100,
+    memoryTotalBytes: memory?.totalBytes,
+    memoryUsedBytes: memory?.usedBytes,
+    temperatureCelsius: field(nvml.temperature(handle)),
+    memoryTemperatureCelsius: field(nvml.memoryTemperature(handle)),
+    powerUsageWatts: powerMilliwatts === undefined ? undefined : powerMilliwatts / 1000,
+    powerLimitWatts: powerLimitMilliwatts === undefined ? undefined : powerLimitMilliwatts / 1000,
+    energyJoules: energyMillijoules === undefined ? undefined : energyMillijoules / 1000,
+    smClockHertz: smClockMhz === undefined ? undefined : smClockMhz * MEGA,
+    memoryClockHertz: memoryClockMhz === undefined ? undefined : memoryClockMhz * MEGA,
+    performanceState: performanceState === NVML_PSTATE_UNKNOWN ? undefined : performanceState,
+    clockEventReasons: reasons === undefined ? undefined : clockEventReasonsFromMask(reasons),
+    ecc: readEcc(nvml, handle, field),
+    remappedRows: remapped && { ...remapped },
+    retiredPages: readRetiredPages(nvml, handle, field),
+    pcieReplays: field(nvml.pcieReplayCounter(handle)),
+    processes: readProcesses(nvml, handle, field),
+  });
+}
+
+/** Expands an nvmlClocksEventReason bit mask into one boolean per known reason. */
+export function clockEventReasonsFromMask(mask: number): Record<ClockEventReason, boolean> {
+  const reasons = {} as Record<ClockEventReason, boolean>;
+  for (const reason of CLOCK_EVENT_REASONS) reasons[reason] = (mask & CLOCK_EVENT_REASON_BITS[reason]) !== 0;
+  return reasons;
+}
+
+type FieldReader = <T>(result: NvmlResult<T>, alsoAbsent?: number) => T | undefined;
+
+function fieldValue<T>(
+  nvml: NvmlLibrary,
+  result: NvmlResult<T>,
+  index: number,
+  context: ReadContext,
+  alsoAbsent?: number,
+): T | undefined {
+  if (result.rc === NvmlReturn.SUCCESS) return result.value;
+  if (result.rc === NvmlReturn.GPU_IS_LOST) {
+    throw new SourceError('unavailable', `GPU ${index} is lost (${result.fn}: ${nvml.errorString(result.rc)})`);
+  }
+  if (!ABSENT_CODES.has(result.rc) && result.rc !== alsoAbsent) {
+    const message = `GPU ${index}: ${result.fn} failed: ${nvml.errorString(result.rc)} (${result.rc})`;
+    context.onError?.('library', message);
+  }
+  return undefined;
+}
+
+function readEcc(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): EccCounts | undefined {
+  const count = (errorType: number, counterType: number) => field(nvml.eccErrors(handle, errorType, counterType));
+  return nonEmpty<EccCounts>({
+    correctedVolatile: count(NvmlMemoryError.CORRECTED, NvmlEccCounter.VOLATILE),
+    correctedAggregate: count(NvmlMemoryError.CORRECTED, NvmlEccCounter.AGGREGATE),
+    uncorrectedVolatile: count(NvmlMemoryError.UNCORRECTED, NvmlEccCounter.VOLATILE),
+    uncorrectedAggregate: count(NvmlMemoryError.UNCORRECTED, NvmlEccCounter.AGGREGATE),
+  });
+}
+
+/** Page retirement predates row remapping; A100/H100 answer NOT_SUPPORTED here. */
+function readRetiredPages(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): RetiredPages | undefined {
+  return nonEmpty<RetiredPages>({
+    singleBit: field(nvml.retiredPageCount(handle, NvmlPageRetirementCause.MULTIPLE_SINGLE_BIT_ECC_ERRORS)),
+    doubleBit: field(nvml.retiredPageCount(handle, NvmlPageRetirementCause.DOUBLE_BIT_ECC_ERROR)),
+    pending: field(nvml.retiredPagesPending(handle)),
+  });
+}
+
+function readProcesses(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): GpuProcess[] | undefined {
+  const processes = field(nvml.computeProcesses(handle));
+  // A process that exited since the list was taken, or lives in a PID namespace we cannot see,
+  // has no name: NOT_FOUND is expected there.
+  return processes?.map((process) =>
+    withoutAbsent<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }),
+  );
+}
+
+/** Drops keys whose value is undefined, so an absent field is absent rather than present-undefined. */
+function withoutAbsent<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function nonEmpty<T extends object>(value: T): T | undefined {
+  const present = withoutAbsent(value);
+  return Object.keys(present).length > 0 ? present : undefined;
+}

@@ -1,0 +1,74 @@
+/**
+ * The C signature of every NVML function the backend calls, as declared in nvml.h, in koffi's
+ * terms. Output parameters are marked so koffi copies the C values back into the JS arguments.
+ */
+import koffi, { type TypeObject } from 'koffi';
+import {
+  DeviceHandleType,
+  EventDataType,
+  EventSetHandleType,
+  FieldValueType,
+  MemoryV1Type,
+  MemoryV2Type,
+  PciInfoType,
+  TemperatureV1Type,
+  UtilizationType,
+} from './ffi-types.js';
+
+type TypeSpec = string | TypeObject | ReturnType<typeof koffi.out>;
+
+const outUint = koffi.out(koffi.pointer('uint'));
+const outInt = koffi.out(koffi.pointer('int'));
+const outU64 = koffi.out(koffi.pointer('uint64'));
+const outOf = (type: TypeObject) => koffi.out(koffi.pointer(type));
+const inoutOf = (type: TypeObject) => koffi.inout(koffi.pointer(type));
+const device = DeviceHandleType;
+
+/** Return type and parameters of every function used, as in nvml.h. */
+export const SIGNATURES = {
+  nvmlInit_v2: ['int', []],
+  nvmlShutdown: ['int', []],
+  nvmlErrorString: ['const char *', ['int']],
+  nvmlSystemGetDriverVersion: ['int', ['void *', 'uint']],
+  nvmlSystemGetProcessName: ['int', ['uint', 'void *', 'uint']],
+  nvmlDeviceGetCount_v2: ['int', [outUint]],
+  nvmlDeviceGetHandleByIndex_v2: ['int', ['uint', koffi.out(koffi.pointer(device))]],
+  nvmlDeviceGetName: ['int', [device, 'void *', 'uint']],
+  nvmlDeviceGetUUID: ['int', [device, 'void *', 'uint']],
+  nvmlDeviceGetPciInfo_v3: ['int', [device, outOf(PciInfoType)]],
+  nvmlDeviceGetUtilizationRates: ['int', [device, outOf(UtilizationType)]],
+  nvmlDeviceGetMemoryInfo_v2: ['int', [device, inoutOf(MemoryV2Type)]],
+  nvmlDeviceGetMemoryInfo: ['int', [device, outOf(MemoryV1Type)]],
+  nvmlDeviceGetTemperatureV: ['int', [device, inoutOf(TemperatureV1Type)]],
+  nvmlDeviceGetTemperature: ['int', [device, 'int', outUint]],
+  nvmlDeviceGetFieldValues: ['int', [device, 'int', inoutOf(FieldValueType)]],
+  nvmlDeviceGetPowerUsage: ['int', [device, outUint]],
+  nvmlDeviceGetEnforcedPowerLimit: ['int', [device, outUint]],
+  nvmlDeviceGetTotalEnergyConsumption: ['int', [device, outU64]],
+  nvmlDeviceGetClockInfo: ['int', [device, 'int', outUint]],
+  nvmlDeviceGetPerformanceState: ['int', [device, outInt]],
+  nvmlDeviceGetCurrentClocksEventReasons: ['int', [device, outU64]],
+  nvmlDeviceGetCurrentClocksThrottleReasons: ['int', [device, outU64]],
+  nvmlDeviceGetTotalEccErrors: ['int', [device, 'int', 'int', outU64]],
+  nvmlDeviceGetRemappedRows: ['int', [device, outUint, outUint, outUint, outUint]],
+  nvmlDeviceGetRetiredPages: ['int', [device, 'int', koffi.inout(koffi.pointer('uint')), 'void *']],
+  nvmlDeviceGetRetiredPagesPendingStatus: ['int', [device, outInt]],
+  nvmlDeviceGetPcieReplayCounter: ['int', [device, outUint]],
+  nvmlDeviceGetComputeRunningProcesses_v3: ['int', [device, koffi.inout(koffi.pointer('uint')), 'void *']],
+  nvmlEventSetCreate: ['int', [koffi.out(koffi.pointer(EventSetHandleType))]],
+  nvmlDeviceRegisterEvents: ['int', [device, 'uint64', EventSetHandleType]],
+  nvmlEventSetWait_v2: ['int', [EventSetHandleType, outOf(EventDataType), 'uint']],
+  nvmlEventSetFree: ['int', [EventSetHandleType]],
+} as const satisfies Record<string, readonly [TypeSpec, readonly TypeSpec[]]>;
+
+export type NvmlFunctionName = keyof typeof SIGNATURES;
+
+/** Present in every libnvidia-ml the backend supports; a library without them is not NVML. */
+export const REQUIRED: readonly NvmlFunctionName[] = [
+  'nvmlInit_v2',
+  'nvmlShutdown',
+  'nvmlErrorString',
+  'nvmlDeviceGetCount_v2',
+  'nvmlDeviceGetHandleByIndex_v2',
+  'nvmlDeviceGetUUID',
+];

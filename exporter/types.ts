@@ -1,0 +1,124 @@
+/**
+ * The exporter's data model: what every GPU backend returns, in base units.
+ *
+ * A field that the device or tool reports as N/A, [N/A] or [Not Supported] is left
+ * `undefined` (absent), never 0: an absent series and a zero series mean different things
+ * to an alert rule.
+ */
+
+/** Per-process GPU use as the driver sees it (nvidia-smi `<processes>` or NVML compute processes). */
+export interface GpuProcess {
+  pid: number;
+  /** Process name as reported by the driver, when given. */
+  name?: string;
+  /** GPU memory held by the process, bytes. */
+  usedMemoryBytes?: number;
+}
+
+export interface EccCounts {
+  correctedVolatile?: number;
+  correctedAggregate?: number;
+  uncorrectedVolatile?: number;
+  uncorrectedAggregate?: number;
+}
+
+export interface RemappedRows {
+  /** Rows remapped because of correctable errors. */
+  correctable?: number;
+  /** Rows remapped because of uncorrectable errors. */
+  uncorrectable?: number;
+  /** A remap is pending (takes effect at the next GPU reset). */
+  pending?: boolean;
+  /** A remap failed (the GPU should be drained and serviced). */
+  failure?: boolean;
+}
+
+export interface RetiredPages {
+  /** Pages retired for multiple single-bit ECC errors. */
+  singleBit?: number;
+  /** Pages retired for a double-bit ECC error. */
+  doubleBit?: number;
+  pending?: boolean;
+}
+
+/**
+ * One GPU as read at one moment. Only `index` and `uuid` are required.
+ * Ratios are 0..1, memory in bytes, clocks in hertz, power in watts, energy in joules.
+ */
+export interface GpuReading {
+  index: number;
+  uuid: string;
+  name?: string;
+  busId?: string;
+  driverVersion?: string;
+  utilizationRatio?: number;
+  memoryUtilizationRatio?: number;
+  memoryTotalBytes?: number;
+  memoryUsedBytes?: number;
+  temperatureCelsius?: number;
+  memoryTemperatureCelsius?: number;
+  powerUsageWatts?: number;
+  powerLimitWatts?: number;
+  /** Energy consumed since the driver was loaded. */
+  energyJoules?: number;
+  smClockHertz?: number;
+  memoryClockHertz?: number;
+  /** Performance state number (P0 = 0 … P15 = 15). */
+  performanceState?: number;
+  /**
+   * Clock-event (throttle) reasons, one entry per reason the source knows about, true when active.
+   * Keys are snake_case reason names shared by all backends, see CLOCK_EVENT_REASONS.
+   */
+  clockEventReasons?: Partial<Record<ClockEventReason, boolean>>;
+  ecc?: EccCounts;
+  remappedRows?: RemappedRows;
+  retiredPages?: RetiredPages;
+  pcieReplays?: number;
+  /** Compute processes on this GPU. `undefined` when the source does not list processes. */
+  processes?: GpuProcess[];
+}
+
+/** Reason names, as nvidia-smi's `clocks_event_reasons` element names them (minus the prefix). */
+export const CLOCK_EVENT_REASONS = [
+  'gpu_idle',
+  'applications_clocks_setting',
+  'sw_power_cap',
+  'hw_slowdown',
+  'hw_thermal_slowdown',
+  'hw_power_brake_slowdown',
+  'sync_boost',
+  'sw_thermal_slowdown',
+  'display_clocks_setting',
+] as const;
+export type ClockEventReason = (typeof CLOCK_EVENT_REASONS)[number];
+
+/** A source-specific failure with a short machine-readable reason (used as a metric label). */
+export class SourceError extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'spawn' | 'exit' | 'parse' | 'unavailable' | 'library' | 'io',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+/** XID events seen since the backend started: counts per (gpu uuid, xid code). */
+export type XidCounts = Map<string, Map<number, number>>;
+
+/** What one collection of a GPU backend yields. */
+export interface GpuSnapshot {
+  gpus: GpuReading[];
+  /** Cumulative XID counts per GPU, when the backend can watch events (NVML). */
+  xid?: XidCounts;
+}
+
+/**
+ * A GPU backend. `collect` must resolve or reject within the backend's own time limit:
+ * it is never allowed to hang the exporter.
+ */
+export interface GpuBackend {
+  readonly name: 'nvml' | 'nvidia-smi' | 'replay';
+  collect(): Promise<GpuSnapshot>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,54 @@
+/**
+ * alertmanager/alertmanager.yml: every alert goes to its cluster's gpuwatch router (webhook, with
+ * resolutions), grouped and timed per severity; inhibitions keep one cause from paging many times.
+ */
+import type { SeverityTiming } from '../src/config/delivery.js';
+import type { GenContext } from './context.js';
+import { quote } from './promql.js';
+import { GENERATED_HEADER, yamlText } from './yaml-text.js';
+
+const SEVERITIES = ['0', '1', '2', '3'] as const;
+
+export const receiverName = (cluster: string) => `gpuwatch-router-${cluster}`;
+
+/** Alerts about a node's GPUs, exporter and resources, which a NodeDown of the same node explains. */
+export const NODE_SCOPED_ALERTS =
+  'Gpu.*|NodeGpusMissing|NodeDiskFull|NodeMemoryPressure|ExporterDown|ExporterCollectionFailing|ExporterStale';
+
+const timing = (t: SeverityTiming) => ({ group_wait: t.groupWait, group_interval: t.groupInterval, repeat_interval: t.repeatInterval });
+
+export function alertmanagerYaml(ctx: GenContext): string {
+  const am = ctx.loaded.config.alertmanager;
+  const severityRoutes = SEVERITIES.map((sev) => ({ matchers: [`severity=${quote(sev)}`], ...timing(am.severities[sev]) }));
+  const config = {
+    route: {
+      receiver: receiverName(ctx.monitoringCluster),
+      group_by: am.groupBy,
+      ...timing(am.severities['3']),
+      routes: ctx.loaded.clusters.map((c) => ({
+        receiver: receiverName(c.name),
+        matchers: [`cluster=${quote(c.name)}`],
+        routes: severityRoutes,
+      })),
+    },
+    receivers: ctx.loaded.clusters.map((c) => ({
+      name: receiverName(c.name),
+      webhook_configs: [{ url: c.router, send_resolved: true }],
+    })),
+    inhibit_rules: [
+      {
+        // A node that is down explains its GPU, exporter and resource alerts (and job alerts tied to its GPUs).
+        source_matchers: ['alertname="NodeDown"'],
+        target_matchers: [`alertname=~${quote(NODE_SCOPED_ALERTS)}`],
+        equal: ['cluster', 'node'],
+      },
+      {
+        // A cluster-wide outage (severity 0) silences the lesser alerts of the same cluster.
+        source_matchers: ['severity="0"'],
+        target_matchers: ['severity=~"1|2|3"'],
+        equal: ['cluster'],
+      },
+    ],
+  };
+  return yamlText(config, `${GENERATED_HEADER}\nCheck: amtool check-config alertmanager.yml`);
+}

@@ -1,0 +1,33 @@
+/**
+ * Alert text written once and rendered two ways: as Prometheus templates in rules.yml, and as the
+ * exact strings the generated unit tests expect for given labels and value.
+ */
+import { goPercent, goValue } from './go-format.js';
+
+export interface Slots {
+  /** A label of the alert. */
+  label(name: string): string;
+  /** The alert's value as Prometheus prints it. */
+  readonly value: string;
+  /** The alert's value (a 0-1 ratio) as a percentage. */
+  readonly percent: string;
+}
+
+export interface AlertText {
+  summary(s: Slots): string;
+  description(s: Slots): string;
+}
+
+export const templateSlots: Slots = {
+  label: (name) => `{{ $labels.${name} }}`,
+  value: '{{ $value }}',
+  percent: '{{ $value | humanizePercentage }}',
+};
+
+export function concreteSlots(labels: Readonly<Record<string, string>>, value: number): Slots {
+  return {
+    label: (name) => labels[name] ?? '',
+    value: goValue(value),
+    percent: goPercent(value),
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * The monitoring pipeline itself: exporters down, failing, stale or missing, and Prometheus and
+ * Alertmanager self-checks (standard series of those servers, allow-listed in allowed-series.ts).
+ */
+import { alertRule, type AlertSpec } from '../alert-builder.js';
+import { clock, constant, eventCases, levelCases } from '../cases.js';
+import { SCRAPE_JOB, type GenContext } from '../context.js';
+import { by, num, on, quote, range, seconds, selector, type Matcher } from '../promql.js';
+import { RECORDING } from '../recording-names.js';
+import { runOf, seriesText, stepsOf, values } from '../timeline.js';
+import type { GeneratedAlert } from '../types.js';
+import { pickLabels, variantsOf } from '../variants.js';
+import { nodeLabelsFor } from './gpu-labels.js';
+
+const upOf = (matchers: Matcher[]) => selector('up', [{ label: 'job', op: '=', value: SCRAPE_JOB }, ...matchers]);
+
+export function exporterDown(ctx: GenContext): GeneratedAlert[] {
+  const policy = ctx.policies.exporterDown;
+  if (!policy.enabled) return [];
+  return variantsOf(policy).map((v) => {
+    const spec: AlertSpec = {
+      name: 'ExporterDown',
+      expr: `max ${by(['cluster', 'node', 'instance'])} (${upOf(v.matchers)}) == 0`,
+      for: v.for,
+      severity: v.severity,
+      ruleLabels: v.labels,
+      text: {
+        summary: (s) => `Prometheus cannot scrape the gpuwatch exporter on ${s.label('node')}`,
+        description: (s) =>
+          `Scrapes of ${s.label('instance')} (node ${s.label('node')}, cluster ${s.label('cluster')}) have failed for ${v.for}${v.scope}: ` +
+          `the exporter or the node is down, or the network between them. Its GPUs are unmonitored meanwhile.`,
+      },
+    };
+    const n = nodeLabelsFor(ctx, v.matchers);
+    const tests = n
+      ? levelCases(ctx, spec, v.scope, {
+          series: [{ series: seriesText('up', { ...n.withInstance, job: SCRAPE_JOB }), bad: constant(0), good: constant(1) }],
+          labels: n.withInstance,
+          value: 0,
+        })
+      : [];
+    return { rule: alertRule(ctx, spec), tests };
+  });
+}
+
+export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
+  const policy = ctx.policies.exporterCollectionFailing;
+  if (!policy.enabled) return [];
+  return variantsOf(policy).map((v) => {
+    const spec: AlertSpec = {
+      name: 'ExporterCollectionFailing',
+      expr: `max ${by(['cluster', 'node', 'source'])} (${selector('gpuwatch_exporter_source_up', v.matchers)}) == 0`,
+      for: v.for,
+      severity: v.severity,
+      ruleLabels: v.labels,
+      text: {
+        summary: (s) => `The gpuwatch exporter on ${s.label('node')} cannot read its ${s.label('source')} source`,
+        description: (s) =>
+          `The ${s.label('source')} collections of the exporter on node ${s.label('node')} (cluster ${s.label('cluster')}) have failed for ${v.for}${v.scope}. ` +
+          `gpuwatch_exporter_collection_errors_total says why (timeout, spawn, parse, library, ...); the exporter's log has details.`,
+      },
+    };
+    const n = nodeLabelsFor(ctx, v.matchers);
+    const tests = n
+      ? levelCases(ctx, spec, v.scope, {
+          series: [{ series: seriesText('gpuwatch_exporter_source_up', { ...n.withInstance, source: 'gpu' }), bad: constant(0), good: constant(1) }],
+          labels: { ...n.labels, source: 'gpu' },
+          value: 0,
+        })
+      : [];
+    return { rule: alertRule(ctx, spec), tests };
+  });
+}
+
+export function exporterStale(ctx: GenContext): GeneratedAlert[] {
+  const policy = ctx.policies.exporterStale;
+  if (!policy.enabled) return [];
+  return variantsOf(policy).map((v) => {
+    const limit = seconds(v.threshold);
+    const spec: AlertSpec = {
+      name: 'ExporterStale',
+      expr: `time() - max ${by(['cluster', 'node', 'source'])} (${selector('gpuwatch_exporter_last_success_timestamp_seconds', v.matchers)}) > ${num(limit)}`,
+      for: v.for,
+      severity: v.severity,
+      ruleLabels: v.labels,
+      text: {
+        summary: (s) => `The ${s.label('source')} readings of ${s.label('node')} are older than ${v.threshold}`,
+        description: (s) =>
+          `The last successful ${s.label('source')} collection of the exporter on node ${s.label('node')} (cluster ${s.label('cluster')}) ` +
+          `is more than ${v.threshold} old${v.scope}: a read hangs or keeps failing, and the exported values are out of date.`,
+      },
+    };
+    const n = nodeLabelsFor(ctx, v.matchers);
+    const series = n && seriesText('gpuwatch_exporter_last_success_timestamp_seconds', { ...n.withInstance, source: 'gpu' });
+    const tests =
+      n && series
+        ? levelCases(ctx, spec, v.scope, {
+            series: [{ series, bad: constant(0), good: clock() }],
+            labels: { ...n.labels, source: 'gpu' },
+            value: 0,
+            delaySteps: Math.floor(limit / 60) + 1,
+          })
+        : [];
+    return { rule: alertRule(ctx, spec), tests };
+  });
+}
+
+/** A layout.yaml worker with neither a scrape target (`up`) nor any exporter series. */
+export function exporterAbsent(ctx: GenContext): GeneratedAlert[] {
+  const policy = ctx.policies.exporterAbsent;
+  if (!policy.enabled) return [];
+  return variantsOf(policy).map((v) => {
+    const spec: AlertSpec = {
+      name: 'ExporterAbsent',
+      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} unless ${on(['cluster', 'node'])} (${upOf([])} or gpuwatch_exporter_build_info)`,
+      for: v.for,
+      severity: v.severity,
+      ruleLabels: v.labels,
+      text: {
+        summary: (s) => `No gpuwatch exporter on ${s.label('node')}`,
+        description: (s) =>
+          `Node ${s.label('node')} is a worker in the layout.yaml of cluster ${s.label('cluster')}, but Prometheus has neither a scrape target ` +
+          `nor any exporter series for it${v.scope}: the DaemonSet pod is not scheduled there, or the scrape config is out of date (regenerate it).`,
+      },
+    };
+    return { rule: alertRule(ctx, spec), tests: absentTests(ctx, spec, v.matchers, v.scope) };
+  });
+}
+
+function absentTests(ctx: GenContext, spec: AlertSpec, matchers: Matcher[], scope: string) {
+  const cluster = pickLabels(matchers, { cluster: ctx.loaded.clusters.map((c) => c.name) })?.cluster;
+  if (!cluster) return [];
+  const target = ctx.targetIn(cluster);
+  if (!ctx.workers.some((w) => w.cluster === cluster && w.node === target.node)) return [];
+  const up = (w: { cluster: string; node: string; instance: string }) => seriesText('up', { cluster: w.cluster, node: w.node, instance: w.instance, job: SCRAPE_JOB });
+  const length = stepsOf(spec.for) + 10;
+  const others = ctx.workers
+    .filter((w) => !(w.cluster === cluster && w.node === target.node))
+    .map((w) => ({ series: up(w), values: values([runOf(1, length)]) }));
+  return levelCases(ctx, spec, scope, {
+    series: [{ series: up(target), bad: (_start, count) => ({ missing: count }), good: constant(1) }],
+    labels: { cluster, node: target.node },
+    value: target.expectedGpus,
+    context: others,
+  });
+}
+
+/** Series of Prometheus or Alertmanager themselves carry no cluster label unless their scrape adds one. */
+function inMonitoringCluster(ctx: GenContext, expr: string): string {
+  return `label_replace(\n  ${expr},\n  "cluster", ${quote(ctx.monitoringCluster)}, "cluster", ""\n)`;
+}
+
+interface SelfCheck {
+  name: string;
+  metric: string;
+  kind: 'counter' | 'level';
+  by: string[];
+  /** Test labels of the input series, besides instance and job. */
+  extra: Record<string, string>;
+  summary: string;
+  description: string;
+}
+
+function selfChecks(ctx: GenContext, server: 'prometheus' | 'alertmanager', checks: SelfCheck[]): GeneratedAlert[] {
+  const policy = server === 'prometheus' ? ctx.policies.prometheusSelfCheck : ctx.policies.alertmanagerSelfCheck;
+  if (!policy.enabled) return [];
+  const instance = server === 'prometheus' ? 'localhost:9090' : 'localhost:9093';
+  return checks.map((c) => {
+    const inner =
+      c.kind === 'counter'
+        ? `max ${by(['cluster', 'instance', ...c.by])} (increase(${c.metric}${range(policy.window)})) > 0`
+        : `max ${by(['cluster', 'instance', ...c.by])} (${c.metric}) == 0`;
+    const spec: AlertSpec = {
+      name: c.name,
+      expr: inMonitoringCluster(ctx, inner),
+      for: policy.for,
+      severity: policy.severity,
+      text: {
+        summary: (s) => `${c.summary} (${s.label('instance')})`,
+        description: (s) => `${c.description.replace('WINDOW', policy.window)} Instance ${s.label('instance')}, cluster ${s.label('cluster')}.`,
+      },
+    };
+    const series = seriesText(c.metric, { instance, job: server, ...c.extra });
+    const labels = { cluster: ctx.monitoringCluster, instance, ...c.extra };
+    const tests =
+      c.kind === 'counter'
+        ? eventCases(ctx, spec, '', { series, labels, window: policy.window, appearsWithFirstEvent: false })
+        : levelCases(ctx, spec, '', { series: [{ series, bad: constant(0), good: constant(1) }], labels, value: 0 });
+    return { rule: alertRule(ctx, spec), tests };
+  });
+}
+
+export function prometheusSelfCheck(ctx: GenContext): GeneratedAlert[] {
+  return selfChecks(ctx, 'prometheus', [
+    {
+      name: 'PrometheusRuleEvaluationFailures',
+      metric: 'prometheus_rule_evaluation_failures_total',
+      kind: 'counter',
+      by: ['rule_group'],
+      extra: { rule_group: '/etc/prometheus/rules/gpuwatch.yml;gpuwatch-gpu-health' },
+      summary: 'Prometheus fails to evaluate rules',
+      description: 'Rules of a group failed to evaluate in the last WINDOW, repeatedly: its alerts and recorded series are missing. The Prometheus log names the rule and the error.',
+    },
+    {
+      name: 'PrometheusNotificationsDropped',
+      metric: 'prometheus_notifications_dropped_total',
+      kind: 'counter',
+      by: [],
+      extra: {},
+      summary: 'Prometheus drops alert notifications',
+      description: 'Prometheus dropped alerts on their way to Alertmanager in the last WINDOW, repeatedly: alerts may not reach anyone.',
+    },
+    {
+      name: 'PrometheusConfigReloadFailed',
+      metric: 'prometheus_config_last_reload_successful',
+      kind: 'level',
+      by: [],
+      extra: {},
+      summary: 'Prometheus failed to reload its configuration',
+      description: 'The last configuration reload failed, so Prometheus runs an older configuration and rule set.',
+    },
+  ]);
+}
+
+export function alertmanagerSelfCheck(ctx: GenContext): GeneratedAlert[] {
+  return selfChecks(ctx, 'alertmanager', [
+    {
+      name: 'AlertmanagerNotificationsFailing',
+      metric: 'alertmanager_notifications_failed_total',
+      kind: 'counter',
+      by: ['integration'],
+      extra: { integration: 'webhook' },
+      summary: 'Alertmanager fails to deliver notifications',
+      description: 'Notifications to a receiver failed in the last WINDOW, repeatedly: check that the gpuwatch router is up and reachable.',
+    },
+    {
+      name: 'AlertmanagerConfigReloadFailed',
+      metric: 'alertmanager_config_last_reload_successful',
+      kind: 'level',
+      by: [],
+      extra: {},
+      summary: 'Alertmanager failed to reload its configuration',
+      description: 'The last configuration reload failed, so Alertmanager routes with an older configuration.',
+    },
+  ]);
+}

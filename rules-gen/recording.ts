@@ -1,0 +1,98 @@
+/**
+ * The recording rules (names in recording-names.ts): every per-GPU join with job attribution is done
+ * here once, so dashboards and alerts read per-job, per-VC, per-user and per-cluster series directly.
+ *
+ * Groups run concurrently in Prometheus; each of these reads tens of thousands of per-GPU series at
+ * 10,000 GPUs, hence several small groups (see bench/rules-eval.ts).
+ *
+ * The join runs from the attribution side (`group_right`): the utilization is unique per GPU, while a
+ * GPU shared by two jobs has two attribution series, which `group_left` from the GPU side would
+ * reject as a many-to-many match and fail the whole rule.
+ */
+import type { GenContext } from './context.js';
+import { by, on } from './promql.js';
+import { RECORDING as R } from './recording-names.js';
+import type { RecordingRule, RuleGroup } from './types.js';
+
+const JOB = ['cluster', 'job', 'user', 'vc', 'priority'] as const;
+const GPU = ['cluster', 'node', 'gpu', 'uuid'] as const;
+const UTIL = 'gpuwatch_gpu_utilization_ratio';
+const ALLOCATED = 'gpuwatch_job_gpu_allocated';
+
+/** One attribution series per (GPU, job), without pod/namespace and scrape labels. */
+const allocations = `max ${by([...GPU, 'job', 'user', 'vc', 'priority'])} (${ALLOCATED})`;
+const attributed = `${R.gpuUtilizationByJob}{job!=""}`;
+
+/** Per GPU: utilization with the job holding the GPU. */
+export function gpuRules(): RecordingRule[] {
+  return [
+    {
+      record: R.gpuUtilizationByJob,
+      expr: [
+        `(`,
+        `  max ${by(GPU)} (${UTIL})`,
+        `  * ${on(['cluster', 'node', 'uuid'])} group_right ()`,
+        `  ${allocations}`,
+        `)`,
+        `or ${on(['cluster', 'node', 'uuid'])}`,
+        `max ${by(GPU)} (${UTIL})`,
+      ].join('\n'),
+    },
+  ];
+}
+
+/** Per node and per cluster, from the exporters' series. */
+export function clusterRules(): RecordingRule[] {
+  return [
+    { record: R.nodeUtilization, expr: `avg ${by(['cluster', 'node'])} (${UTIL})` },
+    { record: R.clusterGpusSeen, expr: `sum ${by(['cluster'])} (gpuwatch_node_gpus)` },
+    { record: R.clusterGpusAllocated, expr: `count ${by(['cluster'])} (max ${by(['cluster', 'node', 'uuid'])} (${ALLOCATED}))` },
+    { record: R.clusterUtilization, expr: `avg ${by(['cluster'])} (${UTIL})` },
+  ];
+}
+
+/**
+ * Per job, VC and user. In a group of their own: they read the per-GPU join recorded by the
+ * previous evaluation of gpuwatch-recording-gpu (at most one evaluation interval old).
+ */
+export function jobRules(): RecordingRule[] {
+  return [
+    { record: R.jobUtilization, expr: `avg ${by(JOB)} (${attributed})` },
+    { record: R.jobGpus, expr: `count ${by(JOB)} (${allocations})` },
+    { record: R.vcUtilization, expr: `avg ${by(['cluster', 'vc'])} (${attributed})` },
+    { record: R.vcGpus, expr: `sum ${by(['cluster', 'vc'])} (${R.jobGpus})` },
+    { record: R.userUtilization, expr: `avg ${by(['cluster', 'user'])} (${attributed})` },
+    { record: R.userGpus, expr: `sum ${by(['cluster', 'user'])} (${R.jobGpus})` },
+  ];
+}
+
+/**
+ * layout.yaml as series: the GPUs each worker and each cluster should have. Constants, so they exist
+ * even when a node or its exporter reports nothing, which is what the capacity alerts compare with.
+ */
+export function layoutRules(ctx: GenContext): RecordingRule[] {
+  const perCluster = ctx.loaded.clusters.map(
+    (c): RecordingRule => ({
+      record: R.clusterGpusExpected,
+      expr: `vector(${c.layoutData.nodes.reduce((sum, n) => sum + n.expectedGpus, 0)})`,
+      labels: { cluster: c.name },
+    }),
+  );
+  const perNode = ctx.workers.map(
+    (w): RecordingRule => ({
+      record: R.layoutNodeGpus,
+      expr: `vector(${w.expectedGpus})`,
+      labels: { cluster: w.cluster, node: w.node },
+    }),
+  );
+  return [...perCluster, ...perNode];
+}
+
+export function recordingGroups(ctx: GenContext): RuleGroup[] {
+  return [
+    { name: 'gpuwatch-layout', rules: layoutRules(ctx) },
+    { name: 'gpuwatch-recording-gpu', rules: gpuRules() },
+    { name: 'gpuwatch-recording-cluster', rules: clusterRules() },
+    { name: 'gpuwatch-recording-jobs', rules: jobRules() },
+  ];
+}

@@ -1,0 +1,26 @@
+/** prometheus/rules.test.yml: the promtool unit tests of every alert, next to rules.yml. */
+import type { AlertGroup } from './alerts.js';
+import { STEP } from './timeline.js';
+import type { PromtoolTest } from './types.js';
+import { GENERATED_HEADER, yamlText } from './yaml-text.js';
+
+function testGroup(t: PromtoolTest) {
+  return {
+    name: t.name,
+    interval: STEP,
+    input_series: t.inputSeries.map((s) => ({ series: s.series, values: s.values })),
+    alert_rule_test: t.checks.map((c) => ({
+      eval_time: c.evalTime,
+      alertname: c.alertname,
+      exp_alerts: c.alerts.map((a) => ({ exp_labels: a.labels, exp_annotations: a.annotations })),
+    })),
+  };
+}
+
+export function unitTestsYaml(alerts: AlertGroup[]): string {
+  const tests = alerts.flatMap((g) => g.alerts.flatMap((a) => a.tests)).map(testGroup);
+  return yamlText(
+    { rule_files: ['rules.yml'], evaluation_interval: STEP, tests },
+    `${GENERATED_HEADER}\nRun: promtool test rules rules.test.yml`,
+  );
+}

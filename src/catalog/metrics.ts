@@ -1,0 +1,184 @@
+/**
+ * The metric catalog: every series gpuwatch emits, in one list.
+ *
+ * The exporter registers its metrics from here; rules and dashboards may only reference names that
+ * are in here (or recording rules they define themselves). Names follow Prometheus conventions:
+ * base units, `_total` for counters, `_info` for label-carrying info series, prefix `gpuwatch_`.
+ */
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+export interface MetricDef {
+  name: string;
+  type: MetricType;
+  /** Base unit, '' for dimensionless counts, 'ratio' for 0..1. */
+  unit: string;
+  help: string;
+  labels: readonly string[];
+}
+
+/** Labels every per-GPU series carries. */
+export const GPU_LABELS = ['node', 'gpu', 'uuid'] as const;
+/** Labels of the job-attribution series (DESIGN §5). */
+export const JOB_LABELS = ['node', 'gpu', 'uuid', 'job', 'user', 'vc', 'priority', 'pod', 'namespace'] as const;
+
+const gpu = (name: string, type: MetricType, unit: string, help: string, extra: string[] = []): MetricDef => ({
+  name,
+  type,
+  unit,
+  help,
+  labels: [...GPU_LABELS, ...extra],
+});
+
+const node = (name: string, type: MetricType, unit: string, help: string, extra: string[] = []): MetricDef => ({
+  name,
+  type,
+  unit,
+  help,
+  labels: ['node', ...extra],
+});
+
+export const GPU_METRICS = {
+  info: gpu('gpuwatch_gpu_info', 'gauge', '', 'GPU identity; always 1.', ['name', 'bus_id', 'driver_version']),
+  utilization: gpu('gpuwatch_gpu_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which a kernel ran on the GPU (0-1).'),
+  memoryUtilization: gpu('gpuwatch_gpu_memory_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which device memory was read or written (0-1).'),
+  memoryUsed: gpu('gpuwatch_gpu_memory_used_bytes', 'gauge', 'bytes', 'Device memory in use.'),
+  memoryTotal: gpu('gpuwatch_gpu_memory_total_bytes', 'gauge', 'bytes', 'Device memory in total.'),
+  temperature: gpu('gpuwatch_gpu_temperature_celsius', 'gauge', 'celsius', 'GPU core temperature.'),
+  memoryTemperature: gpu('gpuwatch_gpu_memory_temperature_celsius', 'gauge', 'celsius', 'Device memory (HBM) temperature, where supported.'),
+  powerUsage: gpu('gpuwatch_gpu_power_usage_watts', 'gauge', 'watts', 'Power drawn by the board.'),
+  powerLimit: gpu('gpuwatch_gpu_power_limit_watts', 'gauge', 'watts', 'Enforced power limit.'),
+  energy: gpu('gpuwatch_gpu_energy_joules_total', 'counter', 'joules', 'Energy consumed since the driver was loaded.'),
+  smClock: gpu('gpuwatch_gpu_sm_clock_hertz', 'gauge', 'hertz', 'Current SM clock.'),
+  memoryClock: gpu('gpuwatch_gpu_memory_clock_hertz', 'gauge', 'hertz', 'Current memory clock.'),
+  performanceState: gpu('gpuwatch_gpu_performance_state', 'gauge', '', 'Performance state (0 = P0, maximum performance; 15 = P15, minimum).'),
+  clockEvent: gpu('gpuwatch_gpu_clock_event_active', 'gauge', '', 'Whether a clock-event (throttle) reason is active (1) or not (0).', ['reason']),
+  ecc: gpu('gpuwatch_gpu_ecc_errors_total', 'counter', '', 'ECC errors counted by the device, by type (corrected, uncorrected) and scope (volatile: since the driver was loaded; aggregate: lifetime).', ['type', 'scope']),
+  remappedRows: gpu('gpuwatch_gpu_remapped_rows', 'gauge', '', 'Memory rows remapped, by cause (correctable, uncorrectable).', ['cause']),
+  remapPending: gpu('gpuwatch_gpu_row_remap_pending', 'gauge', '', '1 when a row remap is pending and needs a GPU reset.'),
+  remapFailed: gpu('gpuwatch_gpu_row_remap_failed', 'gauge', '', '1 when a row remap failed: the GPU needs service.'),
+  retiredPages: gpu('gpuwatch_gpu_retired_pages', 'gauge', '', 'Memory pages retired, by cause (sbe: multiple single-bit errors, dbe: double-bit error).', ['cause']),
+  retiredPagesPending: gpu('gpuwatch_gpu_retired_pages_pending', 'gauge', '', '1 when a page retirement is pending and needs a GPU reset.'),
+  pcieReplays: gpu('gpuwatch_gpu_pcie_replays_total', 'counter', '', 'PCIe replay counter of the GPU link.'),
+  xid: gpu('gpuwatch_gpu_xid_errors_total', 'counter', '', 'XID error events seen by the exporter since it started, by XID code.', ['xid']),
+  processMemory: gpu('gpuwatch_gpu_process_memory_used_bytes', 'gauge', 'bytes', 'GPU memory held by one process; job="external" for a process outside any container, job="unknown" when its /proc entry cannot be read.', ['pid', 'job', 'container']),
+  externalProcesses: gpu('gpuwatch_gpu_external_processes', 'gauge', '', 'Processes using this GPU that run outside any container (not part of any job).'),
+} as const;
+
+export const JOB_METRICS = {
+  allocated: {
+    name: 'gpuwatch_job_gpu_allocated',
+    type: 'gauge',
+    unit: '',
+    help: 'A job holds this GPU; always 1. Join on (node, uuid) for per-job views.',
+    labels: JOB_LABELS,
+  },
+  startTime: {
+    name: 'gpuwatch_job_start_time_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Unix time when the job was first seen running on this node (its earliest GPU process or container).',
+    labels: ['node', 'job', 'user', 'vc', 'priority'],
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export const NODE_METRICS = {
+  // Not gpuwatch_gpu_count: promtool's linter reserves the _count suffix for histograms and summaries.
+  gpus: node('gpuwatch_node_gpus', 'gauge', '', 'GPUs the GPU source reports on this node; a fall means a GPU disappeared (fell off the bus).'),
+  expectedGpus: node('gpuwatch_node_expected_gpus', 'gauge', '', "GPUs this node should have according to its SKU in the cluster's layout.yaml."),
+  cpuUtilization: node('gpuwatch_node_cpu_utilization_ratio', 'gauge', 'ratio', 'CPU busy share since the previous collection (0-1).'),
+  load1: node('gpuwatch_node_load1', 'gauge', '', 'One-minute load average.'),
+  memoryTotal: node('gpuwatch_node_memory_total_bytes', 'gauge', 'bytes', 'Host memory in total.'),
+  memoryAvailable: node('gpuwatch_node_memory_available_bytes', 'gauge', 'bytes', 'Host memory available for new work (MemAvailable).'),
+  filesystemSize: node('gpuwatch_node_filesystem_size_bytes', 'gauge', 'bytes', 'File system size.', ['mountpoint', 'fstype', 'device']),
+  filesystemAvailable: node('gpuwatch_node_filesystem_available_bytes', 'gauge', 'bytes', 'File system space available.', ['mountpoint', 'fstype', 'device']),
+  networkReceive: node('gpuwatch_node_network_receive_bytes_total', 'counter', 'bytes', 'Bytes received by a network interface.', ['interface']),
+  networkTransmit: node('gpuwatch_node_network_transmit_bytes_total', 'counter', 'bytes', 'Bytes sent by a network interface.', ['interface']),
+} as const;
+
+export const EXPORTER_METRICS = {
+  buildInfo: node('gpuwatch_exporter_build_info', 'gauge', '', 'Exporter version and the GPU backend in use; always 1.', ['version', 'backend']),
+  sourceUp: node('gpuwatch_exporter_source_up', 'gauge', '', '1 when the last collection of a source succeeded.', ['source']),
+  collectionDuration: node('gpuwatch_exporter_collection_duration_seconds', 'gauge', 'seconds', 'How long the last collection of a source took.', ['source']),
+  collectionErrors: node('gpuwatch_exporter_collection_errors_total', 'counter', '', 'Failed collections by source and reason (timeout, spawn, exit, parse, unavailable, library, io).', ['source', 'reason']),
+  lastSuccess: node('gpuwatch_exporter_last_success_timestamp_seconds', 'gauge', 'seconds', 'Unix time of the last successful collection of a source.', ['source']),
+} as const;
+
+const service = (name: string, type: MetricType, unit: string, help: string, labels: string[] = []): MetricDef => ({
+  name,
+  type,
+  unit,
+  help,
+  labels,
+});
+
+/** The alert router's own metrics (the on-call/SLA dashboard reads these). */
+export const ROUTER_METRICS = {
+  incidentsOpen: service('gpuwatch_router_incidents_open', 'gauge', '', 'Open incidents by cluster and severity.', ['cluster', 'severity']),
+  timeToAck: service('gpuwatch_router_time_to_acknowledge_seconds', 'histogram', 'seconds', 'Time from an incident opening to its acknowledgement.', ['cluster', 'severity']),
+  slaBreaches: service('gpuwatch_router_sla_breaches_total', 'counter', '', 'Missed SLA deadlines by kind (acknowledge, update).', ['cluster', 'severity', 'kind']),
+  escalations: service('gpuwatch_router_escalations_total', 'counter', '', 'Escalations to a further tier.', ['cluster', 'severity', 'tier']),
+  notifications: service('gpuwatch_router_notifications_total', 'counter', '', 'Notifications by channel (email, webhook, chat) and result (sent, failed).', ['channel', 'result']),
+  actions: service('gpuwatch_router_job_actions_total', 'counter', '', 'Job actions by action (warn, kill, downgrade) and result (done, dry_run, cancelled, refused, failed).', ['action', 'result']),
+} as const;
+
+/** The rule service's own metrics. */
+export const RULE_SERVICE_METRICS = {
+  decisions: {
+    name: 'gpuwatch_rule_service_decisions_total',
+    type: 'counter',
+    unit: '',
+    help: 'Admission decisions by result (retain, fail, or the priority a job was lowered to).',
+    labels: ['result'],
+  },
+  storeUp: {
+    name: 'gpuwatch_rule_service_store_up',
+    type: 'gauge',
+    unit: '',
+    help: '1 when the rule store was readable at the last read; 0 while admission decides as if there were no rules.',
+    labels: [],
+  },
+  storeErrors: {
+    name: 'gpuwatch_rule_service_store_errors_total',
+    type: 'counter',
+    unit: '',
+    help: 'Failed reads of the rule store (errors and timeouts).',
+    labels: [],
+  },
+  holdingsErrors: {
+    name: 'gpuwatch_rule_service_holdings_errors_total',
+    type: 'counter',
+    unit: '',
+    help: "Admissions that could not read the user's current jobs from OpenPAI rest-server.",
+    labels: [],
+  },
+  actions: {
+    name: 'gpuwatch_rule_service_actions_total',
+    type: 'counter',
+    unit: '',
+    help: 'Kill and downgrade actions by result (done, failed, refused, replayed).',
+    labels: ['action', 'result'],
+  },
+  rules: {
+    name: 'gpuwatch_rule_service_rules',
+    type: 'gauge',
+    unit: '',
+    help: 'Rules in the rule set admission last decided with.',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/** Every metric gpuwatch emits. */
+export const CATALOG: readonly MetricDef[] = [
+  ...Object.values(GPU_METRICS),
+  ...Object.values(JOB_METRICS),
+  ...Object.values(NODE_METRICS),
+  ...Object.values(EXPORTER_METRICS),
+  ...Object.values(ROUTER_METRICS),
+  ...Object.values(RULE_SERVICE_METRICS),
+];
+
+const byName = new Map(CATALOG.map((m) => [m.name, m]));
+
+export function findMetric(name: string): MetricDef | undefined {
+  return byName.get(name);
+}

@@ -1,0 +1,22 @@
+/** Commander argument parsers shared by the commands: a bad flag is a usage error (exit 2) naming what was expected. */
+import { InvalidArgumentError } from 'commander';
+import { LISTEN_ADDRESS } from './config/listen-address.js';
+import { parseDatabaseUrl } from './storage/database-url.js';
+
+/** `--listen HOST:PORT`; `example` shows the command's own default. */
+export function listenArgument(example: string): (value: string) => string {
+  return (value) => {
+    if (!LISTEN_ADDRESS.test(value)) throw new InvalidArgumentError(`expected HOST:PORT, e.g. ${example}`);
+    return value;
+  };
+}
+
+/** `--db sqlite:///path.db | mysql://user:pass@host:3306/db`. */
+export function databaseUrlArgument(value: string): string {
+  try {
+    parseDatabaseUrl(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}

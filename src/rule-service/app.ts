@@ -1,0 +1,139 @@
+/**
+ * The rule service's HTTP face: admission, the rule table, actions, the audit trail, metrics; and,
+ * in proxy mode, rest-server's API with job submissions decided on the way through.
+ */
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+import type { Logger } from '../log.js';
+import { Admission } from './admission.js';
+import { AdmissionInputError, admissionRequestFrom } from './admission-input.js';
+import { actionRequestSchema, type Actions } from './actions.js';
+import { readAudit } from './audit.js';
+import { requireApiToken } from './auth.js';
+import { JobProtocolError, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
+import type { RuleServiceMetrics } from './metrics.js';
+import { forward } from './proxy.js';
+import type { RuleStore } from './rule-store.js';
+import { rulesRouter } from './rules-routes.js';
+import { bearerToken, tokenUser } from './token.js';
+
+export interface RuleServiceAppDeps {
+  admission: Admission;
+  actions: Actions;
+  store: RuleStore;
+  metrics: RuleServiceMetrics;
+  log: Logger;
+  apiToken?: string;
+  /** Proxy mode: the rest-server behind this service. */
+  proxyTo?: string;
+}
+
+export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
+  const { admission, actions, store, metrics, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  const guard = requireApiToken(deps.apiToken);
+  const json = express.json({ limit: '4mb', type: ['application/json', '+json'] });
+  const text = express.text({ type: ['text/*', 'application/yaml', 'application/x-yaml'], limit: '4mb' });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.exposition());
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.status(store.healthy ? 200 : 503).json({ store: store.healthy ? 'ok' : 'unavailable' });
+  });
+
+  app.post('/api/v1/admission', json, text, async (req, res) => {
+    const token = bearerToken(req.headers.authorization);
+    const queryUser = typeof req.query.user === 'string' ? req.query.user : undefined;
+    let request;
+    try {
+      request = admissionRequestFrom(req.body, req.headers['content-type'], queryUser ?? (token && tokenUser(token)));
+    } catch (err) {
+      if (err instanceof AdmissionInputError) {
+        res.status(400).json({ error: err.message });
+        return;
+      }
+      throw err;
+    }
+    res.json(await admission.decide(request, { token }));
+  });
+
+  app.use('/api/v1/rules', rulesRouter(store, guard));
+
+  app.post('/api/v1/actions', guard, json, async (req, res) => {
+    const parsed = actionRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
+      return;
+    }
+    const answer = await actions.run(parsed.data, 'api');
+    res.status(answer.httpStatus).json(answer.body);
+  });
+
+  app.get('/api/v1/audit', guard, async (req, res) => {
+    const subject = typeof req.query.subject === 'string' ? req.query.subject : undefined;
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1_000);
+    res.json({ entries: await readAudit(store.db, { subject, limit }) });
+  });
+
+  if (deps.proxyTo) {
+    const target = new URL(deps.proxyTo);
+    app.post('/api/v2/jobs', express.raw({ type: () => true, limit: '16mb' }), (req, res, next) => {
+      submitThroughRules(req, res, target, admission, log).catch(next);
+    });
+    app.use((req, res) => forward(req, res, { target, log }));
+  } else {
+    app.use((_req, res) => {
+      res.status(404).json({ error: 'not found' });
+    });
+  }
+
+  app.use(errorHandler(log));
+  return app;
+}
+
+/** Proxy mode's POST /api/v2/jobs: decide, then forward (maybe rewritten) or refuse with 403. */
+async function submitThroughRules(req: Request, res: Response, target: URL, admission: Admission, log: Logger): Promise<void> {
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const token = bearerToken(req.headers.authorization);
+  // Without a token rest-server refuses the job itself; let it answer in its own words.
+  if (!token) return forward(req, res, { target, log, body });
+  const user = tokenUser(token);
+  if (!user) {
+    res.status(403).json({ code: 'AdmissionRejectedError', message: 'cannot tell the submitting user from the token, so the job rules cannot be applied' });
+    return;
+  }
+  const contentType = req.headers['content-type'];
+  const text = body.toString('utf8');
+  let summary;
+  try {
+    summary = summarizeJob(parseJobText(text, contentType));
+  } catch (err) {
+    if (err instanceof JobProtocolError) {
+      res.status(400).json({ code: 'InvalidProtocolError', message: err.message });
+      return;
+    }
+    throw err;
+  }
+  const answer = await admission.decide({ user, vc: summary.vc, priority: summary.priority, gpus: summary.gpus }, { token });
+  log.info({ user, job: summary.name, result: answer.result, priority: answer.priority, matched: answer.matched }, 'admission');
+  const answerHeaders = { 'x-gpuwatch-admission': answer.result };
+  if (answer.result === 'fail') {
+    const why = answer.reasons.length > 0 ? answer.reasons.join('; ') : `refused by rule ${answer.matched.join(', ')}`;
+    res.status(403).set(answerHeaders).json({ code: 'AdmissionRejectedError', message: `The job was rejected: ${why}`, reasons: answer.reasons, matched: answer.matched });
+    return;
+  }
+  const lowered = answer.priority !== summary.priority;
+  const forwarded = lowered ? Buffer.from(rewriteJob(text, contentType, { priority: answer.priority })) : body;
+  forward(req, res, { target, log, body: forwarded, answerHeaders });
+}
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: { status?: number; type?: string; message?: string }, req, res, _next) => {
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) log.error({ err: err.message, path: req.path }, 'request failed');
+    if (res.headersSent) return;
+    res.status(status).json({ error: status === 500 ? `internal error: ${err.message ?? 'unknown'}` : (err.message ?? 'bad request') });
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The `ruleService:` section of gpuwatch.yaml, and the options the service runs with once token
+ * files are read and relative paths resolved.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../config/duration.js';
+import { listenAddressField } from '../config/listen-address.js';
+import { ConfigError } from '../config/yaml-file.js';
+import { parseDatabaseUrl, resolveSqliteUrl } from '../storage/database-url.js';
+import type { HoldingsPolicy } from './admission.js';
+
+export const DEFAULT_RULE_SERVICE_LISTEN = '127.0.0.1:9470';
+export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
+
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, (s) => ({ message: `not a duration ("${s}"); use e.g. 150ms, 3s` }));
+const listenAddress = listenAddressField('127.0.0.1:9470');
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
+const databaseUrl = z.string().superRefine((url, ctx) => {
+  try {
+    parseDatabaseUrl(url);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+  }
+});
+const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !== undefined && v[b] !== undefined);
+
+export const ruleServiceConfigSchema = z
+  .object({
+    listen: listenAddress.default(DEFAULT_RULE_SERVICE_LISTEN),
+    /** sqlite:///abs.db, sqlite://./relative.db (relative to this file), sqlite::memory:, mysql://user:pass@host:3306/db */
+    db: databaseUrl.default(DEFAULT_RULE_DB),
+    /** Longest a rule-store read may take on the admission path before the job is kept as submitted. */
+    storeTimeout: duration.default('150ms'),
+    /** How soon edits made directly in SQL (not through the API or CLI) take effect. */
+    rulesReload: duration.default('10s'),
+    /** OpenPAI rest-server: holdings for admission, and the admin application token the actions use. */
+    openpai: z
+      .object({
+        url: httpUrl,
+        token: z.string().min(1).optional(),
+        tokenFile: z.string().min(1).optional(),
+        timeout: duration.default('3s'),
+      })
+      .strict()
+      .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
+      .optional(),
+    /** Proxy mode: the rest-server to sit in front of. */
+    proxyTo: httpUrl.optional(),
+    /** When holdings are needed but rest-server cannot be read: decide with the job's own GPUs, or reject. */
+    holdingsWhenUnreachable: z.enum(['request-only', 'reject']).default('request-only'),
+    /** Job ids (user~name) and users the kill/downgrade actions never touch. */
+    exemptJobs: z.array(z.string().min(1)).default([]),
+    exemptUsers: z.array(z.string().min(1)).default([]),
+    /** Bearer token for rule changes, actions and the audit trail; without one those are refused. */
+    apiToken: z.string().min(1).optional(),
+    apiTokenFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine(oneOf('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both');
+
+export type RuleServiceConfig = z.output<typeof ruleServiceConfigSchema>;
+
+/** What the service runs with. */
+export interface RuleServiceOptions {
+  listen: string;
+  db: string;
+  storeTimeoutMs: number;
+  /** Rules are re-read at least this often (edits made directly in SQL). */
+  rulesReloadMs?: number;
+  openpai?: { url: string; token?: string; timeoutMs: number };
+  proxyTo?: string;
+  holdingsWhenUnreachable: HoldingsPolicy;
+  exemptJobs: string[];
+  exemptUsers: string[];
+  apiToken?: string;
+  /** How often a store marked down is probed again. */
+  storeRetryMs?: number;
+  /** How often the store is checked while it is up (for the health metric when idle). */
+  healthIntervalMs?: number;
+}
+
+/** Reads token files and resolves relative paths against the config file's directory. */
+export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string): Promise<RuleServiceOptions> {
+  const base = configFile ? dirname(resolve(configFile)) : process.cwd();
+  const source = configFile ?? '(defaults)';
+  const readToken = async (file: string, field: string): Promise<string> => {
+    const path = resolve(base, file);
+    try {
+      const token = (await readFile(path, 'utf8')).trim();
+      if (token === '') throw new Error('the file is empty');
+      return token;
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
+      throw new ConfigError(`${source}: ruleService.${field}: ${path}: ${why}`, source, [{ file: source, field: `ruleService.${field}`, message: `${path}: ${why}` }]);
+    }
+  };
+  const openpai = config.openpai && {
+    url: config.openpai.url,
+    token: config.openpai.tokenFile ? await readToken(config.openpai.tokenFile, 'openpai.tokenFile') : config.openpai.token,
+    timeoutMs: parseDuration(config.openpai.timeout) ?? 3_000,
+  };
+  return {
+    listen: config.listen,
+    db: resolveSqliteUrl(config.db, base, resolve),
+    storeTimeoutMs: parseDuration(config.storeTimeout) ?? 150,
+    rulesReloadMs: parseDuration(config.rulesReload) ?? 10_000,
+    openpai,
+    proxyTo: config.proxyTo,
+    holdingsWhenUnreachable: config.holdingsWhenUnreachable,
+    exemptJobs: config.exemptJobs,
+    exemptUsers: config.exemptUsers,
+    apiToken: config.apiTokenFile ? await readToken(config.apiTokenFile, 'apiTokenFile') : config.apiToken,
+  };
+}

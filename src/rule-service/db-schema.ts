@@ -1,0 +1,57 @@
+/** The rule service's tables, as kysely sees them. */
+import type { Generated } from 'kysely';
+
+export interface RulesTable {
+  /** Auto-increment; matching walks from the highest id down. */
+  id: Generated<number>;
+  user: string;
+  vc: string;
+  priority: string;
+  requested: string;
+  occupied: string;
+  occupied_high: string;
+  result: string;
+  description: string;
+  updated_at: string;
+}
+
+/** One row (id 1) whose revision goes up with every change made through the service or CLI. */
+export interface RuleRevisionTable {
+  id: number;
+  revision: number;
+}
+
+export interface ActionsTable {
+  idempotency_key: string;
+  job: string;
+  action: string;
+  reason: string;
+  /** pending | done | failed | refused */
+  status: string;
+  /** The HTTP status the caller got, replayed for the same key. */
+  http_status: number;
+  /** JSON of the answer the caller got. */
+  outcome: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  /** Who asked: the API caller (`api`), the CLI (`cli`), or the service itself. */
+  actor: string;
+  /** e.g. rule.create, rule.update, rule.delete, rules.import, action.kill, action.downgrade */
+  event: string;
+  /** A rule id or a job id. */
+  subject: string;
+  /** JSON with the details. */
+  detail: string;
+}
+
+export interface RuleServiceDatabase {
+  rules: RulesTable;
+  rule_revision: RuleRevisionTable;
+  rule_actions: ActionsTable;
+  rule_audit: AuditTable;
+}

@@ -1,0 +1,18 @@
+/** What a user holds now: GPUs per priority over their running and waiting jobs. */
+import { holdingsOf, isPriority, type Holdings, type Priority } from './priority.js';
+import type { ListedJob } from './openpai-client.js';
+
+/** The job states that hold (or are about to hold) GPUs. */
+export const HOLDING_STATES = ['RUNNING', 'WAITING'] as const;
+
+/** Sums `totalGpuNumber` by `jobPriority` (null or unknown → default), over holding states only. */
+export function holdingsFromJobs(jobs: readonly ListedJob[]): Holdings {
+  const sums: Record<Priority, number> = { prod: 0, test: 0, default: 0, oppo: 0 };
+  for (const job of jobs) {
+    if (!(HOLDING_STATES as readonly string[]).includes(job.state)) continue;
+    const priority = isPriority(job.jobPriority) ? job.jobPriority : 'default';
+    const gpus = Number(job.totalGpuNumber ?? 0);
+    if (Number.isFinite(gpus) && gpus > 0) sums[priority] += gpus;
+  }
+  return holdingsOf(sums);
+}

@@ -1,0 +1,158 @@
+/**
+ * The few OpenPAI rest-server calls the rule service makes (DESIGN §9): list a user's jobs, read a
+ * job's config, tag, stop, submit. Every call has a timeout; failures say whether the server could
+ * be reached at all.
+ */
+
+export interface ListedJob {
+  name: string;
+  username: string;
+  state: string;
+  virtualCluster?: string;
+  totalGpuNumber?: number;
+  /** null means default. */
+  jobPriority?: string | null;
+}
+
+export interface JobListQuery {
+  username?: string;
+  vc?: string;
+  state?: readonly string[];
+  jobPriority?: readonly string[];
+  offset?: number;
+  limit?: number;
+}
+
+export class OpenPaiError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status rest-server answered with; undefined when it could not be reached. */
+    readonly status?: number,
+    /** OpenPAI's error code (`NoJobError`, `ForbiddenUserError`, …) when it sent one. */
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'OpenPaiError';
+  }
+
+  get unreachable(): boolean {
+    return this.status === undefined;
+  }
+
+  /** Worth retrying later: the server was unreachable or failed itself. */
+  get transient(): boolean {
+    return this.status === undefined || this.status >= 500 || this.status === 429;
+  }
+}
+
+export interface OpenPaiClientOptions {
+  url: string;
+  /** Sent as `Authorization: Bearer …`; calls given a token use it only when this is unset. */
+  token?: string;
+  timeoutMs?: number;
+}
+
+const PAGE = 5_000;
+const MAX_PAGES = 20;
+
+export class OpenPaiClient {
+  private readonly base: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: OpenPaiClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 3_000;
+  }
+
+  get url(): string {
+    return this.base;
+  }
+
+  async listJobs(query: JobListQuery, token?: string): Promise<ListedJob[]> {
+    const params = new URLSearchParams();
+    if (query.username !== undefined) params.set('username', query.username);
+    if (query.vc !== undefined) params.set('vc', query.vc);
+    if (query.state) params.set('state', query.state.join(','));
+    if (query.jobPriority) params.set('jobPriority', query.jobPriority.join(','));
+    if (query.offset !== undefined) params.set('offset', String(query.offset));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const body = await this.call('GET', `/api/v2/jobs?${params.toString()}`, { token });
+    const list = Array.isArray(body) ? body : (body as { data?: unknown }).data;
+    if (!Array.isArray(list)) throw new OpenPaiError('rest-server answered the job list with something that is not a list', 200);
+    return list as ListedJob[];
+  }
+
+  /** Every job of a user in the given states, page by page (at most 100,000 jobs). */
+  async userJobs(username: string, states: readonly string[], token?: string): Promise<ListedJob[]> {
+    const all: ListedJob[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const jobs = await this.listJobs({ username, state: states, offset: page * PAGE, limit: PAGE }, token);
+      all.push(...jobs);
+      if (jobs.length < PAGE) break;
+    }
+    return all;
+  }
+
+  /** The job's submitted config (YAML text). */
+  async jobConfig(job: string): Promise<string> {
+    return (await this.call('GET', `/api/v2/jobs/${encodeURIComponent(job)}/config`, { text: true })) as string;
+  }
+
+  async stopJob(job: string): Promise<void> {
+    await this.call('PUT', `/api/v2/jobs/${encodeURIComponent(job)}/executionType`, { json: { value: 'STOP' } });
+  }
+
+  async addTag(job: string, tag: string): Promise<void> {
+    await this.call('PUT', `/api/v2/jobs/${encodeURIComponent(job)}/tag`, { json: { value: tag } });
+  }
+
+  async submitJob(yamlText: string): Promise<void> {
+    await this.call('POST', '/api/v2/jobs', { body: yamlText, contentType: 'text/yaml' });
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    opts: { token?: string; json?: unknown; body?: string; contentType?: string; text?: boolean } = {},
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: opts.text ? 'text/yaml, */*' : 'application/json' };
+    // The service's own token wins; a caller's token (the submitter's, in proxy mode) is the fallback.
+    const token = this.options.token ?? opts.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = opts.body;
+    if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers['content-type'] = 'application/json';
+    } else if (opts.contentType) {
+      headers['content-type'] = opts.contentType;
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (cause ?? (err as Error).message);
+      throw new OpenPaiError(`rest-server ${this.base} unreachable: ${why}`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let code: string | undefined;
+      let message = text.slice(0, 500);
+      try {
+        const parsed = JSON.parse(text) as { code?: string; message?: string };
+        code = parsed.code;
+        message = parsed.message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new OpenPaiError(`rest-server ${method} ${path.split('?')[0]}: ${response.status}${code ? ` ${code}` : ''}: ${message}`, response.status, code);
+    }
+    if (opts.text) return text;
+    if (text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new OpenPaiError(`rest-server ${method} ${path.split('?')[0]} answered with invalid JSON`, response.status);
+    }
+  }
+}

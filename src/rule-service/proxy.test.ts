@@ -1,0 +1,164 @@
+/** Proxy mode end to end: a client → the rule service → the fake rest-server, all on loopback. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
+import type { RunningRuleService } from './service.js';
+import { http, loadSeed, startTestService } from '../../test/rule-service-support.js';
+
+let fake: FakeOpenPai;
+let service: RunningRuleService;
+
+beforeAll(async () => {
+  fake = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@example.com' }, { name: 'fa_bob' }, { name: 'user_proh' }] });
+  fake.addJob({ user: 'alice', name: 'old-oppo', gpus: 16, priority: 'oppo', state: 'RUNNING' });
+  service = await startTestService({ proxyTo: fake.url });
+  await loadSeed(service);
+});
+
+afterAll(async () => {
+  await service?.close();
+  await fake?.close();
+});
+
+function jobYaml(name: string, gpus: number, priority?: string): string {
+  return [
+    '# submitted from the web portal',
+    'protocolVersion: 2',
+    `name: ${name}`,
+    'type: job',
+    'taskRoles:',
+    '  train:',
+    '    instances: 1',
+    '    resourcePerInstance:',
+    '      cpu: 4',
+    '      memoryMB: 8192',
+    `      gpu: ${gpus} # per instance`,
+    '    commands:',
+    '      - python train.py',
+    ...(priority ? ['extras:', '  hivedScheduler:', `    jobPriorityClass: ${priority}`] : []),
+    '',
+  ].join('\n');
+}
+
+const submit = (user: string, body: string, contentType = 'text/yaml') =>
+  http(`${service.url}/api/v2/jobs`, { method: 'POST', body, token: fake.tokenFor(user), headers: { 'content-type': contentType } });
+
+const postsFor = (name: string) => fake.requests.filter((r) => r.method === 'POST' && r.path === '/api/v2/jobs' && r.body.includes(`name: ${name}`));
+
+describe('job submission through the proxy', () => {
+  it('lowers an ordinary user prod job to oppo, keeping the rest of the YAML', async () => {
+    const answer = await submit('alice', jobYaml('lowered', 2, 'prod'));
+    expect(answer.status).toBe(202);
+    expect(answer.json).toEqual({ status: 202, message: 'Update job lowered for user alice successfully.' });
+    expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
+    const [forwarded] = postsFor('lowered');
+    expect(forwarded?.body).toContain('# submitted from the web portal');
+    expect(forwarded?.body).toContain('gpu: 2 # per instance');
+    expect(parse(forwarded?.body ?? '').extras.hivedScheduler.jobPriorityClass).toBe('oppo');
+    expect(forwarded?.headers['content-type']).toBe('text/yaml');
+    expect(forwarded?.user).toBe('alice');
+    expect(fake.job('alice~lowered')).toMatchObject({ jobPriority: 'oppo', totalGpuNumber: 2, state: 'WAITING' });
+  });
+
+  it('forwards a job it keeps byte for byte', async () => {
+    const body = jobYaml('kept', 2, 'oppo');
+    const answer = await submit('alice', body);
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('x-gpuwatch-admission')).toBe('retain');
+    expect(postsFor('kept')[0]?.body).toBe(body);
+  });
+
+  it("refuses with 403 and the reasons, counting the user's jobs on rest-server, and forwards nothing", async () => {
+    // alice now holds 16 + 2 + 2 oppo GPUs; 3 more makes 23.
+    const answer = await submit('alice', jobYaml('too-big', 3, 'prod'));
+    expect(answer.status).toBe(403);
+    expect(answer.json).toEqual({
+      code: 'AdmissionRejectedError',
+      message: 'The job was rejected: ordinary users may only submit oppo jobs; more than 20 GPUs will fail',
+      reasons: ['ordinary users may only submit oppo jobs', 'more than 20 GPUs will fail'],
+      matched: [4, 3],
+    });
+    expect(postsFor('too-big')).toEqual([]);
+    expect(fake.job('alice~too-big')).toBeUndefined();
+    const listing = fake.requests.filter((r) => r.path === '/api/v2/jobs' && r.method === 'GET' && r.user === 'alice');
+    expect(listing.at(-1)?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING' });
+  });
+
+  it('refuses user_proh whatever the job', async () => {
+    const answer = await submit('user_proh', jobYaml('anything', 0, 'oppo'));
+    expect(answer.status).toBe(403);
+    expect(answer.json.message).toBe('The job was rejected: refused by rule 7');
+  });
+
+  it('rewrites a JSON job and keeps it JSON', async () => {
+    const job = { protocolVersion: 2, name: 'json-job', type: 'job', taskRoles: { w: { instances: 3, resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 1 } } }, extras: { hivedScheduler: { jobPriorityClass: 'prod' } } };
+    const answer = await submit('fa_bob', JSON.stringify(job), 'application/json');
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
+    const forwarded = fake.requests.find((r) => r.method === 'POST' && r.body.includes('json-job'));
+    expect(JSON.parse(forwarded?.body ?? '{}')).toEqual({ ...job, extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } });
+    expect(fake.job('fa_bob~json-job')?.jobPriority).toBe('oppo');
+  });
+
+  it('sets a priority class on a job that had none when it lowers it', async () => {
+    const answer = await submit('alice', jobYaml('no-class', 0));
+    expect(answer.status).toBe(202);
+    expect(fake.job('alice~no-class')?.jobPriority).toBe('oppo');
+  });
+
+  it("answers 400 for a job it cannot read, and lets rest-server answer a job without a token", async () => {
+    const bad = await submit('alice', 'name: [unclosed');
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe('InvalidProtocolError');
+    const anonymous = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml('anon', 1, 'prod'), headers: { 'content-type': 'text/yaml' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.code).toBe('UnauthorizedUserError');
+  });
+});
+
+describe('everything else passes through untouched', () => {
+  it('GETs with query strings, headers and the answer as rest-server gave it', async () => {
+    const token = fake.tokenFor('alice');
+    const direct = await http(`${fake.url}/api/v2/jobs?username=alice&state=RUNNING&withTotalCount=true`, { token });
+    const proxied = await http(`${service.url}/api/v2/jobs?username=alice&state=RUNNING&withTotalCount=true`, { token, headers: { 'x-request-id': 'abc-123' } });
+    expect(proxied.status).toBe(200);
+    expect(proxied.text).toBe(direct.text);
+    expect(proxied.json.totalCount).toBe(1);
+    expect(proxied.headers.get('content-type')).toBe(direct.headers.get('content-type'));
+    const seen = fake.requests.at(-1);
+    expect(seen?.headers['x-request-id']).toBe('abc-123');
+    expect(seen?.headers.authorization).toBe(`Bearer ${token}`);
+    expect(seen?.query).toEqual({ username: 'alice', state: 'RUNNING', withTotalCount: 'true' });
+  });
+
+  it('PUT bodies and error statuses', async () => {
+    const stop = await http(`${service.url}/api/v2/jobs/alice~kept/executionType`, { method: 'PUT', body: { value: 'STOP' }, token: fake.tokenFor('alice') });
+    expect(stop.status).toBe(202);
+    expect(fake.requests.at(-1)?.body).toBe('{"value":"STOP"}');
+    expect(fake.job('alice~kept')?.state).toBe('STOPPED');
+    const forbidden = await http(`${service.url}/api/v2/jobs/alice~lowered/executionType`, { method: 'PUT', body: { value: 'STOP' }, token: fake.tokenFor('fa_bob') });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.json.code).toBe('ForbiddenUserError');
+    const missing = await http(`${service.url}/api/v2/jobs/alice~nope/config`, { token: fake.tokenFor('alice') });
+    expect(missing.status).toBe(404);
+    expect(missing.json).toEqual({ code: 'NoJobError', message: 'Job alice~nope is not found.' });
+    const config = await http(`${service.url}/api/v2/jobs/alice~kept/config`, { token: fake.tokenFor('alice') });
+    expect(config.headers.get('content-type')).toMatch(/text\/yaml/);
+    expect(config.text).toBe(jobYaml('kept', 2, 'oppo'));
+    const user = await http(`${service.url}/api/v2/users/alice`, { token: fake.tokenFor('admin') });
+    expect(user.json.email).toBe('alice@example.com');
+  });
+
+  it('answers 502 when rest-server is gone', async () => {
+    const gone = await startFakeOpenPai({ users: [] });
+    await gone.close();
+    const local = await startTestService({ proxyTo: gone.url });
+    try {
+      const answer = await http(`${local.url}/api/v2/jobs?username=alice`);
+      expect(answer.status).toBe(502);
+      expect(answer.json.code).toBe('BadGatewayError');
+    } finally {
+      await local.close();
+    }
+  });
+});

@@ -1,0 +1,120 @@
+/** /api/v1/rules: list (JSON, YAML or CSV), read, create, update, delete, replace all. */
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ConfigError } from '../config/yaml-file.js';
+import { parseRuleFile, formatRuleFile, ruleInputSchema, slowFields } from './rule-file.js';
+import type { RuleFields } from './rule.js';
+import type { RuleStore } from './rule-store.js';
+
+const ACTOR = 'api';
+
+export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Router {
+  const router = Router();
+  const json = express.json({ limit: '4mb' });
+  const text = express.text({ type: ['text/*', 'application/yaml', 'application/x-yaml'], limit: '4mb' });
+
+  router.get('/', async (req, res) => {
+    const format = req.query.format;
+    const [rules, revision] = await Promise.all([store.list(), store.revision()]);
+    if (format === 'yaml' || format === 'csv') {
+      res.type(format === 'csv' ? 'text/csv' : 'text/yaml').send(formatRuleFile(rules, format));
+      return;
+    }
+    res.json({ revision, rules });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = ruleId(req, res);
+    if (id === undefined) return;
+    const rule = await store.get(id);
+    if (rule) res.json({ rule });
+    else res.status(404).json({ error: `no rule ${id}` });
+  });
+
+  router.post('/', guard, json, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { id: wanted, ...fields } = body;
+    if (wanted !== undefined && !(Number.isInteger(wanted) && (wanted as number) > 0)) {
+      res.status(400).json({ error: 'id: expected a positive integer' });
+      return;
+    }
+    const rule = validRule(fields, res);
+    if (!rule) return;
+    if (wanted !== undefined && (await store.get(wanted as number))) {
+      res.status(409).json({ error: `rule ${String(wanted)} already exists` });
+      return;
+    }
+    res.status(201).json({ rule: await store.create(rule, ACTOR, wanted as number | undefined) });
+  });
+
+  router.put('/:id', guard, json, async (req, res) => {
+    const id = ruleId(req, res);
+    if (id === undefined) return;
+    const { id: _ignored, ...fields } = (req.body ?? {}) as Record<string, unknown>;
+    const rule = validRule(fields, res);
+    if (!rule) return;
+    const updated = await store.update(id, rule, ACTOR);
+    if (updated) res.json({ rule: updated });
+    else res.status(404).json({ error: `no rule ${id}` });
+  });
+
+  router.delete('/:id', guard, async (req, res) => {
+    const id = ruleId(req, res);
+    if (id === undefined) return;
+    if (await store.remove(id, ACTOR)) res.status(204).end();
+    else res.status(404).json({ error: `no rule ${id}` });
+  });
+
+  /** Replaces the whole table: a JSON list, the YAML export format, or CSV (text/csv). */
+  router.put('/', guard, json, text, async (req, res) => {
+    let rules: RuleFields[];
+    try {
+      if (typeof req.body === 'string') {
+        rules = parseRuleFile(req.body, 'request body', /csv/i.test(req.headers['content-type'] ?? '') ? 'csv' : 'yaml');
+      } else {
+        const parsed = z.array(ruleInputSchema).safeParse(req.body);
+        if (!parsed.success) {
+          res.status(400).json({ error: 'invalid rules', problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
+          return;
+        }
+        rules = parsed.data;
+        const slow = slowFields(rules);
+        if (slow.length > 0) {
+          res.status(400).json({ error: 'invalid rules', problems: slow.map((s) => ({ field: `${s.index}.${s.field}`, message: `"${s.text}" is too slow on long inputs` })) });
+          return;
+        }
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        res.status(400).json({ error: 'invalid rules', problems: err.problems.map((p) => ({ field: p.field, line: p.line, message: p.message })) });
+        return;
+      }
+      throw err;
+    }
+    res.json({ rules: await store.import(rules, ACTOR, 'replace') });
+  });
+
+  return router;
+}
+
+function ruleId(req: Request, res: Response): number | undefined {
+  const id = Number(req.params.id);
+  if (Number.isInteger(id) && id > 0) return id;
+  res.status(400).json({ error: `not a rule id: ${String(req.params.id)}` });
+  return undefined;
+}
+
+/** The rule, or undefined after answering 400 with every problem. */
+function validRule(fields: unknown, res: Response): RuleFields | undefined {
+  const parsed = ruleInputSchema.safeParse(fields);
+  if (!parsed.success) {
+    res.status(400).json({ error: 'invalid rule', problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
+    return undefined;
+  }
+  const slow = slowFields([parsed.data]);
+  if (slow.length > 0) {
+    res.status(400).json({ error: 'invalid rule', problems: slow.map((s) => ({ field: s.field, message: `"${s.text}" is too slow on long inputs (possible catastrophic backtracking)` })) });
+    return undefined;
+  }
+  return parsed.data;
+}

@@ -1,0 +1,611 @@
+/*
+ * A stand-in for libnvidia-ml.so.1, for tests on machines without a GPU.
+ *
+ * It exports the NVML C functions the exporter's NVML backend calls, with the layouts and
+ * return codes of NVIDIA's nvml.h, and answers with the values recorded from a real
+ * NVIDIA H100 80GB HBM3 on driver 580.159.04 (test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580:
+ * q-busy.xml for the busy snapshot, nvml.txt for what only NVML reports).
+ *
+ * Configuration, read from the environment at every nvmlInit_v2 (so a test sets the variables,
+ * opens the backend, and closes it before changing them):
+ *   FAKE_NVML_GPUS=N              number of devices (default 1, at most 64); device 0 is the
+ *                                 recorded H100, the others copy it with their own uuid and bus id.
+ *                                 Also re-read at every nvmlDeviceGetCount_v2, to stand for a GPU
+ *                                 that appears or disappears while the library is initialized.
+ *   FAKE_NVML_NOT_SUPPORTED=a,b   functions (by name) that answer NVML_ERROR_NOT_SUPPORTED.
+ *   FAKE_NVML_FAIL=a:rc,b:rc      functions that answer the given return code.
+ *   FAKE_NVML_LOST_GPU=i          device i answers NVML_ERROR_GPU_IS_LOST to every call.
+ *   FAKE_NVML_INIT_RC=rc          nvmlInit_v2 answers rc (e.g. 9, DRIVER_NOT_LOADED).
+ *   FAKE_NVML_ECC_UNCORRECTED=n   uncorrected ECC count, volatile and aggregate (default 0).
+ *   FAKE_NVML_RETIRED_PAGES=s,d,p retired pages (single-bit, double-bit, pending 0/1); unset: the
+ *                                 H100's answer, NVML_ERROR_NOT_SUPPORTED.
+ *   FAKE_NVML_HANG=a:ms,b:ms      device functions that sleep ms milliseconds before answering, as
+ *                                 a driver stuck inside a call would. Also re-read at every
+ *                                 nvmlDeviceGetCount_v2, so a test can end the hang later.
+ *   FAKE_NVML_XID=xid             every event wait delivers one XID critical-error event with
+ *                                 this code after FAKE_NVML_XID_INTERVAL_MS (default 50, capped by
+ *                                 the wait's timeout), for device FAKE_NVML_XID_GPU (default 0).
+ * Without FAKE_NVML_XID an event wait sleeps its whole timeout and answers NVML_ERROR_TIMEOUT.
+ *
+ * Built with -DFAKE_NVML_OLD_DRIVER it leaves out the symbols that newer drivers added
+ * (nvmlDeviceGetTemperatureV, nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons),
+ * as an older libnvidia-ml.so.1 would.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef int nvmlReturn_t;
+enum {
+  NVML_SUCCESS = 0,
+  NVML_ERROR_UNINITIALIZED = 1,
+  NVML_ERROR_INVALID_ARGUMENT = 2,
+  NVML_ERROR_NOT_SUPPORTED = 3,
+  NVML_ERROR_NOT_FOUND = 6,
+  NVML_ERROR_INSUFFICIENT_SIZE = 7,
+  NVML_ERROR_TIMEOUT = 10,
+  NVML_ERROR_GPU_IS_LOST = 15,
+  NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
+  NVML_ERROR_UNKNOWN = 999
+};
+
+#define MAX_DEVICES 64
+#define MIB (1024ULL * 1024ULL)
+#define EVENT_TYPE_XID_CRITICAL_ERROR 0x8ULL
+#define NO_INSTANCE 0xFFFFFFFFu
+#define STRUCT_VERSION(type, ver) ((unsigned int)(sizeof(type) | ((unsigned int)(ver) << 24)))
+
+struct fake_device {
+  unsigned int index;
+};
+typedef struct fake_device *nvmlDevice_t;
+
+struct fake_event_set {
+  unsigned long long registered[MAX_DEVICES];
+};
+typedef struct fake_event_set *nvmlEventSet_t;
+
+typedef struct {
+  unsigned int gpu;
+  unsigned int memory;
+} nvmlUtilization_t;
+
+typedef struct {
+  unsigned long long total;
+  unsigned long long free;
+  unsigned long long used;
+} nvmlMemory_t;
+
+typedef struct {
+  unsigned int version;
+  unsigned long long total;
+  unsigned long long reserved;
+  unsigned long long free;
+  unsigned long long used;
+} nvmlMemory_v2_t;
+
+typedef struct {
+  unsigned int version;
+  int sensorType;
+  int temperature;
+} nvmlTemperature_v1_t;
+
+typedef struct {
+  char busIdLegacy[16];
+  unsigned int domain;
+  unsigned int bus;
+  unsigned int device;
+  unsigned int pciDeviceId;
+  unsigned int pciSubSystemId;
+  char busId[32];
+} nvmlPciInfo_t;
+
+typedef union {
+  double dVal;
+  int siVal;
+  unsigned int uiVal;
+  unsigned long ulVal;
+  unsigned long long ullVal;
+  signed long long sllVal;
+  unsigned short usVal;
+} nvmlValue_t;
+
+typedef struct {
+  unsigned int fieldId;
+  unsigned int scopeId;
+  long long timestamp;
+  long long latencyUsec;
+  int valueType;
+  nvmlReturn_t nvmlReturn;
+  nvmlValue_t value;
+} nvmlFieldValue_t;
+
+typedef struct {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
+  unsigned int gpuInstanceId;
+  unsigned int computeInstanceId;
+} nvmlProcessInfo_t;
+
+typedef struct {
+  nvmlDevice_t device;
+  unsigned long long eventType;
+  unsigned long long eventData;
+  unsigned int gpuInstanceId;
+  unsigned int computeInstanceId;
+} nvmlEventData_t;
+
+/* Layouts as in nvml.h on x86-64 / aarch64. */
+_Static_assert(sizeof(nvmlMemory_v2_t) == 40, "nvmlMemory_v2_t");
+_Static_assert(sizeof(nvmlTemperature_v1_t) == 12, "nvmlTemperature_v1_t");
+_Static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t");
+_Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t");
+_Static_assert(sizeof(nvmlProcessInfo_t) == 24, "nvmlProcessInfo_t");
+_Static_assert(sizeof(nvmlEventData_t) == 32, "nvmlEventData_t");
+
+/* The recorded H100 (q-busy.xml, nvml.txt). */
+#define H100_NAME "NVIDIA H100 80GB HBM3"
+#define H100_UUID "GPU-46c48243-40b2-7121-5852-ddeebd67760c"
+#define H100_DRIVER "580.159.04"
+#define H100_PCI_DEVICE_ID 0x233010DEu
+#define H100_PCI_SUBSYSTEM_ID 0x16C110DEu
+#define H100_UTIL_GPU 100
+#define H100_UTIL_MEMORY 33
+#define H100_MEM_TOTAL_MIB 81559ULL
+#define H100_MEM_RESERVED_MIB 480ULL
+#define H100_MEM_USED_MIB 20213ULL
+#define H100_MEM_FREE_MIB 60867ULL
+#define H100_TEMP_GPU 55
+#define H100_TEMP_MEMORY 46
+#define H100_POWER_MW 699500u
+#define H100_POWER_LIMIT_MW 700000u
+#define H100_ENERGY_MJ 2465456ULL
+#define H100_CLOCK_GRAPHICS_MHZ 1350u
+#define H100_CLOCK_SM_MHZ 1350u
+#define H100_CLOCK_MEM_MHZ 2619u
+#define H100_CLOCK_VIDEO_MHZ 1365u
+#define H100_PSTATE 0
+#define H100_CLOCK_EVENT_REASONS 0x4ULL /* sw_power_cap Active, all others Not Active */
+#define H100_PROCESS_PID 633u
+#define H100_PROCESS_NAME "python3"
+#define H100_PROCESS_MEMORY_MIB 20204ULL
+
+static struct {
+  int init_count;
+  unsigned int gpus;
+  char not_supported[2048];
+  char fail[2048];
+  char hang[2048];
+  int lost_gpu;
+  unsigned long long ecc_uncorrected;
+  int retired_supported;
+  unsigned int retired_sbe, retired_dbe, retired_pending;
+  unsigned long long xid;
+  unsigned int xid_interval_ms;
+  unsigned int xid_gpu;
+} config;
+
+static struct fake_device devices[MAX_DEVICES];
+
+static unsigned long env_number(const char *name, unsigned long fallback) {
+  const char *text = getenv(name);
+  return text && *text ? strtoul(text, NULL, 10) : fallback;
+}
+
+static void env_copy(const char *name, char *target, size_t size) {
+  const char *text = getenv(name);
+  snprintf(target, size, "%s", text ? text : "");
+}
+
+static unsigned int gpu_count_from_env(void) {
+  unsigned long n = env_number("FAKE_NVML_GPUS", 1);
+  return n > MAX_DEVICES ? MAX_DEVICES : (unsigned int)n;
+}
+
+static void read_config(void) {
+  config.gpus = gpu_count_from_env();
+  env_copy("FAKE_NVML_NOT_SUPPORTED", config.not_supported, sizeof config.not_supported);
+  env_copy("FAKE_NVML_FAIL", config.fail, sizeof config.fail);
+  env_copy("FAKE_NVML_HANG", config.hang, sizeof config.hang);
+  config.lost_gpu = getenv("FAKE_NVML_LOST_GPU") ? (int)env_number("FAKE_NVML_LOST_GPU", 0) : -1;
+  config.ecc_uncorrected = env_number("FAKE_NVML_ECC_UNCORRECTED", 0);
+  const char *retired = getenv("FAKE_NVML_RETIRED_PAGES");
+  config.retired_supported =
+      retired && sscanf(retired, "%u,%u,%u", &config.retired_sbe, &config.retired_dbe,
+                        &config.retired_pending) == 3;
+  config.xid = env_number("FAKE_NVML_XID", 0);
+  config.xid_interval_ms = (unsigned int)env_number("FAKE_NVML_XID_INTERVAL_MS", 50);
+  config.xid_gpu = (unsigned int)env_number("FAKE_NVML_XID_GPU", 0);
+  for (unsigned int i = 0; i < MAX_DEVICES; i++) devices[i].index = i;
+}
+
+/* Looks `name` up in a comma-separated list of `name` or `name:rc` entries; returns the entry's
+ * rc (or `plain` for an entry without one), or -1 when the name is not listed. */
+static int listed(const char *list, const char *name, int plain) {
+  size_t length = strlen(name);
+  for (const char *entry = list; *entry;) {
+    const char *end = strchr(entry, ',');
+    size_t entry_length = end ? (size_t)(end - entry) : strlen(entry);
+    if (entry_length >= length && strncmp(entry, name, length) == 0) {
+      if (entry_length == length) return plain;
+      if (entry[length] == ':') return (int)strtol(entry + length + 1, NULL, 10);
+    }
+    if (!end) break;
+    entry = end + 1;
+  }
+  return -1;
+}
+
+static nvmlReturn_t forced_answer(const char *function) {
+  int rc = listed(config.fail, function, NVML_ERROR_UNKNOWN);
+  if (rc >= 0) return rc;
+  rc = listed(config.not_supported, function, NVML_ERROR_NOT_SUPPORTED);
+  return rc >= 0 ? rc : NVML_SUCCESS;
+}
+
+static void sleep_ms(unsigned int ms) {
+  struct timespec wait = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&wait, &wait) != 0) {
+  }
+}
+
+/* The answer every device call starts with: initialized, a handle of ours, not lost, not forced.
+ * A function listed in FAKE_NVML_HANG sleeps first. */
+static nvmlReturn_t device_answer(nvmlDevice_t device, const char *function) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  if (device < devices || device >= devices + MAX_DEVICES || device->index >= config.gpus)
+    return NVML_ERROR_INVALID_ARGUMENT;
+  int hang_ms = listed(config.hang, function, 0);
+  if (hang_ms > 0) sleep_ms((unsigned int)hang_ms);
+  if ((int)device->index == config.lost_gpu) return NVML_ERROR_GPU_IS_LOST;
+  return forced_answer(function);
+}
+
+#define CHECK_DEVICE(device)                                    \
+  do {                                                          \
+    nvmlReturn_t check_rc = device_answer((device), __func__);  \
+    if (check_rc != NVML_SUCCESS) return check_rc;              \
+  } while (0)
+
+#define CHECK_OUT(pointer) \
+  if (!(pointer)) return NVML_ERROR_INVALID_ARGUMENT
+
+static nvmlReturn_t copy_text(char *target, unsigned int length, const char *text) {
+  if (!target) return NVML_ERROR_INVALID_ARGUMENT;
+  if (strlen(text) + 1 > length) return NVML_ERROR_INSUFFICIENT_SIZE;
+  memcpy(target, text, strlen(text) + 1);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlInit_v2(void) {
+  read_config();
+  nvmlReturn_t rc = (nvmlReturn_t)env_number("FAKE_NVML_INIT_RC", NVML_SUCCESS);
+  if (rc != NVML_SUCCESS) return rc;
+  config.init_count++;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlShutdown(void) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  config.init_count--;
+  return NVML_SUCCESS;
+}
+
+const char *nvmlErrorString(nvmlReturn_t rc) {
+  switch (rc) {
+    case NVML_SUCCESS: return "Success";
+    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case NVML_ERROR_NOT_FOUND: return "Not Found";
+    case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
+    case 9: return "Driver Not Loaded";
+    case NVML_ERROR_TIMEOUT: return "Timeout";
+    case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
+    case NVML_ERROR_ARGUMENT_VERSION_MISMATCH: return "Argument version mismatch";
+    default: return "Unknown Error";
+  }
+}
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  nvmlReturn_t rc = forced_answer(__func__);
+  return rc != NVML_SUCCESS ? rc : copy_text(version, length, H100_DRIVER);
+}
+
+nvmlReturn_t nvmlSystemGetProcessName(unsigned int pid, char *name, unsigned int length) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  nvmlReturn_t rc = forced_answer(__func__);
+  if (rc != NVML_SUCCESS) return rc;
+  if (pid != H100_PROCESS_PID) return NVML_ERROR_NOT_FOUND;
+  return copy_text(name, length, H100_PROCESS_NAME);
+}
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  CHECK_OUT(count);
+  config.gpus = gpu_count_from_env();
+  env_copy("FAKE_NVML_HANG", config.hang, sizeof config.hang);
+  *count = config.gpus;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  CHECK_OUT(device);
+  if (index >= config.gpus) return NVML_ERROR_INVALID_ARGUMENT;
+  *device = &devices[index];
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length) {
+  CHECK_DEVICE(device);
+  return copy_text(name, length, H100_NAME);
+}
+
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length) {
+  CHECK_DEVICE(device);
+  if (device->index == 0) return copy_text(uuid, length, H100_UUID);
+  char text[64];
+  snprintf(text, sizeof text, "GPU-46c48243-40b2-7121-5852-0000000000%02x", device->index);
+  return copy_text(uuid, length, text);
+}
+
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(pci);
+  /* Device 0 sits at 00000000:00:06.0 as recorded; the others on buses of their own. */
+  unsigned int bus = device->index;
+  memset(pci, 0, sizeof *pci);
+  pci->domain = 0;
+  pci->bus = bus;
+  pci->device = 6;
+  pci->pciDeviceId = H100_PCI_DEVICE_ID;
+  pci->pciSubSystemId = H100_PCI_SUBSYSTEM_ID;
+  snprintf(pci->busIdLegacy, sizeof pci->busIdLegacy, "0000:%02X:06.0", bus);
+  snprintf(pci->busId, sizeof pci->busId, "00000000:%02X:06.0", bus);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(utilization);
+  utilization->gpu = H100_UTIL_GPU;
+  utilization->memory = H100_UTIL_MEMORY;
+  return NVML_SUCCESS;
+}
+
+/* Version 1 counts reserved memory as used, as the real library does. */
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(memory);
+  memory->total = H100_MEM_TOTAL_MIB * MIB;
+  memory->free = H100_MEM_FREE_MIB * MIB;
+  memory->used = memory->total - memory->free;
+  return NVML_SUCCESS;
+}
+
+#ifndef FAKE_NVML_OLD_DRIVER
+nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(memory);
+  if (memory->version != STRUCT_VERSION(nvmlMemory_v2_t, 2))
+    return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  memory->total = H100_MEM_TOTAL_MIB * MIB;
+  memory->reserved = H100_MEM_RESERVED_MIB * MIB;
+  memory->free = H100_MEM_FREE_MIB * MIB;
+  memory->used = H100_MEM_USED_MIB * MIB;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_v1_t *temperature) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(temperature);
+  if (temperature->version != STRUCT_VERSION(nvmlTemperature_v1_t, 1))
+    return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  if (temperature->sensorType != 0) return NVML_ERROR_INVALID_ARGUMENT;
+  temperature->temperature = H100_TEMP_GPU;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device,
+                                                    unsigned long long *reasons) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(reasons);
+  *reasons = H100_CLOCK_EVENT_REASONS;
+  return NVML_SUCCESS;
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor, unsigned int *temperature) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(temperature);
+  if (sensor != 0) return NVML_ERROR_INVALID_ARGUMENT;
+  *temperature = H100_TEMP_GPU;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device,
+                                                       unsigned long long *reasons) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(reasons);
+  *reasons = H100_CLOCK_EVENT_REASONS;
+  return NVML_SUCCESS;
+}
+
+/* Only NVML_FI_DEV_MEMORY_TEMP (82) is known; other fields answer NOT_SUPPORTED per field. */
+nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count, nvmlFieldValue_t *values) {
+  CHECK_DEVICE(device);
+  if (count < 0 || (count > 0 && !values)) return NVML_ERROR_INVALID_ARGUMENT;
+  for (int i = 0; i < count; i++) {
+    nvmlFieldValue_t *field = &values[i];
+    field->timestamp = 0;
+    field->latencyUsec = 0;
+    if (field->fieldId == 82 && forced_answer("NVML_FI_DEV_MEMORY_TEMP") == NVML_SUCCESS) {
+      field->valueType = 1; /* NVML_VALUE_TYPE_UNSIGNED_INT */
+      field->nvmlReturn = NVML_SUCCESS;
+      field->value.ullVal = 0;
+      field->value.uiVal = H100_TEMP_MEMORY;
+    } else {
+      field->nvmlReturn = field->fieldId == 82 ? forced_answer("NVML_FI_DEV_MEMORY_TEMP")
+                                               : NVML_ERROR_NOT_SUPPORTED;
+    }
+  }
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *milliwatts) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(milliwatts);
+  *milliwatts = H100_POWER_MW;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *milliwatts) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(milliwatts);
+  *milliwatts = H100_POWER_LIMIT_MW;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device,
+                                                 unsigned long long *millijoules) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(millijoules);
+  *millijoules = H100_ENERGY_MJ;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int *mhz) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(mhz);
+  switch (type) {
+    case 0: *mhz = H100_CLOCK_GRAPHICS_MHZ; return NVML_SUCCESS;
+    case 1: *mhz = H100_CLOCK_SM_MHZ; return NVML_SUCCESS;
+    case 2: *mhz = H100_CLOCK_MEM_MHZ; return NVML_SUCCESS;
+    case 3: *mhz = H100_CLOCK_VIDEO_MHZ; return NVML_SUCCESS;
+    default: return NVML_ERROR_INVALID_ARGUMENT;
+  }
+}
+
+nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, int *pstate) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(pstate);
+  *pstate = H100_PSTATE;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, int error_type, int counter_type,
+                                         unsigned long long *count) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(count);
+  if ((error_type != 0 && error_type != 1) || (counter_type != 0 && counter_type != 1))
+    return NVML_ERROR_INVALID_ARGUMENT;
+  *count = error_type == 1 ? config.ecc_uncorrected : 0;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *correctable,
+                                       unsigned int *uncorrectable, unsigned int *pending,
+                                       unsigned int *failure) {
+  CHECK_DEVICE(device);
+  if (!correctable || !uncorrectable || !pending || !failure) return NVML_ERROR_INVALID_ARGUMENT;
+  *correctable = 0;
+  *uncorrectable = 0;
+  *pending = 0;
+  *failure = 0;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, int cause, unsigned int *count,
+                                       unsigned long long *addresses) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(count);
+  if (!config.retired_supported) return NVML_ERROR_NOT_SUPPORTED;
+  if (cause != 0 && cause != 1) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int retired = cause == 0 ? config.retired_sbe : config.retired_dbe;
+  unsigned int room = *count;
+  *count = retired;
+  if (room < retired) return NVML_ERROR_INSUFFICIENT_SIZE;
+  for (unsigned int i = 0; i < retired && addresses; i++) addresses[i] = 0x1000ULL * (i + 1);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, int *pending) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(pending);
+  if (!config.retired_supported) return NVML_ERROR_NOT_SUPPORTED;
+  *pending = config.retired_pending ? 1 : 0;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPcieReplayCounter(nvmlDevice_t device, unsigned int *value) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(value);
+  *value = 0;
+  return NVML_SUCCESS;
+}
+
+/* The recorded process runs on device 0; the other devices are idle. */
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *count,
+                                                     nvmlProcessInfo_t *infos) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(count);
+  unsigned int running = device->index == 0 ? 1 : 0;
+  unsigned int room = *count;
+  *count = running;
+  if (room < running) return NVML_ERROR_INSUFFICIENT_SIZE;
+  if (running > 0) {
+    CHECK_OUT(infos);
+    infos[0].pid = H100_PROCESS_PID;
+    infos[0].usedGpuMemory = H100_PROCESS_MEMORY_MIB * MIB;
+    infos[0].gpuInstanceId = NO_INSTANCE;
+    infos[0].computeInstanceId = NO_INSTANCE;
+  }
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  CHECK_OUT(set);
+  nvmlReturn_t rc = forced_answer(__func__);
+  if (rc != NVML_SUCCESS) return rc;
+  *set = calloc(1, sizeof(struct fake_event_set));
+  return *set ? NVML_SUCCESS : NVML_ERROR_UNKNOWN;
+}
+
+nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long types,
+                                      nvmlEventSet_t set) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(set);
+  set->registered[device->index] |= types;
+  return NVML_SUCCESS;
+}
+
+/* Runs on a caller's worker thread; reads only what nvmlInit_v2 wrote before. */
+nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data,
+                                 unsigned int timeout_ms) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  if (!set || !data) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int gpu = config.xid_gpu;
+  int watched = gpu < MAX_DEVICES && (set->registered[gpu] & EVENT_TYPE_XID_CRITICAL_ERROR);
+  if (config.xid == 0 || !watched) {
+    sleep_ms(timeout_ms);
+    return NVML_ERROR_TIMEOUT;
+  }
+  sleep_ms(config.xid_interval_ms < timeout_ms ? config.xid_interval_ms : timeout_ms);
+  data->device = &devices[gpu];
+  data->eventType = EVENT_TYPE_XID_CRITICAL_ERROR;
+  data->eventData = config.xid;
+  data->gpuInstanceId = NO_INSTANCE;
+  data->computeInstanceId = NO_INSTANCE;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
+  if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
+  free(set);
+  return NVML_SUCCESS;
+}
