@@ -332,15 +332,20 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
   }
 }
 
-async function main(): Promise<void> {
-  const r = await benchRulesEval();
-  console.log(`## rule evaluation, ${r.nodes} nodes × ${r.gpus / r.nodes} GPUs (${r.rules} rules), real Prometheus`);
+/** Prints the result as tables; used here and by `npm run bench`. */
+export function printRulesEval(r: RulesEvalResult): void {
   console.log(`history: ${r.series} series, ${r.samples} samples, backfilled in ${r.backfillSeconds.toFixed(0)} s; Prometheus RSS ${r.prometheusRssMb.toFixed(0)} MB`);
   console.table(r.groups.map((g) => ({ group: g.group, rules: g.rules, 'median ms': (g.medianSeconds * 1000).toFixed(1), 'min ms': (g.minSeconds * 1000).toFixed(1), 'max ms': (g.maxSeconds * 1000).toFixed(1) })));
   console.log('slowest rules (last evaluation):');
   console.table(r.slowestRules.map((x) => ({ group: x.group, rule: x.rule, ms: (x.seconds * 1000).toFixed(1) })));
   const slowest = Math.max(...r.groups.map((g) => g.medianSeconds));
   console.log(`slowest group ${(slowest * 1000).toFixed(1)} ms: ${slowest < 1 ? 'every group under the 1 s goal' : 'OVER the 1 s goal'}`);
+}
+
+async function main(): Promise<void> {
+  const r = await benchRulesEval();
+  console.log(`## rule evaluation, ${r.nodes} nodes × ${r.gpus / r.nodes} GPUs (${r.rules} rules), real Prometheus`);
+  printRulesEval(r);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

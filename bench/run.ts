@@ -4,6 +4,7 @@
  */
 import { benchAdmission, printAdmission } from './admission.js';
 import { benchRouter, printRouter } from './router.js';
+import { benchRulesEval, printRulesEval } from './rules-eval.js';
 import { benchScrape } from './scrape.js';
 import { benchXmlParse } from './xml-parse.js';
 
@@ -31,6 +32,11 @@ async function main(): Promise<void> {
 
   console.log('\n## alert router: webhook intake and timers (SQLite)');
   printRouter(await benchRouter());
+
+  // Last: it runs a real Prometheus for about seven minutes (five of them waiting for live samples).
+  const rules = await benchRulesEval();
+  console.log(`\n## rule evaluation, ${rules.nodes} nodes × ${rules.gpus / rules.nodes} GPUs (${rules.rules} rules), real Prometheus`);
+  printRulesEval(rules);
 }
 
 await main();

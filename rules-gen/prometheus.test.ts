@@ -78,7 +78,9 @@ beforeAll(async () => {
   start(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'exporter', '--replay', 'examples/scenarios/pai-worker-2.yaml', '--listen', `127.0.0.1:${exporterPort}`, '--node', 'pai-worker-2'], ROOT);
   start('prometheus', ['--config.file=prometheus.yml', '--storage.tsdb.path=data', `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'], dir);
   prometheus = `http://127.0.0.1:${prometheusPort}`;
-  await eventually(async () => ((await query(RECORDING.jobGpus)).length >= 2 ? true : undefined), 40_000, 'recorded job series');
+  // Groups run independently: wait until the per-job and the per-GPU groups have both recorded.
+  const recorded = async () => (await query(RECORDING.jobGpus)).length >= 2 && (await query(RECORDING.gpuUtilizationByJob)).length >= 4;
+  await eventually(async () => ((await recorded()) ? true : undefined), 40_000, 'recorded job and GPU series');
 }, 60_000);
 
 afterAll(async () => {
