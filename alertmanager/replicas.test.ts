@@ -9,7 +9,7 @@ import { TcpRelay } from '../src/storage/tcp-relay.js';
 import { ManualClock } from './clock.js';
 import type { RunningRouter } from './service.js';
 import { request, startTestRouter, testOptions } from './testing/harness.js';
-import { SmtpSink } from './testing/smtp-sink.js';
+import { SmtpSink } from '../stack/mail-catcher.js';
 import { gpuAlert, webhook } from './testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');

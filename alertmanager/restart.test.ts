@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TEAM, request } from './testing/harness.js';
-import { SmtpSink } from './testing/smtp-sink.js';
+import { SmtpSink } from '../stack/mail-catcher.js';
 import { gpuAlert, webhook } from './testing/webhooks.js';
 
 const MAIN = fileURLToPath(new URL('./testing/router-main.ts', import.meta.url));

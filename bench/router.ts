@@ -24,7 +24,7 @@ import { stringify } from 'yaml';
 import { routerConfigSchema } from '../alertmanager/config.js';
 import { resolveRouterConfig } from '../alertmanager/options.js';
 import { startRouter, type RunningRouter } from '../alertmanager/service.js';
-import { SmtpSink } from '../alertmanager/testing/smtp-sink.js';
+import { SmtpSink } from '../stack/mail-catcher.js';
 import { fingerprintOf } from '../alertmanager/testing/webhooks.js';
 import { createLogger } from '../src/log.js';
 

@@ -15,13 +15,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from '../rules-gen/generate.js';
+import { freePort } from '../test/ports.js';
 
 export interface RulesEvalOptions {
   nodes: number;
@@ -207,17 +207,6 @@ function serveTarget(opts: RulesEvalOptions, t0: number): Promise<{ server: Serv
 
 // ---------------------------------------------------------------- processes
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {

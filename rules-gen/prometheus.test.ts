@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -14,20 +13,10 @@ import { ROOT } from '../test/cli.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from './generate.js';
 import { RECORDING } from './recording-names.js';
 import { tempDirWith } from './test-support.js';
+import { freePort } from '../test/ports.js';
 
 const children: ChildProcess[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function start(cmd: string, args: string[], cwd: string): ChildProcess {
   const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -9,7 +9,7 @@ import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/serv
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
 import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../testing/smtp-sink.js';
+import { SmtpSink } from '../../stack/mail-catcher.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
@@ -97,6 +97,34 @@ const audit = async (subject: string) => ((await request(`${running.url}/api/v1/
 const stopsOf = (job: string) => openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
 
 describe('job actions', () => {
+  it('with action="notify", tells the owner and nothing else: no timer, no request', async () => {
+    openpai.addJob({ user: 'alice', name: 'notebook', gpus: 2 });
+    await startWithActions({ dryRun: false });
+    await post([jobAlert('alice~notebook', 'notify')]);
+    await drain();
+    const notice = smtp.mails.find((m) => m.subject.startsWith('Your job'));
+    expect(notice).toMatchObject({ to: ['alice@research.example'], subject: 'Your job alice~notebook: alice~notebook uses its GPUs below 5 %' });
+    expect(notice?.text).toContain('Nothing will be done to the job');
+    await after(60 * MIN);
+    expect(stopsOf('alice~notebook')).toEqual([]);
+    expect(openpai.job('alice~notebook')?.executionType).toBe('START');
+    expect(await audit('alice~notebook')).toEqual(['action.notify']);
+    expect((await request(`${running.url}/metrics`)).text).toContain('gpuwatch_router_job_actions_total{action="notify",result="done"} 1');
+  });
+
+  it("waits the alert's own action_grace, not the configured grace", async () => {
+    openpai.addJob({ user: 'alice', name: 'graced', gpus: 8 });
+    await startWithActions({ dryRun: false });
+    const alert = jobAlert('alice~graced');
+    await post([{ ...alert, annotations: { ...alert.annotations, action_grace: '30m' } }]);
+    await drain();
+    expect(smtp.mails.find((m) => m.subject.startsWith('Your job'))?.subject).toBe('Your job alice~graced will be stopped at Tue 2025-03-11 10:30 +01:00');
+    await after(29 * MIN);
+    expect(stopsOf('alice~graced')).toEqual([]);
+    await after(MIN);
+    expect(stopsOf('alice~graced')).toHaveLength(1);
+  });
+
   it('warns the owner, waits the grace period, then kills through the rule service', async () => {
     openpai.addJob({ user: 'alice', name: 'train', gpus: 8 });
     await startWithActions({ dryRun: false });

@@ -3,8 +3,13 @@
  * durable timer), then — only if the alert still fires, the job is not exempt, dry-run is off and
  * the hourly budget is not spent — ask the rule service to kill or downgrade it. An alert that
  * resolves during the grace period cancels the action. Every step lands in the audit log.
+ *
+ * `action="notify"` only warns the owner (no timer, nothing asked of the rule service). The grace
+ * period is the alert's `action_grace` annotation (the generator writes the policy's), else
+ * `router.actions.grace`.
  */
 import type { Selectable } from 'kysely';
+import { parseDuration } from '../../src/config/duration.js';
 import type { RouterContext } from '../context.js';
 import { incidentData, lockIncident } from '../incident/incidents.js';
 import { jobOf } from '../incident/grouping.js';
@@ -49,12 +54,13 @@ export async function startJobAction(
   const incidentId = Number(input.incident.id);
   const job = jobOf(input.labels);
   const action = input.labels.action;
+  if (job && action === 'notify') return notifyOwner(ctx, trx, { ...input, job }, now);
   if (!job || !isJobAction(action)) {
-    await addEvent(trx, incidentId, now, 'action', 'router', `alert asks for action "${action ?? ''}" on "${input.labels.job ?? ''}": not a kill or downgrade of an OpenPAI job (user~name); ignored`);
+    await addEvent(trx, incidentId, now, 'action', 'router', `alert asks for action "${action ?? ''}" on "${input.labels.job ?? ''}": not a notify, kill or downgrade of an OpenPAI job (user~name); ignored`);
     return;
   }
-  const owner = input.labels.user || (job.split('~')[0] as string);
-  const graceUntil = now + ctx.options.actions.graceMs;
+  const owner = ownerOf(input.labels, job);
+  const graceUntil = now + graceMsOf(ctx, input.annotations);
   const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
   const inserted = await trx
     .insertInto('router_actions')
@@ -92,6 +98,52 @@ export async function startJobAction(
   ctx.metrics.actions.inc({ action: 'warn', result: 'done' });
   await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
   await addEvent(trx, incidentId, now, 'action', 'router', `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`);
+}
+
+const ownerOf = (labels: Record<string, string>, job: string) => labels.user || (job.split('~')[0] as string);
+
+/** The alert's own `action_grace` when it is a positive duration, else the configured one. */
+export function graceMsOf(ctx: Pick<RouterContext, 'options'>, annotations: Record<string, string>): number {
+  const own = annotations.action_grace === undefined ? undefined : parseDuration(annotations.action_grace);
+  return own !== undefined && own > 0 ? own : ctx.options.actions.graceMs;
+}
+
+/** `action="notify"`: the owner hears about the alert; nothing else happens to the job. */
+async function notifyOwner(
+  ctx: RouterContext,
+  trx: RouterTx,
+  input: { incident: IncidentRow; labels: Record<string, string>; annotations: Record<string, string>; job: string },
+  now: number,
+): Promise<void> {
+  const incidentId = Number(input.incident.id);
+  const owner = ownerOf(input.labels, input.job);
+  const data = await incidentData(ctx, trx, input.incident);
+  const dris = ctx.rotation.decide(now).dris.map((d) => d.name);
+  await ctx.notifier.send(
+    trx,
+    {
+      kind: 'owner-warning',
+      incidentId,
+      to: [],
+      owner,
+      data: {
+        ...data,
+        job: input.job,
+        owner,
+        action: 'notify',
+        notifyOnly: true,
+        alertname: input.labels.alertname ?? '',
+        summary: input.annotations.summary ?? '',
+        description: input.annotations.description ?? '',
+        runbookUrl: input.annotations.runbook_url ?? '',
+        dris,
+      },
+    },
+    now,
+  );
+  ctx.metrics.actions.inc({ action: 'notify', result: 'done' });
+  await recordAudit(trx, now, 'router', 'action.notify', input.job, { owner, incidentId });
+  await addEvent(trx, incidentId, now, 'action', 'router', `told ${owner} about ${input.job}; the policy takes no action on the job`);
 }
 
 /** Alerts that resolved (or whose incident was resolved): their actions still in the grace period are off. */

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
 import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../testing/smtp-sink.js';
+import { SmtpSink } from '../../stack/mail-catcher.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';
 
 const berlin = (iso: string) => DateTime.fromISO(iso, { zone: 'Europe/Berlin' }).toMillis();

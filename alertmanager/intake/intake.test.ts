@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
 import { API_TOKEN, request, rowCounts, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../testing/smtp-sink.js';
+import { SmtpSink } from '../../stack/mail-catcher.js';
 import { fingerprintOf, gpuAlert, webhook } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z'); // 10:00 in Berlin; ben is on call

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { stringify } from 'yaml';
 import { systemClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
+import { freePort } from '../../test/ports.js';
 
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
@@ -21,13 +21,6 @@ let alertmanager: ChildProcess;
 let amUrl: string;
 let running: RunningRouter;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import { ManualClock } from '../clock.js';
 import { NOTIFICATION_KINDS } from '../config.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../testing/smtp-sink.js';
+import { SmtpSink } from '../../stack/mail-catcher.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';
 import { MailTemplates } from './templates.js';
 

@@ -118,7 +118,7 @@ export const ROUTER_METRICS = {
   slaBreaches: service('gpuwatch_router_sla_breaches_total', 'counter', '', 'Missed SLA deadlines by kind (acknowledge, update).', ['cluster', 'severity', 'kind']),
   escalations: service('gpuwatch_router_escalations_total', 'counter', '', 'Escalations to a further tier.', ['cluster', 'severity', 'tier']),
   notifications: service('gpuwatch_router_notifications_total', 'counter', '', 'Notifications by channel (email, webhook, chat) and result (sent, failed).', ['channel', 'result']),
-  actions: service('gpuwatch_router_job_actions_total', 'counter', '', 'Job actions by action (warn, kill, downgrade) and result (done, dry_run, cancelled, refused, failed).', ['action', 'result']),
+  actions: service('gpuwatch_router_job_actions_total', 'counter', '', 'Job actions by action (notify, warn, kill, downgrade) and result (done, dry_run, cancelled, refused, failed).', ['action', 'result']),
 } as const;
 
 /** The rule service's own metrics. */

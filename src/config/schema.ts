@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { routerConfigSchema } from '../../alertmanager/config.js';
+import { stackSchema } from '../../stack/config.js';
 import { ruleServiceConfigSchema } from '../rule-service/config.js';
 import { alertmanagerSchema, kubernetesSchema } from './delivery.js';
 import { duration } from './duration-field.js';
@@ -80,6 +81,8 @@ export const configSchema = z
     ruleService: ruleServiceConfigSchema.optional(),
     /** Read by `gpuwatch router` (alertmanager/config.ts); checked here too so every command rejects a bad one. */
     router: routerConfigSchema.optional(),
+    /** Read by `gpuwatch stack` (stack/config.ts): the whole chain on one machine. */
+    stack: stackSchema.default({}),
   })
   .strict()
   .superRefine((c, ctx) => {

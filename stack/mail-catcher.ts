@@ -1,7 +1,10 @@
 /**
- * A real SMTP server on 127.0.0.1 (smtp-server) that keeps every mail it receives, with just enough
- * MIME reading (multipart, quoted-printable, base64) for tests to look at subjects, bodies and links.
+ * A real SMTP server on 127.0.0.1 (smtp-server) that keeps every mail it receives: in memory, with
+ * just enough MIME reading (multipart, quoted-printable, base64) to look at subjects, bodies and
+ * links, and, when given a folder, as one .eml file per mail (what `gpuwatch stack` shows).
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -20,12 +23,24 @@ export class SmtpSink {
   /** Answer every message with this SMTP error instead of taking it (e.g. 550 for a rejected recipient). */
   rejectWith: { code: number; message: string } | undefined;
 
-  private constructor(public port: number) {}
+  private constructor(
+    public port: number,
+    private readonly host: string,
+    private readonly saveDir: string | undefined,
+  ) {}
 
-  static async start(port = 0): Promise<SmtpSink> {
-    const sink = new SmtpSink(port);
+  /** Listens on host:port (port 0: any free port); with `saveDir`, also writes each mail there. */
+  static async start(port = 0, options: { host?: string; saveDir?: string } = {}): Promise<SmtpSink> {
+    const sink = new SmtpSink(port, options.host ?? '127.0.0.1', options.saveDir);
     await sink.listen();
     return sink;
+  }
+
+  private async save(raw: Buffer, mail: ReceivedMail): Promise<void> {
+    if (!this.saveDir) return;
+    const slug = mail.subject.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
+    const name = `${String(this.mails.length).padStart(4, '0')}-${slug || 'mail'}.eml`;
+    await writeFile(join(this.saveDir, name), raw);
   }
 
   /** Starts (again) on the same port. */
@@ -46,14 +61,19 @@ export class SmtpSink {
           }
           const to = session.envelope.rcptTo.map((r) => r.address);
           const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-          this.mails.push({ ...readMail(Buffer.concat(chunks).toString('utf8')), to, from });
-          callback();
+          const raw = Buffer.concat(chunks);
+          const mail = { ...readMail(raw.toString('utf8')), to, from };
+          this.mails.push(mail);
+          this.save(raw, mail).then(
+            () => callback(),
+            (err: Error) => callback(Object.assign(err, { responseCode: 451 })),
+          );
         });
       },
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, this.host, () => resolve());
     });
     this.port = (server.server.address() as { port: number }).port;
     this.server = server;

@@ -1,0 +1,40 @@
+/**
+ * `gpuwatch stack --config FILE`: runs the whole chain on this machine (see stack/index.ts), prints
+ * where everything listens and what is missing, and stops all of it on Ctrl-C (SIGINT) or SIGTERM.
+ */
+import type { Command } from 'commander';
+import { createLogger } from '../src/log.js';
+import { startStack, type RunningStack } from './index.js';
+
+export function banner(stack: RunningStack): string {
+  const width = Math.max(...stack.endpoints.map(([name]) => name.length));
+  const lines = ['', 'gpuwatch stack is running:', ...stack.endpoints.map(([name, where]) => `  ${name.padEnd(width)}  ${where}`)];
+  if (stack.missing.length > 0) lines.push('', 'not running:', ...stack.missing.map((m) => `  ${m}`));
+  lines.push('', 'Ctrl-C stops everything.', '');
+  return lines.join('\n');
+}
+
+export function registerStackCommand(program: Command): void {
+  program
+    .command('stack')
+    .description('Run the whole chain on this machine: replay exporters for the layout, Prometheus, Alertmanager, router, rule service and a mail catcher.')
+    .requiredOption('-c, --config <file>', 'gpuwatch.yaml (clusters, stack:, router:, ruleService:)')
+    .action(async (flags: { config: string }) => {
+      const log = createLogger('stack');
+      const stack = await startStack(flags.config, log);
+      process.stdout.write(banner(stack));
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping every part');
+        setTimeout(() => {
+          log.error('still stopping after 20 s: exiting');
+          process.exit(1);
+        }, 20_000).unref();
+        void stack.stop().then(() => process.exit(0));
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+}

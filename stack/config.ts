@@ -1,0 +1,27 @@
+/**
+ * The `stack:` section of gpuwatch.yaml: how `gpuwatch stack` runs the whole chain on one machine
+ * (replay exporters for the layout's workers, Prometheus, Alertmanager, the router, the rule service
+ * and a local mail catcher). Paths are relative to gpuwatch.yaml.
+ */
+import { z } from 'zod';
+import { duration } from '../src/config/duration-field.js';
+import { listenAddressField } from '../src/config/listen-address.js';
+
+export const stackSchema = z
+  .object({
+    /** Generated files, databases, received mail and the Prometheus/Alertmanager data. */
+    dir: z.string().min(1).default('.gpuwatch-stack'),
+    /** Replay scenarios, one `<node>.yaml` per layout worker. */
+    scenarios: z.string().min(1).default('scenarios'),
+    /** Recorded nvidia-smi output replayed (multiplied to the SKU's GPU count) by a worker without a scenario. */
+    replay: z.string().min(1).optional(),
+    /** The first worker's exporter listens on 127.0.0.1:exporterBasePort, the next on +1, … */
+    exporterBasePort: z.number().int().min(1).max(65535).default(19445),
+    prometheus: listenAddressField('127.0.0.1:9090').default('127.0.0.1:9090'),
+    alertmanager: listenAddressField('127.0.0.1:9093').default('127.0.0.1:9093'),
+    /** Prometheus's rule evaluation interval; default: the exporter interval (which is also the scrape interval). */
+    evaluationInterval: duration.optional(),
+  })
+  .strict();
+
+export type StackConfig = z.output<typeof stackSchema>;

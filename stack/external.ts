@@ -1,0 +1,82 @@
+/**
+ * Prometheus and Alertmanager as child processes: found on PATH (Debian's packages), started with
+ * their output passed to the log, ready once their /-/ready answers, stopped with SIGTERM (then
+ * SIGKILL after 10 s).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../src/log.js';
+
+export interface External {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The first of `names` on PATH, or undefined. */
+export async function findOnPath(names: readonly string[], path = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const name of names) {
+    for (const dir of path.split(delimiter).filter(Boolean)) {
+      const candidate = join(dir, name);
+      const found = await access(candidate, constants.X_OK).then(() => true, () => false);
+      if (found) return candidate;
+    }
+  }
+  return undefined;
+}
+
+export async function startExternal(name: string, binary: string, args: string[], listen: string, log: Logger, readyTimeoutMs = 60_000): Promise<External> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      log.debug({ process: name }, line);
+    });
+  }
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (err) => resolve(err.message));
+    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+  });
+  const url = `http://${listen}`;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    return stopChild(child);
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  let why: string | undefined;
+  void exited.then((w) => (why = w));
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    if (why !== undefined) throw new Error(`${name} ${why}: ${tail.join('\n')}`);
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) {
+      void exited.then((w) => {
+        if (!stopping) log.error({ process: name, last: tail.slice(-5) }, `${name} ${w}`);
+      });
+      return { name, url, child, stop };
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${name} was not ready at ${url} after ${readyTimeoutMs / 1000} s: ${tail.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} never became ready`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

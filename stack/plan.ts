@@ -1,0 +1,84 @@
+/**
+ * What `gpuwatch stack` runs, as a pure function of the loaded config and the generated files: one
+ * replay exporter per layout worker on 127.0.0.1 (consecutive ports), and a Prometheus config that
+ * scrapes them with the generated scrape job (same labels and relabelling, local targets), loads
+ * the generated rules and sends alerts to the local Alertmanager.
+ */
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import type { LoadedConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/config/yaml-file.js';
+import { RULES_FILE, SCRAPE_FILE } from '../rules-gen/generate.js';
+import type { ArtifactFiles } from '../rules-gen/types.js';
+
+export interface ExporterPlan {
+  cluster: string;
+  node: string;
+  listen: string;
+  /** The scenario file the exporter replays. */
+  scenario: string;
+  /** Set when the scenario is written by the stack (a worker without its own file). */
+  scenarioText?: string;
+}
+
+export interface StackPlan {
+  dir: string;
+  /** Where `gpuwatch generate` output goes. */
+  generatedDir: string;
+  mailDir: string;
+  exporters: ExporterPlan[];
+  prometheus: { listen: string; config: string; dataDir: string };
+  alertmanager: { listen: string; config: string; dataDir: string };
+}
+
+interface ScrapeJob {
+  job_name: string;
+  static_configs: { targets: string[]; labels: { cluster: string; node: string } }[];
+  [key: string]: unknown;
+}
+
+/** `scenarioFiles`: the names present in the scenarios directory (I/O stays with the caller). */
+export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<string>): StackPlan {
+  const { stack } = loaded.config;
+  const base = resolve(loaded.file, '..');
+  const dir = resolve(base, stack.dir);
+  const scenariosDir = resolve(base, stack.scenarios);
+  const generatedDir = join(dir, 'generated');
+  const workers = loaded.clusters.flatMap((c) => c.layoutData.nodes.filter((n) => n.isWorker).map((n) => ({ cluster: c.name, node: n.hostname, gpus: n.expectedGpus })));
+  const exporters = workers.map((w, i): ExporterPlan => {
+    const listen = `127.0.0.1:${stack.exporterBasePort + i}`;
+    const own = `${w.node}.yaml`;
+    if (scenarioFiles.has(own)) return { cluster: w.cluster, node: w.node, listen, scenario: join(scenariosDir, own) };
+    if (!stack.replay) {
+      const message = `worker ${w.node} has no replay scenario: create ${join(scenariosDir, own)}, or set stack.replay to a recording every such worker replays`;
+      throw new ConfigError(`${loaded.file}: stack.scenarios: ${message}`, loaded.file, [{ file: loaded.file, field: 'stack.scenarios', message }]);
+    }
+    const scenarioText = `# Written by gpuwatch stack: ${w.node} has no scenario of its own.\nsource: ${JSON.stringify(resolve(base, stack.replay))}\ngpus: ${Math.max(1, w.gpus)}\n`;
+    return { cluster: w.cluster, node: w.node, listen, scenario: join(dir, 'scenarios', own), scenarioText };
+  });
+  const prometheus = { listen: stack.prometheus, config: join(dir, 'prometheus.yml'), dataDir: join(dir, 'prometheus-data') };
+  const alertmanager = { listen: stack.alertmanager, config: join(generatedDir, 'alertmanager', 'alertmanager.yml'), dataDir: join(dir, 'alertmanager-data') };
+  return { dir, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
+}
+
+/** prometheus.yml for the stack: the generated scrape job pointed at the local exporters, plus Prometheus and Alertmanager themselves. */
+export function prometheusConfig(loaded: LoadedConfig, plan: StackPlan, files: ArtifactFiles, withAlertmanager: boolean): string {
+  const scrape = parse(files.get(SCRAPE_FILE) ?? '') as { scrape_configs: ScrapeJob[] };
+  const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));
+  const jobs = scrape.scrape_configs.map((job) => ({
+    ...job,
+    static_configs: job.static_configs.map((sc) => ({ ...sc, targets: [local.get(`${sc.labels.cluster}/${sc.labels.node}`) ?? sc.targets[0]] })),
+  }));
+  const interval = loaded.config.exporter.interval;
+  const config = {
+    global: { scrape_interval: interval, evaluation_interval: loaded.config.stack.evaluationInterval ?? interval },
+    rule_files: [join(plan.generatedDir, RULES_FILE)],
+    ...(withAlertmanager ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [plan.alertmanager.listen] }] }] } } : {}),
+    scrape_configs: [
+      ...jobs,
+      { job_name: 'prometheus', static_configs: [{ targets: [plan.prometheus.listen] }] },
+      ...(withAlertmanager ? [{ job_name: 'alertmanager', static_configs: [{ targets: [plan.alertmanager.listen] }] }] : []),
+    ],
+  };
+  return `# Written by gpuwatch stack from ${loaded.file}; regenerated at every start.\n${JSON.stringify(config, null, 2)}\n`;
+}

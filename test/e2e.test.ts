@@ -1,0 +1,258 @@
+/**
+ * The whole chain with the real engines, as `gpuwatch stack` runs it: replay exporters for three
+ * workers → Prometheus (Debian's, generated scrape config and rules, 1 s intervals) → Alertmanager
+ * (generated config) → the router → e-mail over real SMTP on loopback, and → the rule service → the
+ * fake OpenPAI rest-server. Policies, Alertmanager timings and the action grace are shortened.
+ *
+ * The scenarios inject, within the first minute: an uncorrectable ECC error on e2e-w1 GPU 1; GPU 3
+ * of e2e-w2 falls off the bus for 40 s; alice~idle-train's GPUs sit at 0 % for 70 s; and a 4 s
+ * temperature spike on e2e-w0 GPU 0, far shorter than the temperature policy's `for`, which must
+ * not page.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from './cli.js';
+import { startFakeOpenPai, type FakeOpenPai } from './fake-openpai/server.js';
+import { freePort, freePortRange } from './ports.js';
+import { createLogger } from '../src/log.js';
+import { startStack, type RunningStack } from '../stack/index.js';
+import type { ReceivedMail } from '../stack/mail-catcher.js';
+import { tempDirWith } from '../rules-gen/test-support.js';
+
+const RECORDING = join(ROOT, 'test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/q-busy.xml');
+const ROUTER_TOKEN = 'e2e-router-token';
+const RULE_SERVICE_TOKEN = 'e2e-rule-service-token';
+const DRI = 'dri@oncall.example';
+const IDLE_JOB = 'alice~idle-train';
+
+const LAYOUT = `machine-sku:
+  h100-4x: {computing-device: {type: nvidia.com/gpu, model: H100, count: 4}}
+machine-list:
+  - {hostname: e2e-w0, hostip: 10.20.0.10, machine-type: h100-4x, pai-worker: "true"}
+  - {hostname: e2e-w1, hostip: 10.20.0.11, machine-type: h100-4x, pai-worker: "true"}
+  - {hostname: e2e-w2, hostip: 10.20.0.12, machine-type: h100-4x, pai-worker: "true"}
+`;
+
+const scenario = (body: string) => `source: ${JSON.stringify(RECORDING)}\ngpus: 4\n${body}`;
+const SCENARIOS = {
+  'e2e-w0.yaml': scenario(`jobs:
+  - {job: ${IDLE_JOB}, vc: default, priority: test, gpus: [0, 1], startedAgo: 3h}
+  - {job: bob~busy-train, vc: default, priority: prod, gpus: [2, 3], startedAgo: 3h}
+events:
+  - {at: 0s, until: 70s, gpus: [0, 1], set: {utilizationRatio: 0}}
+  - {at: 10s, until: 14s, gpus: [0], set: {temperatureCelsius: 97}}
+`),
+  'e2e-w1.yaml': scenario(`jobs:
+  - {job: carol~steady, vc: default, priority: prod, gpus: [0, 1, 2, 3], startedAgo: 1h}
+events:
+  - {at: 15s, gpus: [1], add: {ecc.uncorrectedVolatile: 1, ecc.uncorrectedAggregate: 1}}
+`),
+  'e2e-w2.yaml': scenario(`jobs:
+  - {job: dave~steady, vc: default, priority: prod, gpus: [0, 1, 2], startedAgo: 1h}
+events:
+  - {at: 15s, until: 55s, gpus: [3], remove: true}
+`),
+};
+
+const timing = '{groupWait: 1s, groupInterval: 2s, repeatInterval: 1h}';
+
+function config(p: { router: number; ruleService: number; smtp: number; prometheus: number; alertmanager: number; exporters: number }, openpai: FakeOpenPai): string {
+  const admin = openpai.tokenFor('admin', { application: true });
+  return `clusters:
+  - {name: e2e, priority: production, layout: layout.yaml, router: "http://127.0.0.1:${p.router}/api/v1/alertmanager"}
+policies:
+  jobLowUtilization: {threshold: 0.1, window: 20s, for: 10s, action: {type: kill, grace: 15s}}
+  eccUncorrectable: {window: 30s, for: 0s, severity: 1}
+  nodeGpusMissing: {for: 5s}
+  gpuTemperature: {threshold: 85, for: 20s}
+  clusterGpusUnavailable: {threshold: 0.5}
+alertmanager:
+  severities: {'0': ${timing}, '1': ${timing}, '2': ${timing}, '3': ${timing}}
+exporter: {interval: 1s, hostMetrics: false}
+router:
+  listen: 127.0.0.1:${p.router}
+  db: sqlite://./router.db
+  apiToken: ${ROUTER_TOKEN}
+  team: [{name: dri, email: ${DRI}}]
+  workingHours: {timeZone: UTC}
+  sla: [{severity: [0, 1, 2, 3], clusters: all, acknowledge: 1h, update: 1h, hours: 24x7}]
+  smtp: {host: 127.0.0.1, port: ${p.smtp}, timeout: 5s}
+  actions:
+    dryRun: false
+    grace: 1h
+    ruleService: {url: "http://127.0.0.1:${p.ruleService}", token: ${RULE_SERVICE_TOKEN}}
+    openpai: {url: "${openpai.url}", token: ${admin}}
+  pollInterval: 250ms
+  retry: {min: 1s, max: 5s}
+ruleService:
+  listen: 127.0.0.1:${p.ruleService}
+  db: sqlite://./rules.db
+  apiToken: ${RULE_SERVICE_TOKEN}
+  openpai: {url: "${openpai.url}", token: ${admin}}
+stack:
+  dir: .
+  scenarios: scenarios
+  exporterBasePort: ${p.exporters}
+  prometheus: 127.0.0.1:${p.prometheus}
+  alertmanager: 127.0.0.1:${p.alertmanager}
+`;
+}
+
+let openpai: FakeOpenPai;
+let stack: RunningStack;
+const startedAt = Date.now();
+
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+async function query(promql: string): Promise<Sample[]> {
+  const res = await fetch(`${stack.prometheus?.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = (await res.json()) as { status: string; data: { result: Sample[] } };
+  if (body.status !== 'success') throw new Error(`query failed: ${promql}`);
+  return body.data.result;
+}
+
+/** Polls `probe` every 500 ms until it returns a value, for at most `timeoutMs`. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; attempt < 1_000; attempt++) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+}
+
+const firing = (alertname: string) => query(`ALERTS{alertname="${alertname}", alertstate="firing"}`);
+const mails = (): ReceivedMail[] => stack.mail?.mails ?? [];
+const pagesOf = (incident: number) => mails().filter((m) => m.to.includes(DRI) && new RegExp(`^\\[SEV\\d\\] .* #${incident}$`).test(m.subject));
+
+interface Incident {
+  id: number;
+  title: string;
+  severity: number;
+  cluster: string;
+  scope: string;
+  subject: string;
+  status: string;
+  acknowledgedBy: string | null;
+  resolvedBy: string | null;
+}
+
+async function incidents(): Promise<Incident[]> {
+  const res = await fetch(`${stack.router.url}/api/v1/incidents?status=all`, { headers: { authorization: `Bearer ${ROUTER_TOKEN}` } });
+  return ((await res.json()) as { incidents: Incident[] }).incidents;
+}
+
+const incidentFor = async (title: RegExp, subject: string) => (await incidents()).find((i) => title.test(i.title) && i.subject === subject);
+
+beforeAll(async () => {
+  openpai = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }] });
+  openpai.addJob({ user: 'alice', name: 'idle-train', gpus: 2 });
+  openpai.addJob({ user: 'bob', name: 'busy-train', gpus: 2 });
+  const ports = {
+    router: await freePort(),
+    ruleService: await freePort(),
+    smtp: await freePort(),
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+    exporters: await freePortRange(3),
+  };
+  const dir = await tempDirWith({ 'layout.yaml': LAYOUT, 'gpuwatch.yaml': config(ports, openpai) });
+  await mkdir(join(dir, 'scenarios'));
+  for (const [name, text] of Object.entries(SCENARIOS)) await writeFile(join(dir, 'scenarios', name), text);
+  stack = await startStack(join(dir, 'gpuwatch.yaml'), createLogger('e2e', 'warn'));
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await openpai?.close();
+}, 60_000);
+
+describe('the whole chain, with real Prometheus and Alertmanager', () => {
+  it('runs every part: three exporters, Prometheus, Alertmanager, router, rule service, mail', () => {
+    expect(stack.exporters).toHaveLength(3);
+    expect(stack.prometheus).toBeDefined();
+    expect(stack.alertmanager).toBeDefined();
+    expect(stack.ruleService).toBeDefined();
+    expect(stack.mail).toBeDefined();
+    expect(stack.missing).toEqual([]);
+  });
+
+  it('fires the right alerts in Prometheus with the right labels', async () => {
+    const ecc = await eventually('GpuEccUncorrectable', async () => ((await firing('GpuEccUncorrectable')).length > 0 ? firing('GpuEccUncorrectable') : undefined), 90_000);
+    expect(ecc.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', node: 'e2e-w1', gpu: '1', severity: '1' })]);
+
+    const missing = await eventually('NodeGpusMissing', async () => ((await firing('NodeGpusMissing')).length > 0 ? firing('NodeGpusMissing') : undefined), 60_000);
+    expect(missing.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', node: 'e2e-w2', severity: '2' })]);
+
+    const idle = await eventually('GpuJobLowUtilization', async () => ((await firing('GpuJobLowUtilization')).length > 0 ? firing('GpuJobLowUtilization') : undefined), 60_000);
+    expect(idle.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', job: IDLE_JOB, user: 'alice', vc: 'default', action: 'kill', severity: '3' })]);
+  }, 200_000);
+
+  it('pages the DRI exactly once per incident, by e-mail, with an ack link that works', async () => {
+    const ecc = await eventually('the ECC incident', () => incidentFor(/uncorrectable ECC/i, 'e2e-w1'), 30_000);
+    expect(ecc).toMatchObject({ cluster: 'e2e', severity: 1, scope: 'node' });
+    const [page] = await eventually('the page for the ECC incident', async () => (pagesOf(ecc.id).length > 0 ? pagesOf(ecc.id) : undefined), 30_000);
+    const ack = /Acknowledge: (\S+)/.exec(page?.text ?? '')?.[1];
+    expect(ack).toMatch(new RegExp(`^${stack.router.url}/ack/`));
+    const answer = await fetch(ack ?? '');
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain(`Incident #${ecc.id} acknowledged`);
+    expect((await incidentFor(/uncorrectable ECC/i, 'e2e-w1'))?.status).toBe('acknowledged');
+  }, 90_000);
+
+  it("warns the idle job's owner, then stops exactly that job on OpenPAI after the grace period", async () => {
+    const warning = await eventually('the owner warning', async () => mails().find((m) => m.to.includes('alice@research.example') && m.subject.startsWith(`Your job ${IDLE_JOB} will be stopped`)), 60_000);
+    expect(warning.text).toContain('GpuJobLowUtilization');
+    const stop = await eventually('the STOP on OpenPAI', async () => openpai.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/executionType')), 60_000);
+    expect(stop.path).toBe(`/api/v2/jobs/${IDLE_JOB}/executionType`);
+    expect(JSON.parse(String(stop.body))).toEqual({ value: 'STOP' });
+    // The grace came from the policy (15 s, the alert's action_grace), not the router's default of 1 h.
+    expect(openpai.job(IDLE_JOB)?.executionType).toBe('STOP');
+    expect(openpai.job('bob~busy-train')?.executionType).toBe('START');
+    const result = await eventually('the action result mail', async () => mails().find((m) => m.subject === `Job ${IDLE_JOB}: kill done`), 30_000);
+    expect(result.to).toEqual(expect.arrayContaining(['alice@research.example', DRI]));
+  }, 150_000);
+
+  it('closes the incidents when the alerts resolve, and tells the DRI', async () => {
+    const gpuGone = await eventually('the missing-GPU incident', () => incidentFor(/^Node e2e-w2 shows only 3 GPUs$/, 'e2e-w2'), 30_000);
+    const resolved = await eventually(
+      'the missing-GPU and ECC incidents to resolve',
+      async () => {
+        const all = await incidents();
+        const done = all.filter((i) => i.status === 'resolved' && (i.id === gpuGone.id || (i.subject === 'e2e-w1' && /ECC/.test(i.title))));
+        return done.length === 2 ? done : undefined;
+      },
+      150_000,
+    );
+    expect(resolved.map((i) => i.resolvedBy)).toEqual(['alertmanager', 'alertmanager']);
+    for (const incident of resolved) {
+      await eventually(`the resolved mail of #${incident.id}`, async () => mails().find((m) => m.to.includes(DRI) && m.subject.startsWith('[RESOLVED]') && m.subject.endsWith(`#${incident.id}`)), 30_000);
+    }
+  }, 200_000);
+
+  it('never pages for the temperature blip, which did happen', async () => {
+    const peak = await query('max_over_time(gpuwatch_gpu_temperature_celsius{node="e2e-w0", gpu="0"}[10m])');
+    expect(Number(peak[0]?.value[1])).toBe(97);
+    expect(await query('max_over_time(ALERTS{alertname="GpuTemperatureHigh", alertstate="firing"}[10m])')).toEqual([]);
+    expect(mails().filter((m) => /temperature/i.test(m.subject))).toEqual([]);
+    expect((await incidents()).filter((i) => /temperature/i.test(i.title))).toEqual([]);
+  });
+
+  it('pages once per incident over the whole run, and for nothing else', async () => {
+    const all = await incidents();
+    const pages = mails().filter((m) => m.to.includes(DRI) && /^\[SEV\d\]/.test(m.subject));
+    const pagedIds = pages.map((m) => Number(/#(\d+)$/.exec(m.subject)?.[1]));
+    expect(new Set(pagedIds).size).toBe(pagedIds.length);
+    expect([...pagedIds].sort((a, b) => a - b)).toEqual(all.map((i) => i.id).sort((a, b) => a - b));
+    expect(all.map((i) => i.title).join('\n')).not.toMatch(/temperature/i);
+    // One STOP in the whole run, for the idle job only.
+    expect(openpai.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/executionType')).map((r) => r.path)).toEqual([`/api/v2/jobs/${IDLE_JOB}/executionType`]);
+    expect(Date.now() - startedAt).toBeLessThan(8 * 60_000);
+  });
+});
