@@ -79,7 +79,7 @@ async function startParts(
 
   const exporters: RunningExporter[] = [];
   for (const e of plan.exporters) {
-    const running = await startExporter({ config: loaded.file, replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node }, createLogger('exporter').child({ node: e.node }));
+    const running = await startExporter({ config: loaded.file, replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node }, createLogger('exporter', log.level).child({ node: e.node }));
     exporters.push(running);
     stops.push(() => running.stop());
     endpoints.push([`exporter ${e.cluster}/${e.node}`, `${running.http?.url ?? e.listen}/metrics`]);
@@ -88,7 +88,7 @@ async function startParts(
   let ruleService: RunningRuleService | undefined;
   if (loaded.config.ruleService) {
     const options = await resolveRuleServiceConfig(loaded.config.ruleService, loaded.file);
-    const running = await startRuleService(options, createLogger('rule-service'));
+    const running = await startRuleService(options, createLogger('rule-service', log.level));
     ruleService = running;
     stops.push(() => running.close());
     endpoints.push(['rule service', running.url]);
@@ -124,7 +124,7 @@ async function startParts(
     missing.push('alertmanager: not installed (Debian: apt-get install prometheus-alertmanager); alerts reach no one');
   }
 
-  const router = await startRouter(routerOptions, createLogger('router'));
+  const router = await startRouter(routerOptions, createLogger('router', log.level));
   stops.push(() => router.close());
   endpoints.push(['router (on-call board)', router.url]);
 
