@@ -4,7 +4,7 @@
  * fields are merged into one GPU, and promtool accepts the result.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,9 +22,12 @@ describe('exporter --backend nvidia-smi', () => {
     const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-smi-'));
     const config = join(dir, 'gpuwatch.yaml');
     await writeFile(join(dir, 'layout.yaml'), 'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 1}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n');
+    // An empty /proc: the recorded pids are nobody on this machine, so their job is always "unknown"
+    // (a live process that happens to have the same pid would otherwise change the answer).
+    await mkdir(join(dir, 'proc'));
     await writeFile(
       config,
-      `clusters: [{name: c, layout: layout.yaml}]\nexporter:\n  backend: nvidia-smi\n  nvidiaSmi: ${FAKE}\n  listen: 127.0.0.1:0\n  node: w0\n  interval: 500ms\n  slowInterval: 2s\n  hostMetrics: false\n`,
+      `clusters: [{name: c, layout: layout.yaml}]\nexporter:\n  backend: nvidia-smi\n  nvidiaSmi: ${FAKE}\n  listen: 127.0.0.1:0\n  node: w0\n  interval: 500ms\n  slowInterval: 2s\n  hostMetrics: false\n  procRoot: ${join(dir, 'proc')}\n`,
     );
     exporter = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'exporter', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
