@@ -29,7 +29,9 @@ export async function findOnPath(names: readonly string[], path = process.env.PA
 }
 
 export async function startExternal(name: string, binary: string, args: string[], listen: string, log: Logger, readyTimeoutMs = 60_000): Promise<External> {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: Ctrl-C in the terminal reaches the stack only, which then stops
+  // its parts in order (Prometheus before Alertmanager before the router) instead of all at once.
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
