@@ -7,6 +7,7 @@ import { databaseUrlArgument, listenArgument } from '../src/cli-args.js';
 import { z } from 'zod';
 import { readYamlWith } from '../src/config/yaml-file.js';
 import { createLogger } from '../src/log.js';
+import { exitOnSignals } from '../src/shutdown.js';
 import { CLUSTER_PRIORITIES, routerConfigSchema } from './config.js';
 import { resolveRouterConfig, type RouterOptions } from './options.js';
 import { startRouter } from './service.js';
@@ -36,12 +37,7 @@ export function registerRouterCommand(program: Command): void {
       const options = await loadRouterOptions(flags.config);
       const log = createLogger('router');
       const running = await startRouter({ ...options, listen: flags.listen ?? options.listen, db: flags.db ?? options.db }, log);
-      const shutdown = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        void running.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      exitOnSignals(log, () => running.close());
     });
 }
 

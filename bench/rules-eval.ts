@@ -22,6 +22,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from '../rules-gen/generate.js';
 import { freePort } from '../test/ports.js';
+import { stopChild } from '../stack/external.js';
 
 export interface RulesEvalOptions {
   nodes: number;
@@ -218,17 +219,6 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -315,7 +305,7 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
     });
     return { nodes: opts.nodes, gpus: opts.nodes * opts.gpusPerNode, series, samples, rules: [...ruleCount.values()].reduce((a, b) => a + b, 0), backfillSeconds, groups, prometheusRssMb: rssMb, slowestRules };
   } finally {
-    for (const child of children) await stop(child);
+    for (const child of children) await stopChild(child);
     target?.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -34,9 +34,12 @@ export interface RunningExporter {
   stop(): Promise<void>;
 }
 
-/** The exporter settings: defaults, then the config file's `exporter:` section, then flags. */
-export async function exporterSettings(flags: ExporterFlags): Promise<{ settings: ExporterConfig; loaded?: LoadedConfig }> {
-  const loaded = flags.config ? await loadConfig(flags.config) : undefined;
+/**
+ * The exporter settings: defaults, then the config file's `exporter:` section, then flags.
+ * `preloaded` stands for --config when the caller has read the file already (gpuwatch stack).
+ */
+export async function exporterSettings(flags: ExporterFlags, preloaded?: LoadedConfig): Promise<{ settings: ExporterConfig; loaded?: LoadedConfig }> {
+  const loaded = preloaded ?? (flags.config ? await loadConfig(flags.config) : undefined);
   const fromFile = loaded?.config.exporter ?? exporterSchema.parse({});
   const replayFromFile = fromFile.replay && loaded ? resolve(dirname(loaded.file), fromFile.replay) : fromFile.replay;
   const settings = exporterSchema.parse({
@@ -50,8 +53,8 @@ export async function exporterSettings(flags: ExporterFlags): Promise<{ settings
   return { settings, ...(loaded ? { loaded } : {}) };
 }
 
-export async function startExporter(flags: ExporterFlags, log: Logger): Promise<RunningExporter> {
-  const { settings, loaded } = await exporterSettings(flags);
+export async function startExporter(flags: ExporterFlags, log: Logger, preloaded?: LoadedConfig): Promise<RunningExporter> {
+  const { settings, loaded } = await exporterSettings(flags, preloaded);
   const node = settings.node ?? process.env.NODE_NAME ?? hostname();
   const intervalMs = parseDuration(settings.interval) ?? 10_000;
   const timeoutMs = parseDuration(settings.timeout) ?? 10_000;

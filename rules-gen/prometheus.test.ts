@@ -14,6 +14,7 @@ import { generateRules, RULES_FILE, SCRAPE_FILE } from './generate.js';
 import { RECORDING } from './recording-names.js';
 import { tempDirWith } from './test-support.js';
 import { freePort } from '../test/ports.js';
+import { stopChild } from '../stack/external.js';
 
 const children: ChildProcess[] = [];
 
@@ -73,20 +74,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(children.map((child) => stopChild(child, 5_000)));
 });
 
 describe('generated rules in a real Prometheus', () => {

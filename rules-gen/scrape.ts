@@ -12,19 +12,28 @@ import { GENERATED_HEADER, yamlText } from './yaml-text.js';
 
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
 
-export function scrapeYaml(ctx: GenContext): string {
+type Worker = GenContext['workers'][number];
+
+/**
+ * The scrape job as an object. `target` gives each worker's address: its layout `hostip:port` by
+ * default; `gpuwatch stack` points the same job at its local replay exporters.
+ */
+export function scrapeJob(ctx: GenContext, target: (w: Worker) => string = (w) => w.instance) {
   const interval = ctx.loaded.config.exporter.interval;
   const timeoutTooLong = DEFAULT_SCRAPE_TIMEOUT_MS > ms(interval);
-  const job = {
+  return {
     job_name: SCRAPE_JOB,
     honor_labels: true,
     scrape_interval: interval,
     ...(timeoutTooLong ? { scrape_timeout: interval } : {}),
-    static_configs: ctx.workers.map((w) => ({ targets: [w.instance], labels: { cluster: w.cluster, node: w.node } })),
+    static_configs: ctx.workers.map((w) => ({ targets: [target(w)], labels: { cluster: w.cluster, node: w.node } })),
     metric_relabel_configs: [{ source_labels: ['job'], regex: SCRAPE_JOB, target_label: 'job', replacement: '' }],
   };
+}
+
+export function scrapeYaml(ctx: GenContext): string {
   return yamlText(
-    { scrape_configs: [job] },
+    { scrape_configs: [scrapeJob(ctx)] },
     `${GENERATED_HEADER}\nAdd this job to scrape_configs in prometheus.yml.`,
   );
 }

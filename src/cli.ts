@@ -5,6 +5,7 @@ import { startExporter } from '../exporter/command.js';
 import { listenArgument } from './cli-args.js';
 import { ConfigError } from './config/yaml-file.js';
 import { createLogger } from './log.js';
+import { exitOnSignals } from './shutdown.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 runtime failure, 2 bad input (config, flags). */
@@ -41,18 +42,17 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
         await running.stop();
         return;
       }
-      const shutdown = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        // A GPU read stuck inside the driver keeps its worker thread, and so the process, alive:
-        // after a grace period the exporter ends itself the hard way rather than hang on shutdown.
-        setTimeout(() => {
-          log.error('a GPU read is still stuck after 5 s: exiting with SIGKILL');
-          process.kill(process.pid, 'SIGKILL');
-        }, 5000).unref();
-        void running.stop().then(() => process.exit(0));
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      // A GPU read stuck inside the driver keeps its worker thread, and so the process, alive:
+      // after a grace period the exporter ends itself the hard way rather than hang on shutdown.
+      exitOnSignals(log, () => running.stop(), {
+        stuck: {
+          afterMs: 5_000,
+          then: () => {
+            log.error('a GPU read is still stuck after 5 s: exiting with SIGKILL');
+            process.kill(process.pid, 'SIGKILL');
+          },
+        },
+      });
     });
 
   if (argv[2] !== 'exporter') {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createLogger } from '../src/log.js';
+import { exitOnSignals } from '../src/shutdown.js';
 import { startStack, type RunningStack } from './index.js';
 
 export function banner(stack: RunningStack): string {
@@ -23,18 +24,15 @@ export function registerStackCommand(program: Command): void {
       const log = createLogger('stack');
       const stack = await startStack(flags.config, log);
       process.stdout.write(banner(stack));
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'stopping every part');
-        setTimeout(() => {
-          log.error('still stopping after 20 s: exiting');
-          process.exit(1);
-        }, 20_000).unref();
-        void stack.stop().then(() => process.exit(0));
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      exitOnSignals(log, () => stack.stop(), {
+        message: 'stopping every part',
+        stuck: {
+          afterMs: 20_000,
+          then: () => {
+            log.error('still stopping after 20 s: exiting');
+            process.exit(1);
+          },
+        },
+      });
     });
 }

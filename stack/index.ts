@@ -36,8 +36,8 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export const PROMETHEUS_BINARIES = ['prometheus'] as const;
-export const ALERTMANAGER_BINARIES = ['prometheus-alertmanager', 'alertmanager'] as const;
+const PROMETHEUS_BINARIES = ['prometheus'] as const;
+const ALERTMANAGER_BINARIES = ['prometheus-alertmanager', 'alertmanager'] as const;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function startStack(configFile: string, log: Logger = createLogger('stack')): Promise<RunningStack> {
@@ -59,7 +59,7 @@ export async function startStack(configFile: string, log: Logger = createLogger(
     for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn({ err: err.message }, 'stopping a part failed'));
   };
   try {
-    return await startParts(loaded, plan, files, log, stops, stopAll);
+    return await startParts(loaded, plan, log, stops, stopAll);
   } catch (err) {
     await stopAll();
     throw err;
@@ -69,84 +69,77 @@ export async function startStack(configFile: string, log: Logger = createLogger(
 async function startParts(
   loaded: LoadedConfig,
   plan: StackPlan,
-  files: Map<string, string>,
   log: Logger,
   stops: (() => Promise<void>)[],
   stopAll: () => Promise<void>,
 ): Promise<RunningStack> {
   const endpoints: [string, string][] = [];
   const missing: string[] = [];
+  /** A part is up: it is stopped with the rest and listed in the banner. */
+  const started = <T>(part: T, name: string, where: string, stop: () => Promise<void>): T => {
+    stops.push(stop);
+    endpoints.push([name, where]);
+    return part;
+  };
+  /** Prometheus or Alertmanager, when one of `binaries` is on PATH; otherwise why not, in `missing`. */
+  const startInstalled = async (name: string, binaries: readonly string[], args: string[], listen: string, absent: string): Promise<External | undefined> => {
+    const binary = await findOnPath(binaries);
+    if (!binary) {
+      missing.push(`${name}: ${absent}`);
+      return undefined;
+    }
+    const external = await startExternal(name, binary, args, listen, log);
+    return started(external, name, external.url, () => external.stop());
+  };
 
   const exporters: RunningExporter[] = [];
   for (const e of plan.exporters) {
-    const running = await startExporter({ config: loaded.file, replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node }, createLogger('exporter', log.level).child({ node: e.node }));
-    exporters.push(running);
-    stops.push(() => running.stop());
-    endpoints.push([`exporter ${e.cluster}/${e.node}`, `${running.http?.url ?? e.listen}/metrics`]);
+    const running = await startExporter({ replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node }, createLogger('exporter', log.level).child({ node: e.node }), loaded);
+    exporters.push(started(running, `exporter ${e.cluster}/${e.node}`, `${running.http?.url ?? e.listen}/metrics`, () => running.stop()));
   }
 
   let ruleService: RunningRuleService | undefined;
   if (loaded.config.ruleService) {
-    const options = await resolveRuleServiceConfig(loaded.config.ruleService, loaded.file);
-    const running = await startRuleService(options, createLogger('rule-service', log.level));
-    ruleService = running;
-    stops.push(() => running.close());
-    endpoints.push(['rule service', running.url]);
+    const running = await startRuleService(await resolveRuleServiceConfig(loaded.config.ruleService, loaded.file), createLogger('rule-service', log.level));
+    ruleService = started(running, 'rule service', running.url, () => running.close());
   } else {
     missing.push('rule service: no ruleService: section in the config (job actions stay in dry run)');
   }
 
   const routerOptions = await resolveRouterConfig(loaded.config.router ?? routerConfigSchema.parse({}), loaded.config.clusters, loaded.file);
+  const smtp = routerOptions.smtp;
   let mail: SmtpSink | undefined;
-  if (routerOptions.smtp && LOOPBACK.has(routerOptions.smtp.host)) {
-    const sink = await SmtpSink.start(routerOptions.smtp.port, { host: routerOptions.smtp.host, saveDir: plan.mailDir });
-    mail = sink;
-    stops.push(() => sink.stop());
-    endpoints.push(['mail catcher (SMTP)', `${routerOptions.smtp.host}:${sink.port}, each mail saved in ${plan.mailDir}`]);
-  } else if (!routerOptions.smtp) {
+  if (smtp && LOOPBACK.has(smtp.host)) {
+    const sink = await SmtpSink.start(smtp.port, { host: smtp.host, saveDir: plan.mailDir });
+    mail = started(sink, 'mail catcher (SMTP)', `${smtp.host}:${sink.port}, each mail saved in ${plan.mailDir}`, () => sink.stop());
+  } else if (!smtp) {
     missing.push('e-mail: no router.smtp in the config, so nobody is paged by mail');
   }
-  let alertmanager: External | undefined;
-  const alertmanagerBinary = await findOnPath(ALERTMANAGER_BINARIES);
-  if (alertmanagerBinary) {
-    await mkdir(plan.alertmanager.dataDir, { recursive: true });
-    alertmanager = await startExternal(
-      'alertmanager',
-      alertmanagerBinary,
-      [`--config.file=${plan.alertmanager.config}`, `--storage.path=${plan.alertmanager.dataDir}`, `--web.listen-address=${plan.alertmanager.listen}`, '--cluster.listen-address='],
-      plan.alertmanager.listen,
-      log,
-    );
-    const am = alertmanager;
-    stops.push(() => am.stop());
-    endpoints.push(['alertmanager', am.url]);
-  } else {
-    missing.push('alertmanager: not installed (Debian: apt-get install prometheus-alertmanager); alerts reach no one');
-  }
+
+  await mkdir(plan.alertmanager.dataDir, { recursive: true });
+  const am = plan.alertmanager;
+  const alertmanager = await startInstalled(
+    'alertmanager',
+    ALERTMANAGER_BINARIES,
+    [`--config.file=${am.config}`, `--storage.path=${am.dataDir}`, `--web.listen-address=${am.listen}`, '--cluster.listen-address='],
+    am.listen,
+    'not installed (Debian: apt-get install prometheus-alertmanager); alerts reach no one',
+  );
 
   const router = await startRouter(routerOptions, createLogger('router', log.level));
-  stops.push(() => router.close());
-  endpoints.push(['router (on-call board)', router.url]);
+  started(router, 'router (on-call board)', router.url, () => router.close());
 
-  let prometheus: External | undefined;
-  const prometheusBinary = await findOnPath(PROMETHEUS_BINARIES);
-  if (prometheusBinary) {
-    await writeFile(plan.prometheus.config, prometheusConfig(loaded, plan, files, alertmanager !== undefined));
-    // A fresh TSDB each start: series of an earlier run would otherwise fire stale alerts.
-    await rm(plan.prometheus.dataDir, { recursive: true, force: true });
-    prometheus = await startExternal(
-      'prometheus',
-      prometheusBinary,
-      [`--config.file=${plan.prometheus.config}`, `--storage.tsdb.path=${plan.prometheus.dataDir}`, `--web.listen-address=${plan.prometheus.listen}`],
-      plan.prometheus.listen,
-      log,
-    );
-    const p = prometheus;
-    stops.push(() => p.stop());
-    endpoints.push(['prometheus', p.url]);
-  } else {
-    missing.push('prometheus: not installed (Debian: apt-get install prometheus); no rules are evaluated, so nothing alerts');
-  }
+  const prom = plan.prometheus;
+  await writeFile(prom.config, prometheusConfig(loaded, plan, alertmanager !== undefined));
+  // A fresh TSDB each start: series of an earlier run would otherwise fire stale alerts.
+  await rm(prom.dataDir, { recursive: true, force: true });
+  const prometheus = await startInstalled(
+    'prometheus',
+    PROMETHEUS_BINARIES,
+    [`--config.file=${prom.config}`, `--storage.tsdb.path=${prom.dataDir}`, `--web.listen-address=${prom.listen}`],
+    prom.listen,
+    'not installed (Debian: apt-get install prometheus); no rules are evaluated, so nothing alerts',
+  );
   endpoints.push(['generated rules and dashboards', plan.generatedDir]);
 
   return {

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/yaml-file.js';
-import { generateRules } from '../rules-gen/generate.js';
 import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
 import { planStack, prometheusConfig } from './plan.js';
 
@@ -41,8 +40,7 @@ describe('prometheusConfig', () => {
   it('keeps the generated scrape job and its labels, pointed at the local exporters', async () => {
     const { config } = await loaded('stack: {exporterBasePort: 30000, prometheus: "127.0.0.1:9999"}\nexporter: {interval: 2s}\n');
     const plan = planStack(config, new Set(['w0.yaml', 'w1.yaml']));
-    const files = generateRules(config);
-    const prom = parse(prometheusConfig(config, plan, files, true));
+    const prom = parse(prometheusConfig(config, plan, true));
     expect(prom.global).toEqual({ scrape_interval: '2s', evaluation_interval: '2s' });
     expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['127.0.0.1:9093']);
     const [gpuwatch, self] = prom.scrape_configs;
@@ -52,6 +50,6 @@ describe('prometheusConfig', () => {
       { targets: ['127.0.0.1:30001'], labels: { cluster: 'lab', node: 'w1' } },
     ]);
     expect(self).toEqual({ job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9999'] }] });
-    expect(prometheusConfig(config, plan, files, false)).not.toContain('alertmanagers');
+    expect(prometheusConfig(config, plan, false)).not.toContain('alertmanagers');
   });
 });

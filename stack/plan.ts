@@ -1,15 +1,15 @@
 /**
- * What `gpuwatch stack` runs, as a pure function of the loaded config and the generated files: one
+ * What `gpuwatch stack` runs, as a pure function of the loaded config: one
  * replay exporter per layout worker on 127.0.0.1 (consecutive ports), and a Prometheus config that
  * scrapes them with the generated scrape job (same labels and relabelling, local targets), loads
  * the generated rules and sends alerts to the local Alertmanager.
  */
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import type { LoadedConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/yaml-file.js';
-import { RULES_FILE, SCRAPE_FILE } from '../rules-gen/generate.js';
-import type { ArtifactFiles } from '../rules-gen/types.js';
+import { createContext } from '../rules-gen/context.js';
+import { RULES_FILE } from '../rules-gen/generate.js';
+import { scrapeJob } from '../rules-gen/scrape.js';
 
 export interface ExporterPlan {
   cluster: string;
@@ -31,12 +31,6 @@ export interface StackPlan {
   alertmanager: { listen: string; config: string; dataDir: string };
 }
 
-interface ScrapeJob {
-  job_name: string;
-  static_configs: { targets: string[]; labels: { cluster: string; node: string } }[];
-  [key: string]: unknown;
-}
-
 /** `scenarioFiles`: the names present in the scenarios directory (I/O stays with the caller). */
 export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<string>): StackPlan {
   const { stack } = loaded.config;
@@ -44,8 +38,7 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
   const dir = resolve(base, stack.dir);
   const scenariosDir = resolve(base, stack.scenarios);
   const generatedDir = join(dir, 'generated');
-  const workers = loaded.clusters.flatMap((c) => c.layoutData.nodes.filter((n) => n.isWorker).map((n) => ({ cluster: c.name, node: n.hostname, gpus: n.expectedGpus })));
-  const exporters = workers.map((w, i): ExporterPlan => {
+  const exporters = createContext(loaded).workers.map((w, i): ExporterPlan => {
     const listen = `127.0.0.1:${stack.exporterBasePort + i}`;
     const own = `${w.node}.yaml`;
     if (scenarioFiles.has(own)) return { cluster: w.cluster, node: w.node, listen, scenario: join(scenariosDir, own) };
@@ -53,7 +46,7 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
       const message = `worker ${w.node} has no replay scenario: create ${join(scenariosDir, own)}, or set stack.replay to a recording every such worker replays`;
       throw new ConfigError(`${loaded.file}: stack.scenarios: ${message}`, loaded.file, [{ file: loaded.file, field: 'stack.scenarios', message }]);
     }
-    const scenarioText = `# Written by gpuwatch stack: ${w.node} has no scenario of its own.\nsource: ${JSON.stringify(resolve(base, stack.replay))}\ngpus: ${Math.max(1, w.gpus)}\n`;
+    const scenarioText = `# Written by gpuwatch stack: ${w.node} has no scenario of its own.\nsource: ${JSON.stringify(resolve(base, stack.replay))}\ngpus: ${Math.max(1, w.expectedGpus)}\n`;
     return { cluster: w.cluster, node: w.node, listen, scenario: join(dir, 'scenarios', own), scenarioText };
   });
   const prometheus = { listen: stack.prometheus, config: join(dir, 'prometheus.yml'), dataDir: join(dir, 'prometheus-data') };
@@ -62,20 +55,16 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
 }
 
 /** prometheus.yml for the stack: the generated scrape job pointed at the local exporters, plus Prometheus and Alertmanager themselves. */
-export function prometheusConfig(loaded: LoadedConfig, plan: StackPlan, files: ArtifactFiles, withAlertmanager: boolean): string {
-  const scrape = parse(files.get(SCRAPE_FILE) ?? '') as { scrape_configs: ScrapeJob[] };
+export function prometheusConfig(loaded: LoadedConfig, plan: StackPlan, withAlertmanager: boolean): string {
   const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));
-  const jobs = scrape.scrape_configs.map((job) => ({
-    ...job,
-    static_configs: job.static_configs.map((sc) => ({ ...sc, targets: [local.get(`${sc.labels.cluster}/${sc.labels.node}`) ?? sc.targets[0]] })),
-  }));
+  const gpuwatch = scrapeJob(createContext(loaded), (w) => local.get(`${w.cluster}/${w.node}`) ?? w.instance);
   const interval = loaded.config.exporter.interval;
   const config = {
     global: { scrape_interval: interval, evaluation_interval: loaded.config.stack.evaluationInterval ?? interval },
     rule_files: [join(plan.generatedDir, RULES_FILE)],
     ...(withAlertmanager ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [plan.alertmanager.listen] }] }] } } : {}),
     scrape_configs: [
-      ...jobs,
+      gpuwatch,
       { job_name: 'prometheus', static_configs: [{ targets: [plan.prometheus.listen] }] },
       ...(withAlertmanager ? [{ job_name: 'alertmanager', static_configs: [{ targets: [plan.alertmanager.listen] }] }] : []),
     ],

@@ -127,7 +127,11 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }
 
-const firing = (alertname: string) => query(`ALERTS{alertname="${alertname}", alertstate="firing"}`);
+/** The firing series of an alert, or undefined while none fires. */
+const firing = async (alertname: string) => {
+  const series = await query(`ALERTS{alertname="${alertname}", alertstate="firing"}`);
+  return series.length > 0 ? series : undefined;
+};
 const mails = (): ReceivedMail[] => stack.mail?.mails ?? [];
 const pagesOf = (incident: number) => mails().filter((m) => m.to.includes(DRI) && new RegExp(`^\\[SEV\\d\\] .* #${incident}$`).test(m.subject));
 
@@ -184,13 +188,13 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
   });
 
   it('fires the right alerts in Prometheus with the right labels', async () => {
-    const ecc = await eventually('GpuEccUncorrectable', async () => ((await firing('GpuEccUncorrectable')).length > 0 ? firing('GpuEccUncorrectable') : undefined), 90_000);
+    const ecc = await eventually('GpuEccUncorrectable', () => firing('GpuEccUncorrectable'), 90_000);
     expect(ecc.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', node: 'e2e-w1', gpu: '1', severity: '1' })]);
 
-    const missing = await eventually('NodeGpusMissing', async () => ((await firing('NodeGpusMissing')).length > 0 ? firing('NodeGpusMissing') : undefined), 60_000);
+    const missing = await eventually('NodeGpusMissing', () => firing('NodeGpusMissing'), 60_000);
     expect(missing.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', node: 'e2e-w2', severity: '2' })]);
 
-    const idle = await eventually('GpuJobLowUtilization', async () => ((await firing('GpuJobLowUtilization')).length > 0 ? firing('GpuJobLowUtilization') : undefined), 60_000);
+    const idle = await eventually('GpuJobLowUtilization', () => firing('GpuJobLowUtilization'), 60_000);
     expect(idle.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', job: IDLE_JOB, user: 'alice', vc: 'default', action: 'kill', severity: '3' })]);
   }, 200_000);
 

@@ -69,32 +69,7 @@ export async function startJobAction(
   const id = Number(inserted.insertId);
   await scheduleTimer(trx, actionTimerName(id), 'action', graceUntil, { actionId: id });
   ctx.wake(graceUntil);
-  const data = await incidentData(ctx, trx, input.incident);
-  const dris = ctx.rotation.decide(now).dris.map((d) => d.name);
-  await ctx.notifier.send(
-    trx,
-    {
-      kind: 'owner-warning',
-      incidentId,
-      to: [],
-      owner,
-      data: {
-        ...data,
-        job,
-        owner,
-        action,
-        actionPast: PAST[action],
-        graceUntil,
-        alertname: input.labels.alertname ?? '',
-        summary: input.annotations.summary ?? '',
-        description: input.annotations.description ?? '',
-        runbookUrl: input.annotations.runbook_url ?? '',
-        dryRun: ctx.options.actions.dryRun,
-        dris,
-      },
-    },
-    now,
-  );
+  await mailOwner(ctx, trx, { ...input, job, owner }, { action, actionPast: PAST[action], graceUntil, dryRun: ctx.options.actions.dryRun }, now);
   ctx.metrics.actions.inc({ action: 'warn', result: 'done' });
   await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
   await addEvent(trx, incidentId, now, 'action', 'router', `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`);
@@ -117,33 +92,42 @@ async function notifyOwner(
 ): Promise<void> {
   const incidentId = Number(input.incident.id);
   const owner = ownerOf(input.labels, input.job);
+  await mailOwner(ctx, trx, { ...input, owner }, { action: 'notify', notifyOnly: true }, now);
+  ctx.metrics.actions.inc({ action: 'notify', result: 'done' });
+  await recordAudit(trx, now, 'router', 'action.notify', input.job, { owner, incidentId });
+  await addEvent(trx, incidentId, now, 'action', 'router', `told ${owner} about ${input.job}; the policy takes no action on the job`);
+}
+
+/** The owner-warning mail (templates/owner-warning.*): the alert, and what will or will not happen. */
+async function mailOwner(
+  ctx: RouterContext,
+  trx: RouterTx,
+  input: { incident: IncidentRow; labels: Record<string, string>; annotations: Record<string, string>; job: string; owner: string },
+  what: Record<string, unknown>,
+  now: number,
+): Promise<void> {
   const data = await incidentData(ctx, trx, input.incident);
-  const dris = ctx.rotation.decide(now).dris.map((d) => d.name);
   await ctx.notifier.send(
     trx,
     {
       kind: 'owner-warning',
-      incidentId,
+      incidentId: Number(input.incident.id),
       to: [],
-      owner,
+      owner: input.owner,
       data: {
         ...data,
+        ...what,
         job: input.job,
-        owner,
-        action: 'notify',
-        notifyOnly: true,
+        owner: input.owner,
         alertname: input.labels.alertname ?? '',
         summary: input.annotations.summary ?? '',
         description: input.annotations.description ?? '',
         runbookUrl: input.annotations.runbook_url ?? '',
-        dris,
+        dris: ctx.rotation.decide(now).dris.map((d) => d.name),
       },
     },
     now,
   );
-  ctx.metrics.actions.inc({ action: 'notify', result: 'done' });
-  await recordAudit(trx, now, 'router', 'action.notify', input.job, { owner, incidentId });
-  await addEvent(trx, incidentId, now, 'action', 'router', `told ${owner} about ${input.job}; the policy takes no action on the job`);
 }
 
 /** Alerts that resolved (or whose incident was resolved): their actions still in the grace period are off. */

@@ -15,6 +15,7 @@ import { ConfigError, readYamlWith } from '../config/yaml-file.js';
 import { createLogger } from '../log.js';
 import { openDatabase } from '../storage/database.js';
 import { redactUrl } from '../storage/database-url.js';
+import { exitOnSignals } from '../shutdown.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { resolveRuleServiceConfig, ruleServiceConfigSchema, type RuleServiceOptions } from './config.js';
 import type { RuleServiceDatabase } from './db-schema.js';
@@ -58,12 +59,7 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
         { ...options, listen: flags.listen ?? options.listen, db: flags.db ?? options.db, proxyTo: flags.proxyTo ?? options.proxyTo },
         log,
       );
-      const shutdown = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        void running.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      exitOnSignals(log, () => running.close());
     });
 
   const rules = program.command('rules').description('Check, import and export job-admission rules.');
