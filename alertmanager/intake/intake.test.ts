@@ -8,6 +8,7 @@ import type { RunningRouter } from '../service.js';
 import { API_TOKEN, request, rowCounts, startTestRouter, testOptions } from '../testing/harness.js';
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { fingerprintOf, gpuAlert, webhook } from '../testing/webhooks.js';
+import { SEEN_RESOLUTION_MS } from './intake.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z'); // 10:00 in Berlin; ben is on call
 const MIN = 60_000;
@@ -93,6 +94,19 @@ describe('intake', () => {
     const [incident] = await incidents();
     expect(incident).toMatchObject({ id: 1, status: 'acknowledged', acknowledgedBy: 'ben@oncall.example', ackDueAt: null });
     expect((await request(link)).text).toContain('was already acknowledged');
+  });
+
+  it('keeps last_seen_at to the minute: repeats within a minute write nothing', async () => {
+    const body = webhook([gpuAlert('node-7', { startsAt: TUESDAY_10 - 2 * MIN })]);
+    await post(body);
+    const lastSeen = async () => Number((await running.db.selectFrom('router_alerts').select('last_seen_at').executeTakeFirstOrThrow()).last_seen_at);
+    expect(await lastSeen()).toBe(TUESDAY_10);
+    clock.advance(SEEN_RESOLUTION_MS - 1);
+    expect((await post(body)).json).toMatchObject({ unchanged: 1 });
+    expect(await lastSeen()).toBe(TUESDAY_10);
+    clock.advance(1);
+    expect((await post(body)).json).toMatchObject({ unchanged: 1 });
+    expect(await lastSeen()).toBe(TUESDAY_10 + SEEN_RESOLUTION_MS);
   });
 
   it('refuses forged and expired acknowledge links', async () => {

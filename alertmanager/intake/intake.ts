@@ -111,29 +111,30 @@ export async function receiveWebhook(ctx: RouterContext, payload: WebhookPayload
 
 /** Most webhooks repeat a group that is already known, unchanged. */
 const REPEAT_CHECK_LIMIT = 500;
+/** last_seen_at is kept to this resolution. */
+export const SEEN_RESOLUTION_MS = 60_000;
 
 /**
  * The common case without a write transaction: every alert is firing and already open with the
  * same annotations and no earlier start. Such a copy changes nothing, whatever happens around it
- * (an alert resolved meanwhile makes this copy stale, which is ignored too); only last_seen_at moves.
+ * (an alert resolved meanwhile makes this copy stale, which is ignored too); only last_seen_at moves,
+ * and only once it is {@link SEEN_RESOLUTION_MS} old: Alertmanager repeats a group every few seconds
+ * to minutes, and a write for each repeat would make the busiest path the most expensive one.
  */
 async function onlyRepeats(ctx: RouterContext, payload: WebhookPayload): Promise<boolean> {
   const alerts = payload.alerts;
   if (alerts.length === 0 || alerts.length > REPEAT_CHECK_LIMIT || alerts.some((a) => a.status !== 'firing')) return false;
   const fingerprints = [...new Set(alerts.map((a) => a.fingerprint))];
-  const rows = await ctx.db.selectFrom('router_alerts').select(['id', 'open_key', 'starts_at', 'annotations']).where('open_key', 'in', fingerprints).execute();
+  const rows = await ctx.db.selectFrom('router_alerts').select(['id', 'open_key', 'starts_at', 'annotations', 'last_seen_at']).where('open_key', 'in', fingerprints).execute();
   if (rows.length !== fingerprints.length) return false;
   const byFingerprint = new Map(rows.map((r) => [r.open_key, r]));
   for (const alert of alerts) {
     const row = byFingerprint.get(alert.fingerprint);
     if (!row || Date.parse(alert.startsAt) < Number(row.starts_at) || JSON.stringify(alert.annotations) !== row.annotations) return false;
   }
-  await ctx.db
-    .updateTable('router_alerts')
-    .set({ last_seen_at: ctx.clock.now() })
-    .where('id', 'in', rows.map((r) => r.id))
-    .where('status', '=', 'firing')
-    .execute();
+  const now = ctx.clock.now();
+  const stale = rows.filter((r) => now - Number(r.last_seen_at) >= SEEN_RESOLUTION_MS).map((r) => r.id);
+  if (stale.length > 0) await ctx.db.updateTable('router_alerts').set({ last_seen_at: now }).where('id', 'in', stale).where('status', '=', 'firing').execute();
   return true;
 }
 

@@ -5,19 +5,10 @@
  * behind it) until NVML returns, and closing terminates a worker that does not stop in time.
  */
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../../../src/worker-entry.js';
 import { SourceError } from '../../types.js';
 import { fromFailure, type FromWorker, type ToWorker, type WorkerSettings } from './protocol.js';
 import type { NvmlErrorHandler } from './read.js';
-
-/**
- * The worker file next to `moduleUrl`: the compiled `worker.js` in a build; under tsx or vitest
- * (TypeScript source) a small bootstrap that registers tsx inside the worker, because a worker
- * does not inherit the main thread's TypeScript loader.
- */
-export function workerEntry(moduleUrl: string): URL {
-  const fromSource = new URL(moduleUrl).pathname.endsWith('.ts');
-  return new URL(fromSource ? './worker-tsx.mjs' : './worker.js', moduleUrl);
-}
 
 export interface NvmlWorkerOptions {
   onError?: NvmlErrorHandler;
@@ -69,7 +60,7 @@ export class NvmlWorker {
   static async start(settings: WorkerSettings, options: NvmlWorkerOptions): Promise<NvmlWorker> {
     let worker: Worker;
     try {
-      worker = new Worker(workerEntry(import.meta.url), { workerData: settings });
+      worker = new Worker(workerEntry(import.meta.url, 'worker'), { workerData: settings });
     } catch (error) {
       throw new SourceError('library', `cannot start the NVML worker thread: ${(error as Error).message}`);
     }

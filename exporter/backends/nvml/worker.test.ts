@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFakeNvml, clearFakeNvmlEnv, setFakeNvmlEnv } from '../../../test/fake-nvml/build.js';
 import { SourceError } from '../../types.js';
 import { NvmlBackend, type NvmlBackendOptions } from './index.js';
-import { workerEntry } from './worker-client.js';
+import { workerEntry } from '../../../src/worker-entry.js';
 
 let dir: string;
 let fakeLibrary: string;
@@ -63,9 +63,9 @@ async function rejection(promise: Promise<unknown>): Promise<SourceError> {
 
 describe('worker entry', () => {
   it('runs the TypeScript source through the tsx bootstrap, and the compiled file as it is', () => {
-    const source = workerEntry('file:///app/exporter/backends/nvml/worker-client.ts');
+    const source = workerEntry('file:///app/exporter/backends/nvml/worker-client.ts', 'worker');
     expect(source.href).toBe('file:///app/exporter/backends/nvml/worker-tsx.mjs');
-    const built = workerEntry('file:///app/dist/exporter/backends/nvml/worker-client.js');
+    const built = workerEntry('file:///app/dist/exporter/backends/nvml/worker-client.js', 'worker');
     expect(built.href).toBe('file:///app/dist/exporter/backends/nvml/worker.js');
   });
 });
