@@ -45,7 +45,9 @@ export function nodeGpusMissing(ctx: GenContext): GeneratedAlert[] {
 
 /**
  * Unavailable = what layout.yaml promises minus what the exporters see. A cluster whose exporters are
- * all gone has no "seen" series at all, which counts as 0 seen (the `or`), not as "no data".
+ * all gone has no "seen" series at all, which counts as 0 seen (the `or`), not as "no data". The seen
+ * side sums the node series itself (one per node) rather than reading the recording rule, which lives
+ * in another group: a severity-0 alert should not wait an extra evaluation cycle for it.
  */
 export function clusterGpusUnavailable(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.clusterGpusUnavailable;
@@ -57,7 +59,7 @@ export function clusterGpusUnavailable(ctx: GenContext): GeneratedAlert[] {
       expr: [
         `(`,
         `  ${expected}`,
-        `  - ${on(['cluster'])} (${RECORDING.clusterGpusSeen} or ${RECORDING.clusterGpusExpected} * 0)`,
+        `  - ${on(['cluster'])} (sum ${by(['cluster'])} (gpuwatch_node_gpus) or ${RECORDING.clusterGpusExpected} * 0)`,
         `) / ${on(['cluster'])} ${expected} > ${num(v.threshold)}`,
       ].join('\n'),
       for: v.for,

@@ -2,12 +2,12 @@
  * The monitoring pipeline itself: exporters down, failing, stale or missing, and Prometheus and
  * Alertmanager self-checks (standard series of those servers, allow-listed in allowed-series.ts).
  */
-import { alertRule, type AlertSpec } from '../alert-builder.js';
+import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import { clock, constant, eventCases, levelCases } from '../cases.js';
 import { SCRAPE_JOB, type GenContext } from '../context.js';
 import { by, num, on, quote, range, seconds, selector, type Matcher } from '../promql.js';
 import { RECORDING } from '../recording-names.js';
-import { runOf, seriesText, stepsOf, values } from '../timeline.js';
+import { at, runOf, seriesText, stepsOf, values } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
 import { pickLabels, variantsOf } from '../variants.js';
 import { nodeLabelsFor } from './gpu-labels.js';
@@ -72,14 +72,24 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
   });
 }
 
+/**
+ * A source's last success is too old. Attribution works on the GPU snapshot, so while the GPU source
+ * is stale the attribution source ages with it: that one fault pages once, for the GPU source.
+ */
 export function exporterStale(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.exporterStale;
   if (!policy.enabled) return [];
+  const metric = 'gpuwatch_exporter_last_success_timestamp_seconds';
   return variantsOf(policy).map((v) => {
     const limit = seconds(v.threshold);
+    const age = (source: Matcher, labels: string[]) => `time() - max ${by(labels)} (${selector(metric, [...v.matchers, source])}) > ${num(limit)}`;
     const spec: AlertSpec = {
       name: 'ExporterStale',
-      expr: `time() - max ${by(['cluster', 'node', 'source'])} (${selector('gpuwatch_exporter_last_success_timestamp_seconds', v.matchers)}) > ${num(limit)}`,
+      expr:
+        `(${age({ label: 'source', op: '!=', value: 'attribution' }, ['cluster', 'node', 'source'])})\n` +
+        `or\n` +
+        `(\n  ${age({ label: 'source', op: '=', value: 'attribution' }, ['cluster', 'node', 'source'])}\n` +
+        `  unless ${on(['cluster', 'node'])}\n  ${age({ label: 'source', op: '=', value: 'gpu' }, ['cluster', 'node'])}\n)`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -91,15 +101,28 @@ export function exporterStale(ctx: GenContext): GeneratedAlert[] {
       },
     };
     const n = nodeLabelsFor(ctx, v.matchers);
-    const series = n && seriesText('gpuwatch_exporter_last_success_timestamp_seconds', { ...n.withInstance, source: 'gpu' });
+    const sourceSeries = (source: string) => (n ? seriesText(metric, { ...n.withInstance, source }) : undefined);
+    const gpu = sourceSeries('gpu');
+    const attribution = sourceSeries('attribution');
+    const delaySteps = Math.floor(limit / 60) + 1;
     const tests =
-      n && series
-        ? levelCases(ctx, spec, v.scope, {
-            series: [{ series, bad: constant(0), good: clock() }],
-            labels: { ...n.labels, source: 'gpu' },
-            value: 0,
-            delaySteps: Math.floor(limit / 60) + 1,
-          })
+      n && gpu && attribution
+        ? [
+            ...levelCases(ctx, spec, v.scope, { series: [{ series: gpu, bad: constant(0), good: clock() }], labels: { ...n.labels, source: 'gpu' }, value: 0, delaySteps }),
+            ...levelCases(ctx, spec, `${v.scope} (attribution, GPU source fresh)`, {
+              series: [{ series: attribution, bad: constant(0), good: clock() }],
+              labels: { ...n.labels, source: 'attribution' },
+              value: 0,
+              delaySteps,
+              blip: false,
+              context: [{ series: gpu, values: values([clock()(0, delaySteps + stepsOf(spec.for) + 4)]) }],
+            }).slice(0, 1),
+            {
+              name: `ExporterStale${v.scope} pages once, for the GPU source, when attribution is stale because the GPU source is`,
+              inputSeries: [gpu, attribution].map((series) => ({ series, values: values([runOf(0, delaySteps + stepsOf(spec.for) + 4)]) })),
+              checks: [{ evalTime: at(delaySteps + stepsOf(spec.for) + 2), alertname: spec.name, alerts: [expectedAlert(ctx, spec, { ...n.labels, source: 'gpu' }, 0)] }],
+            },
+          ]
         : [];
     return { rule: alertRule(ctx, spec), tests };
   });

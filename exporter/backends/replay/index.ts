@@ -9,7 +9,10 @@ import type { Attribution } from '../../attribution/types.js';
 import { parseYamlWith } from '../../../src/config/yaml-file.js';
 import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot } from '../../types.js';
 import { loadRecording, type Frame } from './recording.js';
-import { activeFault, applyScenario, multiplyGpus, scenarioJobs, scenarioSchema, type Scenario } from './scenario.js';
+import { activeFault, applyScenario, hasExternalProcess, multiplyGpus, scenarioJobs, scenarioSchema, scenarioXids, type Scenario } from './scenario.js';
+
+/** Pids of the processes outside any job (job processes start at 100000). */
+const EXTERNAL_PID_BASE = 200_000;
 
 export interface ReplayOptions {
   /** A recording (.xml, .csv, directory) or a scenario (.yaml/.yml). */
@@ -51,18 +54,24 @@ export class ReplayBackend implements GpuBackend {
     const fault = activeFault(this.scenario, elapsed);
     if (fault === 'hang') await new Promise<void>((release) => this.hangs.add(release));
     if (fault === 'garbage') throw new SourceError('parse', 'scenario fault: the source printed garbage');
-    return { gpus: this.withJobProcesses(applyScenario(this.scenario, frame, elapsed)) };
+    const gpus = applyScenario(this.scenario, frame, elapsed);
+    const xid = scenarioXids(this.scenario, gpus, elapsed);
+    return { gpus: this.withScenarioProcesses(gpus, elapsed), ...(xid.size > 0 ? { xid } : {}) };
   }
 
-  /** In a scenario the recorded processes give way to one process per (job, GPU) placed there. */
-  private withJobProcesses(gpus: GpuReading[]): GpuReading[] {
+  /**
+   * In a scenario the recorded processes give way to one process per (job, GPU) placed there, plus
+   * one outside any job where an `external` event is in force.
+   */
+  private withScenarioProcesses(gpus: GpuReading[], elapsedMs: number): GpuReading[] {
     const jobs = this.jobs();
-    return gpus.map((g) => ({
-      ...g,
-      processes: jobs
-        .filter((j) => j.gpu === g.index)
-        .map((j) => ({ pid: j.pid, name: 'python3', ...(g.memoryUsedBytes !== undefined ? { usedMemoryBytes: g.memoryUsedBytes } : {}) })),
-    }));
+    const scenario = this.scenario as Scenario;
+    return gpus.map((g) => {
+      const memory = g.memoryUsedBytes !== undefined ? { usedMemoryBytes: g.memoryUsedBytes } : {};
+      const processes = jobs.filter((j) => j.gpu === g.index).map((j) => ({ pid: j.pid, name: 'python3', ...memory }));
+      if (hasExternalProcess(scenario, g.index, elapsedMs)) processes.push({ pid: EXTERNAL_PID_BASE + g.index, name: 'stress-ng', ...memory });
+      return { ...g, processes };
+    });
   }
 
   private jobs() {

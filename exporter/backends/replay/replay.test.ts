@@ -103,6 +103,46 @@ events:
     expect(attribution.processes.every((p) => p.identity?.job === 'alice~train')).toBe(true);
   });
 
+  it('injects XID events, which count up and stay counted, and processes outside any job', async () => {
+    let now = 0;
+    const file = await scenario(`gpus: 4
+jobs:
+  - {job: alice~train, gpus: [0]}
+events:
+  - {at: 10s, gpus: [1], xid: 79}
+  - {at: 20s, gpus: [1, 2], xid: 79}
+  - {at: 20s, gpus: [2], xid: 13}
+  - {at: 30s, until: 40s, gpus: [3], external: true}
+`);
+    const replay = await ReplayBackend.open({ path: file, now: () => now });
+    const at = async (s: number) => {
+      now = s * 1000;
+      return replay.collect();
+    };
+    expect((await at(5)).xid).toBeUndefined();
+    const first = await at(15);
+    expect(first.xid).toEqual(new Map([[first.gpus[1]?.uuid, new Map([[79, 1]])]]));
+    const later = await at(100);
+    expect(later.xid).toEqual(
+      new Map([
+        [later.gpus[1]?.uuid, new Map([[79, 2]])],
+        [later.gpus[2]?.uuid, new Map([[79, 1], [13, 1]])],
+      ]),
+    );
+    expect((await at(25)).gpus[3]?.processes).toEqual([]);
+    const during = await at(35);
+    expect(during.gpus[3]?.processes).toHaveLength(1);
+    const external = replay.attribution(during).processes.filter((p) => p.identity === undefined);
+    expect(external.map((p) => p.uuid)).toEqual([during.gpus[3]?.uuid]);
+    expect(replay.attribution(during).processes.filter((p) => p.identity?.job === 'alice~train')).toHaveLength(1);
+    expect((await at(45)).gpus[3]?.processes).toEqual([]);
+  });
+
+  it('refuses an XID event with an end: a counter cannot go back', async () => {
+    const file = await scenario('events:\n  - {at: 1s, until: 2s, xid: 79}\n');
+    await expect(ReplayBackend.open({ path: file })).rejects.toThrow(/events\.0\.until: an xid event happens once/);
+  });
+
   it('rejects a scenario event that does two things, naming the line', async () => {
     const file = await scenario('events:\n  - {at: 1s, remove: true, fault: hang}\n');
     await expect(ReplayBackend.open({ path: file })).rejects.toThrow(/scenario\.yaml:3:5: events\.0: each event does exactly one of/);

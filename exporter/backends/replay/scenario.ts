@@ -13,13 +13,15 @@
  *   - {at: 1m, gpus: [2], add: {ecc.uncorrectedVolatile: 1, ecc.uncorrectedAggregate: 1}}
  *   - {at: 2m, gpus: [7], remove: true}
  *   - {at: 3m, until: 3m30s, fault: hang}      # or garbage
+ *   - {at: 4m, gpus: [3], xid: 79}             # one XID event (a counter: no `until`)
+ *   - {at: 5m, until: 6m, gpus: [4], external: true}  # a process outside any job
  * ```
  */
 import { z } from 'zod';
 import { parseDuration } from '../../../src/config/duration.js';
 import { duration } from '../../../src/config/schema.js';
 import type { JobIdentity } from '../../attribution/types.js';
-import type { GpuReading } from '../../types.js';
+import type { GpuReading, XidCounts } from '../../types.js';
 
 /** Numeric reading fields a scenario may set or add to, by dotted path. */
 export const SCENARIO_FIELDS = [
@@ -59,11 +61,14 @@ const event = z
     add: fieldValues.optional(),
     remove: z.literal(true).optional(),
     fault: z.enum(['hang', 'garbage']).optional(),
+    xid: z.number().int().min(1).max(65_535).optional(),
+    external: z.literal(true).optional(),
   })
   .strict()
-  .refine((e) => [e.set, e.add, e.remove, e.fault].filter((x) => x !== undefined).length === 1, {
-    message: 'each event does exactly one of: set, add, remove, fault',
-  });
+  .refine((e) => [e.set, e.add, e.remove, e.fault, e.xid, e.external].filter((x) => x !== undefined).length === 1, {
+    message: 'each event does exactly one of: set, add, remove, fault, xid, external',
+  })
+  .refine((e) => e.xid === undefined || e.until === undefined, { message: 'an xid event happens once: it has no until', path: ['until'] });
 
 const job = z
   .object({
@@ -115,6 +120,26 @@ export function applyScenario(s: Scenario, gpus: readonly GpuReading[], elapsedM
       }
       return out;
     });
+}
+
+/** XID events that have happened by `elapsedMs`, per GPU uuid and code, for the GPUs present. */
+export function scenarioXids(s: Scenario, gpus: readonly GpuReading[], elapsedMs: number): XidCounts {
+  const counts: XidCounts = new Map();
+  for (const e of s.events) {
+    if (e.xid === undefined || elapsedMs < ms(e.at)) continue;
+    for (const g of gpus) {
+      if (!applies(e, g.index)) continue;
+      const perGpu = counts.get(g.uuid) ?? new Map<number, number>();
+      perGpu.set(e.xid, (perGpu.get(e.xid) ?? 0) + 1);
+      counts.set(g.uuid, perGpu);
+    }
+  }
+  return counts;
+}
+
+/** Whether a process outside any job runs on this GPU at this moment. */
+export function hasExternalProcess(s: Scenario, gpu: number, elapsedMs: number): boolean {
+  return s.events.some((e) => e.external && active(e, elapsedMs) && applies(e, gpu));
 }
 
 /** Sets one dotted field; booleans (pending, failure, reasons) take any non-zero number as true. */
