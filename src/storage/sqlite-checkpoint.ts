@@ -57,7 +57,8 @@ export class WalCheckpointer {
   private async tick(): Promise<void> {
     if (this.inFlight || this.stopped) return;
     const wal = await stat(`${this.file}-wal`).catch(() => undefined);
-    if (!wal || wal.size < (this.options.walBytes ?? 4 * 1024 * 1024) || wal.mtimeMs === this.checkpointedAt) return;
+    // Stopped while the file was being looked at: start no worker for a closed database.
+    if (this.stopped || !wal || wal.size < (this.options.walBytes ?? 4 * 1024 * 1024) || wal.mtimeMs === this.checkpointedAt) return;
     this.inFlight = true;
     this.checkpointedAt = wal.mtimeMs;
     try {
