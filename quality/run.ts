@@ -6,14 +6,15 @@
  * time-to-detect against `for` + 2 scrape intervals, and the pages on healthy and blip traces.
  * Exits 1 when a goal is missed, 2 when Prometheus is not installed.
  *
- * `npx tsx quality/run.ts [seconds] [--json FILE]`: how long to watch (default 75 s after the last
- * node started; every fault is detected, and every blip over, well before that).
+ * `npm run quality -- [seconds] [--json FILE]`: how long to watch (default 75 s after the last node
+ * started; every fault is detected, and every blip over, well before that); `--help` says more.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { startExporter, type RunningExporter } from '../exporter/command.js';
 import { generateArtifacts } from '../rules-gen/generate.js';
@@ -213,19 +214,26 @@ export async function runQuality(watchSeconds = 75): Promise<QualityScore> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const jsonAt = args.indexOf('--json');
-  const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
-  const watch = Number(args.find((a, i) => /^\d+$/.test(a) && i !== jsonAt + 1) ?? 75);
-  runQuality(watch).then(
-    async (score) => {
-      printScore(score);
-      if (jsonFile) await writeFile(jsonFile, `${JSON.stringify(score, null, 2)}\n`);
-      process.exitCode = score.met ? 0 : 1;
-    },
-    (error: Error & { exitCode?: number }) => {
-      console.error(`quality: ${error.message}`);
-      process.exitCode = error.exitCode ?? 1;
-    },
-  );
+  new Command('npm run quality --')
+    .description('Alert quality: the labelled replay corpus through the generated rules in a real Prometheus; exits 1 when a goal is missed, 2 when Prometheus is missing')
+    .argument('[seconds]', 'how long to watch the alerts after the last node started', '75')
+    .option('--json <file>', 'also write the whole score as JSON')
+    .action(async (watch: string, options: { json?: string }) => {
+      const seconds = Number(watch);
+      if (!Number.isInteger(seconds) || seconds < 30 || seconds > 600) {
+        console.error(`quality: seconds must be a whole number from 30 to 600, not "${watch}"`);
+        process.exitCode = 2;
+        return;
+      }
+      try {
+        const score = await runQuality(seconds);
+        printScore(score);
+        if (options.json) await writeFile(options.json, `${JSON.stringify(score, null, 2)}\n`);
+        process.exitCode = score.met ? 0 : 1;
+      } catch (error) {
+        console.error(`quality: ${(error as Error).message}`);
+        process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+      }
+    })
+    .parseAsync();
 }
