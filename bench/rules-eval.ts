@@ -208,7 +208,6 @@ function serveTarget(opts: RulesEvalOptions, t0: number): Promise<{ server: Serv
 
 // ---------------------------------------------------------------- processes
 
-
 function run(cmd: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -218,7 +217,6 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${stderr}`))));
   });
 }
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -313,6 +311,7 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
 
 /** Prints the result as tables; used here and by `npm run bench`. */
 export function printRulesEval(r: RulesEvalResult): void {
+  console.log(`## rule evaluation, ${r.nodes} nodes × ${r.gpus / r.nodes} GPUs (${r.rules} rules), real Prometheus`);
   console.log(`history: ${r.series} series, ${r.samples} samples, backfilled in ${r.backfillSeconds.toFixed(0)} s; Prometheus RSS ${r.prometheusRssMb.toFixed(0)} MB`);
   console.table(r.groups.map((g) => ({ group: g.group, rules: g.rules, 'median ms': (g.medianSeconds * 1000).toFixed(1), 'min ms': (g.minSeconds * 1000).toFixed(1), 'max ms': (g.maxSeconds * 1000).toFixed(1) })));
   console.log('slowest rules (last evaluation):');
@@ -321,10 +320,4 @@ export function printRulesEval(r: RulesEvalResult): void {
   console.log(`slowest group ${(slowest * 1000).toFixed(1)} ms: ${slowest < 1 ? 'every group under the 1 s goal' : 'OVER the 1 s goal'}`);
 }
 
-async function main(): Promise<void> {
-  const r = await benchRulesEval();
-  console.log(`## rule evaluation, ${r.nodes} nodes × ${r.gpus / r.nodes} GPUs (${r.rules} rules), real Prometheus`);
-  printRulesEval(r);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) printRulesEval(await benchRulesEval());

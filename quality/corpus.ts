@@ -258,3 +258,8 @@ export const NOT_INJECTED: Record<string, string> = {
 export function nodesOf(c: QualityCase): string[] {
   return c.nodes.length === 1 ? [c.name] : c.nodes.map((_, i) => `${c.name}-${i}`);
 }
+
+/** Every node of the corpus with its trace. */
+export function nodeTraces(corpus: readonly QualityCase[] = CORPUS): Map<string, NodeTrace> {
+  return new Map(corpus.flatMap((c) => nodesOf(c).map((node, i) => [node, c.nodes[i] as NodeTrace] as const)));
+}

@@ -22,9 +22,9 @@ import { writeToDir } from '../rules-gen/output.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { findOnPath, startExternal, type External } from '../stack/external.js';
-import { planStack, prometheusConfig, type ExporterPlan } from '../stack/plan.js';
+import { exporterFlags, planStack, prometheusArgs, prometheusConfig, type ExporterPlan } from '../stack/plan.js';
 import { freePort, freePortRange } from '../test/ports.js';
-import { CORPUS, NOT_INJECTED, QUALITY_POLICIES, nodesOf, type NodeTrace, type QualityCase, type ScenarioEvent } from './corpus.js';
+import { CORPUS, NOT_INJECTED, QUALITY_POLICIES, nodesOf, nodeTraces, type NodeTrace, type ScenarioEvent } from './corpus.js';
 import { scoreQuality, type CaseTiming, type FiredSeries, type QualityScore } from './score.js';
 
 const RECORDING = fileURLToPath(new URL('../test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/q-busy.xml', import.meta.url));
@@ -64,9 +64,7 @@ async function writeCorpus(dir: string, prometheusPort: number, exporterBasePort
   };
   await writeFile(join(dir, 'gpuwatch.yaml'), `# Written by npm run quality.\n${stringify(config)}`);
   await mkdir(join(dir, 'scenarios'));
-  for (const c of CORPUS) {
-    for (const [i, node] of nodesOf(c).entries()) await writeFile(join(dir, 'scenarios', `${node}.yaml`), scenario(c.nodes[i] as NodeTrace));
-  }
+  for (const [node, trace] of nodeTraces()) await writeFile(join(dir, 'scenarios', `${node}.yaml`), scenario(trace));
 }
 
 interface Exporters {
@@ -77,11 +75,12 @@ interface Exporters {
 /** Starts every node's exporter (its scenario clock starts with it) and schedules the exporter stops. */
 async function startExporters(loaded: LoadedConfig, plans: ExporterPlan[]): Promise<Exporters> {
   const log = createLogger('exporter', 'silent');
+  const traces = nodeTraces();
   const running = new Map<string, RunningExporter>();
   const timers: NodeJS.Timeout[] = [];
   const starts: Record<string, number> = {};
   const start = async (plan: ExporterPlan) => {
-    running.set(plan.node, await startExporter({ replay: plan.scenario, backend: 'replay', listen: plan.listen, node: plan.node }, log, loaded));
+    running.set(plan.node, await startExporter(exporterFlags(plan), log, loaded));
   };
   const stopOne = async (node: string) => {
     const exporter = running.get(node);
@@ -91,8 +90,7 @@ async function startExporters(loaded: LoadedConfig, plans: ExporterPlan[]): Prom
   for (const plan of plans) {
     starts[plan.node] = Date.now();
     await start(plan);
-    const owner = CORPUS.find((c) => nodesOf(c).includes(plan.node)) as QualityCase;
-    const stops = owner.nodes[nodesOf(owner).indexOf(plan.node)]?.exporterStops;
+    const stops = traces.get(plan.node)?.exporterStops;
     if (!stops) continue;
     const started = starts[plan.node] as number;
     timers.push(setTimeout(() => void stopOne(plan.node), started + stops.at * 1000 - Date.now()));
@@ -193,8 +191,7 @@ export async function runQuality(watchSeconds = 75): Promise<QualityScore> {
     await writeToDir(generateArtifacts(loaded), plan.generatedDir);
     exporters = await startExporters(loaded, plan.exporters);
     await writeFile(plan.prometheus.config, prometheusConfig(loaded, plan, false));
-    const args = [`--config.file=${plan.prometheus.config}`, `--storage.tsdb.path=${plan.prometheus.dataDir}`, `--web.listen-address=${plan.prometheus.listen}`];
-    prometheus = await startExternal('prometheus', binary, args, plan.prometheus.listen, log);
+    prometheus = await startExternal('prometheus', binary, prometheusArgs(plan.prometheus), plan.prometheus.listen, log);
     const forSeconds = await forOfRules(prometheus.url);
     const lastStart = Math.max(...Object.values(exporters.starts));
     console.error(`quality: ${CORPUS.length} traces on ${nodes} nodes; watching the alerts for ${watchSeconds} s`);

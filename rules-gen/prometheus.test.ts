@@ -18,7 +18,6 @@ import { stopChild } from '../stack/external.js';
 
 const children: ChildProcess[] = [];
 
-
 function start(cmd: string, args: string[], cwd: string): ChildProcess {
   const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.resume();

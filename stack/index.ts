@@ -19,7 +19,7 @@ import { generateArtifacts } from '../rules-gen/generate.js';
 import { writeToDir } from '../rules-gen/output.js';
 import { findOnPath, startExternal, type External } from './external.js';
 import { SmtpSink } from './mail-catcher.js';
-import { planStack, prometheusConfig, type StackPlan } from './plan.js';
+import { exporterFlags, planStack, prometheusArgs, prometheusConfig, type StackPlan } from './plan.js';
 
 export interface RunningStack {
   plan: StackPlan;
@@ -94,7 +94,7 @@ async function startParts(
 
   const exporters: RunningExporter[] = [];
   for (const e of plan.exporters) {
-    const running = await startExporter({ replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node }, createLogger('exporter', log.level).child({ node: e.node }), loaded);
+    const running = await startExporter(exporterFlags(e), createLogger('exporter', log.level).child({ node: e.node }), loaded);
     exporters.push(started(running, `exporter ${e.cluster}/${e.node}`, `${running.http?.url ?? e.listen}/metrics`, () => running.stop()));
   }
 
@@ -136,7 +136,7 @@ async function startParts(
   const prometheus = await startInstalled(
     'prometheus',
     PROMETHEUS_BINARIES,
-    [`--config.file=${prom.config}`, `--storage.tsdb.path=${prom.dataDir}`, `--web.listen-address=${prom.listen}`],
+    prometheusArgs(prom),
     prom.listen,
     'not installed (Debian: apt-get install prometheus); no rules are evaluated, so nothing alerts',
   );

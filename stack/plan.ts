@@ -54,6 +54,16 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
   return { dir, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
 }
 
+/** The flags of a planned exporter: a replay of its scenario, on its port, under its node name. */
+export function exporterFlags(e: ExporterPlan): { replay: string; backend: 'replay'; listen: string; node: string } {
+  return { replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node };
+}
+
+/** Prometheus' command line for the stack's config, data folder and address. */
+export function prometheusArgs(p: StackPlan['prometheus']): string[] {
+  return [`--config.file=${p.config}`, `--storage.tsdb.path=${p.dataDir}`, `--web.listen-address=${p.listen}`];
+}
+
 /** prometheus.yml for the stack: the generated scrape job pointed at the local exporters, plus Prometheus and Alertmanager themselves. */
 export function prometheusConfig(loaded: LoadedConfig, plan: StackPlan, withAlertmanager: boolean): string {
   const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));

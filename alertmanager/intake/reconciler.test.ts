@@ -21,7 +21,6 @@ let alertmanager: ChildProcess;
 let amUrl: string;
 let running: RunningRouter;
 
-
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

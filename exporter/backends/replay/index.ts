@@ -56,16 +56,15 @@ export class ReplayBackend implements GpuBackend {
     if (fault === 'garbage') throw new SourceError('parse', 'scenario fault: the source printed garbage');
     const gpus = applyScenario(this.scenario, frame, elapsed);
     const xid = scenarioXids(this.scenario, gpus, elapsed);
-    return { gpus: this.withScenarioProcesses(gpus, elapsed), ...(xid.size > 0 ? { xid } : {}) };
+    return { gpus: this.withScenarioProcesses(this.scenario, gpus, elapsed), ...(xid.size > 0 ? { xid } : {}) };
   }
 
   /**
    * In a scenario the recorded processes give way to one process per (job, GPU) placed there, plus
    * one outside any job where an `external` event is in force.
    */
-  private withScenarioProcesses(gpus: GpuReading[], elapsedMs: number): GpuReading[] {
+  private withScenarioProcesses(scenario: Scenario, gpus: GpuReading[], elapsedMs: number): GpuReading[] {
     const jobs = this.jobs();
-    const scenario = this.scenario as Scenario;
     return gpus.map((g) => {
       const memory = g.memoryUsedBytes !== undefined ? { usedMemoryBytes: g.memoryUsedBytes } : {};
       const processes = jobs.filter((j) => j.gpu === g.index).map((j) => ({ pid: j.pid, name: 'python3', ...memory }));
