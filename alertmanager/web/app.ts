@@ -23,7 +23,7 @@ export function routerApp(router: Router, log: Logger): express.Express {
   const json = express.json({ limit: '32mb' });
   const auth = boardAuth(router);
   const writeGuard = requireCaller(auth.identities, auth.sessions, () => router.ctx.clock.now());
-  const webhookGuard = requireToken(options.webhookToken, false);
+  const webhookGuard = requireToken(options.webhookToken);
 
   app.post('/api/v1/alertmanager', webhookGuard, json, async (req, res) => {
     const parsed = parseWebhook(req.body);

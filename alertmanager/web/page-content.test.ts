@@ -73,7 +73,7 @@ describe('the page mail and the pages', () => {
       expect(csp, path).not.toContain('unsafe-inline');
       expect(res.headers.get('x-frame-options'), path).toBe('DENY');
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
-      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(res.headers.get('referrer-policy'), path).toBe('same-origin');
     }
     const board = await request(`${running.url}/`);
     expect(board.text).not.toMatch(/<script>|<script(?![^>]*\bsrc=)|\son[a-z]+="/i);
