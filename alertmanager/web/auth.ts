@@ -63,9 +63,7 @@ export function callerIn(res: Response): Caller {
 
 function csrfOf(req: Request): string | undefined {
   const header = req.headers[CSRF_HEADER];
-  if (typeof header === 'string') return header;
-  const field = (req.body as Record<string, unknown> | undefined)?.csrf;
-  return typeof field === 'string' ? field : undefined;
+  return typeof header === 'string' ? header : undefined;
 }
 
 /** The webhook's optional token: without one configured, Alertmanager's posts are let through. */
