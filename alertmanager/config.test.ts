@@ -81,3 +81,30 @@ describe('router configuration', () => {
     await expect(program.parseAsync(['node', 'gpuwatch', 'router', '--db', 'postgres://x/y'])).rejects.toThrow(/unsupported scheme/);
   });
 });
+
+describe('router.web: personal tokens and the login cookie', () => {
+  const issues = (web: unknown) => {
+    const result = routerConfigSchema.safeParse({ web });
+    return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('reads each user token (inline or from a file) and makes the cookie Secure behind https', async () => {
+    const file = write('cho-token', 'cho-secret\n');
+    const config = routerConfigSchema.parse({ publicUrl: 'https://oncall.example.org', web: { users: [{ name: 'ana', token: 'ana-secret' }, { name: 'cho', tokenFile: file }] } });
+    const options = await resolveRouterConfig(config);
+    expect(options.web).toEqual({ users: [{ name: 'ana', token: 'ana-secret' }, { name: 'cho', token: 'cho-secret' }], secureCookie: true, sessionTtlMs: 12 * 3_600_000 });
+    expect((await resolveRouterConfig(routerConfigSchema.parse({}))).web.secureCookie).toBe(false);
+    expect((await resolveRouterConfig(routerConfigSchema.parse({ web: { secureCookie: true } }))).web.secureCookie).toBe(true);
+  });
+
+  it('names the user field that is wrong', async () => {
+    expect(issues({ users: [{ name: 'ana' }] })).toEqual(['web.users.0: give token or tokenFile']);
+    expect(issues({ users: [{ name: 'ana', token: 'a', tokenFile: 'f' }] })).toEqual(['web.users.0: give token or tokenFile, not both']);
+    expect(issues({ users: [{ name: 'ana', token: 'a' }, { name: 'ana', token: 'b' }] })).toEqual(['web.users.1.name: "ana" is listed twice']);
+    expect(issues({ users: [{ name: 'shared-token', token: 'a' }] })[0]).toMatch(/^web\.users\.0\.name: "shared-token" is how the shared apiToken is recorded/);
+    expect(issues({ users: [{ name: 'ana', token: 'a' }], secureCookie: 'yes' })[0]).toMatch(/^web\.secureCookie: /);
+    const shared = routerConfigSchema.parse({ apiToken: 'same', web: { users: [{ name: 'ana', token: 'same' }] } });
+    await expect(resolveRouterConfig(shared)).rejects.toThrow(/router\.web\.users\.0: ana's token is the same as the shared apiToken/);
+    await expect(resolveRouterConfig(routerConfigSchema.parse({ web: { users: [{ name: 'ana', tokenFile: join(dir, 'missing') }] } }))).rejects.toThrow(ConfigError);
+  });
+});

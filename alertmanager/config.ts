@@ -122,7 +122,39 @@ export const DEFAULT_SLA_TABLE: z.input<typeof slaRowSchema>[] = [
   { severity: [0, 1, 2], clusters: ['staging', 'dev'], acknowledge: '4h', update: '24h', hours: 'working' },
 ];
 
+/** The actor recorded for writes made with the shared apiToken. */
+export const SHARED_TOKEN_ACTOR = 'shared-token';
+
 const secretFields = { token: z.string().min(1).optional(), tokenFile: z.string().min(1).optional() };
+
+const webUserSchema = z
+  .object({
+    /** Recorded as the actor of everything done with this token (acknowledge, update, resolve). */
+    name: z.string().min(1).max(100).regex(/^[^\s"]+$/, 'a name without spaces or quotes, e.g. ana'),
+    ...secretFields,
+  })
+  .strict()
+  .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
+  .refine((u) => u.token !== undefined || u.tokenFile !== undefined, 'give token or tokenFile');
+
+const webSchema = z
+  .object({
+    /** Personal tokens: for the API (bearer) and to log in to the board. */
+    users: z.array(webUserSchema).default([]),
+    /** `auto`: the session cookie is Secure when publicUrl is https://. */
+    secureCookie: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+    /** How long a board login lasts. */
+    sessionTtl: positiveDuration.default('12h'),
+  })
+  .strict()
+  .superRefine((web, ctx) => {
+    const seen = new Set<string>();
+    web.users.forEach((u, i) => {
+      if (u.name === SHARED_TOKEN_ACTOR) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `"${SHARED_TOKEN_ACTOR}" is how the shared apiToken is recorded; pick another name` });
+      if (seen.has(u.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `"${u.name}" is listed twice` });
+      seen.add(u.name);
+    });
+  });
 
 const webhookSchema = z
   .object({
@@ -176,13 +208,15 @@ export const routerConfigSchema = z
     db: databaseUrl.default(DEFAULT_ROUTER_DB),
     /** Where people reach the board; ack links in e-mails start with it. Default: http://<listen>. */
     publicUrl: httpUrl.optional(),
-    /** Bearer token for acknowledging, updating and resolving through the API and the board, and for the audit log. */
+    /** Shared bearer token for machines (acknowledge, update, resolve, the audit log); recorded as `shared-token`. */
     apiToken: z.string().min(1).optional(),
     apiTokenFile: z.string().min(1).optional(),
     /** Key that signs ack links. Default: a random key kept in the database (shared by every replica). */
     ackSecret: z.string().min(16).optional(),
     ackSecretFile: z.string().min(1).optional(),
     ackLinkTtl: positiveDuration.default('24h'),
+    /** The board's logins and personal tokens. */
+    web: webSchema.default({}),
     /** Optional bearer token Alertmanager must send (http_config.authorization). */
     webhookToken: z.string().min(1).optional(),
     webhookTokenFile: z.string().min(1).optional(),

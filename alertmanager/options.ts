@@ -44,12 +44,20 @@ export interface ActionOptions {
   exemptUsers: string[];
 }
 
+export interface WebOptions {
+  /** Personal tokens by name. */
+  users: { name: string; token: string }[];
+  secureCookie: boolean;
+  sessionTtlMs: number;
+}
+
 export interface RouterOptions {
   listen: string;
   db: string;
   /** Base of links in messages; default http://<listen>. */
   publicUrl?: string;
   apiToken?: string;
+  web: WebOptions;
   ackSecret?: string;
   ackLinkTtlMs: number;
   webhookToken?: string;
@@ -95,6 +103,7 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
     db: resolveSqliteUrl(config.db, base, resolve),
     publicUrl: config.publicUrl?.replace(/\/+$/, ''),
     apiToken: await secret(config.apiToken, config.apiTokenFile, 'apiTokenFile'),
+    web: checkTokensDistinct(await resolveWeb(config, secret), await secret(config.apiToken, config.apiTokenFile, 'apiTokenFile'), source),
     ackSecret: await secret(config.ackSecret, config.ackSecretFile, 'ackSecretFile'),
     ackLinkTtlMs: ms(config.ackLinkTtl),
     webhookToken: await secret(config.webhookToken, config.webhookTokenFile, 'webhookTokenFile'),
@@ -129,4 +138,30 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
     retry: { minMs: ms(config.retry.min), maxMs: ms(config.retry.max) },
     clusters: Object.fromEntries(clusters.map((c) => [c.name, c.priority])),
   };
+}
+
+type ReadSecret = (value: string | undefined, file: string | undefined, field: string) => Promise<string | undefined>;
+
+async function resolveWeb(config: RouterConfig, secret: ReadSecret): Promise<WebOptions> {
+  const users: WebOptions['users'] = [];
+  for (const [i, user] of config.web.users.entries()) {
+    users.push({ name: user.name, token: (await secret(user.token, user.tokenFile, `web.users.${i}.tokenFile`)) ?? '' });
+  }
+  const secureCookie = config.web.secureCookie === 'auto' ? (config.publicUrl ?? '').startsWith('https://') : config.web.secureCookie;
+  return { users, secureCookie, sessionTtlMs: ms(config.web.sessionTtl) };
+}
+
+/** One token, one identity: a token shared by two users (or with apiToken) would make the audit log guess. */
+function checkTokensDistinct(web: WebOptions, apiToken: string | undefined, source: string): WebOptions {
+  const owner = new Map<string, string>(apiToken === undefined ? [] : [[apiToken, 'apiToken']]);
+  for (const [i, user] of web.users.entries()) {
+    const taken = owner.get(user.token);
+    if (taken !== undefined) {
+      const field = `router.web.users.${i}`;
+      const message = `${user.name}'s token is the same as ${taken === 'apiToken' ? 'the shared apiToken' : `${taken}'s`}; every user needs a token of their own`;
+      throw new ConfigError(`${source}: ${field}: ${message}`, source, [{ file: source, field, message }]);
+    }
+    owner.set(user.token, user.name);
+  }
+  return web;
 }

@@ -29,7 +29,7 @@ import type { IncidentStatus, RouterDb } from './store/db-schema.js';
 import { timelineOf } from './store/events.js';
 import { inTransaction, type Dialect } from './store/transact.js';
 import { TimerRunner } from './timers/timers.js';
-import { verifyAckToken } from './web/ack-token.js';
+import { verifyAckToken, type AckClaim } from './web/ack-token.js';
 import { Links } from './web/links.js';
 
 export interface RouterDeps {
@@ -67,6 +67,8 @@ export interface OnCallSegmentView {
 
 export type IncidentFilter = 'active' | IncidentStatus | 'all';
 
+export type AckLinkRefusal = { ok: false; status: 400 | 403 | 410; error: string };
+
 export class Router {
   readonly ctx: RouterContext;
   readonly timers: TimerRunner;
@@ -78,7 +80,7 @@ export class Router {
 
   constructor(deps: RouterDeps) {
     const { db, dialect, clock, options, log } = deps;
-    const links = new Links(options.publicUrl ?? deps.baseUrl, deps.ackSecret, options.ackLinkTtlMs);
+    const links = new Links(options.publicUrl ?? deps.baseUrl, { secret: deps.ackSecret, installId: deps.installId }, options.ackLinkTtlMs);
     this.metrics = new RouterMetrics(async () => {
       const rows = await db
         .selectFrom('router_incidents')
@@ -104,7 +106,7 @@ export class Router {
     };
     const channels: Record<string, Channel> = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService) };
     if (options.smtp) {
-      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient), new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now()));
+      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now()));
       channels.email = this.email;
     }
     this.timers = new TimerRunner({
@@ -150,15 +152,20 @@ export class Router {
     return this.write((trx) => resolveIncident(this.ctx, trx, id, actor, note));
   }
 
-  /** The one-click link from a mail: checks the signature and expiry, then acknowledges as its recipient. */
-  async acknowledgeByToken(token: string): Promise<IncidentOutcome | { ok: false; status: 400 | 403 | 410; error: string }> {
-    const verdict = verifyAckToken(token, this.ctx.links.secret, this.ctx.clock.now());
-    if (!verdict.ok) {
-      const status = verdict.reason === 'expired' ? 410 : verdict.reason === 'bad-signature' ? 403 : 400;
-      const error = verdict.reason === 'expired' ? 'this acknowledge link has expired; use the board' : 'this acknowledge link is not valid';
-      return { ok: false, status, error };
-    }
-    return this.acknowledge(verdict.claim.incidentId, verdict.claim.actor, 'e-mail link');
+  /** Reads an acknowledge link from a mail without acting on it: its claim, or why it is refused. */
+  checkAckLink(token: string): { ok: true; claim: AckClaim } | AckLinkRefusal {
+    const verdict = verifyAckToken(token, this.ctx.links.key, this.ctx.clock.now());
+    if (verdict.ok) return verdict;
+    const status = verdict.reason === 'expired' ? 410 : verdict.reason === 'bad-signature' ? 403 : 400;
+    const error = verdict.reason === 'expired' ? 'this acknowledge link has expired; use the board' : 'this acknowledge link is not valid';
+    return { ok: false, status, error };
+  }
+
+  /** The Acknowledge button behind a mail's link: checks the signature and expiry, then acknowledges as its recipient. */
+  async acknowledgeByToken(token: string): Promise<IncidentOutcome | AckLinkRefusal> {
+    const checked = this.checkAckLink(token);
+    if (!checked.ok) return checked;
+    return this.acknowledge(checked.claim.incidentId, checked.claim.actor, 'e-mail link');
   }
 
   async incidents(filter: IncidentFilter = 'active', limit = 200): Promise<IncidentView[]> {

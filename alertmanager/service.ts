@@ -95,7 +95,7 @@ export async function startRouter(options: RouterOptions, log: Logger, start: St
   }
   if (options.team.length === 0) log.warn('router.team is empty: pages go to the second line only');
   if (!options.smtp) log.warn('router.smtp is not configured: no e-mail is sent');
-  if (!options.apiToken) log.warn('router.apiToken is not configured: acknowledging through the API and the board is refused');
+  if (!options.apiToken && options.web.users.length === 0) log.warn('neither router.apiToken nor router.web.users is configured: acknowledging through the API and the board is refused');
   log.info({ url: server.url, db: redactUrl(options.db), dryRun: options.actions.dryRun }, 'alert router listening');
 
   return {

@@ -204,7 +204,8 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     const [page] = await eventually('the page for the ECC incident', async () => (pagesOf(ecc.id).length > 0 ? pagesOf(ecc.id) : undefined), 30_000);
     const ack = /Acknowledge: (\S+)/.exec(page?.text ?? '')?.[1];
     expect(ack).toMatch(new RegExp(`^${stack.router.url}/ack/`));
-    const answer = await fetch(ack ?? '');
+    // The link opens a page with an Acknowledge button; the button POSTs.
+    const answer = await fetch(ack ?? '', { method: 'POST' });
     expect(answer.status).toBe(200);
     expect(await answer.text()).toContain(`Incident #${ecc.id} acknowledged`);
     expect((await incidentFor(/uncorrectable ECC/i, 'e2e-w1'))?.status).toBe('acknowledged');

@@ -236,7 +236,10 @@ export async function onUpdateDue(ctx: RouterContext, trx: RouterTx, firing: Tim
   await trx.updateTable('router_incidents').set({ update_due_at: next }).where('id', '=', id).execute();
   const updated: IncidentRow = { ...row, update_due_at: next };
   const dris = currentDris(ctx, now);
-  const acker = row.acknowledged_by && row.acknowledged_by.includes('@') ? [row.acknowledged_by] : [];
+  // The acknowledger: a team member by name (a personal token), or the address an ack link was sent to.
+  const ackedBy = row.acknowledged_by ?? '';
+  const ackerEmail = /^[^\s@]+@[^\s@]+$/.test(ackedBy) ? ackedBy : ctx.options.team.find((m) => m.name === ackedBy)?.email;
+  const acker = ackerEmail ? [ackerEmail] : [];
   const data = await incidentData(ctx, trx, updated);
   const lastUpdateAt = row.last_update_at === null ? Number(row.acknowledged_at) : Number(row.last_update_at);
   const sent = await ctx.notifier.send(trx, { kind: 'reminder', incidentId: id, to: [...acker, ...dris.emails], data: { ...data, lastUpdateAt, missedDeadline: firing.timer.dueAt } }, now);

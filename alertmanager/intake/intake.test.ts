@@ -88,12 +88,14 @@ describe('intake', () => {
     expect(link.startsWith(`${running.url}/ack/`)).toBe(true);
 
     clock.advance(5 * MIN);
-    const ack = await request(link);
+    // Opening the link shows the Acknowledge button; pressing it (a POST) acknowledges.
+    const press = () => request(link, { method: 'POST', raw: '', contentType: 'application/x-www-form-urlencoded' });
+    const ack = await press();
     expect(ack.status).toBe(200);
     expect(ack.text).toContain('Incident #1 acknowledged');
     const [incident] = await incidents();
     expect(incident).toMatchObject({ id: 1, status: 'acknowledged', acknowledgedBy: 'ben@oncall.example', ackDueAt: null });
-    expect((await request(link)).text).toContain('was already acknowledged');
+    expect((await press()).text).toContain('was already acknowledged');
   });
 
   it('keeps last_seen_at to the minute: repeats within a minute write nothing', async () => {

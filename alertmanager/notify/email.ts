@@ -11,7 +11,7 @@ export interface EmailTarget {
   owner?: string;
 }
 
-/** Renders a row's mail for its recipient (who gets the acknowledge link). */
+/** Renders a row's mail for its recipient (who gets the acknowledge link), as it is sent. */
 export type ComposeMail = (row: OutboxRow, recipient: string) => RenderedMail & { messageId: string };
 
 export interface AddressBook {

@@ -81,11 +81,15 @@ export class Notifier {
     return recipients;
   }
 
-  /** The mail an e-mail row stands for, addressed to `recipient` (with their acknowledge link). */
-  composeMail(row: OutboxRow, recipient: string): RenderedMail & { messageId: string } {
+  /**
+   * The mail an e-mail row stands for, addressed to `recipient` (with their acknowledge link).
+   * The link is signed now, as the mail goes out: a page held back by an SMTP outage still
+   * arrives with a link valid for the whole ackLinkTtl.
+   */
+  composeMail(row: OutboxRow, recipient: string, now: number): RenderedMail & { messageId: string } {
     const payload = row.payload as MailPayload;
     const { links, templates } = this.deps;
-    const ackUrl = payload.ackIncidentId === undefined ? undefined : links.ack(payload.ackIncidentId, recipient, row.createdAt);
+    const ackUrl = payload.ackIncidentId === undefined ? undefined : links.ack(payload.ackIncidentId, recipient, now);
     return { ...templates.render(row.kind as NotificationKind, { ...payload.data, boardUrl: links.board(), recipient, ackUrl }), messageId: payload.messageId };
   }
 

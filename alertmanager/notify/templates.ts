@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import type { NotificationKind } from '../config.js';
+import { registerViewHelpers } from '../web/view-helpers.js';
 
 export interface RenderedMail {
   subject: string;
@@ -42,6 +43,7 @@ export class MailTemplates {
     for (const env of [this.text, this.html]) {
       env.registerHelper('time', time);
       env.registerHelper('severityName', severityName);
+      registerViewHelpers(env);
     }
     this.text.registerPartial('details', this.read('incident-details.text.hbs'));
     this.html.registerPartial('details', this.read('incident-details.html.hbs'));

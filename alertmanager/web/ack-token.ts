@@ -1,6 +1,8 @@
 /**
- * One-click acknowledge links: `<incident>.<expiry>.<recipient>` signed with HMAC-SHA256. A token
- * acknowledges one incident, until it expires, in the name of the person it was sent to.
+ * Acknowledge links: `<incident>.<expiry>.<recipient>` signed with HMAC-SHA256 over the
+ * installation's id as well, so a link only works on the database it was made for (a re-created
+ * database has a new id, and an old link cannot acknowledge the new incident with the same number).
+ * A token acknowledges one incident, until it expires, in the name of the person it was sent to.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -12,17 +14,23 @@ export interface AckClaim {
   actor: string;
 }
 
-export function signAckToken(claim: AckClaim, secret: string): string {
+/** The key material of one installation: the HMAC secret and the random id kept in its database. */
+export interface AckKey {
+  secret: string;
+  installId: string;
+}
+
+export function signAckToken(claim: AckClaim, key: AckKey): string {
   const body = Buffer.from(JSON.stringify([claim.incidentId, Math.floor(claim.expiresAt / 1000), claim.actor])).toString('base64url');
-  return `${body}.${mac(body, secret)}`;
+  return `${body}.${mac(body, key)}`;
 }
 
 export type AckVerdict = { ok: true; claim: AckClaim } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' };
 
-export function verifyAckToken(token: string, secret: string, now: number): AckVerdict {
+export function verifyAckToken(token: string, key: AckKey, now: number): AckVerdict {
   const [body, signature, extra] = token.split('.');
   if (!body || !signature || extra !== undefined) return { ok: false, reason: 'malformed' };
-  const expected = Buffer.from(mac(body, secret));
+  const expected = Buffer.from(mac(body, key));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad-signature' };
   let parsed: unknown;
@@ -39,6 +47,6 @@ export function verifyAckToken(token: string, secret: string, now: number): AckV
   return { ok: true, claim };
 }
 
-function mac(body: string, secret: string): string {
-  return createHmac('sha256', secret).update(`gpuwatch-ack:${body}`).digest('base64url');
+function mac(body: string, key: AckKey): string {
+  return createHmac('sha256', key.secret).update(`gpuwatch-ack:${key.installId}:${body}`).digest('base64url');
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
@@ -6,11 +9,18 @@ import { gpuAlert, webhook } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 
+const BEN_TOKEN = 'ben-personal-token';
+const ANA_TOKEN = 'ana-personal-token';
+
 let running: RunningRouter;
 let tokenless: RunningRouter;
+let secrets: string;
 
 beforeAll(async () => {
-  running = await startTestRouter(await testOptions({ webhookToken: 'am-secret', rotation: { handoff: { weekday: 'monday', time: '10:00', timeZone: 'Europe/Berlin' }, start: '2025-03-03', overrides: [{ from: '2025-03-12', to: '2025-03-12', dris: ['ana'] }] } }), new ManualClock(TUESDAY_10));
+  secrets = mkdtempSync(join(tmpdir(), 'router-tokens-'));
+  writeFileSync(join(secrets, 'ana'), `${ANA_TOKEN}\n`);
+  const users = [{ name: 'ben', token: BEN_TOKEN }, { name: 'ana', tokenFile: join(secrets, 'ana') }];
+  running = await startTestRouter(await testOptions({ webhookToken: 'am-secret', web: { users }, rotation: { handoff: { weekday: 'monday', time: '10:00', timeZone: 'Europe/Berlin' }, start: '2025-03-03', overrides: [{ from: '2025-03-12', to: '2025-03-12', dris: ['ana'] }] } }), new ManualClock(TUESDAY_10));
   tokenless = await startTestRouter(await testOptions({ apiToken: undefined }), new ManualClock(TUESDAY_10));
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 })]), token: 'am-secret' });
 });
@@ -18,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await running?.close();
   await tokenless?.close();
+  rmSync(secrets, { recursive: true, force: true });
 });
 
 describe('the API', () => {
@@ -50,7 +61,7 @@ describe('the API', () => {
     expect((await request(`${running.url}/api/v1/audit`)).status).toBe(401);
     const refused = await request(`${tokenless.url}/api/v1/incidents/1/ack`, { body: {}, token: 'anything' });
     expect(refused.status).toBe(403);
-    expect(refused.json.error).toMatch(/no apiToken configured/);
+    expect(refused.json.error).toMatch(/no apiToken and no web.users configured/);
     expect((await request(`${running.url}/api/v1/incidents/1`)).json.incident.status).toBe('open');
   });
 
@@ -59,16 +70,19 @@ describe('the API', () => {
     expect((await request(url('99/ack'), { body: {}, token: API_TOKEN })).status).toBe(404);
     expect((await request(url('x/ack'), { body: {}, token: API_TOKEN })).status).toBe(400);
     expect((await request(url('1/update'), { body: { message: ' ' }, token: API_TOKEN })).status).toBe(400);
-    const update = await request(url('1/update'), { body: { by: 'ben', message: 'Looking at it.' }, token: API_TOKEN });
+    // A personal token is recorded under its owner's name, whatever `by` claims.
+    const update = await request(url('1/update'), { body: { by: 'cho', message: 'Looking at it.' }, token: BEN_TOKEN });
     expect(update.json).toMatchObject({ changed: true, incident: { status: 'acknowledged', acknowledgedBy: 'ben' } });
     expect((await request(url('1/ack'), { body: {}, token: API_TOKEN })).json.changed).toBe(false);
-    expect((await request(url('1/resolve'), { body: { by: 'ben', note: 'GPU replaced' }, token: API_TOKEN })).json).toMatchObject({ changed: true, incident: { status: 'resolved', resolvedBy: 'ben' } });
+    // The shared token is recorded as such; the name it gives is kept as a claim.
+    expect((await request(url('1/update'), { body: { by: 'ops-bot', message: 'Ticket filed.' }, token: API_TOKEN })).status).toBe(200);
+    expect((await request(url('1/resolve'), { body: { note: 'GPU replaced' }, token: ANA_TOKEN })).json).toMatchObject({ changed: true, incident: { status: 'resolved', resolvedBy: 'ana' } });
     expect((await request(url('1/resolve'), { body: {}, token: API_TOKEN })).json.changed).toBe(false);
     expect((await request(url('1/ack'), { body: {}, token: API_TOKEN })).status).toBe(409);
     expect((await request(url('1/update'), { body: { message: 'late' }, token: API_TOKEN })).status).toBe(409);
 
     const audit = (await request(`${running.url}/api/v1/audit?subject=incident:1`, { token: API_TOKEN })).json.entries;
-    expect(audit.map((e: any) => `${e.event} ${e.actor}`)).toEqual(['incident.resolve ben', 'incident.update ben', 'incident.acknowledge ben']);
+    expect(audit.map((e: any) => `${e.event} ${e.actor}`)).toEqual(['incident.resolve ana', 'incident.update shared-token (says ops-bot)', 'incident.update ben', 'incident.acknowledge ben']);
     expect((await request(`${running.url}/api/v1/incidents?status=resolved`)).json.incidents.map((i: any) => i.id)).toEqual([1]);
     expect((await request(`${running.url}/api/v1/incidents`)).json.incidents).toEqual([]);
     expect((await request(`${running.url}/api/v1/incidents?status=sideways`)).status).toBe(400);

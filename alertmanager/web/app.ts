@@ -1,14 +1,17 @@
 /**
- * The router's HTTP face: the Alertmanager webhook, the incident API, one-click acknowledge links,
- * the on-call board, /metrics and /healthz.
+ * The router's HTTP face: the Alertmanager webhook, the incident API, the on-call board and its
+ * acknowledge links (board-routes.ts), /metrics and /healthz. Every answer carries the security
+ * headers (security.ts).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../src/log.js';
 import { parseWebhook } from '../intake/webhook-schema.js';
 import type { IncidentOutcome } from '../incident/incidents.js';
 import type { IncidentFilter, Router } from '../router.js';
-import { requireToken } from './auth.js';
-import { Pages } from './pages.js';
+import { callerIn, requireCaller, requireToken } from './auth.js';
+import { boardAuth, boardRoutes } from './board-routes.js';
+import { actorOf } from './identity.js';
+import { securityHeaders } from './security.js';
 
 const FILTERS: readonly IncidentFilter[] = ['active', 'open', 'acknowledged', 'resolved', 'all'];
 
@@ -16,10 +19,11 @@ export function routerApp(router: Router, log: Logger): express.Express {
   const { options } = router.ctx;
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders((options.publicUrl ?? '').startsWith('https://')));
   const json = express.json({ limit: '32mb' });
-  const writeGuard = requireToken(options.apiToken, true);
-  const webhookGuard = requireToken(options.webhookToken, false);
-  const pages = new Pages(options.workingHours.timeZone);
+  const auth = boardAuth(router);
+  const writeGuard = requireCaller(auth.identities, auth.sessions, () => router.ctx.clock.now());
+  const webhookGuard = requireToken(options.webhookToken);
 
   app.post('/api/v1/alertmanager', webhookGuard, json, async (req, res) => {
     const parsed = parseWebhook(req.body);
@@ -62,21 +66,23 @@ export function routerApp(router: Router, log: Logger): express.Express {
     else res.json(detail);
   });
 
-  const write = (act: (id: number, actor: string, body: Record<string, unknown>) => Promise<IncidentOutcome>) => async (req: Request, res: Response) => {
+  const write = (act: (id: number, actor: string, body: Record<string, unknown>, via: string) => Promise<IncidentOutcome>) => async (req: Request, res: Response) => {
     const id = Number(req.params.id);
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!Number.isInteger(id) || id <= 0) {
       res.status(400).json({ error: 'id: expected an incident number' });
       return;
     }
-    if (body.by !== undefined && (typeof body.by !== 'string' || body.by.length > 255)) {
-      res.status(400).json({ error: 'by: expected a name of at most 255 characters' });
+    if (body.by !== undefined && (typeof body.by !== 'string' || body.by.length > 200)) {
+      res.status(400).json({ error: 'by: expected a name of at most 200 characters' });
       return;
     }
-    const actor = typeof body.by === 'string' && body.by.trim() !== '' ? body.by.trim() : 'api';
-    sendOutcome(res, await act(id, actor, body));
+    // The token's (or login's) identity is recorded; `by` is only a claim, kept with the shared token.
+    const caller = callerIn(res);
+    const actor = actorOf(caller.identity, body.by as string | undefined);
+    sendOutcome(res, await act(id, actor, body, caller.cookie === undefined ? 'the API' : 'the board'));
   };
-  app.post('/api/v1/incidents/:id/ack', writeGuard, json, write((id, actor) => router.acknowledge(id, actor, 'the API')));
+  app.post('/api/v1/incidents/:id/ack', writeGuard, json, write((id, actor, _body, via) => router.acknowledge(id, actor, via)));
   const needsMessage = (req: Request, res: Response, next: NextFunction) => {
     const message = (req.body as { message?: unknown } | undefined)?.message;
     if (typeof message === 'string' && message.trim() !== '') next();
@@ -92,14 +98,6 @@ export function routerApp(router: Router, log: Logger): express.Express {
     res.json({ entries: await router.audit({ subject, event, limit }) });
   });
 
-  app.get('/ack/:token', async (req, res) => {
-    const outcome = await router.acknowledgeByToken(String(req.params.token));
-    const page = (status: number, heading: string, message: string, incidentId?: number) => res.status(status).type('html').send(pages.render('ack-result', heading, { heading, message, incidentId }));
-    if (!outcome.ok) page(outcome.status, 'Not acknowledged', outcome.error);
-    else if (outcome.changed) page(200, `Incident #${outcome.incident.id} acknowledged`, `${outcome.incident.title}: acknowledged. Post updates on the board.`, outcome.incident.id);
-    else page(200, `Incident #${outcome.incident.id} was already acknowledged`, `Acknowledged by ${outcome.incident.acknowledgedBy ?? 'someone'}.`, outcome.incident.id);
-  });
-
   app.get('/metrics', async (_req, res) => {
     res.type(router.metrics.contentType).send(await router.metrics.exposition());
   });
@@ -113,23 +111,7 @@ export function routerApp(router: Router, log: Logger): express.Express {
     }
   });
 
-  app.get('/', async (_req, res) => {
-    const now = router.ctx.clock.now();
-    const onCall = router.ctx.rotation.segments(now, now + 400 * 86_400_000, 4);
-    const [current, ...next] = onCall;
-    const incidents = await router.incidents('active');
-    const resolved = await router.incidents('resolved', 10);
-    res.type('html').send(pages.render('board', 'On call', { now: current ?? { dris: [], end: now, source: 'rotation' }, next, incidents, resolved }));
-  });
-
-  app.get('/incidents/:id', async (req, res) => {
-    const detail = await router.incident(Number(req.params.id));
-    if (!detail) {
-      res.status(404).type('html').send(pages.render('ack-result', 'Not found', { heading: 'Not found', message: `There is no incident ${req.params.id}.` }));
-      return;
-    }
-    res.type('html').send(pages.render('incident', `#${detail.incident.id} ${detail.incident.title}`, detail as unknown as Record<string, unknown>));
-  });
+  app.use(boardRoutes(router, auth));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

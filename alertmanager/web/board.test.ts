@@ -4,37 +4,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SmtpSink } from '../../stack/mail-catcher.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
+import { request, startTestRouter, testOptions } from '../testing/harness.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
+const BEN_TOKEN = 'ben-board-token';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let profile: string;
 let browser: BrowserContext;
 let page: Page;
+let smtp: SmtpSink;
 let running: RunningRouter;
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
-  running = await startTestRouter(await testOptions(), new ManualClock(TUESDAY_10));
+  smtp = await SmtpSink.start();
+  running = await startTestRouter(await testOptions({ web: { users: [{ name: 'ben', token: BEN_TOKEN }] } }, smtp.port), new ManualClock(TUESDAY_10));
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-7', { startsAt: TUESDAY_10 })]) });
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-8', { severity: '2', startsAt: TUESDAY_10, summary: 'ECC <errors> on node-8' })]) });
+  await running.router.deliverOutbox();
+  await smtp.waitFor(2);
   profile = mkdtempSync(join(tmpdir(), 'router-chromium-'));
   // A fresh profile directory each run (playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
   page = browser.pages()[0] ?? (await browser.newPage());
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
 }, 30_000);
 
 afterAll(async () => {
   await browser?.close();
   await running?.close();
+  await smtp?.stop();
   rmSync(profile, { recursive: true, force: true });
 });
 
 describe('the on-call board', () => {
-  it('shows who is on call, the open incidents and their SLA countdowns', async () => {
+  it('shows who is on call, the open incidents and their SLA in working time', async () => {
     await page.goto(`${running.url}/`);
     expect(await page.getByTestId('oncall-now').textContent()).toBe('ben');
     expect(await page.locator('#oncall').textContent()).toContain('Next: cho');
@@ -42,41 +53,62 @@ describe('the on-call board', () => {
     expect(await page.getByTestId('status-1').textContent()).toBe('open');
     // Escaped, not injected.
     expect(await page.locator('#incidents').textContent()).toContain('ECC <errors> on node-8');
-    const countdown = await page.locator('tr[data-incident="1"] [data-deadline]').textContent();
-    expect(countdown).toMatch(/^(in|overdue by) /);
+    expect(await page.locator('[data-sla="1"]').textContent()).toBe('acknowledge due Tue 10:30 CET · 30m of working time left');
+    expect(await page.locator('[data-sla="2"]').textContent()).toBe('acknowledge due Tue 12:00 CET · 2h 0m of working time left');
   });
 
-  it('asks for the token, then acknowledges with one click', async () => {
+  it('asks for a login, then acknowledges with one click in the name of the logged-in user', async () => {
     await page.goto(`${running.url}/`);
     await page.locator('tr[data-incident="1"] button[data-action="ack"]').click();
-    expect(await page.locator('#message').textContent()).toBe('Enter the API token first.');
+    expect(await page.locator('#message').textContent()).toBe('Log in first.');
     expect((await request(`${running.url}/api/v1/incidents/1`)).json.incident.status).toBe('open');
 
+    await page.click('#login-link');
     await page.fill('#token-input', 'not-the-token');
-    await page.click('#token-save');
-    await page.locator('tr[data-incident="1"] button[data-action="ack"]').click();
-    await page.waitForFunction(() => document.querySelector('#message')?.textContent?.startsWith('Failed'));
-    expect(await page.locator('#message').textContent()).toContain('a valid bearer token is required');
+    await Promise.all([page.waitForEvent('load'), page.click('#login-submit')]);
+    expect(await page.locator('#login-error').textContent()).toBe('That token is not valid.');
+    await page.fill('#token-input', BEN_TOKEN);
+    await Promise.all([page.waitForURL(`${running.url}/`), page.click('#login-submit')]);
+    expect(await page.getByTestId('session-user').textContent()).toBe('ben');
 
-    await page.fill('#token-input', API_TOKEN);
-    await page.click('#token-save');
+    // The login is an HttpOnly cookie: no script can read it, and no token is kept in the page's storage.
+    const storage = await page.evaluate(() => ({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }), cookie: document.cookie }));
+    expect(storage).toEqual({ session: '{}', local: '{}', cookie: '' });
+    const [cookie] = await browser.cookies(running.url);
+    expect(cookie).toMatchObject({ name: 'gpuwatch_session', httpOnly: true, sameSite: 'Strict' });
+    expect(cookie?.value).not.toContain(BEN_TOKEN);
+
     await Promise.all([page.waitForEvent('load'), page.locator('tr[data-incident="1"] button[data-action="ack"]').click()]);
     expect(await page.getByTestId('status-1').textContent()).toContain('acknowledged');
-    expect(await page.getByTestId('status-1').textContent()).toContain('by board');
-    expect((await request(`${running.url}/api/v1/incidents/1`)).json.incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'board' });
-    // The token stays for the tab: no prompt on the next page.
-    expect(await page.locator('#token-input').isHidden()).toBe(true);
+    expect(await page.getByTestId('status-1').textContent()).toContain('by ben');
+    expect((await request(`${running.url}/api/v1/incidents/1`)).json.incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ben' });
+    expect(await page.locator('[data-sla="1"]').textContent()).toBe('update due Tue 12:00 CET · 2h 0m of working time left');
   });
 
-  it("shows an incident's timeline, and resolves it from there", async () => {
+  it("shows an incident's timeline in the board's time zone, and resolves it from there", async () => {
     await page.goto(`${running.url}/incidents/1`);
-    const timeline = await page.locator('#timeline').textContent();
+    const timeline = (await page.locator('#timeline').textContent()) ?? '';
     expect(timeline).toContain('opened');
-    expect(timeline).toContain('acknowledged via the API');
+    expect(timeline).toContain('acknowledged via the board');
+    expect(timeline).toContain('acknowledge by Tue 11 Mar 10:30 CET');
+    expect(timeline).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     await Promise.all([page.waitForEvent('load'), page.locator('button[data-action="resolve"]').click()]);
     expect(await page.getByTestId('status-1').textContent()).toBe('resolved');
     expect(await page.locator('#postmortem').textContent()).toContain('## Why it happened');
     await page.goto(`${running.url}/`);
     expect(await page.locator('#incidents tbody tr').count()).toBe(1);
+  });
+
+  it("acknowledges from the page mail's link only when its button is pressed", async () => {
+    const mail = smtp.mails.find((m) => m.subject.includes('#2'));
+    const link = /Acknowledge: (\S+)/.exec(mail?.text ?? '')?.[1] as string;
+    const htmlLink = /<a href="([^"]+)"[^>]*>Acknowledge<\/a>/.exec(mail?.html ?? '')?.[1];
+    expect(htmlLink).toBe(link);
+    await page.goto(link);
+    expect((await request(`${running.url}/api/v1/incidents/2`)).json.incident.status).toBe('open');
+    await Promise.all([page.waitForEvent('load'), page.click('#ack-confirm')]);
+    expect(await page.locator('h1').textContent()).toBe('Incident #2 acknowledged');
+    expect((await request(`${running.url}/api/v1/incidents/2`)).json.incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ben@oncall.example' });
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
-/** Links in messages and pages: the board, an incident, and signed one-click acknowledge links. */
-import { signAckToken } from './ack-token.js';
+/** Links in messages and pages: the board, an incident, and signed acknowledge links. */
+import { signAckToken, type AckKey } from './ack-token.js';
 
 export class Links {
   constructor(
     private base: string,
-    private readonly ackSecret: string,
+    private readonly ackKey: AckKey,
     private readonly ackTtlMs: number,
   ) {}
 
@@ -13,8 +13,8 @@ export class Links {
     this.base = base.replace(/\/+$/, '');
   }
 
-  get secret(): string {
-    return this.ackSecret;
+  get key(): AckKey {
+    return this.ackKey;
   }
 
   board(): string {
@@ -25,7 +25,8 @@ export class Links {
     return `${this.base}/incidents/${id}`;
   }
 
+  /** @param now when the link is sent: it is valid for ackLinkTtl from then. */
   ack(incidentId: number, actor: string, now: number): string {
-    return `${this.base}/ack/${signAckToken({ incidentId, actor, expiresAt: now + this.ackTtlMs }, this.ackSecret)}`;
+    return `${this.base}/ack/${signAckToken({ incidentId, actor, expiresAt: now + this.ackTtlMs }, this.ackKey)}`;
   }
 }

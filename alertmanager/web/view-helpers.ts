@@ -1,0 +1,53 @@
+/**
+ * Helpers shared by the mail templates and the board's pages: links that can only be http(s), and
+ * the OpenPAI jobs and users an incident's alerts hit.
+ */
+import Handlebars from 'handlebars';
+import { jobOf } from '../incident/grouping.js';
+
+/** The URL when it is an absolute http:// or https:// URL; anything else (javascript:, data:, relative) is not a link. */
+export function safeHttpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<a href="url">text</a>` for an http(s) URL; otherwise the text and the value, escaped, never a link. */
+export function linkHtml(url: unknown, text: string): Handlebars.SafeString {
+  const escape = Handlebars.Utils.escapeExpression;
+  const safe = safeHttpUrl(url);
+  if (safe !== undefined) return new Handlebars.SafeString(`<a href="${escape(safe)}">${escape(text)}</a>`);
+  return new Handlebars.SafeString(`${escape(text)}: <code>${escape(String(url ?? ''))}</code> (not an http(s) link)`);
+}
+
+export interface JobHit {
+  /** The OpenPAI job id (user~name), or '' when the alert names only a user. */
+  job: string;
+  user: string;
+  vc: string;
+}
+
+type Labelled = { labels?: readonly { name: string; value: string }[] };
+
+/** The distinct (job, user, vc) the alerts carry: GPU alerts have them while the GPU is allocated to a job. */
+export function jobsOf(alerts: unknown): JobHit[] {
+  if (!Array.isArray(alerts)) return [];
+  const seen = new Map<string, JobHit>();
+  for (const alert of alerts as Labelled[]) {
+    const labels = Object.fromEntries((alert.labels ?? []).map((l) => [l.name, l.value]));
+    const hit = { job: jobOf(labels) ?? '', user: labels.user ?? '', vc: labels.vc ?? '' };
+    if (hit.job === '' && hit.user === '') continue;
+    seen.set(JSON.stringify([hit.job, hit.user, hit.vc]), hit);
+  }
+  return [...seen.values()];
+}
+
+/** Registers `link` and `jobsOf` on a handlebars environment. */
+export function registerViewHelpers(env: typeof Handlebars): void {
+  env.registerHelper('link', (url: unknown, text: unknown) => linkHtml(url, typeof text === 'string' ? text : String(url ?? '')));
+  env.registerHelper('jobsOf', (alerts: unknown) => jobsOf(alerts));
+}
