@@ -159,8 +159,10 @@ const actionsSchema = z
     hourlyBudget: z.number().int().min(0).default(10),
     /** Between the owner's warning and the action; an alert that resolves within it cancels the action. */
     grace: positiveDuration.default('30m'),
+    /** The shortest grace period any action gets: an alert's `action_grace` annotation may lengthen the grace, never shorten it below this. */
+    minGrace: positiveDuration.default('15m'),
     ruleService: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('10s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
-    /** rest-server, for job owners' e-mail addresses (GET /api/v2/users/{user}). */
+    /** rest-server: who owns a job (GET /api/v2/jobs/{user}~{job}) and their e-mail (GET /api/v2/users/{username}). Required when dryRun is false. */
     openpai: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('5s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
     /** When rest-server has no address for a user: user@this-domain. */
     ownerEmailDomain: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com').optional(),
@@ -183,7 +185,7 @@ export const routerConfigSchema = z
     ackSecret: z.string().min(16).optional(),
     ackSecretFile: z.string().min(1).optional(),
     ackLinkTtl: positiveDuration.default('24h'),
-    /** Optional bearer token Alertmanager must send (http_config.authorization). */
+    /** Bearer token Alertmanager must send (http_config.authorization); required when actions.dryRun is false. */
     webhookToken: z.string().min(1).optional(),
     webhookTokenFile: z.string().min(1).optional(),
     /** Severity of an alert without a usable `severity` label. */
@@ -220,6 +222,7 @@ export const routerConfigSchema = z
   .refine(oneOf('ackSecret', 'ackSecretFile'), 'give ackSecret or ackSecretFile, not both')
   .refine(oneOf('webhookToken', 'webhookTokenFile'), 'give webhookToken or webhookTokenFile, not both')
   .superRefine((config, ctx) => checkTeamReferences(config, ctx))
+  .superRefine((config, ctx) => checkLiveActions(config, ctx))
   .superRefine((config, ctx) => checkSlaCoverage(config.sla, ctx));
 
 export type RouterConfig = z.output<typeof routerConfigSchema>;
@@ -245,6 +248,25 @@ function checkTeamReferences(config: { team: z.output<typeof memberSchema>[]; ro
   const ranges = [...config.rotation.overrides.map((o, i) => ({ ...o, path: ['rotation', 'overrides', i, 'to'] })), ...config.rotation.swaps.map((s, i) => ({ ...s, path: ['rotation', 'swaps', i, 'to'] }))];
   for (const r of ranges) {
     if (r.to < r.from) ctx.addIssue({ code: z.ZodIssueCode.custom, path: r.path, message: 'ends before it begins' });
+  }
+}
+
+/**
+ * Live actions stop jobs: the webhook that triggers them must be authenticated, the owner must come
+ * from OpenPAI, and no grace period may be shorter than the floor.
+ */
+function checkLiveActions(config: { webhookToken?: string; webhookTokenFile?: string; actions: z.output<typeof actionsSchema> }, ctx: z.RefinementCtx): void {
+  const { actions } = config;
+  const [grace, minGrace] = [parseDuration(actions.grace), parseDuration(actions.minGrace)];
+  if (grace !== undefined && minGrace !== undefined && grace < minGrace) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['actions', 'grace'], message: `shorter than actions.minGrace (${actions.minGrace})` });
+  }
+  if (actions.dryRun) return;
+  if (config.webhookToken === undefined && config.webhookTokenFile === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['webhookToken'], message: 'required when actions.dryRun is false: without it anyone who reaches the router can have jobs killed (set webhookToken or webhookTokenFile, and the same token in Alertmanager\'s http_config.authorization)' });
+  }
+  if (actions.openpai === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['actions', 'openpai'], message: 'required when actions.dryRun is false: a job\'s owner is read from OpenPAI, and a job OpenPAI does not know gets no action' });
   }
 }
 

@@ -37,6 +37,8 @@ export interface ActionOptions {
   dryRun: boolean;
   hourlyBudget: number;
   graceMs: number;
+  /** No action waits less than this after the owner's warning. */
+  minGraceMs: number;
   ruleService?: RemoteService;
   openpai?: RemoteService;
   ownerEmailDomain?: string;
@@ -118,6 +120,7 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
       dryRun: config.actions.dryRun,
       hourlyBudget: config.actions.hourlyBudget,
       graceMs: ms(config.actions.grace),
+      minGraceMs: ms(config.actions.minGrace),
       ruleService: await remote(config.actions.ruleService, 'actions.ruleService'),
       openpai: await remote(config.actions.openpai, 'actions.openpai'),
       ownerEmailDomain: config.actions.ownerEmailDomain,

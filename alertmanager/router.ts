@@ -102,9 +102,10 @@ export class Router {
       installId: deps.installId,
       wake: (at) => this.onWork.timerAt(at),
     };
-    const channels: Record<string, Channel> = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService) };
+    const owners = new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now());
+    const channels: Record<string, Channel> = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners) };
     if (options.smtp) {
-      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient), new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now()));
+      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient), owners);
       channels.email = this.email;
     }
     this.timers = new TimerRunner({

@@ -20,8 +20,8 @@ export interface NotifyRequest {
   /** Addresses; each gets a mail of their own. */
   to: readonly string[];
   cc?: readonly string[];
-  /** An OpenPAI user to mail (address looked up at delivery). */
-  owner?: string;
+  /** An OpenPAI job whose owner gets the mail (owner and address looked up in OpenPAI at delivery). */
+  ownerOfJob?: string;
   /** Give each recipient a signed link that acknowledges this incident. */
   ackIncidentId?: number;
   data: Record<string, unknown>;
@@ -39,7 +39,7 @@ export interface MailPayload {
 export interface WebhookPayload {
   data: Record<string, unknown>;
   to: string[];
-  owner?: string;
+  ownerOfJob?: string;
 }
 
 export interface NotifierDeps {
@@ -63,9 +63,9 @@ export class Notifier {
       return { channel: 'email', kind: request.kind, incidentId: request.incidentId, target, payload };
     };
     if (this.deps.emailEnabled) {
-      if (request.owner !== undefined) {
-        queued.push(mail({ to: [], cc, owner: request.owner }));
-        recipients.push(`${request.owner} (job owner)`);
+      if (request.ownerOfJob !== undefined) {
+        queued.push(mail({ to: [], cc, ownerOfJob: request.ownerOfJob }));
+        recipients.push(`the owner of ${request.ownerOfJob}`);
       }
       for (const address of unique(request.to)) {
         queued.push(mail({ to: [address], cc }, request.ackIncidentId));
@@ -74,7 +74,7 @@ export class Notifier {
     }
     for (const hook of this.deps.webhooks.filter((w) => w.events.includes(request.kind))) {
       const target: PostTarget = { url: hook.url, timeoutMs: hook.timeoutMs, format: hook.format };
-      const payload: WebhookPayload = { data: request.data, to: [...request.to], owner: request.owner };
+      const payload: WebhookPayload = { data: request.data, to: [...request.to], ownerOfJob: request.ownerOfJob };
       queued.push({ channel: 'webhook', kind: request.kind, incidentId: request.incidentId, target, payload });
     }
     await enqueueAll(trx, queued, now);
@@ -92,7 +92,7 @@ export class Notifier {
   /** The body a webhook row stands for, in the hook's format. */
   composeWebhook(row: OutboxRow): Record<string, unknown> {
     const payload = row.payload as WebhookPayload;
-    const request: NotifyRequest = { kind: row.kind as NotificationKind, incidentId: row.incidentId, to: payload.to, owner: payload.owner, data: payload.data };
+    const request: NotifyRequest = { kind: row.kind as NotificationKind, incidentId: row.incidentId, to: payload.to, ownerOfJob: payload.ownerOfJob, data: payload.data };
     const summary = this.deps.templates.render(request.kind, { ...payload.data, boardUrl: this.deps.links.board() });
     return (row.target as PostTarget).format === 'slack' ? slackMessage(request, summary) : jsonMessage(request, summary, row.createdAt);
   }
@@ -108,7 +108,7 @@ export function jsonMessage(request: NotifyRequest, summary: RenderedMail, at: n
     summary: summary.subject,
     text: summary.text,
     incident: incident ?? null,
-    recipients: [...request.to, ...(request.owner === undefined ? [] : [request.owner])],
+    recipients: [...request.to, ...(request.ownerOfJob === undefined ? [] : [`owner of ${request.ownerOfJob}`])],
     job: job ?? null,
     owner: owner ?? null,
     action: action ?? null,
