@@ -34,7 +34,7 @@ describe('router configuration', () => {
     expect(config.workingHours).toMatchObject({ weekdays: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], start: '09:00', end: '18:00' });
     const options = await resolveRouterConfig(config);
     const h = 3_600_000;
-    expect(slaFor(options.sla, 0, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: 'working' });
+    expect(slaFor(options.sla, 0, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: '24x7' });
     expect(slaFor(options.sla, 1, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: 'working' });
     expect(slaFor(options.sla, 2, 'production')).toEqual({ acknowledgeMs: 2 * h, updateMs: 24 * h, hours: 'working' });
     expect(slaFor(options.sla, 3, 'dev')).toEqual({ acknowledgeMs: 4 * h, updateMs: 24 * h, hours: 'working' });

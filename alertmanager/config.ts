@@ -112,11 +112,14 @@ const slaRowSchema = z
   .strict();
 
 /**
- * DESIGN §7, plus one row it leaves open (severities 0–2 on staging and dev clusters), so every
+ * DESIGN §7, except that severity 0 (a production cluster is down) counts every minute (24x7): the
+ * design's table is a working-hours example, and a cluster down on Saturday night must not wait for
+ * Monday. Plus one row it leaves open (severities 0–2 on staging and dev clusters), so every
  * severity × cluster priority has an SLA.
  */
 export const DEFAULT_SLA_TABLE: z.input<typeof slaRowSchema>[] = [
-  { severity: [0, 1], clusters: ['production'], acknowledge: '30m', update: '2h', hours: 'working' },
+  { severity: 0, clusters: ['production'], acknowledge: '30m', update: '2h', hours: '24x7' },
+  { severity: 1, clusters: ['production'], acknowledge: '30m', update: '2h', hours: 'working' },
   { severity: 2, clusters: ['production'], acknowledge: '2h', update: '24h', hours: 'working' },
   { severity: 3, clusters: 'all', acknowledge: '4h', update: '24h', hours: 'working' },
   { severity: [0, 1, 2], clusters: ['staging', 'dev'], acknowledge: '4h', update: '24h', hours: 'working' },
@@ -198,6 +201,8 @@ export const routerConfigSchema = z
       .object({
         secondLine: z.array(email).default([]),
         thirdLine: z.array(email).default([]),
+        /** Still not acknowledged after the third line: start over from the second line this many more times. */
+        repeat: z.number().int().min(0).max(10).default(0),
       })
       .strict()
       .default({}),

@@ -60,7 +60,7 @@ export interface RouterOptions {
   rotation: RotationConfig;
   workingHours: WorkingHoursConfig;
   sla: SlaRow[];
-  escalation: { secondLine: string[]; thirdLine: string[] };
+  escalation: { secondLine: string[]; thirdLine: string[]; repeat: number };
   smtp?: SmtpOptions;
   webhooks: WebhookOptions[];
   actions: ActionOptions;

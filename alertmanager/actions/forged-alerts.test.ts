@@ -6,7 +6,6 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import type { RuleServiceOptions } from '../../src/rule-service/options.js';
 import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { freePort } from '../../test/ports.js';
@@ -15,6 +14,8 @@ import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
+
+type RuleServiceOptions = Parameters<typeof startRuleService>[0];
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
