@@ -55,6 +55,8 @@ export interface IncidentDetail {
 export interface OnCallAnswer {
   at: string;
   timeZone: string;
+  /** When `at` lies before the rotation's first shift: when that shift begins (nobody is on call until then). */
+  firstShiftAt: string | null;
   now: OnCallSegmentView;
   next: OnCallSegmentView[];
 }
@@ -191,7 +193,8 @@ export class Router {
     const view = (s: OnCallSegment): OnCallSegmentView => ({ from: new Date(s.start).toISOString(), to: new Date(s.end).toISOString(), dris: s.dris.map((d) => ({ name: d.name, email: d.email })), source: s.source });
     const [first, ...rest] = segments;
     const now = first ?? { start: at, end: at, dris: [], source: 'rotation' as const };
-    return { at: new Date(at).toISOString(), timeZone: this.ctx.options.rotation.handoff.timeZone, now: view(now), next: rest.map(view) };
+    const firstShiftAt = at < rotation.firstShiftAt ? new Date(rotation.firstShiftAt).toISOString() : null;
+    return { at: new Date(at).toISOString(), timeZone: this.ctx.options.rotation.handoff.timeZone, firstShiftAt, now: view(now), next: rest.map(view) };
   }
 
   audit(options: { subject?: string; event?: string; limit?: number }): Promise<AuditRecord[]> {

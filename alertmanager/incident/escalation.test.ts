@@ -145,6 +145,18 @@ describe('SLA deadlines and escalation', () => {
     expect((await at('2025-03-15T03:30')).map((m) => m.subject)).toContain('[SEV0] ESCALATED to second-line: XID errors on node-1 GPU 0 (prod-a) #1');
   });
 
+  it('before the rotation starts pages the second line, and the schedule says when the first shift begins', async () => {
+    await running.close();
+    const rotation = { handoff: { weekday: 'monday', time: '10:00', timeZone: 'Europe/Berlin' }, start: '2025-04-01' };
+    running = await startTestRouter(await testOptions({ db: `sqlite://${join(dir, 'router.db')}`, rotation }, smtp.port), clock);
+    const schedule = (await request(`${running.url}/api/v1/oncall`)).json;
+    expect(schedule).toMatchObject({ firstShiftAt: '2025-04-07T08:00:00.000Z', now: { dris: [], source: 'not-started', to: '2025-04-07T08:00:00.000Z' } });
+    expect(schedule.next[0]).toMatchObject({ from: '2025-04-07T08:00:00.000Z', dris: [{ name: 'ana' }] });
+    expect((await request(`${running.url}/api/v1/oncall?at=2025-04-08T00:00:00Z`)).json.firstShiftAt).toBeNull();
+    await post(webhook([gpuAlert('node-9', { startsAt: FRIDAY_1750 })]));
+    expect((await at('2025-03-14T17:50')).map((m) => m.to)).toEqual([['second@platform.example']]);
+  });
+
   it('keeps the escalation policy an incident opened with, across a restart with new contacts', async () => {
     await post(webhook([gpuAlert('node-9', { startsAt: FRIDAY_1750 })]));
     await running.close();
