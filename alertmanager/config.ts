@@ -16,7 +16,7 @@ export const CLUSTER_PRIORITIES = ['production', 'staging', 'dev'] as const;
 export type ClusterPriority = (typeof CLUSTER_PRIORITIES)[number];
 export const SEVERITIES = [0, 1, 2, 3] as const;
 /** Events a notification can be about; webhooks may subscribe to a subset. */
-export const NOTIFICATION_KINDS = ['page', 'escalation', 'reminder', 'handoff', 'resolved', 'owner-warning', 'action-result'] as const;
+export const NOTIFICATION_KINDS = ['page', 'escalation', 'reminder', 'handoff', 'resolved', 'owner-warning', 'action-result', 'page-summary', 'watchdog-silent', 'watchdog-back'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 const positiveDuration = z.string().superRefine((s, ctx) => {
@@ -191,6 +191,10 @@ export const routerConfigSchema = z
     /** Bearer token Alertmanager must send (http_config.authorization); required when actions.dryRun is false. */
     webhookToken: z.string().min(1).optional(),
     webhookTokenFile: z.string().min(1).optional(),
+    /** Pages and escalations per receiver (mail address) per minute; more are held back and summarised in one mail. */
+    pagesPerMinute: z.number().int().min(1).default(10),
+    /** The dead man's switch: page the DRIs when a cluster's Watchdog alert has not arrived for this long (after it was seen once). */
+    watchdog: z.object({ timeout: positiveDuration.default('5m') }).strict().default({}),
     /** Severity of an alert without a usable `severity` label. */
     defaultSeverity: z.number().int().min(0).max(3).default(2),
     team: z.array(memberSchema).default([]),

@@ -56,6 +56,8 @@ export interface RouterOptions {
   ackLinkTtlMs: number;
   webhookToken?: string;
   defaultSeverity: number;
+  pagesPerMinute: number;
+  watchdog: { timeoutMs: number };
   team: TeamMember[];
   rotation: RotationConfig;
   workingHours: WorkingHoursConfig;
@@ -101,6 +103,8 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
     ackLinkTtlMs: ms(config.ackLinkTtl),
     webhookToken: await secret(config.webhookToken, config.webhookTokenFile, 'webhookTokenFile'),
     defaultSeverity: config.defaultSeverity,
+    pagesPerMinute: config.pagesPerMinute,
+    watchdog: { timeoutMs: ms(config.watchdog.timeout) },
     team: config.team,
     rotation: config.rotation,
     workingHours: config.workingHours,

@@ -13,12 +13,13 @@ import { acknowledgeIncident, postUpdate, resolveIncident, type IncidentOutcome 
 import type { Postmortem, TimelineEntry } from './incident/postmortem.js';
 import { alertView, incidentView, type AlertView, type IncidentView } from './incident/views.js';
 import { receiveWebhook, type IntakeResult } from './intake/intake.js';
-import { fetchAlertFingerprints, reconcile, type ReconcileResult } from './intake/reconciler.js';
+import { fetchHeldAlerts, reconcile, type ReconcileResult } from './intake/reconciler.js';
 import type { WebhookPayload } from './intake/webhook-schema.js';
 import { RouterMetrics } from './metrics.js';
 import { EmailChannel } from './notify/email.js';
 import { WebhookChannel } from './notify/http-post.js';
 import { Notifier } from './notify/notifier.js';
+import { onPageSummaryDue } from './notify/page-limit.js';
 import { OutboxDispatcher, type Channel, type DeliveryResult, type OutboxRow } from './notify/outbox.js';
 import { MailTemplates } from './notify/templates.js';
 import type { RouterOptions } from './options.js';
@@ -91,7 +92,7 @@ export class Router {
         .execute();
       return rows.map((r) => ({ cluster: r.cluster, severity: Number(r.severity), count: Number(r.n) }));
     });
-    const notifier = new Notifier({ templates: new MailTemplates(options.workingHours.timeZone), emailEnabled: options.smtp !== undefined, webhooks: options.webhooks, links });
+    const notifier = new Notifier({ templates: new MailTemplates(options.workingHours.timeZone), emailEnabled: options.smtp !== undefined, webhooks: options.webhooks, links, pagesPerMinute: options.pagesPerMinute });
     this.ctx = {
       db,
       dialect,
@@ -121,6 +122,7 @@ export class Router {
         update: (trx, firing) => onUpdateDue(this.ctx, trx, firing),
         action: (trx, firing) => onActionDue(this.ctx, trx, firing),
         handoff: (trx, firing) => onHandoffDue(this.ctx, trx, firing),
+        'page-summary': (trx, firing) => onPageSummaryDue(this.ctx, trx, firing),
       },
     });
     const leaseMs = Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000) * 3 + 5_000;
@@ -216,8 +218,8 @@ export class Router {
     const url = this.ctx.options.reconcile.alertmanagerUrl;
     if (!url) return undefined;
     const listedAt = this.ctx.clock.now();
-    const known = await fetchAlertFingerprints(url, 10_000);
-    const result = await reconcile(this.ctx, known, listedAt);
+    const held = await fetchHeldAlerts(url, 10_000);
+    const result = await reconcile(this.ctx, held, listedAt);
     if (result.alertsClosed > 0) this.onWork.outbox();
     return result;
   }

@@ -78,6 +78,7 @@ export async function createIncident(ctx: RouterContext, trx: RouterTx, group: I
     update_due_at: null,
     escalation_tier: 0,
     postmortem: null,
+    hidden_alerts: 0,
   } satisfies Omit<IncidentRow, 'id'>;
   const inserted = await trx.insertInto('router_incidents').values(values).executeTakeFirstOrThrow();
   const id = Number(inserted.insertId);

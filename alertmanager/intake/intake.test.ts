@@ -216,7 +216,7 @@ describe('intake', () => {
     await post(webhook([{ ...gpuAlert('node-1', { startsAt: TUESDAY_10 }), status: 'resolved', endsAt: clock.now() }]));
     await running.router.resolve(2, 'alice', 'GPU replaced');
     // node-3's alert is gone from Alertmanager (silenced when it resolved): the reconciler closes it.
-    await reconcile(running.router.ctx, new Set(), clock.now() + 1);
+    await reconcile(running.router.ctx, { fingerprints: new Set(), groups: new Set() }, clock.now() + 1);
     await deliver();
     const resolved = smtp.mails.filter((m) => m.subject.startsWith('[RESOLVED]')).map((m) => `${m.subject.replace(/ \(.*/, '')} | ${m.text.split('\n')[0]}`);
     expect(resolved).toEqual([

@@ -12,6 +12,7 @@ import type { Links } from '../web/links.js';
 import type { EmailTarget } from './email.js';
 import type { PostTarget } from './http-post.js';
 import { enqueueAll, type OutboxMessage, type OutboxRow } from './outbox.js';
+import { admitPage } from './page-limit.js';
 import type { MailTemplates, RenderedMail } from './templates.js';
 
 export interface NotifyRequest {
@@ -48,7 +49,12 @@ export interface NotifierDeps {
   emailEnabled: boolean;
   webhooks: readonly WebhookOptions[];
   links: Links;
+  /** Pages and escalations per receiver per minute; the rest is held back and summarised. */
+  pagesPerMinute: number;
 }
+
+/** The kinds that count against the page limit. */
+const LIMITED_KINDS: readonly NotificationKind[] = ['page', 'escalation'];
 
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
@@ -68,6 +74,10 @@ export class Notifier {
         recipients.push(`the owner of ${request.ownerOfJob}`);
       }
       for (const address of unique(request.to)) {
+        if (LIMITED_KINDS.includes(request.kind) && !(await admitPage(trx, address, request.incidentId, this.deps.pagesPerMinute, now))) {
+          recipients.push(`${address} (held back: more than ${this.deps.pagesPerMinute} pages this minute)`);
+          continue;
+        }
         queued.push(mail({ to: [address], cc }, request.ackIncidentId));
         recipients.push(address);
       }
@@ -124,6 +134,9 @@ const EMOJI: Record<NotificationKind, string> = {
   resolved: ':white_check_mark:',
   'owner-warning': ':warning:',
   'action-result': ':gear:',
+  'page-summary': ':mailbox_with_mail:',
+  'watchdog-silent': ':no_bell:',
+  'watchdog-back': ':bell:',
 };
 
 /** A Slack-compatible incoming-webhook message (Mattermost and Rocket.Chat read the same `text`). */
