@@ -13,6 +13,7 @@ import { acknowledgeIncident, postUpdate, resolveIncident, type IncidentOutcome 
 import type { Postmortem, TimelineEntry } from './incident/postmortem.js';
 import { alertView, incidentView, type AlertView, type IncidentView } from './incident/views.js';
 import { receiveWebhook, type IntakeResult } from './intake/intake.js';
+import { onWatchdogSilent } from './intake/watchdog.js';
 import { fetchHeldAlerts, reconcile, type ReconcileResult } from './intake/reconciler.js';
 import type { WebhookPayload } from './intake/webhook-schema.js';
 import { RouterMetrics } from './metrics.js';
@@ -123,6 +124,7 @@ export class Router {
         action: (trx, firing) => onActionDue(this.ctx, trx, firing),
         handoff: (trx, firing) => onHandoffDue(this.ctx, trx, firing),
         'page-summary': (trx, firing) => onPageSummaryDue(this.ctx, trx, firing),
+        watchdog: (trx, firing) => onWatchdogSilent(this.ctx, trx, firing),
       },
     });
     const leaseMs = Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000) * 3 + 5_000;

@@ -13,6 +13,7 @@ import type { AlertRow, IncidentRow } from '../incident/views.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import { forUpdate, inTransaction } from '../store/transact.js';
+import { isWatchdog, recordWatchdogs } from './watchdog.js';
 import { endOf, type WebhookAlert, type WebhookPayload } from './webhook-schema.js';
 
 export interface IntakeResult {
@@ -69,7 +70,11 @@ async function loadKnown(ctx: RouterContext, trx: RouterTx, alerts: readonly Web
   return known;
 }
 
-export async function receiveWebhook(ctx: RouterContext, payload: WebhookPayload): Promise<IntakeResult> {
+export async function receiveWebhook(ctx: RouterContext, webhook: WebhookPayload): Promise<IntakeResult> {
+  const watchdogs = webhook.alerts.filter(isWatchdog);
+  if (watchdogs.length > 0) await recordWatchdogs(ctx, watchdogs);
+  const payload = watchdogs.length === 0 ? webhook : { ...webhook, alerts: webhook.alerts.filter((a) => !isWatchdog(a)) };
+  if (payload.alerts.length === 0) return { alerts: webhook.alerts.length, firing: 0, resolved: 0, unchanged: webhook.alerts.length, opened: [], paged: [], closed: [] };
   if (await onlyRepeats(ctx, payload)) {
     return { alerts: payload.alerts.length, firing: 0, resolved: 0, unchanged: payload.alerts.length, opened: [], paged: [], closed: [] };
   }
