@@ -192,7 +192,7 @@ export const routerConfigSchema = z
     webhookToken: z.string().min(1).optional(),
     webhookTokenFile: z.string().min(1).optional(),
     /** Pages and escalations per receiver (mail address) per minute; more are held back and summarised in one mail. */
-    pagesPerMinute: z.number().int().min(1).default(10),
+    pagesPerMinute: z.number().int().min(1).default(20),
     /** The dead man's switch: page the DRIs when a cluster's Watchdog alert has not arrived for this long (after it was seen once). */
     watchdog: z.object({ timeout: positiveDuration.default('5m') }).strict().default({}),
     /** Severity of an alert without a usable `severity` label. */
