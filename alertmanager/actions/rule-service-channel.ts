@@ -42,8 +42,8 @@ export class RuleServiceChannel implements Channel {
   async deliver(row: OutboxRow): Promise<DeliveryResult> {
     if (!this.service) return { ok: false, permanent: true, error: 'no rule service configured (actions.ruleService)' };
     const request = row.payload as RuleServiceRequest;
-    const stale = await this.stillWanted(request);
-    if (stale !== undefined) return stale;
+    const withheld = await this.stillWanted(request);
+    if (withheld !== undefined) return withheld;
     const body = { job: request.job, action: request.action, reason: request.reason, idempotencyKey: request.idempotencyKey };
     let answer: { status: number; text: string };
     try {
