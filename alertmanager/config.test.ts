@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/yaml-file.js';
@@ -32,7 +34,7 @@ describe('router configuration', () => {
     expect(config.workingHours).toMatchObject({ weekdays: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], start: '09:00', end: '18:00' });
     const options = await resolveRouterConfig(config);
     const h = 3_600_000;
-    expect(slaFor(options.sla, 0, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: 'working' });
+    expect(slaFor(options.sla, 0, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: '24x7' });
     expect(slaFor(options.sla, 1, 'production')).toEqual({ acknowledgeMs: h / 2, updateMs: 2 * h, hours: 'working' });
     expect(slaFor(options.sla, 2, 'production')).toEqual({ acknowledgeMs: 2 * h, updateMs: 24 * h, hours: 'working' });
     expect(slaFor(options.sla, 3, 'dev')).toEqual({ acknowledgeMs: 4 * h, updateMs: 24 * h, hours: 'working' });
@@ -70,6 +72,22 @@ describe('router configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(`${file}:4:19: router.rotation.drisPerShift: Number must be less than or equal to 2`);
     await expect(loadRouterOptions(write('missing-secret.yaml', 'router: {ackSecretFile: nowhere}\n'))).rejects.toThrow(/router\.ackSecretFile: .*nowhere: file not found/);
+  });
+
+  it('refuses live actions without a webhook token or OpenPAI, and a grace below the floor', () => {
+    const issues = (input: unknown) => routerConfigSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message.split(':')[0]}`);
+    expect(issues({ actions: { dryRun: false } })).toEqual(['webhookToken: required when actions.dryRun is false', 'actions.openpai: required when actions.dryRun is false']);
+    expect(issues({ webhookToken: 't', actions: { dryRun: false, openpai: { url: 'http://pai.example' } } })).toBeUndefined();
+    expect(issues({ actions: { grace: '5m' } })).toEqual(['actions.grace: shorter than actions.minGrace (15m)']);
+    expect(routerConfigSchema.parse({}).actions.minGrace).toBe('15m');
+  });
+
+  it('`gpuwatch router` with live actions and no webhook token exits 2, naming the field and the line', () => {
+    const file = write('live.yaml', ['router:', '  listen: 127.0.0.1:0', '  db: "sqlite::memory:"', '  actions:', '    dryRun: false', '    openpai: {url: "http://127.0.0.1:9"}', ''].join('\n'));
+    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'router', '--config', file], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('router.webhookToken: required when actions.dryRun is false');
   });
 
   it('registers `gpuwatch router` with its flags, checking them', async () => {

@@ -16,7 +16,7 @@ export const CLUSTER_PRIORITIES = ['production', 'staging', 'dev'] as const;
 export type ClusterPriority = (typeof CLUSTER_PRIORITIES)[number];
 export const SEVERITIES = [0, 1, 2, 3] as const;
 /** Events a notification can be about; webhooks may subscribe to a subset. */
-export const NOTIFICATION_KINDS = ['page', 'escalation', 'reminder', 'handoff', 'resolved', 'owner-warning', 'action-result'] as const;
+export const NOTIFICATION_KINDS = ['page', 'escalation', 'handoff', 'resolved', 'owner-warning', 'action-result', 'page-summary', 'watchdog-silent', 'watchdog-back'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 const positiveDuration = z.string().superRefine((s, ctx) => {
@@ -112,11 +112,14 @@ const slaRowSchema = z
   .strict();
 
 /**
- * DESIGN §7, plus one row it leaves open (severities 0–2 on staging and dev clusters), so every
+ * DESIGN §7, except that severity 0 (a production cluster is down) counts every minute (24x7): the
+ * design's table is a working-hours example, and a cluster down on Saturday night must not wait for
+ * Monday. Plus one row it leaves open (severities 0–2 on staging and dev clusters), so every
  * severity × cluster priority has an SLA.
  */
 export const DEFAULT_SLA_TABLE: z.input<typeof slaRowSchema>[] = [
-  { severity: [0, 1], clusters: ['production'], acknowledge: '30m', update: '2h', hours: 'working' },
+  { severity: 0, clusters: ['production'], acknowledge: '30m', update: '2h', hours: '24x7' },
+  { severity: 1, clusters: ['production'], acknowledge: '30m', update: '2h', hours: 'working' },
   { severity: 2, clusters: ['production'], acknowledge: '2h', update: '24h', hours: 'working' },
   { severity: 3, clusters: 'all', acknowledge: '4h', update: '24h', hours: 'working' },
   { severity: [0, 1, 2], clusters: ['staging', 'dev'], acknowledge: '4h', update: '24h', hours: 'working' },
@@ -191,8 +194,10 @@ const actionsSchema = z
     hourlyBudget: z.number().int().min(0).default(10),
     /** Between the owner's warning and the action; an alert that resolves within it cancels the action. */
     grace: positiveDuration.default('30m'),
+    /** The shortest grace period any action gets: an alert's `action_grace` annotation may lengthen the grace, never shorten it below this. */
+    minGrace: positiveDuration.default('15m'),
     ruleService: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('10s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
-    /** rest-server, for job owners' e-mail addresses (GET /api/v2/users/{user}). */
+    /** rest-server: who owns a job (GET /api/v2/jobs/{user}~{job}) and their e-mail (GET /api/v2/users/{username}). Required when dryRun is false. */
     openpai: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('5s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
     /** When rest-server has no address for a user: user@this-domain. */
     ownerEmailDomain: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com').optional(),
@@ -217,9 +222,13 @@ export const routerConfigSchema = z
     ackLinkTtl: positiveDuration.default('24h'),
     /** The board's logins and personal tokens. */
     web: webSchema.default({}),
-    /** Optional bearer token Alertmanager must send (http_config.authorization). */
+    /** Bearer token Alertmanager must send (http_config.authorization); required when actions.dryRun is false. */
     webhookToken: z.string().min(1).optional(),
     webhookTokenFile: z.string().min(1).optional(),
+    /** Pages and escalations per receiver (mail address) per minute; more are held back and summarised in one mail. */
+    pagesPerMinute: z.number().int().min(1).default(20),
+    /** The dead man's switch: page the DRIs when a cluster's Watchdog alert has not arrived for this long (after it was seen once). */
+    watchdog: z.object({ timeout: positiveDuration.default('5m') }).strict().default({}),
     /** Severity of an alert without a usable `severity` label. */
     defaultSeverity: z.number().int().min(0).max(3).default(2),
     team: z.array(memberSchema).default([]),
@@ -230,6 +239,8 @@ export const routerConfigSchema = z
       .object({
         secondLine: z.array(email).default([]),
         thirdLine: z.array(email).default([]),
+        /** Still not acknowledged after the third line: start over from the second line this many more times. */
+        repeat: z.number().int().min(0).max(10).default(0),
       })
       .strict()
       .default({}),
@@ -254,6 +265,7 @@ export const routerConfigSchema = z
   .refine(oneOf('ackSecret', 'ackSecretFile'), 'give ackSecret or ackSecretFile, not both')
   .refine(oneOf('webhookToken', 'webhookTokenFile'), 'give webhookToken or webhookTokenFile, not both')
   .superRefine((config, ctx) => checkTeamReferences(config, ctx))
+  .superRefine((config, ctx) => checkLiveActions(config, ctx))
   .superRefine((config, ctx) => checkSlaCoverage(config.sla, ctx));
 
 export type RouterConfig = z.output<typeof routerConfigSchema>;
@@ -279,6 +291,25 @@ function checkTeamReferences(config: { team: z.output<typeof memberSchema>[]; ro
   const ranges = [...config.rotation.overrides.map((o, i) => ({ ...o, path: ['rotation', 'overrides', i, 'to'] })), ...config.rotation.swaps.map((s, i) => ({ ...s, path: ['rotation', 'swaps', i, 'to'] }))];
   for (const r of ranges) {
     if (r.to < r.from) ctx.addIssue({ code: z.ZodIssueCode.custom, path: r.path, message: 'ends before it begins' });
+  }
+}
+
+/**
+ * Live actions stop jobs: the webhook that triggers them must be authenticated, the owner must come
+ * from OpenPAI, and no grace period may be shorter than the floor.
+ */
+function checkLiveActions(config: { webhookToken?: string; webhookTokenFile?: string; actions: z.output<typeof actionsSchema> }, ctx: z.RefinementCtx): void {
+  const { actions } = config;
+  const [grace, minGrace] = [parseDuration(actions.grace), parseDuration(actions.minGrace)];
+  if (grace !== undefined && minGrace !== undefined && grace < minGrace) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['actions', 'grace'], message: `shorter than actions.minGrace (${actions.minGrace})` });
+  }
+  if (actions.dryRun) return;
+  if (config.webhookToken === undefined && config.webhookTokenFile === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['webhookToken'], message: 'required when actions.dryRun is false: without it anyone who reaches the router can have jobs killed (set webhookToken or webhookTokenFile, and the same token in Alertmanager\'s http_config.authorization)' });
+  }
+  if (actions.openpai === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['actions', 'openpai'], message: 'required when actions.dryRun is false: a job\'s owner is read from OpenPAI, and a job OpenPAI does not know gets no action' });
   }
 }
 

@@ -37,6 +37,8 @@ export interface ActionOptions {
   dryRun: boolean;
   hourlyBudget: number;
   graceMs: number;
+  /** No action waits less than this after the owner's warning. */
+  minGraceMs: number;
   ruleService?: RemoteService;
   openpai?: RemoteService;
   ownerEmailDomain?: string;
@@ -62,11 +64,13 @@ export interface RouterOptions {
   ackLinkTtlMs: number;
   webhookToken?: string;
   defaultSeverity: number;
+  pagesPerMinute: number;
+  watchdog: { timeoutMs: number };
   team: TeamMember[];
   rotation: RotationConfig;
   workingHours: WorkingHoursConfig;
   sla: SlaRow[];
-  escalation: { secondLine: string[]; thirdLine: string[] };
+  escalation: { secondLine: string[]; thirdLine: string[]; repeat: number };
   smtp?: SmtpOptions;
   webhooks: WebhookOptions[];
   actions: ActionOptions;
@@ -108,6 +112,8 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
     ackLinkTtlMs: ms(config.ackLinkTtl),
     webhookToken: await secret(config.webhookToken, config.webhookTokenFile, 'webhookTokenFile'),
     defaultSeverity: config.defaultSeverity,
+    pagesPerMinute: config.pagesPerMinute,
+    watchdog: { timeoutMs: ms(config.watchdog.timeout) },
     team: config.team,
     rotation: config.rotation,
     workingHours: config.workingHours,
@@ -127,6 +133,7 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
       dryRun: config.actions.dryRun,
       hourlyBudget: config.actions.hourlyBudget,
       graceMs: ms(config.actions.grace),
+      minGraceMs: ms(config.actions.minGrace),
       ruleService: await remote(config.actions.ruleService, 'actions.ruleService'),
       openpai: await remote(config.actions.openpai, 'actions.openpai'),
       ownerEmailDomain: config.actions.ownerEmailDomain,

@@ -8,16 +8,19 @@ import { OwnerDirectory } from './actions/owner-directory.js';
 import { RuleServiceChannel } from './actions/rule-service-channel.js';
 import type { Clock } from './clock.js';
 import type { RouterContext } from './context.js';
-import { acknowledgeIncident, onAckDeadline, onUpdateDue, postUpdate, resolveIncident, type IncidentOutcome } from './incident/incidents.js';
+import { onAckDeadline, onUpdateDue } from './incident/deadlines.js';
+import { acknowledgeIncident, postUpdate, resolveIncident, type IncidentOutcome } from './incident/incidents.js';
 import type { Postmortem, TimelineEntry } from './incident/postmortem.js';
 import { alertView, incidentView, type AlertView, type IncidentView } from './incident/views.js';
 import { receiveWebhook, type IntakeResult } from './intake/intake.js';
-import { fetchAlertFingerprints, reconcile, type ReconcileResult } from './intake/reconciler.js';
+import { onWatchdogSilent } from './intake/watchdog.js';
+import { fetchHeldAlerts, reconcile, type ReconcileResult } from './intake/reconciler.js';
 import type { WebhookPayload } from './intake/webhook-schema.js';
 import { RouterMetrics } from './metrics.js';
 import { EmailChannel } from './notify/email.js';
 import { WebhookChannel } from './notify/http-post.js';
 import { Notifier } from './notify/notifier.js';
+import { onPageSummaryDue } from './notify/page-limit.js';
 import { OutboxDispatcher, type Channel, type DeliveryResult, type OutboxRow } from './notify/outbox.js';
 import { MailTemplates } from './notify/templates.js';
 import type { RouterOptions } from './options.js';
@@ -54,6 +57,8 @@ export interface IncidentDetail {
 export interface OnCallAnswer {
   at: string;
   timeZone: string;
+  /** When `at` lies before the rotation's first shift: when that shift begins (nobody is on call until then). */
+  firstShiftAt: string | null;
   now: OnCallSegmentView;
   next: OnCallSegmentView[];
 }
@@ -90,7 +95,7 @@ export class Router {
         .execute();
       return rows.map((r) => ({ cluster: r.cluster, severity: Number(r.severity), count: Number(r.n) }));
     });
-    const notifier = new Notifier({ templates: new MailTemplates(options.workingHours.timeZone), emailEnabled: options.smtp !== undefined, webhooks: options.webhooks, links });
+    const notifier = new Notifier({ templates: new MailTemplates(options.workingHours.timeZone), emailEnabled: options.smtp !== undefined, webhooks: options.webhooks, links, pagesPerMinute: options.pagesPerMinute });
     this.ctx = {
       db,
       dialect,
@@ -104,9 +109,10 @@ export class Router {
       installId: deps.installId,
       wake: (at) => this.onWork.timerAt(at),
     };
-    const channels: Record<string, Channel> = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService) };
+    const owners = new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now());
+    const channels: Record<string, Channel> = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners) };
     if (options.smtp) {
-      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now()));
+      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
       channels.email = this.email;
     }
     this.timers = new TimerRunner({
@@ -119,6 +125,8 @@ export class Router {
         update: (trx, firing) => onUpdateDue(this.ctx, trx, firing),
         action: (trx, firing) => onActionDue(this.ctx, trx, firing),
         handoff: (trx, firing) => onHandoffDue(this.ctx, trx, firing),
+        'page-summary': (trx, firing) => onPageSummaryDue(this.ctx, trx, firing),
+        watchdog: (trx, firing) => onWatchdogSilent(this.ctx, trx, firing),
       },
     });
     const leaseMs = Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000) * 3 + 5_000;
@@ -196,7 +204,8 @@ export class Router {
     const view = (s: OnCallSegment): OnCallSegmentView => ({ from: new Date(s.start).toISOString(), to: new Date(s.end).toISOString(), dris: s.dris.map((d) => ({ name: d.name, email: d.email })), source: s.source });
     const [first, ...rest] = segments;
     const now = first ?? { start: at, end: at, dris: [], source: 'rotation' as const };
-    return { at: new Date(at).toISOString(), timeZone: this.ctx.options.rotation.handoff.timeZone, now: view(now), next: rest.map(view) };
+    const firstShiftAt = at < rotation.firstShiftAt ? new Date(rotation.firstShiftAt).toISOString() : null;
+    return { at: new Date(at).toISOString(), timeZone: this.ctx.options.rotation.handoff.timeZone, firstShiftAt, now: view(now), next: rest.map(view) };
   }
 
   audit(options: { subject?: string; event?: string; limit?: number }): Promise<AuditRecord[]> {
@@ -218,8 +227,8 @@ export class Router {
     const url = this.ctx.options.reconcile.alertmanagerUrl;
     if (!url) return undefined;
     const listedAt = this.ctx.clock.now();
-    const known = await fetchAlertFingerprints(url, 10_000);
-    const result = await reconcile(this.ctx, known, listedAt);
+    const held = await fetchHeldAlerts(url, 10_000);
+    const result = await reconcile(this.ctx, held, listedAt);
     if (result.alertsClosed > 0) this.onWork.outbox();
     return result;
   }

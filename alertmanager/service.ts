@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { ConfigError } from '../src/config/yaml-file.js';
 import { listen } from '../src/http/listen.js';
 import type { Logger } from '../src/log.js';
 import { openDatabase } from '../src/storage/database.js';
@@ -37,6 +38,7 @@ export interface RunningRouter {
 }
 
 export async function startRouter(options: RouterOptions, log: Logger, start: StartRouterOptions = {}): Promise<RunningRouter> {
+  refuseUnguardedActions(options);
   const clock = start.clock ?? systemClock;
   const opened = openDatabase<RouterDatabase>(options.db, { connectTimeoutMs: 5_000, connections: start.connections });
   try {
@@ -109,6 +111,18 @@ export async function startRouter(options: RouterOptions, log: Logger, start: St
       await withTimeout(opened.close(), 2_000, 'closing the router database').catch((err: Error) => log.warn({ err: err.message }, 'router database did not close cleanly'));
     },
   };
+}
+
+/** The config check refuses this too; options built another way must not get round it. */
+function refuseUnguardedActions(options: RouterOptions): void {
+  if (options.actions.dryRun) return;
+  const problems = [
+    ...(options.webhookToken ? [] : [{ field: 'router.webhookToken', message: 'required when actions.dryRun is false (anyone who reaches the router could have jobs killed)' }]),
+    ...(options.actions.openpai ? [] : [{ field: 'router.actions.openpai', message: 'required when actions.dryRun is false (job owners are read from OpenPAI)' }]),
+  ];
+  if (problems.length === 0) return;
+  const source = '(router options)';
+  throw new ConfigError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), source, problems.map((p) => ({ file: source, ...p })));
 }
 
 /** Rows another replica holds stay due until it is done with them: wait a little rather than spin. */

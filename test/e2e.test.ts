@@ -74,6 +74,7 @@ router:
   listen: 127.0.0.1:${p.router}
   db: sqlite://./router.db
   apiToken: ${ROUTER_TOKEN}
+  webhookToken: e2e-webhook-token
   team: [{name: dri, email: ${DRI}}]
   workingHours: {timeZone: UTC}
   sla: [{severity: [0, 1, 2, 3], clusters: all, acknowledge: 1h, update: 1h, hours: 24x7}]
@@ -81,6 +82,7 @@ router:
   actions:
     dryRun: false
     grace: 1h
+    minGrace: 10s
     ruleService: {url: "http://127.0.0.1:${p.ruleService}", token: ${RULE_SERVICE_TOKEN}}
     openpai: {url: "${openpai.url}", token: ${admin}}
   pollInterval: 250ms

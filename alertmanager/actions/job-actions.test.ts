@@ -15,6 +15,7 @@ import { webhook, type TestAlert } from '../testing/webhooks.js';
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
 const RULE_SERVICE_TOKEN = 'rule-service-token';
+const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
 let smtp: SmtpSink;
 let openpai: FakeOpenPai;
@@ -58,8 +59,10 @@ async function startWithActions(actions: Record<string, unknown>): Promise<void>
   running = await startTestRouter(
     await testOptions(
       {
+        webhookToken: WEBHOOK_TOKEN,
         actions: {
           grace: '10m',
+          minGrace: '5m',
           ruleService: { url: ruleService.url, token: RULE_SERVICE_TOKEN },
           openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) },
           ownerEmailDomain: 'users.example',
@@ -83,7 +86,7 @@ function jobAlert(job: string, action = 'kill', status: 'firing' | 'resolved' = 
   };
 }
 
-const post = (alerts: TestAlert[]) => request(`${running.url}/api/v1/alertmanager`, { body: webhook(alerts) });
+const post = (alerts: TestAlert[]) => request(`${running.url}/api/v1/alertmanager`, { body: webhook(alerts), token: WEBHOOK_TOKEN });
 async function after(ms: number): Promise<void> {
   clock.advance(ms);
   await running.router.runDueTimers();

@@ -6,7 +6,9 @@
  *
  * `action="notify"` only warns the owner (no timer, nothing asked of the rule service). The grace
  * period is the alert's `action_grace` annotation (the generator writes the policy's), else
- * `router.actions.grace`.
+ * `router.actions.grace`, and never shorter than `router.actions.minGrace`. The owner is whoever
+ * OpenPAI says owns the job (looked up when the mail and the request go out), never the alert's
+ * `user` label.
  */
 import type { Selectable } from 'kysely';
 import { parseDuration } from '../../src/config/duration.js';
@@ -59,7 +61,7 @@ export async function startJobAction(
     await addEvent(trx, incidentId, now, 'action', 'router', `alert asks for action "${action ?? ''}" on "${input.labels.job ?? ''}": not a notify, kill or downgrade of an OpenPAI job (user~name); ignored`);
     return;
   }
-  const owner = ownerOf(input.labels, job);
+  const owner = ownerOf(job);
   const graceUntil = now + graceMsOf(ctx, input.annotations);
   const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
   const inserted = await trx
@@ -75,12 +77,14 @@ export async function startJobAction(
   await addEvent(trx, incidentId, now, 'action', 'router', `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`);
 }
 
-const ownerOf = (labels: Record<string, string>, job: string) => labels.user || (job.split('~')[0] as string);
+/** For messages and the audit log: the user part of the job id (OpenPAI's ids are owner~name). The mail goes to OpenPAI's record of the owner. */
+const ownerOf = (job: string) => job.split('~')[0] as string;
 
-/** The alert's own `action_grace` when it is a positive duration, else the configured one. */
+/** The alert's own `action_grace` when it is a positive duration, else the configured one; never below `minGrace`. */
 export function graceMsOf(ctx: Pick<RouterContext, 'options'>, annotations: Record<string, string>): number {
   const own = annotations.action_grace === undefined ? undefined : parseDuration(annotations.action_grace);
-  return own !== undefined && own > 0 ? own : ctx.options.actions.graceMs;
+  const wanted = own !== undefined && own > 0 ? own : ctx.options.actions.graceMs;
+  return Math.max(wanted, ctx.options.actions.minGraceMs);
 }
 
 /** `action="notify"`: the owner hears about the alert; nothing else happens to the job. */
@@ -91,7 +95,7 @@ async function notifyOwner(
   now: number,
 ): Promise<void> {
   const incidentId = Number(input.incident.id);
-  const owner = ownerOf(input.labels, input.job);
+  const owner = ownerOf(input.job);
   await mailOwner(ctx, trx, { ...input, owner }, { action: 'notify', notifyOnly: true }, now);
   ctx.metrics.actions.inc({ action: 'notify', result: 'done' });
   await recordAudit(trx, now, 'router', 'action.notify', input.job, { owner, incidentId });
@@ -113,7 +117,7 @@ async function mailOwner(
       kind: 'owner-warning',
       incidentId: Number(input.incident.id),
       to: [],
-      owner: input.owner,
+      ownerOfJob: input.job,
       data: {
         ...data,
         ...what,
@@ -192,7 +196,7 @@ export async function finishAction(
   const dris = ctx.rotation.decide(now).dris.map((d) => d.email);
   await ctx.notifier.send(
     trx,
-    { kind: 'action-result', incidentId, to: [], owner: row.owner, cc: dris, data: { ...data, job: row.job, owner: row.owner, action: row.action, outcome: status.replace('_', ' '), message, newJob: extra.newJob } },
+    { kind: 'action-result', incidentId, to: [], ownerOfJob: row.job, cc: dris, data: { ...data, job: row.job, owner: row.owner, action: row.action, outcome: status.replace('_', ' '), message, newJob: extra.newJob } },
     now,
   );
 }

@@ -1,15 +1,21 @@
 /**
- * Job owners' e-mail addresses: OpenPAI rest-server's GET /api/v2/users/{user} → .email, else
- * user@ownerEmailDomain. Answers are cached briefly; an unreachable rest-server without a fallback
- * domain is a reason to retry the mail later, not to drop it.
+ * Who owns an OpenPAI job, and where to mail them — from OpenPAI, never from the alert: the job's
+ * record (GET /api/v2/jobs/{user}~{job} → jobStatus.username), then the user's record
+ * (GET /api/v2/users/{username} → email), else username@ownerEmailDomain. Alert labels are whatever
+ * the sender wrote; only names that pass OpenPAI's user-name syntax ever become part of an address.
+ * Answers are cached briefly; an unreachable rest-server is a reason to retry the mail later.
  */
-import type { AddressBook } from '../notify/email.js';
+import { isOpenPaiUserName } from '../incident/grouping.js';
+import type { AddressBook, OwnerLookup } from '../notify/email.js';
+import { isPlainAddress } from '../notify/email.js';
 import type { RemoteService } from '../options.js';
 
 const CACHE_MS = 10 * 60_000;
 
+type Fetched = { ok: true; body: Record<string, unknown> } | { ok: false; permanent: boolean; error: string };
+
 export class OwnerDirectory implements AddressBook {
-  private readonly cache = new Map<string, { email: string; until: number }>();
+  private readonly cache = new Map<string, { owner: { name: string; email: string }; until: number }>();
 
   constructor(
     private readonly openpai: RemoteService | undefined,
@@ -17,36 +23,60 @@ export class OwnerDirectory implements AddressBook {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async emailOf(user: string): Promise<{ ok: true; email: string } | { ok: false; permanent: boolean; error: string }> {
-    const cached = this.cache.get(user);
-    if (cached && cached.until > this.now()) return { ok: true, email: cached.email };
-    let problem = 'no OpenPAI rest-server configured (actions.openpai)';
-    let permanent = true;
-    if (this.openpai) {
-      const found = await this.lookUp(this.openpai, user);
-      if (found.email) {
-        this.cache.set(user, { email: found.email, until: this.now() + CACHE_MS });
-        return { ok: true, email: found.email };
-      }
-      problem = found.problem;
-      permanent = found.permanent;
-    }
-    if (this.fallbackDomain) return { ok: true, email: `${user}@${this.fallbackDomain}` };
-    return { ok: false, permanent, error: problem };
+  async ownerOf(job: string): Promise<OwnerLookup> {
+    const cached = this.cache.get(job);
+    if (cached && cached.until > this.now()) return { ok: true, ...cached.owner };
+    const found = await this.lookUp(job);
+    if (found.ok) this.cache.set(job, { owner: { name: found.name, email: found.email }, until: this.now() + CACHE_MS });
+    return found;
   }
 
-  private async lookUp(openpai: RemoteService, user: string): Promise<{ email?: string; problem: string; permanent: boolean }> {
+  /** The job's owner as OpenPAI records it; a job OpenPAI does not know has none. */
+  async usernameOf(job: string): Promise<{ ok: true; username: string } | { ok: false; permanent: boolean; error: string }> {
+    if (!this.openpai) return { ok: false, permanent: true, error: 'no OpenPAI rest-server configured (actions.openpai)' };
+    const answer = await this.get(this.openpai, `/api/v2/jobs/${encodeURIComponent(job)}`, `job ${job}`);
+    if (!answer.ok) return answer;
+    const status = answer.body.jobStatus as { username?: unknown } | undefined;
+    const username = typeof status?.username === 'string' ? status.username : answer.body.username;
+    if (typeof username !== 'string' || !isOpenPaiUserName(username)) return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} names no valid owner` };
+    return { ok: true, username };
+  }
+
+  private async lookUp(job: string): Promise<OwnerLookup> {
+    const owner = this.openpai ? await this.usernameOf(job) : ownerInJobId(job);
+    if (!owner.ok) return owner;
+    const name = owner.username;
+    let problem = '';
+    let permanent = true;
+    if (this.openpai) {
+      const user = await this.get(this.openpai, `/api/v2/users/${encodeURIComponent(name)}`, `user ${name}`);
+      const email = user.ok ? user.body.email : undefined;
+      if (typeof email === 'string' && isPlainAddress(email)) return { ok: true, name, email };
+      problem = user.ok ? `OpenPAI has no usable e-mail address for ${name}` : user.error;
+      permanent = user.ok || user.permanent;
+    }
+    if (this.fallbackDomain) return { ok: true, name, email: `${name}@${this.fallbackDomain}` };
+    return { ok: false, permanent, error: problem || 'no OpenPAI rest-server or owner mail domain configured' };
+  }
+
+  private async get(openpai: RemoteService, path: string, what: string): Promise<Fetched> {
     try {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (openpai.token) headers.authorization = `Bearer ${openpai.token}`;
-      const res = await fetch(`${openpai.url}/api/v2/users/${encodeURIComponent(user)}`, { headers, signal: AbortSignal.timeout(openpai.timeoutMs) });
-      if (res.status === 404) return { problem: `OpenPAI has no user ${user}`, permanent: true };
-      if (!res.ok) return { problem: `OpenPAI answered ${res.status}`, permanent: false };
-      const body = (await res.json()) as { email?: unknown };
-      if (typeof body.email === 'string' && body.email.includes('@')) return { email: body.email, problem: '', permanent: true };
-      return { problem: `OpenPAI has no e-mail address for ${user}`, permanent: true };
+      const res = await fetch(`${openpai.url}${path}`, { headers, signal: AbortSignal.timeout(openpai.timeoutMs) });
+      if (res.status === 404) return { ok: false, permanent: true, error: `OpenPAI does not know ${what}` };
+      if (!res.ok) return { ok: false, permanent: false, error: `OpenPAI answered ${res.status} for ${what}` };
+      const body = (await res.json()) as unknown;
+      if (typeof body !== 'object' || body === null) return { ok: false, permanent: false, error: `OpenPAI sent no record for ${what}` };
+      return { ok: true, body: body as Record<string, unknown> };
     } catch (err) {
-      return { problem: `OpenPAI unreachable: ${(err as Error).message}`, permanent: false };
+      return { ok: false, permanent: false, error: `OpenPAI unreachable: ${(err as Error).message}` };
     }
   }
+}
+
+/** Without a rest-server (dry run only): the user part of the job id, when it is a valid user name. */
+function ownerInJobId(job: string): { ok: true; username: string } | { ok: false; permanent: boolean; error: string } {
+  const user = job.split('~')[0] ?? '';
+  return isOpenPaiUserName(user) ? { ok: true, username: user } : { ok: false, permanent: true, error: `"${job.slice(0, 100)}" does not start with a valid OpenPAI user name` };
 }

@@ -98,26 +98,65 @@ describe('SLA deadlines and escalation', () => {
     expect(zero.ackDueAt).toBe(berlin('2025-03-14T18:05'));
   });
 
-  it('stops escalating once acknowledged, then reminds about updates every update interval', async () => {
+  it('stops escalating once acknowledged; without an update in time it is open again and pages anew', async () => {
     await post(webhook([gpuAlert('node-9', { startsAt: FRIDAY_1750 })]));
     clock.set(berlin('2025-03-17T09:10'));
     const ack = await request(`${running.url}/api/v1/incidents/1/ack`, { body: {}, token: BEN_TOKEN });
     expect(ack.json).toMatchObject({ changed: true, incident: { status: 'acknowledged', updateDueAt: berlin('2025-03-17T11:10') } });
     // Only the page (queued on Friday) goes out; no escalation.
     expect((await at('2025-03-17T09:30')).map((m) => m.subject)).toEqual(['[SEV1] XID errors on node-9 GPU 0 (prod-a) #1']);
-    expect((await at('2025-03-17T11:09')).filter((m) => m.subject.includes('Update due'))).toEqual([]);
-    const reminders = (await at('2025-03-17T11:10')).filter((m) => m.subject.includes('Update due'));
-    // The acknowledger, and the DRIs on call now (cho took over at 10:00).
-    expect(reminders.map((m) => m.to[0]).sort()).toEqual(['ben@oncall.example', 'cho@oncall.example']);
+    expect((await at('2025-03-17T11:09')).filter((m) => !m.subject.startsWith('On-call hand-off'))).toEqual([]);
+    const pages = await at('2025-03-17T11:10');
+    // The acknowledger, and the DRIs on call now (cho took over at 10:00), each with an acknowledge link.
+    expect(pages.map((m) => m.to[0]).sort()).toEqual(['ben@oncall.example', 'cho@oncall.example']);
+    expect(pages[0]?.subject).toBe('[SEV1] XID errors on node-9 GPU 0 (prod-a) #1');
+    expect(pages[0]?.text).toContain('Acknowledged by ben, but no update came within the SLA');
+    expect((await incident()).incident).toMatchObject({ status: 'open', acknowledgedBy: null, ackDueAt: berlin('2025-03-17T11:40'), updateDueAt: null });
+    // Not acknowledged again: it escalates like a new page.
+    expect((await at('2025-03-17T11:40')).map((m) => m.subject)).toContain('[SEV1] ESCALATED to second-line: XID errors on node-9 GPU 0 (prod-a) #1');
     clock.set(berlin('2025-03-17T12:00'));
-    expect((await request(`${running.url}/api/v1/incidents/1/update`, { body: { message: 'Drained node-9; replacing the GPU.' }, token: BEN_TOKEN })).json.incident.updateDueAt).toBe(berlin('2025-03-17T14:00'));
-    expect((await at('2025-03-17T13:10')).filter((m) => m.subject.includes('Update due'))).toEqual([]);
-    expect((await at('2025-03-17T14:00')).filter((m) => m.subject.includes('Update due'))).toHaveLength(2);
+    expect((await request(`${running.url}/api/v1/incidents/1/update`, { body: { message: 'Drained node-9; replacing the GPU.' }, token: BEN_TOKEN })).json.incident).toMatchObject({ status: 'acknowledged', updateDueAt: berlin('2025-03-17T14:00') });
+    expect(await at('2025-03-17T13:59')).toEqual([]);
     const metrics = (await request(`${running.url}/metrics`)).text;
-    expect(metrics).toContain('gpuwatch_router_sla_breaches_total{cluster="prod-a",severity="1",kind="update"} 2');
-    expect(metrics).toMatch(/gpuwatch_router_time_to_acknowledge_seconds_count\{cluster="prod-a",severity="1"\} 1/);
+    expect(metrics).toContain('gpuwatch_router_sla_breaches_total{cluster="prod-a",severity="1",kind="update"} 1');
+    expect(metrics).toMatch(/gpuwatch_router_time_to_acknowledge_seconds_count\{cluster="prod-a",severity="1"\} 2/);
     const timeline = (await incident()).timeline.map((e: any) => `${e.kind}:${e.actor}`);
-    expect(timeline).toEqual(['opened:alertmanager', 'paged:router', 'acknowledged:ben', 'reminder:router', 'update:ben', 'reminder:router']);
+    expect(timeline).toEqual(['opened:alertmanager', 'paged:router', 'acknowledged:ben', 'paged:router', 'escalated:router', 'acknowledged:ben', 'update:ben']);
+  });
+
+  it('repeats the escalation tiers `escalation.repeat` more times, then stops', async () => {
+    await running.close();
+    const escalation = { secondLine: ['second@platform.example'], thirdLine: ['manager@platform.example'], repeat: 1 };
+    running = await startTestRouter(await testOptions({ db: `sqlite://${join(dir, 'router.db')}`, escalation }, smtp.port), clock);
+    await post(webhook([gpuAlert('node-9', { startsAt: FRIDAY_1750 })]));
+    const tiersAt = async (iso: string) => (await at(iso)).filter((m) => m.subject.includes('ESCALATED')).flatMap((m) => m.to).filter((a) => a.includes('platform'));
+    expect(await tiersAt('2025-03-17T09:20')).toEqual(['second@platform.example']);
+    expect(await tiersAt('2025-03-17T09:50')).toEqual(['manager@platform.example']);
+    expect(await tiersAt('2025-03-17T10:20')).toEqual(['second@platform.example']);
+    expect(await tiersAt('2025-03-17T10:50')).toEqual(['manager@platform.example']);
+    expect((await incident()).incident).toMatchObject({ escalationTier: 4, ackDueAt: null });
+    expect(await tiersAt('2025-03-17T11:20')).toEqual([]);
+    expect((await incident()).timeline.filter((e: any) => e.kind === 'escalated').map((e: any) => /\(repeat 1\)/.test(e.message))).toEqual([false, false, true, true]);
+  });
+
+  it('under the default SLA table pages severity 0 around the clock: Saturday 03:00 escalates at 03:30', async () => {
+    const saturday = berlin('2025-03-15T03:00');
+    clock.set(saturday);
+    await post(webhook([gpuAlert('node-1', { severity: '0', startsAt: saturday })]));
+    expect((await incident()).incident.ackDueAt).toBe(berlin('2025-03-15T03:30'));
+    expect((await at('2025-03-15T03:30')).map((m) => m.subject)).toContain('[SEV0] ESCALATED to second-line: XID errors on node-1 GPU 0 (prod-a) #1');
+  });
+
+  it('before the rotation starts pages the second line, and the schedule says when the first shift begins', async () => {
+    await running.close();
+    const rotation = { handoff: { weekday: 'monday', time: '10:00', timeZone: 'Europe/Berlin' }, start: '2025-04-01' };
+    running = await startTestRouter(await testOptions({ db: `sqlite://${join(dir, 'router.db')}`, rotation }, smtp.port), clock);
+    const schedule = (await request(`${running.url}/api/v1/oncall`)).json;
+    expect(schedule).toMatchObject({ firstShiftAt: '2025-04-07T08:00:00.000Z', now: { dris: [], source: 'not-started', to: '2025-04-07T08:00:00.000Z' } });
+    expect(schedule.next[0]).toMatchObject({ from: '2025-04-07T08:00:00.000Z', dris: [{ name: 'ana' }] });
+    expect((await request(`${running.url}/api/v1/oncall?at=2025-04-08T00:00:00Z`)).json.firstShiftAt).toBeNull();
+    await post(webhook([gpuAlert('node-9', { startsAt: FRIDAY_1750 })]));
+    expect((await at('2025-03-14T17:50')).map((m) => m.to)).toEqual([['second@platform.example']]);
   });
 
   it('keeps the escalation policy an incident opened with, across a restart with new contacts', async () => {

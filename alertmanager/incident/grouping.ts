@@ -35,8 +35,17 @@ export function groupOf(labels: Readonly<Record<string, string>>): IncidentGroup
   return { key: JSON.stringify([cluster, alertname, scope, subject]), cluster, alertname, scope, subject };
 }
 
-/** The job id an action alert names, or undefined. */
+/** OpenPAI user names: letters, digits, `_`, `-` and inner dots; nothing that could end or split a mail address. */
+const OPENPAI_USER_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?$/;
+const OPENPAI_JOB_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+
+export function isOpenPaiUserName(name: string): boolean {
+  return OPENPAI_USER_NAME.test(name) && !name.includes('..');
+}
+
+/** The job id an action alert names (user~name, both in OpenPAI's syntax), or undefined. */
 export function jobOf(labels: Readonly<Record<string, string>>): string | undefined {
   const job = labels.job ?? '';
-  return OPENPAI_JOB.test(job) ? job : undefined;
+  const [user, name, ...rest] = job.split('~');
+  return rest.length === 0 && user !== undefined && name !== undefined && isOpenPaiUserName(user) && OPENPAI_JOB_NAME.test(name) ? job : undefined;
 }

@@ -11,10 +11,10 @@ import { recordAudit } from '../store/audit.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { addEvent, timelineOf } from '../store/events.js';
 import { forUpdate } from '../store/transact.js';
-import { cancelTimer, scheduleTimer, type TimerFiring } from '../timers/timers.js';
+import { cancelTimer, scheduleTimer } from '../timers/timers.js';
 import type { IncidentGroup } from './grouping.js';
 import { buildPostmortem } from './postmortem.js';
-import { acknowledgeDeadline, escalationStep, freezePolicy, updateDeadline, type EscalationPolicy } from './policy.js';
+import { acknowledgeDeadline, freezePolicy, updateDeadline, type EscalationPolicy } from './policy.js';
 import { alertView, incidentView, type AlertRow, type IncidentRow, type IncidentView } from './views.js';
 
 export type IncidentOutcome = { ok: true; changed: boolean; incident: IncidentView } | { ok: false; status: 404 | 409; error: string };
@@ -78,6 +78,7 @@ export async function createIncident(ctx: RouterContext, trx: RouterTx, group: I
     update_due_at: null,
     escalation_tier: 0,
     postmortem: null,
+    hidden_alerts: 0,
   } satisfies Omit<IncidentRow, 'id'>;
   const inserted = await trx.insertInto('router_incidents').values(values).executeTakeFirstOrThrow();
   const id = Number(inserted.insertId);
@@ -92,11 +93,21 @@ export async function incidentData(ctx: RouterContext, trx: RouterTx, row: Incid
   return { incident: incidentView(row, ctx.links), alerts: alerts.slice(0, 50).map(alertView) };
 }
 
+/** Why an incident is paged: it opened, an alert raised its severity, or it was acknowledged and then got no update in time. */
+export type PageReason = 'opened' | 'severity-raised' | 'no-update';
+
+const PAGE_EVENT: Record<PageReason, (severity: number) => string> = {
+  opened: () => 'paged',
+  'severity-raised': (severity) => `severity raised to ${severity}; paged again`,
+  'no-update': () => 'no update within the SLA: open again, paged again',
+};
+
 /**
  * Pages the DRIs on call (the second line when nobody is) and starts the acknowledgement clock. A
- * page for a higher severity re-opens an acknowledged incident: it needs acknowledging again.
+ * page for a higher severity, or for an acknowledged incident that got no update in time, re-opens
+ * it: it needs acknowledging again.
  */
-export async function pageIncident(ctx: RouterContext, trx: RouterTx, row: IncidentRow, reason: 'opened' | 'severity-raised', now: number): Promise<void> {
+export async function pageIncident(ctx: RouterContext, trx: RouterTx, row: IncidentRow, reason: PageReason, now: number, extraTo: readonly string[] = []): Promise<void> {
   const id = Number(row.id);
   const severity = Number(row.severity);
   const deadline = acknowledgeDeadline(policyOf(row), severity, now);
@@ -108,11 +119,12 @@ export async function pageIncident(ctx: RouterContext, trx: RouterTx, row: Incid
   ctx.wake(deadline);
   const updated: IncidentRow = { ...row, ...changes };
   const dris = currentDris(ctx, now);
-  const to = dris.emails.length > 0 ? dris.emails : policyOf(row).tiers[0]?.emails ?? [];
+  const to = [...(dris.emails.length > 0 ? dris.emails : policyOf(row).tiers[0]?.emails ?? []), ...extraTo];
   const data = await incidentData(ctx, trx, updated);
-  const sent = await ctx.notifier.send(trx, { kind: 'page', incidentId: id, to, ackIncidentId: id, data: { ...data, raised: reason === 'severity-raised', dris: dris.names } }, now);
+  const context = { raised: reason === 'severity-raised', retriggered: reason === 'no-update', previouslyAcknowledgedBy: row.acknowledged_by, dris: dris.names };
+  const sent = await ctx.notifier.send(trx, { kind: 'page', incidentId: id, to, ackIncidentId: id, data: { ...data, ...context } }, now);
   const who = sent.length > 0 ? sent.join(', ') : 'nobody (no DRI on call, no second line, or no mail configured)';
-  await addEvent(trx, id, now, 'paged', 'router', `${reason === 'opened' ? 'paged' : `severity raised to ${severity}; paged again`}: ${who}; acknowledge by ${new Date(deadline).toISOString()}`);
+  await addEvent(trx, id, now, 'paged', 'router', `${PAGE_EVENT[reason](severity)}: ${who}; acknowledge by ${new Date(deadline).toISOString()}`);
 }
 
 export async function acknowledgeIncident(ctx: RouterContext, trx: RouterTx, id: number, actor: string, via: string): Promise<IncidentOutcome> {
@@ -188,61 +200,4 @@ export async function resolveIncident(ctx: RouterContext, trx: RouterTx, id: num
   await ctx.notifier.send(trx, { kind: 'resolved', incidentId: id, to: [...dris.emails, ...acker], data }, now);
   await recordAudit(trx, now, actor, 'incident.resolve', `incident:${id}`, { note, alertsResolved: stillFiring.length });
   return { ok: true, changed: true, incident: incidentView(resolved, ctx.links) };
-}
-
-/** Timer `ack:<id>`: the acknowledgement deadline passed — escalate to the next tier, and the DRIs again. */
-export async function onAckDeadline(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
-  const id = Number((firing.timer.payload as { incidentId: number }).incidentId);
-  const row = await lockIncident(ctx, trx, id);
-  if (!row || row.status !== 'open') return;
-  const now = firing.now;
-  const policy = policyOf(row);
-  const severity = Number(row.severity);
-  const labels = { cluster: row.cluster, severity: String(severity) };
-  const missed = Number(row.escalation_tier);
-  ctx.metrics.slaBreaches.inc({ ...labels, kind: 'acknowledge' });
-  const step = escalationStep(policy, missed);
-  if (!step) {
-    await trx.updateTable('router_incidents').set({ ack_due_at: null }).where('id', '=', id).execute();
-    await addEvent(trx, id, now, 'deadline', 'router', 'acknowledgement deadline missed; no further escalation tier');
-    return;
-  }
-  const next = step.last ? null : acknowledgeDeadline(policy, severity, now);
-  const changes = { escalation_tier: missed + 1, ack_due_at: next };
-  await trx.updateTable('router_incidents').set(changes).where('id', '=', id).execute();
-  const updated: IncidentRow = { ...row, ...changes };
-  const dris = currentDris(ctx, now);
-  const data = await incidentData(ctx, trx, updated);
-  const sent = await ctx.notifier.send(
-    trx,
-    { kind: 'escalation', incidentId: id, to: [...step.tier.emails, ...dris.emails], ackIncidentId: id, data: { ...data, tier: step.tier.name, missedDeadline: firing.timer.dueAt, dris: dris.names } },
-    now,
-  );
-  ctx.metrics.escalations.inc({ ...labels, tier: step.tier.name });
-  const contacts = step.tier.emails.length === 0 ? ` (the ${step.tier.name} has no contacts)` : '';
-  await addEvent(trx, id, now, 'escalated', 'router', `not acknowledged by ${new Date(firing.timer.dueAt).toISOString()}: escalated to the ${step.tier.name}${contacts}; sent to ${sent.join(', ') || 'nobody'}`);
-  if (next !== null) await firing.reschedule(next);
-}
-
-/** Timer `update:<id>`: no update within the update interval — remind, and count the breach. */
-export async function onUpdateDue(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
-  const id = Number((firing.timer.payload as { incidentId: number }).incidentId);
-  const row = await lockIncident(ctx, trx, id);
-  if (!row || row.status !== 'acknowledged') return;
-  const now = firing.now;
-  const severity = Number(row.severity);
-  ctx.metrics.slaBreaches.inc({ cluster: row.cluster, severity: String(severity), kind: 'update' });
-  const next = updateDeadline(policyOf(row), severity, now);
-  await trx.updateTable('router_incidents').set({ update_due_at: next }).where('id', '=', id).execute();
-  const updated: IncidentRow = { ...row, update_due_at: next };
-  const dris = currentDris(ctx, now);
-  // The acknowledger: a team member by name (a personal token), or the address an ack link was sent to.
-  const ackedBy = row.acknowledged_by ?? '';
-  const ackerEmail = /^[^\s@]+@[^\s@]+$/.test(ackedBy) ? ackedBy : ctx.options.team.find((m) => m.name === ackedBy)?.email;
-  const acker = ackerEmail ? [ackerEmail] : [];
-  const data = await incidentData(ctx, trx, updated);
-  const lastUpdateAt = row.last_update_at === null ? Number(row.acknowledged_at) : Number(row.last_update_at);
-  const sent = await ctx.notifier.send(trx, { kind: 'reminder', incidentId: id, to: [...acker, ...dris.emails], data: { ...data, lastUpdateAt, missedDeadline: firing.timer.dueAt } }, now);
-  await addEvent(trx, id, now, 'reminder', 'router', `update was due ${new Date(firing.timer.dueAt).toISOString()}; reminded ${sent.join(', ') || 'nobody'}`);
-  await firing.reschedule(next);
 }

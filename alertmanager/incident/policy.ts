@@ -18,12 +18,14 @@ export interface EscalationPolicy {
   workingHours: WorkingHoursConfig;
   /** Paged in order, one per missed acknowledgement deadline. */
   tiers: EscalationTier[];
+  /** How many times the tiers start over after the last one (absent in policies frozen before it existed: 0). */
+  repeat?: number;
 }
 
 export interface PolicySource {
   sla: readonly SlaRow[];
   workingHours: WorkingHoursConfig;
-  escalation: { secondLine: readonly string[]; thirdLine: readonly string[] };
+  escalation: { secondLine: readonly string[]; thirdLine: readonly string[]; repeat: number };
 }
 
 export function freezePolicy(source: PolicySource, clusterPriority: ClusterPriority): EscalationPolicy {
@@ -35,6 +37,7 @@ export function freezePolicy(source: PolicySource, clusterPriority: ClusterPrior
       { name: 'second-line', emails: [...source.escalation.secondLine] },
       { name: 'third-line', emails: [...source.escalation.thirdLine] },
     ],
+    repeat: source.escalation.repeat,
   });
 }
 
@@ -56,10 +59,12 @@ export function updateDeadline(policy: EscalationPolicy, severity: number, from:
 
 /**
  * What happens when acknowledgement deadline number `missed` (0 = the first) passes: the tier to
- * page, and whether another deadline follows. Past the last tier nothing more is sent.
+ * page, which round through the tiers this is (0 = the first), and whether another deadline
+ * follows. After the last tier the tiers start over `repeat` times; then nothing more is sent.
  */
-export function escalationStep(policy: EscalationPolicy, missed: number): { tier: EscalationTier; last: boolean } | undefined {
-  const tier = policy.tiers[missed];
-  if (!tier) return undefined;
-  return { tier, last: missed >= policy.tiers.length - 1 };
+export function escalationStep(policy: EscalationPolicy, missed: number): { tier: EscalationTier; round: number; last: boolean } | undefined {
+  const count = policy.tiers.length;
+  const steps = count * ((policy.repeat ?? 0) + 1);
+  if (count === 0 || missed >= steps) return undefined;
+  return { tier: policy.tiers[missed % count] as EscalationTier, round: Math.floor(missed / count), last: missed >= steps - 1 };
 }

@@ -20,6 +20,8 @@ export interface IncidentView {
   lastUpdateAt: number | null;
   resolvedAt: number | null;
   resolvedBy: string | null;
+  /** Who or what resolved it, in words for people ("Alertmanager no longer reports it", "alice resolved it by hand"). */
+  resolution: string | null;
   escalationTier: number;
   url: string;
 }
@@ -63,9 +65,17 @@ export function incidentView(row: IncidentRow, links: Links): IncidentView {
     lastUpdateAt: numberOrNull(row.last_update_at),
     resolvedAt: numberOrNull(row.resolved_at),
     resolvedBy: row.resolved_by,
+    resolution: row.resolved_by === null ? null : resolutionText(row.resolved_by),
     escalationTier: Number(row.escalation_tier),
     url: links.incident(Number(row.id)),
   };
+}
+
+/** resolved_by (alertmanager, reconciler, or a person) in plain words. */
+export function resolutionText(resolvedBy: string): string {
+  if (resolvedBy === 'alertmanager') return 'Alertmanager reported all its alerts resolved';
+  if (resolvedBy === 'reconciler') return 'Alertmanager no longer reports it (its alerts were silenced or inhibited when they resolved)';
+  return `${resolvedBy} resolved it by hand`;
 }
 
 export function alertView(row: AlertRow): AlertView {

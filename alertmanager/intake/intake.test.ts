@@ -9,6 +9,7 @@ import { API_TOKEN, request, rowCounts, startTestRouter, testOptions } from '../
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { fingerprintOf, gpuAlert, webhook } from '../testing/webhooks.js';
 import { SEEN_RESOLUTION_MS } from './intake.js';
+import { reconcile } from './reconciler.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z'); // 10:00 in Berlin; ben is on call
 const MIN = 60_000;
@@ -209,6 +210,22 @@ describe('intake', () => {
     // The timers of a resolved incident are cancelled: nothing escalates.
     clock.advance(24 * 3_600_000);
     expect(await running.router.runDueTimers()).toBe(0);
+  });
+
+  it('says in the resolved mail who or what resolved it, in plain words', async () => {
+    await post(webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 }), gpuAlert('node-2', { startsAt: TUESDAY_10 }), gpuAlert('node-3', { startsAt: TUESDAY_10 })]));
+    clock.advance(10 * MIN);
+    await post(webhook([{ ...gpuAlert('node-1', { startsAt: TUESDAY_10 }), status: 'resolved', endsAt: clock.now() }]));
+    await running.router.resolve(2, 'alice', 'GPU replaced');
+    // node-3's alert is gone from Alertmanager (silenced when it resolved): the reconciler closes it.
+    await reconcile(running.router.ctx, { fingerprints: new Set(), groups: new Set() }, clock.now() + 1);
+    await deliver();
+    const resolved = smtp.mails.filter((m) => m.subject.startsWith('[RESOLVED]')).map((m) => `${m.subject.replace(/ \(.*/, '')} | ${m.text.split('\n')[0]}`);
+    expect(resolved).toEqual([
+      '[RESOLVED] XID errors on node-1 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: Alertmanager reported all its alerts resolved.',
+      '[RESOLVED] XID errors on node-2 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: alice resolved it by hand.',
+      '[RESOLVED] XID errors on node-3 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: Alertmanager no longer reports it (its alerts were silenced or inhibited when they resolved).',
+    ]);
   });
 });
 

@@ -13,6 +13,7 @@ import type { AlertRow, IncidentRow } from '../incident/views.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import { forUpdate, inTransaction } from '../store/transact.js';
+import { isWatchdog, recordWatchdogs } from './watchdog.js';
 import { endOf, type WebhookAlert, type WebhookPayload } from './webhook-schema.js';
 
 export interface IntakeResult {
@@ -69,7 +70,11 @@ async function loadKnown(ctx: RouterContext, trx: RouterTx, alerts: readonly Web
   return known;
 }
 
-export async function receiveWebhook(ctx: RouterContext, payload: WebhookPayload): Promise<IntakeResult> {
+export async function receiveWebhook(ctx: RouterContext, webhook: WebhookPayload): Promise<IntakeResult> {
+  const watchdogs = webhook.alerts.filter(isWatchdog);
+  if (watchdogs.length > 0) await recordWatchdogs(ctx, watchdogs);
+  const payload = watchdogs.length === 0 ? webhook : { ...webhook, alerts: webhook.alerts.filter((a) => !isWatchdog(a)) };
+  if (payload.alerts.length === 0) return { alerts: webhook.alerts.length, firing: 0, resolved: 0, unchanged: webhook.alerts.length, opened: [], paged: [], closed: [] };
   if (await onlyRepeats(ctx, payload)) {
     return { alerts: payload.alerts.length, firing: 0, resolved: 0, unchanged: payload.alerts.length, opened: [], paged: [], closed: [] };
   }
@@ -97,6 +102,7 @@ export async function receiveWebhook(ctx: RouterContext, payload: WebhookPayload
         if (outcome.incidentId !== null) touch(outcome.incidentId).resolvedSome = true;
       }
     }
+    await markHiddenAlerts(trx, payload);
     // Incidents in id order, so two replicas working on the same group lock in the same order.
     for (const id of [...touched.keys()].sort((a, b) => a - b)) {
       const t = touched.get(id) as Touched;
@@ -107,6 +113,30 @@ export async function receiveWebhook(ctx: RouterContext, payload: WebhookPayload
     }
     return result;
   });
+}
+
+/**
+ * Alertmanager cut the group (`max_alerts`): `truncatedAlerts` more alerts exist than it listed.
+ * The open incidents of the listed alerts' groups remember how many, and are not closed while the
+ * latest webhook hid some: what was not listed may still fire.
+ */
+async function markHiddenAlerts(trx: RouterTx, payload: WebhookPayload): Promise<void> {
+  const hidden = payload.truncatedAlerts ?? 0;
+  const keys = [...new Set(payload.alerts.map((a) => openKeyOf(groupOf(a.labels).key)))];
+  for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+    await trx.updateTable('router_incidents').set({ hidden_alerts: hidden }).where('open_key', 'in', keys.slice(i, i + LOOKUP_CHUNK)).where('hidden_alerts', '!=', hidden).execute();
+  }
+}
+
+/** The open incident of an alert's group, or null (looked up once per transaction). */
+async function openIncidentOf(ctx: RouterContext, trx: RouterTx, labels: Record<string, string>, known: Known): Promise<IncidentRow | null> {
+  const openKey = openKeyOf(groupOf(labels).key);
+  let incident = known.incidents.get(openKey);
+  if (incident === undefined) {
+    incident = (await forUpdate(trx.selectFrom('router_incidents').selectAll().where('open_key', '=', openKey), ctx.dialect).executeTakeFirst()) ?? null;
+    known.incidents.set(openKey, incident);
+  }
+  return incident;
 }
 
 /** Most webhooks repeat a group that is already known, unchanged. */
@@ -160,10 +190,7 @@ async function takeFiring(ctx: RouterContext, trx: RouterTx, alert: WebhookAlert
   }
   const group = groupOf(alert.labels);
   const openKey = openKeyOf(group.key);
-  let incident = known.incidents.get(openKey);
-  if (incident === undefined) {
-    incident = (await forUpdate(trx.selectFrom('router_incidents').selectAll().where('open_key', '=', openKey), ctx.dialect).executeTakeFirst()) ?? null;
-  }
+  let incident = await openIncidentOf(ctx, trx, alert.labels, known);
   const opened = !incident;
   if (!incident) {
     const title = alert.annotations.summary || `${group.alertname}${group.subject ? ` on ${group.subject}` : ''}`;
@@ -235,7 +262,9 @@ async function takeResolved(ctx: RouterContext, trx: RouterTx, alert: WebhookAle
   } satisfies Omit<AlertRow, 'id'>;
   const inserted = await trx.insertInto('router_alerts').values(marker).executeTakeFirstOrThrow();
   known.last.set(alert.fingerprint, { ...marker, id: Number(inserted.insertId) });
-  return { kind: 'resolved', incidentId: null };
+  // An alert of a truncated group that was never listed while it fired: its group's incident may now close.
+  const incident = await openIncidentOf(ctx, trx, alert.labels, known);
+  return { kind: 'resolved', incidentId: incident ? Number(incident.id) : null };
 }
 
 /** After the alerts: page a new incident, page again for a higher severity, or close a quiet one. */
@@ -244,8 +273,13 @@ async function settleIncident(ctx: RouterContext, trx: RouterTx, id: number, tou
   if (!row || row.status === 'resolved') return 'none';
   const firing = await trx.selectFrom('router_alerts').select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('severity').as('worst')]).where('incident_id', '=', id).where('status', '=', 'firing').executeTakeFirst();
   if (Number(firing?.n ?? 0) === 0) {
-    await resolveIncident(ctx, trx, id, 'alertmanager', 'all alerts resolved');
-    return 'closed';
+    const hidden = Number(row.hidden_alerts);
+    if (hidden === 0) {
+      await resolveIncident(ctx, trx, id, 'alertmanager', 'all alerts resolved');
+      return 'closed';
+    }
+    if (touched.resolvedSome) await addEvent(trx, id, now, 'alert', 'alertmanager', `every listed alert resolved, but Alertmanager left ${hidden} alert(s) of the group out (truncatedAlerts): kept open`);
+    return 'none';
   }
   const worst = Number(firing?.worst ?? row.severity);
   if (worst !== Number(row.severity)) await trx.updateTable('router_incidents').set({ severity: worst }).where('id', '=', id).execute();

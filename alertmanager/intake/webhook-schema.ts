@@ -1,18 +1,35 @@
 /**
  * The Alertmanager webhook (version 4) as sent by every release from 0.25 on (DESIGN §8). Unknown
- * fields are dropped, not refused: newer releases add some (e.g. `notification_reason`).
+ * fields are dropped, not refused: newer releases add some (e.g. `notification_reason`). Label and
+ * annotation values longer than a limit are cut, with a visible marker, so one huge value is not
+ * stored and copied into every mail. There is no limit on the number of alerts: a big group is
+ * taken whole (Alertmanager would give up on a 4xx and page nobody).
  */
 import { z } from 'zod';
 
 const timestamp = z
   .string()
   .refine((t) => !Number.isNaN(Date.parse(t)), (t) => ({ message: `not an RFC 3339 time ("${t.slice(0, 40)}")` }));
-const labelSet = z.record(z.string(), z.string());
+/** Largest webhook body: a group of 10,000 ordinary alerts fits several times over (set `max_alerts` in alertmanager.yml for more). */
+export const WEBHOOK_BODY_LIMIT = '16mb';
+export const LABEL_VALUE_LIMIT = 1_024;
+export const ANNOTATION_VALUE_LIMIT = 4_096;
+
+/** `text` cut to `limit` characters, saying so at the end. */
+export function truncated(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const marker = ` … [truncated by the router: ${text.length} characters]`;
+  return text.slice(0, Math.max(0, limit - marker.length)) + marker;
+}
+
+const valueSet = (limit: number) => z.record(z.string(), z.string()).transform((set) => Object.fromEntries(Object.entries(set).map(([k, v]) => [k.slice(0, 256), truncated(v, limit)])));
+const labelSet = valueSet(LABEL_VALUE_LIMIT);
+const annotationSet = valueSet(ANNOTATION_VALUE_LIMIT);
 
 export const webhookAlertSchema = z.object({
   status: z.enum(['firing', 'resolved']),
   labels: labelSet,
-  annotations: labelSet.default({}),
+  annotations: annotationSet.default({}),
   startsAt: timestamp,
   /** `0001-01-01T00:00:00Z` while firing. */
   endsAt: timestamp.optional(),
@@ -28,9 +45,9 @@ export const webhookSchema = z.object({
   receiver: z.string().optional(),
   groupLabels: labelSet.optional(),
   commonLabels: labelSet.optional(),
-  commonAnnotations: labelSet.optional(),
+  commonAnnotations: annotationSet.optional(),
   externalURL: z.string().optional(),
-  alerts: z.array(webhookAlertSchema).max(10_000),
+  alerts: z.array(webhookAlertSchema),
 });
 
 export type WebhookPayload = z.output<typeof webhookSchema>;

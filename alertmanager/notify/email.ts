@@ -1,4 +1,8 @@
-/** E-mail through SMTP (nodemailer). Recipients named by OpenPAI user are looked up at delivery. */
+/**
+ * E-mail through SMTP (nodemailer). A job owner's address is looked up at delivery. Every recipient
+ * goes to nodemailer as one address object ({name, address}) that was checked to be a single plain
+ * address, never as text nodemailer would parse (a comma or a display name there adds recipients).
+ */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpOptions } from '../options.js';
 import type { Channel, DeliveryResult, OutboxRow } from './outbox.js';
@@ -7,15 +11,29 @@ import type { RenderedMail } from './templates.js';
 export interface EmailTarget {
   to: string[];
   cc?: string[];
-  /** An OpenPAI user whose address is looked up when the mail goes out (job owners). */
-  owner?: string;
+  /** An OpenPAI job (user~name) whose owner, as OpenPAI records it, gets the mail. */
+  ownerOfJob?: string;
 }
 
 /** Renders a row's mail for its recipient (who gets the acknowledge link), as it is sent. */
 export type ComposeMail = (row: OutboxRow, recipient: string) => RenderedMail & { messageId: string };
 
+export type OwnerLookup = { ok: true; name: string; email: string } | { ok: false; permanent: boolean; error: string };
+
 export interface AddressBook {
-  emailOf(user: string): Promise<{ ok: true; email: string } | { ok: false; permanent: boolean; error: string }>;
+  ownerOf(job: string): Promise<OwnerLookup>;
+}
+
+/** One address, local@domain, with nothing nodemailer or an SMTP server could read as a second one. */
+const PLAIN_ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+export function isPlainAddress(text: string): boolean {
+  return text.length <= 254 && PLAIN_ADDRESS.test(text);
+}
+
+interface Address {
+  name: string;
+  address: string;
 }
 
 export class EmailChannel implements Channel {
@@ -43,25 +61,30 @@ export class EmailChannel implements Channel {
 
   async deliver(row: OutboxRow): Promise<DeliveryResult> {
     const target = row.target as EmailTarget;
-    const to = [...target.to];
-    if (target.owner !== undefined) {
-      const found = this.addresses ? await this.addresses.emailOf(target.owner) : { ok: false as const, permanent: true, error: 'no OpenPAI rest-server or owner mail domain configured' };
-      if (!found.ok) return { ok: false, permanent: found.permanent, error: `address of ${target.owner}: ${found.error}` };
-      to.push(found.email);
+    const to: Address[] = [];
+    for (const address of target.to) {
+      if (!isPlainAddress(address)) return { ok: false, permanent: true, error: `not a single plain e-mail address: ${JSON.stringify(address.slice(0, 100))}` };
+      to.push({ name: '', address });
     }
-    if (to.length === 0 && (target.cc ?? []).length === 0) return { ok: false, permanent: true, error: 'no recipients' };
-    const mail = this.compose(row, to[0] ?? target.cc?.[0] ?? '');
+    const cc: Address[] = (target.cc ?? []).filter(isPlainAddress).map((address) => ({ name: '', address }));
+    if (target.ownerOfJob !== undefined) {
+      const found = this.addresses ? await this.addresses.ownerOf(target.ownerOfJob) : { ok: false as const, permanent: true, error: 'no OpenPAI rest-server or owner mail domain configured' };
+      if (!found.ok) return { ok: false, permanent: found.permanent, error: `owner of ${target.ownerOfJob}: ${found.error}` };
+      to.push({ name: found.name, address: found.email });
+    }
+    if (to.length === 0 && cc.length === 0) return { ok: false, permanent: true, error: 'no recipients' };
+    const mail = this.compose(row, to[0]?.address ?? cc[0]?.address ?? '');
     try {
       const info = await this.transport.sendMail({
         from: this.smtp.from,
         to,
-        cc: target.cc,
+        cc,
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
         messageId: mail.messageId,
       });
-      return { ok: true, detail: { to, messageId: info.messageId } };
+      return { ok: true, detail: { to: to.map((a) => a.address), messageId: info.messageId } };
     } catch (err) {
       const e = err as Error & { responseCode?: number; code?: string };
       // A 5xx answer to the envelope or the message is final (a rejected address); anything else —

@@ -12,6 +12,7 @@ import type { Links } from '../web/links.js';
 import type { EmailTarget } from './email.js';
 import type { PostTarget } from './http-post.js';
 import { enqueueAll, type OutboxMessage, type OutboxRow } from './outbox.js';
+import { admitPage } from './page-limit.js';
 import type { MailTemplates, RenderedMail } from './templates.js';
 
 export interface NotifyRequest {
@@ -20,8 +21,8 @@ export interface NotifyRequest {
   /** Addresses; each gets a mail of their own. */
   to: readonly string[];
   cc?: readonly string[];
-  /** An OpenPAI user to mail (address looked up at delivery). */
-  owner?: string;
+  /** An OpenPAI job whose owner gets the mail (owner and address looked up in OpenPAI at delivery). */
+  ownerOfJob?: string;
   /** Give each recipient a signed link that acknowledges this incident. */
   ackIncidentId?: number;
   data: Record<string, unknown>;
@@ -39,7 +40,7 @@ export interface MailPayload {
 export interface WebhookPayload {
   data: Record<string, unknown>;
   to: string[];
-  owner?: string;
+  ownerOfJob?: string;
 }
 
 export interface NotifierDeps {
@@ -48,7 +49,12 @@ export interface NotifierDeps {
   emailEnabled: boolean;
   webhooks: readonly WebhookOptions[];
   links: Links;
+  /** Pages and escalations per receiver per minute; the rest is held back and summarised. */
+  pagesPerMinute: number;
 }
+
+/** The kinds that count against the page limit. */
+const LIMITED_KINDS: readonly NotificationKind[] = ['page', 'escalation'];
 
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
@@ -63,18 +69,22 @@ export class Notifier {
       return { channel: 'email', kind: request.kind, incidentId: request.incidentId, target, payload };
     };
     if (this.deps.emailEnabled) {
-      if (request.owner !== undefined) {
-        queued.push(mail({ to: [], cc, owner: request.owner }));
-        recipients.push(`${request.owner} (job owner)`);
+      if (request.ownerOfJob !== undefined) {
+        queued.push(mail({ to: [], cc, ownerOfJob: request.ownerOfJob }));
+        recipients.push(`the owner of ${request.ownerOfJob}`);
       }
       for (const address of unique(request.to)) {
+        if (LIMITED_KINDS.includes(request.kind) && !(await admitPage(trx, address, request.incidentId, this.deps.pagesPerMinute, now))) {
+          recipients.push(`${address} (held back: more than ${this.deps.pagesPerMinute} pages this minute)`);
+          continue;
+        }
         queued.push(mail({ to: [address], cc }, request.ackIncidentId));
         recipients.push(address);
       }
     }
     for (const hook of this.deps.webhooks.filter((w) => w.events.includes(request.kind))) {
       const target: PostTarget = { url: hook.url, timeoutMs: hook.timeoutMs, format: hook.format };
-      const payload: WebhookPayload = { data: request.data, to: [...request.to], owner: request.owner };
+      const payload: WebhookPayload = { data: request.data, to: [...request.to], ownerOfJob: request.ownerOfJob };
       queued.push({ channel: 'webhook', kind: request.kind, incidentId: request.incidentId, target, payload });
     }
     await enqueueAll(trx, queued, now);
@@ -96,7 +106,7 @@ export class Notifier {
   /** The body a webhook row stands for, in the hook's format. */
   composeWebhook(row: OutboxRow): Record<string, unknown> {
     const payload = row.payload as WebhookPayload;
-    const request: NotifyRequest = { kind: row.kind as NotificationKind, incidentId: row.incidentId, to: payload.to, owner: payload.owner, data: payload.data };
+    const request: NotifyRequest = { kind: row.kind as NotificationKind, incidentId: row.incidentId, to: payload.to, ownerOfJob: payload.ownerOfJob, data: payload.data };
     const summary = this.deps.templates.render(request.kind, { ...payload.data, boardUrl: this.deps.links.board() });
     return (row.target as PostTarget).format === 'slack' ? slackMessage(request, summary) : jsonMessage(request, summary, row.createdAt);
   }
@@ -112,7 +122,7 @@ export function jsonMessage(request: NotifyRequest, summary: RenderedMail, at: n
     summary: summary.subject,
     text: summary.text,
     incident: incident ?? null,
-    recipients: [...request.to, ...(request.owner === undefined ? [] : [request.owner])],
+    recipients: [...request.to, ...(request.ownerOfJob === undefined ? [] : [`owner of ${request.ownerOfJob}`])],
     job: job ?? null,
     owner: owner ?? null,
     action: action ?? null,
@@ -123,11 +133,13 @@ export function jsonMessage(request: NotifyRequest, summary: RenderedMail, at: n
 const EMOJI: Record<NotificationKind, string> = {
   page: ':rotating_light:',
   escalation: ':sos:',
-  reminder: ':hourglass:',
   handoff: ':handshake:',
   resolved: ':white_check_mark:',
   'owner-warning': ':warning:',
   'action-result': ':gear:',
+  'page-summary': ':mailbox_with_mail:',
+  'watchdog-silent': ':no_bell:',
+  'watchdog-back': ':bell:',
 };
 
 /** A Slack-compatible incoming-webhook message (Mattermost and Rocket.Chat read the same `text`). */

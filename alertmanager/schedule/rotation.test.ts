@@ -23,8 +23,19 @@ describe('rotation', () => {
     expect(names(r.onCall(at('2025-01-06T10:00')).dris)).toEqual(['ana']);
     expect(names(r.onCall(at('2025-01-13T09:59')).dris)).toEqual(['ana']);
     expect(names(r.onCall(at('2025-01-13T10:00')).dris)).toEqual(['ben']);
-    // Before the first hand-off the rotation runs backwards: the shift before is the last member's.
-    expect(names(r.onCall(at('2025-01-06T09:59')).dris)).toEqual(['eli']);
+  });
+
+  it('has nobody on call before the first shift, and says when it begins', () => {
+    const r = rotation({ ...berlinWeekly, overrides: [{ from: '2025-01-02', to: '2025-01-02', dris: ['cho'] }] });
+    expect(r.decide(at('2025-01-06T09:59'))).toEqual({ dris: [], source: 'not-started' });
+    expect(r.decide(at('2024-06-01T12:00'))).toEqual({ dris: [], source: 'not-started' });
+    expect(utc(r.firstShiftAt)).toBe('2025-01-06T09:00:00.000Z');
+    // An override is explicit: it holds even before the rotation starts.
+    expect(names(r.decide(at('2025-01-02T12:00')).dris)).toEqual(['cho']);
+    const [before, first] = r.segments(at('2025-01-04T12:00'), at('2025-01-20T00:00'), 2);
+    expect(before).toMatchObject({ dris: [], source: 'not-started', end: at('2025-01-06T10:00') });
+    expect(names(first?.dris ?? [])).toEqual(['ana']);
+    expect(r.nextHandoff(at('2025-01-04T12:00'))).toBe(at('2025-01-06T10:00'));
   });
 
   it('keeps the hand-off at 10:00 local across the spring-forward change (Europe/Berlin, 2025-03-30)', () => {

@@ -5,6 +5,8 @@
  *
  * Shift n takes the members at positions n·k … n·k+k−1 (mod the team size) for k DRIs per shift,
  * so over any stretch of shifts every member serves the same number of turns, give or take one.
+ * Before the first shift nobody is on call (only an override can put someone there): pages go to
+ * the second line, and the schedule says when the first shift begins.
  */
 import { DateTime } from 'luxon';
 import { parseDuration } from '../../src/config/duration.js';
@@ -21,8 +23,8 @@ export interface OnCallSegment {
   start: number;
   end: number;
   dris: TeamMember[];
-  /** What decided it: the plain rotation, a swap, or an override. */
-  source: 'rotation' | 'swap' | 'override';
+  /** What decided it: the plain rotation, a swap, an override, or that the rotation has not started (nobody on call). */
+  source: 'rotation' | 'swap' | 'override' | 'not-started';
 }
 
 interface TimeRange {
@@ -66,6 +68,11 @@ export class Rotation {
     this.swaps = config.swaps.map((s) => ({ ...this.range(s.from, s.to), replace: s.replace, with: member(s.with) }));
   }
 
+  /** When the first shift begins: nobody is on call before it. */
+  get firstShiftAt(): number {
+    return this.shiftStart(0);
+  }
+
   /** When regular shift `index` begins (negative indexes lie before the first hand-off). */
   shiftStart(index: number): number {
     const day = this.firstDay.plus({ days: index * this.shiftDays });
@@ -82,10 +89,10 @@ export class Rotation {
     return { index, start: this.shiftStart(index), end: this.shiftStart(index + 1) };
   }
 
-  /** The rotation's own DRIs for a shift, before swaps and overrides. */
+  /** The rotation's own DRIs for a shift, before swaps and overrides; none before the first shift. */
   regularDris(index: number): TeamMember[] {
     const size = this.members.length;
-    if (size === 0) return [];
+    if (size === 0 || index < 0) return [];
     const count = Math.min(this.config.drisPerShift, size);
     const out: TeamMember[] = [];
     for (let j = 0; j < count; j++) {
@@ -102,7 +109,9 @@ export class Rotation {
       const o = this.overrides[i] as (typeof this.overrides)[number];
       if (o.start <= at && at < o.end) return { dris: o.dris, source: 'override' };
     }
-    let dris = this.regularDris(this.shiftAt(at).index);
+    const index = this.shiftAt(at).index;
+    if (index < 0) return { dris: [], source: 'not-started' };
+    let dris = this.regularDris(index);
     let source: OnCallSegment['source'] = 'rotation';
     for (const swap of this.swaps) {
       if (swap.start <= at && at < swap.end && dris.some((d) => d.name === swap.replace)) {

@@ -37,6 +37,8 @@ export interface IncidentsTable {
   escalation_tier: number;
   /** JSON Postmortem, attached at resolution. */
   postmortem: string | null;
+  /** Alerts of its Alertmanager group the last webhook did not list (truncatedAlerts): it is not closed while > 0. */
+  hidden_alerts: number;
 }
 
 export interface AlertsTable {
@@ -64,7 +66,7 @@ export interface EventsTable {
   id: Generated<number>;
   incident_id: number;
   at: number;
-  /** opened, alert, paged, escalated, acknowledged, update, reminder, resolved, action, … */
+  /** opened, alert, paged, escalated, acknowledged, update, resolved, action, … */
   kind: string;
   actor: string;
   message: string;
@@ -138,6 +140,24 @@ export interface ActionsTable {
   result: string | null;
 }
 
+/** Pages sent to one receiver in one minute, and those held back (summarised in one mail). */
+export interface PageCountsTable {
+  receiver: string;
+  window_start: number;
+  sent: number;
+  held: number;
+  /** JSON list of the incident ids held back (the first few). */
+  held_incidents: string;
+}
+
+/** The dead man's switch: when each cluster's Watchdog alert last arrived. */
+export interface WatchdogsTable {
+  cluster: string;
+  last_seen_at: number;
+  /** Set when the silence was paged; cleared (with a recovery mail) when the Watchdog is back. */
+  silent_since: number | null;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -152,6 +172,8 @@ export interface RouterDatabase {
   router_audit: AuditTable;
   router_actions: ActionsTable;
   router_settings: SettingsTable;
+  router_page_counts: PageCountsTable;
+  router_watchdogs: WatchdogsTable;
 }
 
 export type RouterDb = Kysely<RouterDatabase>;

@@ -37,6 +37,7 @@ describe('the API', () => {
     expect(answer.json).toEqual({
       at: '2025-03-11T11:00:00.000Z',
       timeZone: 'Europe/Berlin',
+      firstShiftAt: null,
       now: { from: '2025-03-10T09:00:00.000Z', to: '2025-03-11T23:00:00.000Z', dris: [{ name: 'ben', email: 'ben@oncall.example' }], source: 'rotation' },
       next: [
         { from: '2025-03-11T23:00:00.000Z', to: '2025-03-12T23:00:00.000Z', dris: [{ name: 'ana', email: 'ana@oncall.example' }], source: 'override' },

@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../src/log.js';
-import { parseWebhook } from '../intake/webhook-schema.js';
+import { parseWebhook, WEBHOOK_BODY_LIMIT } from '../intake/webhook-schema.js';
 import type { IncidentOutcome } from '../incident/incidents.js';
 import type { IncidentFilter, Router } from '../router.js';
 import { callerIn, requireCaller, requireToken } from './auth.js';
@@ -25,7 +25,7 @@ export function routerApp(router: Router, log: Logger): express.Express {
   const writeGuard = requireCaller(auth.identities, auth.sessions, () => router.ctx.clock.now());
   const webhookGuard = requireToken(options.webhookToken);
 
-  app.post('/api/v1/alertmanager', webhookGuard, json, async (req, res) => {
+  app.post('/api/v1/alertmanager', webhookGuard, express.json({ limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const parsed = parseWebhook(req.body);
     if (!parsed.ok) {
       res.status(400).json({ error: parsed.error });
