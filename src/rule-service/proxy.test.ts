@@ -81,7 +81,7 @@ describe('job submission through the proxy', () => {
     expect(postsFor('too-big')).toEqual([]);
     expect(fake.job('alice~too-big')).toBeUndefined();
     const listing = fake.requests.filter((r) => r.path === '/api/v2/jobs' && r.method === 'GET' && r.user === 'alice');
-    expect(listing.at(-1)?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING' });
+    expect(listing.at(-1)?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING,STOPPING' });
   });
 
   it('refuses user_proh whatever the job', async () => {

@@ -42,7 +42,7 @@ describe('POST /api/v1/admission', () => {
     expect(over.json).toMatchObject({ result: 'fail', reasons: [OVER_20], matched: [3] });
     const asked = fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/api/v2/jobs');
     expect(asked).toHaveLength(2);
-    expect(asked[0]?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING' });
+    expect(asked[0]?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING,STOPPING' });
     expect(asked[0]?.user).toBe('admin');
   });
 

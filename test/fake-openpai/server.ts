@@ -19,7 +19,7 @@ export interface FakeUser {
 export interface FakeJob {
   username: string;
   name: string;
-  state: 'WAITING' | 'RUNNING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED';
+  state: 'WAITING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED';
   executionType: 'START' | 'STOP';
   virtualCluster: string;
   totalGpuNumber: number;
