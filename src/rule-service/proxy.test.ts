@@ -1,4 +1,6 @@
 /** Proxy mode end to end: a client → the rule service → the fake rest-server, all on loopback. */
+import { createServer, request as rawRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
@@ -159,6 +161,45 @@ describe('everything else passes through untouched', () => {
       expect(answer.json.code).toBe('BadGatewayError');
     } finally {
       await local.close();
+    }
+  });
+});
+
+/** Sends a request line with `path` exactly as given (fetch would normalize it). */
+function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = rawRequest({ hostname, port, path, method: 'GET', headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('only paths are forwarded, always to rest-server', () => {
+  it('sends a path that looks like another host (//host:port/…) to rest-server, never to that host', async () => {
+    const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
+    const other = createServer((req, res) => {
+      seen.push({ url: req.url, headers: req.headers });
+      res.end('stolen');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const token = fake.tokenFor('alice');
+      const before = fake.requests.length;
+      const answer = await rawGet(service.url, `//${otherHost}/api/v2/jobs`, { authorization: `Bearer ${token}` });
+      expect(seen).toEqual([]);
+      expect(answer.body).not.toBe('stolen');
+      expect(fake.requests.slice(before).map((r) => r.path)).toEqual([`//${otherHost}/api/v2/jobs`]);
+      const absolute = await rawGet(service.url, `http://${otherHost}/api/v2/jobs`, { authorization: `Bearer ${token}` });
+      expect(seen).toEqual([]);
+      expect(absolute.status).toBe(400);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 });
