@@ -14,7 +14,7 @@ import type { RuleServiceMetrics } from './metrics.js';
 import { forward } from './proxy.js';
 import type { RuleStore } from './rule-store.js';
 import { rulesRouter } from './rules-routes.js';
-import { bearerToken, tokenUser } from './token.js';
+import { submitterOf } from './token.js';
 
 export interface RuleServiceAppDeps {
   admission: Admission;
@@ -44,11 +44,12 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
   });
 
   app.post('/api/v1/admission', json, text, async (req, res) => {
-    const token = bearerToken(req.headers.authorization);
+    const submitter = submitterOf(req.headers.authorization);
+    const token = submitter.ok ? submitter.token : undefined;
     const queryUser = typeof req.query.user === 'string' ? req.query.user : undefined;
     let request;
     try {
-      request = admissionRequestFrom(req.body, req.headers['content-type'], queryUser ?? (token && tokenUser(token)));
+      request = admissionRequestFrom(req.body, req.headers['content-type'], queryUser ?? (submitter.ok ? submitter.user : undefined));
     } catch (err) {
       if (err instanceof AdmissionInputError) {
         res.status(400).json({ error: err.message });
@@ -96,14 +97,13 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
 /** Proxy mode's POST /api/v2/jobs: decide, then forward (maybe rewritten) or refuse with 403. */
 async function submitThroughRules(req: Request, res: Response, target: URL, admission: Admission, log: Logger): Promise<void> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const token = bearerToken(req.headers.authorization);
-  // Without a token rest-server refuses the job itself; let it answer in its own words.
-  if (!token) return forward(req, res, { target, log, body });
-  const user = tokenUser(token);
-  if (!user) {
-    res.status(403).json({ code: 'AdmissionRejectedError', message: 'cannot tell the submitting user from the token, so the job rules cannot be applied' });
+  // Every submission is decided; one whose submitter cannot be told is refused here, never forwarded.
+  const submitter = submitterOf(req.headers.authorization);
+  if (!submitter.ok) {
+    res.status(401).json({ code: 'UnauthorizedUserError', message: `Guest is not allowed to do this operation: ${submitter.why}, so the job rules cannot be applied.` });
     return;
   }
+  const { user, token } = submitter;
   const contentType = req.headers['content-type'];
   const text = body.toString('utf8');
   let summary;

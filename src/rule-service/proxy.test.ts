@@ -108,13 +108,35 @@ describe('job submission through the proxy', () => {
     expect(fake.job('alice~no-class')?.jobPriority).toBe('oppo');
   });
 
-  it("answers 400 for a job it cannot read, and lets rest-server answer a job without a token", async () => {
+  it('answers 400 for a job it cannot read', async () => {
     const bad = await submit('alice', 'name: [unclosed');
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('InvalidProtocolError');
-    const anonymous = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml('anon', 1, 'prod'), headers: { 'content-type': 'text/yaml' } });
-    expect(anonymous.status).toBe(401);
-    expect(anonymous.json.code).toBe('UnauthorizedUserError');
+  });
+
+  it('decides a job sent with Basic user:applicationToken like one sent with a bearer token', async () => {
+    // fa* users may hold 2 GPUs above oppo: 3 in prod becomes oppo.
+    const basic = Buffer.from(`fa_bob:${fake.tokenFor('fa_bob', { application: true })}`).toString('base64');
+    const answer = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml('basic-auth', 3, 'prod'), headers: { 'content-type': 'text/yaml', authorization: `Basic ${basic}` } });
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
+    expect(fake.job('fa_bob~basic-auth')).toMatchObject({ jobPriority: 'oppo', username: 'fa_bob' });
+  });
+
+  it('refuses, without forwarding, a submission whose user it cannot tell', async () => {
+    const basicForOther = Buffer.from(`fa_bob:${fake.tokenFor('alice', { application: true })}`).toString('base64');
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer opaque-not-a-jwt' },
+      { authorization: `Digest username="alice"` },
+      { authorization: `Basic ${basicForOther}` },
+    ];
+    for (const [i, headers] of attempts.entries()) {
+      const answer = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml(`anon-${i}`, 1, 'prod'), headers: { 'content-type': 'text/yaml', ...headers } });
+      expect(answer.status, JSON.stringify(headers)).toBe(401);
+      expect(answer.json.code).toBe('UnauthorizedUserError');
+      expect(postsFor(`anon-${i}`)).toEqual([]);
+    }
   });
 });
 

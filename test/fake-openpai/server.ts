@@ -1,6 +1,6 @@
 /**
  * A fake OpenPAI rest-server (v1.x API, DESIGN §9) for tests: job submit (YAML or JSON), list with
- * filters and paging, one job, its config, stop, tags, users. Bearer tokens are JWTs it signs
+ * filters and paging, one job, its config, stop, tags, users. Tokens (`Bearer <jwt>`, or `Basic user:<jwt>`) are JWTs it signs
  * itself (admin and user tokens). It records every request it receives so tests can assert on them.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -122,8 +122,7 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
     };
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const claims = token ? signer.verify(token) : undefined;
+    const claims = verifiedClaims(signer, req.headers.authorization);
     if (!claims || !users.has(claims.username)) {
       openPaiError(res, 401, 'UnauthorizedUserError', 'Guest is not allowed to do this operation.');
       return;
@@ -331,6 +330,18 @@ function listItem(job: FakeJob): Record<string, unknown> {
     launchedTime: job.launchedTime,
     retries: 0,
   };
+}
+
+/** `Bearer <token>`, or `Basic base64(user:<application token>)` naming the token's own user. */
+function verifiedClaims(signer: TokenSigner, header: string | undefined): TokenClaims | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+  if (bearer) return signer.verify(bearer);
+  const basic = /^Basic\s+(\S+)$/i.exec(header ?? '')?.[1];
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const claims = colon < 0 ? undefined : signer.verify(decoded.slice(colon + 1));
+  return claims && claims.username === decoded.slice(0, colon) ? claims : undefined;
 }
 
 function openPaiError(res: Response, status: number, code: string, message: string): void {
