@@ -150,7 +150,7 @@ export class Actions {
     }
     const [owner, name] = request.job.split('~') as [string, string];
     const newName = `${summary.name ?? name}-${lower}`;
-    const resubmission = rewriteJob(config, 'text/yaml', { priority: lower, name: newName });
+    const resubmission = rewriteJob(config, { priority: lower, name: newName });
     await openpai.addTag(request.job, DOWNGRADE_TAG);
     steps.push(`tagged ${DOWNGRADE_TAG}`);
     await openpai.stopJob(request.job);

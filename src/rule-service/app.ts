@@ -9,7 +9,7 @@ import { AdmissionInputError, admissionRequestFrom } from './admission-input.js'
 import { actionRequestSchema, type Actions } from './actions.js';
 import { readAudit } from './audit.js';
 import { requireApiToken } from './auth.js';
-import { JobProtocolError, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
+import { isJsonContentType, JobProtocolError, JSON_SUBMISSION_MESSAGE, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
 import type { RuleServiceMetrics } from './metrics.js';
 import { forward } from './proxy.js';
 import type { RuleStore } from './rule-store.js';
@@ -105,6 +105,10 @@ async function submitThroughRules(req: Request, res: Response, target: URL, admi
   }
   const { user, token } = submitter;
   const contentType = req.headers['content-type'];
+  if (isJsonContentType(contentType)) {
+    res.status(400).json({ code: 'InvalidProtocolError', message: JSON_SUBMISSION_MESSAGE });
+    return;
+  }
   const text = body.toString('utf8');
   let summary;
   try {
@@ -125,7 +129,7 @@ async function submitThroughRules(req: Request, res: Response, target: URL, admi
     return;
   }
   const lowered = answer.priority !== summary.priority;
-  const forwarded = lowered ? Buffer.from(rewriteJob(text, contentType, { priority: answer.priority })) : body;
+  const forwarded = lowered ? Buffer.from(rewriteJob(text, { priority: answer.priority })) : body;
   forward(req, res, { target, log, body: forwarded, answerHeaders });
 }
 

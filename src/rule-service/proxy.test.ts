@@ -92,14 +92,26 @@ describe('job submission through the proxy', () => {
     expect(answer.json.message).toBe('The job was rejected: refused by rule 7');
   });
 
-  it('rewrites a JSON job and keeps it JSON', async () => {
+  it('answers a JSON body as rest-server does (it reads YAML only), forwarding nothing', async () => {
     const job = { protocolVersion: 2, name: 'json-job', type: 'job', taskRoles: { w: { instances: 3, resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 1 } } }, extras: { hivedScheduler: { jobPriorityClass: 'prod' } } };
     const answer = await submit('fa_bob', JSON.stringify(job), 'application/json');
+    expect(answer.status).toBe(400);
+    expect(answer.json.code).toBe('InvalidProtocolError');
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.body.includes('json-job'))).toEqual([]);
+    const direct = await http(`${fake.url}/api/v2/jobs`, { method: 'POST', body: JSON.stringify(job), token: fake.tokenFor('fa_bob'), headers: { 'content-type': 'application/json' } });
+    expect(answer.json).toEqual(direct.json);
+    expect(fake.job('fa_bob~json-job')).toBeUndefined();
+  });
+
+  it('rewrites a job written in flow style (JSON syntax) sent as YAML, keeping it flow style', async () => {
+    const text = '{"name": "flow-job", "taskRoles": {"w": {"instances": 3, "resourcePerInstance": {"gpu": 1}}}, "extras": {"hivedScheduler": {"jobPriorityClass": "prod"}}}\n';
+    const answer = await submit('fa_bob', text, 'text/yaml');
     expect(answer.status).toBe(202);
     expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
-    const forwarded = fake.requests.find((r) => r.method === 'POST' && r.body.includes('json-job'));
-    expect(JSON.parse(forwarded?.body ?? '{}')).toEqual({ ...job, extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } });
-    expect(fake.job('fa_bob~json-job')?.jobPriority).toBe('oppo');
+    const forwarded = fake.requests.find((r) => r.method === 'POST' && r.body.includes('flow-job'));
+    expect(forwarded?.body.trim().startsWith('{')).toBe(true);
+    expect(parse(forwarded?.body ?? '')).toEqual({ ...JSON.parse(text), extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } });
+    expect(fake.job('fa_bob~flow-job')?.jobPriority).toBe('oppo');
   });
 
   it('sets a priority class on a job that had none when it lowers it', async () => {

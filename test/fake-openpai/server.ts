@@ -1,5 +1,5 @@
 /**
- * A fake OpenPAI rest-server (v1.x API, DESIGN §9) for tests: job submit (YAML or JSON), list with
+ * A fake OpenPAI rest-server (v1.x API, DESIGN §9) for tests: job submit (YAML; a JSON body is refused as rest-server refuses it), list with
  * filters and paging, one job, its config, stop, tags, users. Tokens (`Bearer <jwt>`, or `Basic user:<jwt>`) are JWTs it signs
  * itself (admin and user tokens). It records every request it receives so tests can assert on them.
  */
@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseDocument, stringify } from 'yaml';
 import { listen } from '../../src/http/listen.js';
+import { JSON_SUBMISSION_MESSAGE } from '../../src/rule-service/job-protocol.js';
 import { TokenSigner, type TokenClaims } from './tokens.js';
 
 export interface FakeUser {
@@ -133,10 +134,15 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
   });
 
   app.post('/api/v2/jobs', (req: Authed, res) => {
+    if (/json/i.test(req.headers['content-type'] ?? '')) {
+      // rest-server parses JSON bodies into an object before yaml.safeLoad, which then fails.
+      openPaiError(res, 400, 'InvalidProtocolError', JSON_SUBMISSION_MESSAGE);
+      return;
+    }
     const text = bodyText(req);
     let protocol: unknown;
     try {
-      protocol = /json/i.test(req.headers['content-type'] ?? '') ? JSON.parse(text) : parseYaml(text);
+      protocol = parseYaml(text);
     } catch (err) {
       openPaiError(res, 400, 'InvalidProtocolError', `Cannot parse the job protocol: ${(err as Error).message}`);
       return;
@@ -167,7 +173,7 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
       tags: [],
       submissionTime: tick(),
       launchedTime: state === 'RUNNING' ? clock : null,
-      config: /json/i.test(req.headers['content-type'] ?? '') ? stringify(protocol) : text,
+      config: text,
     });
     res.status(202).json({ status: 202, message: `Update job ${job.name} for user ${user} successfully.` });
   });
