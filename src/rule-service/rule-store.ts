@@ -2,9 +2,9 @@
  * The rule table in SQL, and the compiled rule set admission reads.
  *
  * Admission asks for the rule set on every decision. That costs one small read (the revision row)
- * bounded by a short timeout; the rules themselves are read again only when the revision moved (a
- * change through the API or CLI) or, in the background, every `reloadMs` (edits made directly in
- * SQL). When a read fails the store is marked down: admission decides as if there were no rules and
+ * bounded by a short timeout; the rules themselves are read again when the revision moved (a
+ * change through the API or CLI) or when the last read is older than `reloadMs` (edits made
+ * directly in SQL), by the first decision that finds them so. When a read fails the store is marked down: admission decides as if there were no rules and
  * does not touch the store again until a background probe finds it readable.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
@@ -42,7 +42,7 @@ export class RuleStore {
   private up = true;
   private lastError: Error | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
-  private reloading: Promise<void> | undefined;
+  private loading: { revision: number; promise: Promise<RuleSet> } | undefined;
   private readonly patternCache = new Map<string, RegExp>();
   private readonly timeoutMs: number;
   private readonly retryMs: number;
@@ -69,11 +69,11 @@ export class RuleStore {
     try {
       const revision = await withTimeout(this.readRevision(), this.timeoutMs, 'reading the rule revision');
       const cached = this.cached;
-      if (cached && cached.revision === revision) {
-        if (this.now() - cached.loadedAt > this.reloadMs) this.reloadInBackground(revision);
+      // Fresh enough: the revision did not move and the last read is within the reload interval.
+      if (cached && cached.revision === revision && this.now() - cached.loadedAt <= this.reloadMs) {
         return { ok: true, ruleSet: cached.ruleSet, revision };
       }
-      const ruleSet = await withTimeout(this.load(revision), this.timeoutMs, 'reading the rules');
+      const ruleSet = await withTimeout(this.loadOnce(revision), this.timeoutMs, 'reading the rules');
       return { ok: true, ruleSet, revision };
     } catch (err) {
       this.markDown(err as Error);
@@ -198,11 +198,15 @@ export class RuleStore {
     return ruleSet;
   }
 
-  private reloadInBackground(revision: number): void {
-    if (this.reloading) return;
-    this.reloading = this.load(revision)
-      .then(() => undefined, (err: Error) => this.markDown(err))
-      .finally(() => (this.reloading = undefined));
+  /** One read of the rules at a time: decisions that arrive meanwhile wait for the same read. */
+  private loadOnce(revision: number): Promise<RuleSet> {
+    if (this.loading?.revision !== revision) {
+      const promise = this.load(revision).finally(() => {
+        if (this.loading?.promise === promise) this.loading = undefined;
+      });
+      this.loading = { revision, promise };
+    }
+    return this.loading.promise;
   }
 
   private markDown(error: Error): void {
