@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { JobProtocolError, parseJobText, summarizeJob } from './job-protocol.js';
 import type { AdmissionRequest } from './admission.js';
 import { holdingsOf, PRIORITIES } from './priority.js';
-import { MAX_MATCHED_LENGTH } from './regex-probe.js';
+import { MAX_MATCHED_LENGTH } from './pattern.js';
 
 const name = z.string().min(1).max(MAX_MATCHED_LENGTH);
 const gpuCount = z.number().finite().min(0).max(1_000_000);

@@ -2,7 +2,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ConfigError } from '../config/yaml-file.js';
-import { parseRuleFile, formatRuleFile, ruleInputSchema, slowFields } from './rule-file.js';
+import { parseRuleFile, formatRuleFile, ruleInputSchema } from './rule-file.js';
 import type { RuleFields } from './rule.js';
 import type { RuleStore } from './rule-store.js';
 
@@ -78,11 +78,6 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
           return;
         }
         rules = parsed.data;
-        const slow = slowFields(rules);
-        if (slow.length > 0) {
-          res.status(400).json({ error: 'invalid rules', problems: slow.map((s) => ({ field: `${s.index}.${s.field}`, message: `"${s.text}" is too slow on long inputs` })) });
-          return;
-        }
       }
     } catch (err) {
       if (err instanceof ConfigError) {
@@ -109,11 +104,6 @@ function validRule(fields: unknown, res: Response): RuleFields | undefined {
   const parsed = ruleInputSchema.safeParse(fields);
   if (!parsed.success) {
     res.status(400).json({ error: 'invalid rule', problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
-    return undefined;
-  }
-  const slow = slowFields([parsed.data]);
-  if (slow.length > 0) {
-    res.status(400).json({ error: 'invalid rule', problems: slow.map((s) => ({ field: s.field, message: `"${s.text}" is too slow on long inputs (possible catastrophic backtracking)` })) });
     return undefined;
   }
   return parsed.data;
