@@ -66,13 +66,18 @@ export class Admission {
         holdings = { ...NO_HOLDINGS, source: 'unknown' };
         if (this.deps.holdingsPolicy === 'reject') {
           const reason = `cannot read your current jobs from OpenPAI (${fetched.why}); try again later`;
-          return this.count({ result: 'fail', priority: job.priority, reasons: [reason], matched: [], job, holdings, store: read.ok ? 'ok' : 'unavailable', notes: [...notes, reason] });
+          return this.count({ result: 'fail', priority: job.priority, reasons: [reason], matched: [], ignored: [], job, holdings, store: read.ok ? 'ok' : 'unavailable', notes: [...notes, reason] });
         }
         notes.push(`holdings unknown (${fetched.why}): decided with the requested GPUs only`);
       }
     }
     const { source: _source, ...held } = holdings;
     const decision = decide(ruleSet, { ...job, held });
+    if (decision.ignored.length > 0) {
+      metrics.raisingRulesIgnored.inc(decision.ignored.length);
+      this.deps.log.warn({ rules: decision.ignored, user: job.user, priority: job.priority }, 'rules that would raise the priority were ignored');
+      notes.push(`rules ${decision.ignored.join(', ')} would have raised the priority and were ignored`);
+    }
     return this.count({ ...decision, job, holdings, store: read.ok ? 'ok' : 'unavailable', notes });
   }
 

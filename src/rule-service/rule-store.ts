@@ -12,7 +12,7 @@ import { withTimeout } from '../storage/timeout.js';
 import { recordAudit } from './audit.js';
 import type { RuleServiceDatabase, RulesTable } from './db-schema.js';
 import { compileRuleSet, type RuleSet } from './rules.js';
-import { compileRule, normalizeRule, type Rule, type RuleFields } from './rule.js';
+import { normalizeRule, ruleProblems, type Rule, type RuleFields, type RuleProblem } from './rule.js';
 
 export interface RuleStoreOptions {
   /** Longest a read on the admission path may take. */
@@ -24,9 +24,20 @@ export interface RuleStoreOptions {
   /** Told when the store goes down or comes back, and of every failed read. */
   onHealth?: (up: boolean, error?: Error) => void;
   onError?: (error: Error) => void;
-  /** Told of stored rules that no longer compile (they are skipped). */
-  onInvalidRule?: (id: number, error: Error) => void;
+  /** Told, after every read of the rules, of the stored rules that fail the save-time checks (they are left out). */
+  onInvalidRules?: (invalid: readonly InvalidRule[]) => void;
   now?: () => number;
+}
+
+/** A stored rule that fails the checks a rule must pass to be saved, and why. */
+export interface InvalidRule {
+  id: number;
+  problems: RuleProblem[];
+}
+
+/** The stored rules that fail the save-time checks (edits made directly in SQL skip those). */
+export function invalidRules(rules: readonly Rule[]): InvalidRule[] {
+  return rules.map((rule) => ({ id: rule.id, problems: ruleProblems(normalizeRule(rule)) })).filter((r) => r.problems.length > 0);
 }
 
 export type RuleSetRead = { ok: true; ruleSet: RuleSet; revision: number } | { ok: false; error: Error };
@@ -184,16 +195,11 @@ export class RuleStore {
 
   private async load(revision: number): Promise<RuleSet> {
     const rules = await this.list();
-    const valid = rules.filter((rule) => {
-      try {
-        compileRule(rule, this.patternCache);
-        return true;
-      } catch (err) {
-        this.options.onInvalidRule?.(rule.id, err as Error);
-        return false;
-      }
-    });
-    const ruleSet = compileRuleSet(valid, this.patternCache);
+    // The same checks as a save through the API: rows edited directly in SQL are not trusted.
+    const invalid = invalidRules(rules);
+    const skipped = new Set(invalid.map((r) => r.id));
+    this.options.onInvalidRules?.(invalid);
+    const ruleSet = compileRuleSet(rules.filter((rule) => !skipped.has(rule.id)), this.patternCache);
     this.cached = { revision, ruleSet, loadedAt: this.now() };
     return ruleSet;
   }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config/yaml-file.js';
 import { parseRuleFile, formatRuleFile, ruleInputSchema } from './rule-file.js';
 import type { RuleFields } from './rule.js';
-import type { RuleStore } from './rule-store.js';
+import { invalidRules, type RuleStore } from './rule-store.js';
 
 const ACTOR = 'api';
 
@@ -20,7 +20,7 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
       res.type(format === 'csv' ? 'text/csv' : 'text/yaml').send(formatRuleFile(rules, format));
       return;
     }
-    res.json({ revision, rules });
+    res.json({ revision, rules, invalid: invalidRules(rules) });
   });
 
   router.get('/:id', async (req, res) => {

@@ -26,6 +26,7 @@ export interface RunningRuleService {
 
 export async function startRuleService(options: RuleServiceOptions, log: Logger): Promise<RunningRuleService> {
   const metrics = new RuleServiceMetrics();
+  let lastInvalid = '[]';
   const opened = openDatabase<RuleServiceDatabase>(options.db, { connectTimeoutMs: Math.max(options.storeTimeoutMs * 4, 1_000) });
   const store = new RuleStore(opened.db, {
     timeoutMs: options.storeTimeoutMs,
@@ -37,7 +38,13 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
       else log.warn({ err: err?.message, db: redactUrl(options.db) }, 'rule store unreadable: deciding as if there were no rules');
     },
     onError: () => metrics.storeErrors.inc(),
-    onInvalidRule: (id, err) => log.warn({ rule: id, err: err.message }, 'stored rule does not compile; skipped'),
+    onInvalidRules: (invalid) => {
+      metrics.invalidRules.set(invalid.length);
+      const seen = JSON.stringify(invalid);
+      if (seen === lastInvalid) return;
+      lastInvalid = seen;
+      for (const rule of invalid) log.warn({ rule: rule.id, problems: rule.problems }, 'stored rule fails the rule checks; left out of every decision');
+    },
   });
 
   // A store that is down at start must not keep admission down: migrate in the background until it works.
