@@ -18,7 +18,7 @@ export const jobProtocolSchema = z
         z
           .object({
             instances: z.number().int().min(0).optional(),
-            resourcePerInstance: z.object({ gpu: z.number().min(0).optional() }).passthrough().optional(),
+            resourcePerInstance: z.object({ gpu: z.number().int('expected a whole number of GPUs (OpenPAI counts whole GPUs)').min(0).optional() }).passthrough().optional(),
           })
           .passthrough(),
       )

@@ -19,6 +19,9 @@ export const COMPARISON_FIELDS = ['requested', 'occupied', 'occupiedHigh'] as co
 
 export type RuleResult = 'retain' | 'fail' | Priority;
 
+/** Longest description a rule may have: it is shown to users, and must fit any SQL text column. */
+export const MAX_DESCRIPTION_LENGTH = 2_000;
+
 export interface RuleProblem {
   field: RuleField;
   message: string;
@@ -77,8 +80,11 @@ export function ruleProblems(rule: RuleFields): RuleProblem[] {
   }
   for (const field of COMPARISON_FIELDS) {
     if (rule[field] !== '' && parseComparison(rule[field]) === undefined) {
-      problems.push({ field, message: `not a comparison ("${rule[field]}"); use OP N with OP one of > >= < <= == !=, or a bare N meaning > N` });
+      problems.push({ field, message: `not a comparison ("${rule[field]}"); use OP N with OP one of > >= < <= == != and N a whole number of GPUs, or a bare N meaning > N` });
     }
+  }
+  if (rule.description.length > MAX_DESCRIPTION_LENGTH) {
+    problems.push({ field: 'description', message: `longer than ${MAX_DESCRIPTION_LENGTH} characters (${rule.description.length})` });
   }
   const result = rule.result;
   if (result !== 'retain' && result !== 'fail' && !isPriority(result)) {

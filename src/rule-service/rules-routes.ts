@@ -34,8 +34,8 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
   router.post('/', guard, json, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { id: wanted, ...fields } = body;
-    if (wanted !== undefined && !(Number.isInteger(wanted) && (wanted as number) > 0)) {
-      res.status(400).json({ error: 'id: expected a positive integer' });
+    if (wanted !== undefined && !isRuleId(wanted)) {
+      res.status(400).json({ error: `id: expected a whole number from 1 to ${MAX_RULE_ID}`, problems: [{ field: 'id', message: `expected a whole number from 1 to ${MAX_RULE_ID}` }] });
       return;
     }
     const rule = validRule(fields, res);
@@ -92,10 +92,18 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
   return router;
 }
 
+/** Rule ids are SQL integers (MySQL INT): larger ones can never exist. */
+const MAX_RULE_ID = 2_147_483_647;
+
+function isRuleId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_RULE_ID;
+}
+
 function ruleId(req: Request, res: Response): number | undefined {
-  const id = Number(req.params.id);
-  if (Number.isInteger(id) && id > 0) return id;
-  res.status(400).json({ error: `not a rule id: ${String(req.params.id)}` });
+  const text = String(req.params.id);
+  const id = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (isRuleId(id)) return id;
+  res.status(400).json({ error: `id: not a rule id (${text.slice(0, 40)}); expected a whole number from 1 to ${MAX_RULE_ID}`, problems: [{ field: 'id', message: `expected a whole number from 1 to ${MAX_RULE_ID}` }] });
   return undefined;
 }
 

@@ -151,7 +151,8 @@ describe('comparisons and patterns', () => {
   it('parses OP N, with a bare N meaning > N', () => {
     expect(parseComparison('20')).toEqual({ op: '>', value: 20 });
     expect(parseComparison(' >= 4 ')).toEqual({ op: '>=', value: 4 });
-    expect(parseComparison('<0.5')).toEqual({ op: '<', value: 0.5 });
+    expect(parseComparison('<0.5')).toBeUndefined();
+    expect(parseComparison('2.5')).toBeUndefined();
     for (const op of ['>', '>=', '<', '<=', '==', '!=']) expect(parseComparison(`${op} 3`)?.op).toBe(op);
     expect(parseComparison('=> 3')).toBeUndefined();
     expect(parseComparison('-1')).toBeUndefined();
