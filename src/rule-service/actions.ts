@@ -54,7 +54,8 @@ export interface ActionResponse {
 }
 
 export interface ActionsDeps {
-  db: Kysely<RuleServiceDatabase>;
+  /** The rule store's connection as it is now (it is reopened when the store recovers). */
+  db: () => Kysely<RuleServiceDatabase>;
   metrics: RuleServiceMetrics;
   log: Logger;
   /** rest-server with an admin application token; absent: every action fails. */
@@ -69,7 +70,8 @@ export class Actions {
   constructor(private readonly deps: ActionsDeps) {}
 
   async run(request: ActionRequest, actor: string): Promise<ActionResponse> {
-    const { db, metrics } = this.deps;
+    const { metrics } = this.deps;
+    const db = this.deps.db();
     const now = this.now();
     const existing = await db.selectFrom('rule_actions').selectAll().where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
     if (existing && !this.abandoned(existing)) return this.replay(existing, request);

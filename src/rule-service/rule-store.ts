@@ -24,6 +24,8 @@ export interface RuleStoreOptions {
   /** Told when the store goes down or comes back, and of every failed read. */
   onHealth?: (up: boolean, error?: Error) => void;
   onError?: (error: Error) => void;
+  /** Run before each probe while the store is down (reopen the connection, migrate); a throw keeps it down. */
+  recover?: () => Promise<void>;
   /** Told, after every read of the rules, of the stored rules that fail the save-time checks (they are left out). */
   onInvalidRules?: (invalid: readonly InvalidRule[]) => void;
   now?: () => number;
@@ -60,14 +62,22 @@ export class RuleStore {
   private readonly reloadMs: number;
   private readonly now: () => number;
 
+  private readonly database: () => Kysely<RuleServiceDatabase>;
+
+  /** `db` may be a function: the connection the service currently holds (it is reopened to recover). */
   constructor(
-    readonly db: Kysely<RuleServiceDatabase>,
+    db: Kysely<RuleServiceDatabase> | (() => Kysely<RuleServiceDatabase>),
     private readonly options: RuleStoreOptions = {},
   ) {
+    this.database = typeof db === 'function' ? db : () => db;
     this.timeoutMs = options.timeoutMs ?? 150;
     this.retryMs = options.retryMs ?? 1_000;
     this.reloadMs = options.reloadMs ?? 10_000;
     this.now = options.now ?? Date.now;
+  }
+
+  get db(): Kysely<RuleServiceDatabase> {
+    return this.database();
   }
 
   get healthy(): boolean {
@@ -95,6 +105,7 @@ export class RuleStore {
   /** Checks the store now (used at start and by the periodic health check); true when readable. */
   async probe(): Promise<boolean> {
     try {
+      if (!this.up && this.options.recover) await this.options.recover();
       await withTimeout(this.readRevision(), Math.max(this.timeoutMs, 1_000), 'probing the rule store');
       this.markUp();
       return true;
@@ -215,7 +226,8 @@ export class RuleStore {
     return this.loading.promise;
   }
 
-  private markDown(error: Error): void {
+  /** Marks the store unreadable (admission skips it) until a probe finds it readable again. */
+  markDown(error: Error): void {
     this.lastError = error;
     this.options.onError?.(error);
     if (this.up) {
