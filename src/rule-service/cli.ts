@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { databaseUrlArgument, listenArgument } from '../cli-args.js';
 import { z } from 'zod';
+import { policiesSchema } from '../config/policies.js';
 import { ConfigError, readYamlWith } from '../config/yaml-file.js';
 import { createLogger } from '../log.js';
 import { openDatabase } from '../storage/database.js';
@@ -37,13 +38,13 @@ export interface CliOutput {
 
 const STDIO: CliOutput = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
-/** Only the `ruleService:` section is read here; the other sections belong to other commands. */
-const configFileSchema = z.object({ ruleService: ruleServiceConfigSchema.default({}) }).passthrough();
+/** Only `ruleService:` (and `policies:`, for the idleness criterion) are read here; the other sections belong to other commands. */
+const configFileSchema = z.object({ ruleService: ruleServiceConfigSchema.default({}), policies: policiesSchema }).passthrough();
 
 export async function loadRuleServiceOptions(configFile: string | undefined): Promise<RuleServiceOptions> {
   if (!configFile) return resolveRuleServiceConfig(ruleServiceConfigSchema.parse({}));
   const file = await readYamlWith(configFile, configFileSchema);
-  return resolveRuleServiceConfig(file.ruleService, configFile);
+  return resolveRuleServiceConfig(file.ruleService, configFile, file.policies);
 }
 
 export function registerRuleServiceCommands(program: Command, io: CliOutput = STDIO): void {
