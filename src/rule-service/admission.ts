@@ -40,8 +40,29 @@ export interface AdmissionDeps {
   holdingsPolicy: HoldingsPolicy;
 }
 
+/** One decision as the service's page lists it. */
+export interface RecentDecision {
+  at: string;
+  job: AdmissionAnswer['job'];
+  result: AdmissionAnswer['result'];
+  priority: Priority;
+  matched: number[];
+  reasons: string[];
+  notes: string[];
+}
+
+/** How many decisions the page shows. */
+const RECENT_DECISIONS = 20;
+
 export class Admission {
+  private readonly recentDecisions: RecentDecision[] = [];
+
   constructor(private readonly deps: AdmissionDeps) {}
+
+  /** The last decisions, newest first. */
+  recent(): readonly RecentDecision[] {
+    return this.recentDecisions;
+  }
 
   /** `token` lists the user's jobs when the rest-server client has no token of its own. */
   async decide(request: AdmissionRequest, options: { token?: string } = {}): Promise<AdmissionAnswer> {
@@ -83,6 +104,9 @@ export class Admission {
 
   private count(answer: AdmissionAnswer): AdmissionAnswer {
     this.deps.metrics.decisions.inc({ result: answer.result });
+    const { job, result, priority, matched, reasons, notes } = answer;
+    this.recentDecisions.unshift({ at: new Date().toISOString(), job, result, priority, matched, reasons, notes });
+    this.recentDecisions.length = Math.min(this.recentDecisions.length, RECENT_DECISIONS);
     return answer;
   }
 

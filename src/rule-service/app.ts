@@ -4,6 +4,7 @@
  */
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
+import { withTimeout } from '../storage/timeout.js';
 import { Admission } from './admission.js';
 import { AdmissionInputError, admissionRequestFrom } from './admission-input.js';
 import { actionRequestSchema, type Actions } from './actions.js';
@@ -12,7 +13,8 @@ import { requireApiToken } from './auth.js';
 import { isJsonContentType, JobProtocolError, JSON_SUBMISSION_MESSAGE, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
 import type { RuleServiceMetrics } from './metrics.js';
 import { forward } from './proxy.js';
-import type { RuleStore } from './rule-store.js';
+import { invalidRules, type RuleStore } from './rule-store.js';
+import { renderPage, type PageData } from './page.js';
 import { rulesRouter } from './rules-routes.js';
 import { submitterOf } from './token.js';
 
@@ -37,6 +39,18 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
 
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.exposition());
+  });
+
+  app.get('/', async (_req, res) => {
+    let page: PageData = { store: { healthy: store.healthy }, rules: [], invalid: [], decisions: admission.recent() };
+    try {
+      // A hung store must not hang the page.
+      const [rules, revision] = await withTimeout(Promise.all([store.list(), store.revision()]), 1_000, 'reading the rules for the page');
+      page = { ...page, store: { ...page.store, revision }, rules, invalid: invalidRules(rules) };
+    } catch (err) {
+      page = { ...page, store: { healthy: false, error: `cannot read the rules: ${(err as Error).message}` } };
+    }
+    res.type('html').set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(renderPage(page));
   });
 
   app.get('/healthz', (_req, res) => {
