@@ -25,46 +25,7 @@ export interface RunningRuleService {
 
 export async function startRuleService(options: RuleServiceOptions, log: Logger): Promise<RunningRuleService> {
   const metrics = new RuleServiceMetrics();
-  let lastInvalid = '[]';
-  const connection = new StoreConnection(options.db, { connectTimeoutMs: Math.max(options.storeTimeoutMs * 4, 1_000) });
-  const reportMigrations = (ran: string[]) => {
-    if (ran.length > 0) log.info({ migrations: ran }, 'rule store schema migrated');
-  };
-  const store = new RuleStore(() => connection.db, {
-    timeoutMs: options.storeTimeoutMs,
-    retryMs: options.storeRetryMs,
-    reloadMs: options.rulesReloadMs,
-    onHealth: (up, err) => {
-      metrics.storeUp.set(up ? 1 : 0);
-      if (up) log.info('rule store readable again');
-      else log.warn({ err: err?.message, db: redactUrl(options.db) }, 'rule store unreadable: deciding as if there were no rules');
-    },
-    onError: () => metrics.storeErrors.inc(),
-    recover: async () => reportMigrations(await connection.recover()),
-    onInvalidRules: (invalid) => {
-      metrics.invalidRules.set(invalid.length);
-      const seen = JSON.stringify(invalid);
-      if (seen === lastInvalid) return;
-      lastInvalid = seen;
-      for (const rule of invalid) log.warn({ rule: rule.id, problems: rule.problems }, 'stored rule fails the rule checks; left out of every decision');
-    },
-  });
-
-  // A store that is down at start must not keep admission down: it is marked down, and each probe
-  // (every storeRetryMs) reopens and migrates until it works, at start or whenever it breaks later.
-  try {
-    reportMigrations(await connection.migrate());
-    await store.probe();
-  } catch (err) {
-    log.warn({ err: (err as Error).message, db: redactUrl(options.db) }, 'rule store not ready; retrying');
-    store.markDown(err as Error);
-  }
-  const health = setInterval(() => {
-    if (!store.healthy) return;
-    if (connection.fileReplaced()) store.markDown(new Error(`${redactUrl(options.db)}: the file was replaced or removed since it was opened; reopening`));
-    else void store.probe();
-  }, options.healthIntervalMs ?? 15_000);
-  health.unref();
+  const { connection, store, health } = await openRuleStore(options, metrics, log);
 
   const holdingsUrl = options.openpai?.url ?? options.proxyTo;
   const holdingsClient = holdingsUrl ? new OpenPaiClient({ url: holdingsUrl, token: options.openpai?.token, timeoutMs: options.openpai?.timeoutMs }) : undefined;
@@ -104,4 +65,50 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
       await withTimeout(connection.close(), 2_000, 'closing the rule store').catch((err: Error) => log.warn({ err: err.message }, 'rule store did not close cleanly'));
     },
   };
+}
+
+/**
+ * The rule store and its connection. A store that is down at start must not keep admission down:
+ * it is marked down, and each probe (every storeRetryMs) reopens and migrates until it works, at
+ * start or whenever it breaks later. The health check also notices a SQLite file replaced under it.
+ */
+async function openRuleStore(options: RuleServiceOptions, metrics: RuleServiceMetrics, log: Logger): Promise<{ connection: StoreConnection; store: RuleStore; health: NodeJS.Timeout }> {
+  let lastInvalid = '[]';
+  const connection = new StoreConnection(options.db, { connectTimeoutMs: Math.max(options.storeTimeoutMs * 4, 1_000) });
+  const reportMigrations = (ran: string[]) => {
+    if (ran.length > 0) log.info({ migrations: ran }, 'rule store schema migrated');
+  };
+  const store = new RuleStore(() => connection.db, {
+    timeoutMs: options.storeTimeoutMs,
+    retryMs: options.storeRetryMs,
+    reloadMs: options.rulesReloadMs,
+    onHealth: (up, err) => {
+      metrics.storeUp.set(up ? 1 : 0);
+      if (up) log.info('rule store readable again');
+      else log.warn({ err: err?.message, db: redactUrl(options.db) }, 'rule store unreadable: deciding as if there were no rules');
+    },
+    onError: () => metrics.storeErrors.inc(),
+    recover: async () => reportMigrations(await connection.recover()),
+    onInvalidRules: (invalid) => {
+      metrics.invalidRules.set(invalid.length);
+      const seen = JSON.stringify(invalid);
+      if (seen === lastInvalid) return;
+      lastInvalid = seen;
+      for (const rule of invalid) log.warn({ rule: rule.id, problems: rule.problems }, 'stored rule fails the rule checks; left out of every decision');
+    },
+  });
+  try {
+    reportMigrations(await connection.migrate());
+    await store.probe();
+  } catch (err) {
+    log.warn({ err: (err as Error).message, db: redactUrl(options.db) }, 'rule store not ready; retrying');
+    store.markDown(err as Error);
+  }
+  const health = setInterval(() => {
+    if (!store.healthy) return;
+    if (connection.fileReplaced()) store.markDown(new Error(`${redactUrl(options.db)}: the file was replaced or removed since it was opened; reopening`));
+    else void store.probe();
+  }, options.healthIntervalMs ?? 15_000);
+  health.unref();
+  return { connection, store, health };
 }

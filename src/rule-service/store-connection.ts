@@ -19,6 +19,7 @@ export class StoreConnection {
   private readonly file: string | undefined;
   /** Which file (device and inode) the open connection reads, once it has read it. */
   private identity: string | undefined;
+  private closed = false;
 
   constructor(
     private readonly url: string,
@@ -62,6 +63,7 @@ export class StoreConnection {
 
   /** Opens a new connection (not for an in-memory database), then migrates. Throws while the database is still unusable. */
   async recover(): Promise<string[]> {
+    if (this.closed) throw new Error('the rule store is closed');
     if (this.reopens) {
       this.identity = undefined;
       const old = this.opened;
@@ -72,6 +74,7 @@ export class StoreConnection {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.opened.close();
   }
 }
