@@ -19,7 +19,7 @@ import { generateArtifacts } from '../rules-gen/generate.js';
 import { writeToDir } from '../rules-gen/output.js';
 import { findOnPath, startExternal, type External } from './external.js';
 import { SmtpSink } from './mail-catcher.js';
-import { exporterFlags, planStack, prometheusArgs, prometheusConfig, type StackPlan } from './plan.js';
+import { exporterFlags, planStack, prometheusArgs, prometheusConfig, ruleServiceWithStackPrometheus, type StackPlan } from './plan.js';
 
 export interface RunningStack {
   plan: StackPlan;
@@ -100,7 +100,8 @@ async function startParts(
 
   let ruleService: RunningRuleService | undefined;
   if (loaded.config.ruleService) {
-    const running = await startRuleService(await resolveRuleServiceConfig(loaded.config.ruleService, loaded.file), createLogger('rule-service', log.level));
+    const ruleServiceConfig = ruleServiceWithStackPrometheus(loaded.config.ruleService, plan);
+    const running = await startRuleService(await resolveRuleServiceConfig(ruleServiceConfig, loaded.file, loaded.config.policies), createLogger('rule-service', log.level));
     ruleService = started(running, 'rule service', running.url, () => running.close());
   } else {
     missing.push('rule service: no ruleService: section in the config (job actions stay in dry run)');

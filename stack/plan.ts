@@ -10,6 +10,7 @@ import { ConfigError } from '../src/config/yaml-file.js';
 import { createContext } from '../rules-gen/context.js';
 import { RULES_FILE } from '../rules-gen/generate.js';
 import { scrapeJob } from '../rules-gen/scrape.js';
+import type { RuleServiceConfig } from '../src/rule-service/config.js';
 
 export interface ExporterPlan {
   cluster: string;
@@ -52,6 +53,11 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
   const prometheus = { listen: stack.prometheus, config: join(dir, 'prometheus.yml'), dataDir: join(dir, 'prometheus-data') };
   const alertmanager = { listen: stack.alertmanager, config: join(generatedDir, 'alertmanager', 'alertmanager.yml'), dataDir: join(dir, 'alertmanager-data') };
   return { dir, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
+}
+
+/** The rule service's section with the stack's Prometheus to confirm idle jobs, unless it names its own. */
+export function ruleServiceWithStackPrometheus(ruleService: RuleServiceConfig, plan: StackPlan): RuleServiceConfig {
+  return ruleService.prometheus ? ruleService : { ...ruleService, prometheus: { url: `http://${plan.prometheus.listen}`, timeout: '5s' } };
 }
 
 /** The flags of a planned exporter: a replay of its scenario, on its port, under its node name. */

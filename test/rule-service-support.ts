@@ -1,6 +1,13 @@
-/** Shared set-up for the rule service's tests: a running service on loopback and small HTTP helpers. */
+/** Shared set-up for the rule service's tests: a running service on loopback, small HTTP helpers, a Prometheus with known history. */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startExternal } from '../stack/external.js';
+import { freePort } from './ports.js';
 import { createLogger } from '../src/log.js';
 import type { RuleServiceOptions } from '../src/rule-service/config.js';
 import { startRuleService, type RunningRuleService } from '../src/rule-service/service.js';
@@ -8,6 +15,8 @@ import { startRuleService, type RunningRuleService } from '../src/rule-service/s
 export const SEED_RULES_FILE = fileURLToPath(new URL('../examples/rules.yaml', import.meta.url));
 export const SEED_RULES_YAML = readFileSync(SEED_RULES_FILE, 'utf8');
 export const API_TOKEN = 'test-api-token';
+
+const execFileAsync = promisify(execFile);
 
 export function startTestService(overrides: Partial<RuleServiceOptions> = {}): Promise<RunningRuleService> {
   return startRuleService(
@@ -64,3 +73,59 @@ export function sample(exposition: string, series: string): number | undefined {
   const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
+
+/** Per GPU of a job: what the exporter reports, one sample every `stepSeconds`. */
+export interface GpuHistory {
+  node: string;
+  uuid: string;
+  job: string;
+  utilization: number;
+  /** How far back the samples start (seconds before now). */
+  sinceSeconds: number;
+}
+
+/** OpenMetrics text of the attribution and utilization series of `gpus`, ending 15 s ago. */
+export function gpuHistoryOpenMetrics(gpus: readonly GpuHistory[], nowSeconds = Math.floor(Date.now() / 1000), stepSeconds = 15): string {
+  const samples = (name: string, labels: (g: GpuHistory) => string, value: (g: GpuHistory) => number) =>
+    gpus.flatMap((g) => {
+      const lines: string[] = [];
+      for (let t = nowSeconds - g.sinceSeconds; t <= nowSeconds - 15; t += stepSeconds) lines.push(`${name}{${labels(g)}} ${value(g)} ${t}`);
+      return lines;
+    });
+  const gpuLabels = (g: GpuHistory) => `node="${g.node}",gpu="0",uuid="${g.uuid}"`;
+  return [
+    '# TYPE gpuwatch_gpu_utilization_ratio gauge',
+    ...samples('gpuwatch_gpu_utilization_ratio', gpuLabels, (g) => g.utilization),
+    '# TYPE gpuwatch_job_gpu_allocated gauge',
+    ...samples('gpuwatch_job_gpu_allocated', (g) => `${gpuLabels(g)},job="${g.job}",user="${g.job.split('~')[0]}",vc="default",priority="oppo"`, () => 1),
+    '# EOF',
+    '',
+  ].join('\n');
+}
+
+/** Debian's Prometheus on loopback, holding `openMetrics` backfilled with promtool. */
+export async function startPrometheusWithHistory(openMetrics: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-idle-prometheus-'));
+  const data = join(dir, 'data');
+  await writeFile(join(dir, 'history.om'), openMetrics);
+  await writeFile(join(dir, 'prometheus.yml'), 'global: {evaluation_interval: 15s}\n');
+  await execFileAsync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'history.om'), data]);
+  const listen = `127.0.0.1:${await freePort()}`;
+  const args = [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${data}`, `--web.listen-address=${listen}`, '--log.level=warn'];
+  const prometheus = await startExternal('prometheus', 'prometheus', args, listen, createLogger('prometheus-test', 'silent'));
+  return {
+    url: prometheus.url,
+    stop: async () => {
+      await prometheus.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Idle GPUs (2 % busy for the last two hours), one per job, for tests whose actions must go through. */
+export function idleGpus(jobs: readonly string[]): GpuHistory[] {
+  return jobs.map((job, i) => ({ node: `node-${i}`, uuid: `GPU-idle-${i}`, job, utilization: 0.02, sinceSeconds: 7_200 }));
+}
+
+/** The idleness criterion tests use: the default one, 1 h below 10 %. */
+export const TEST_IDLE_CRITERION = { timeoutMs: 3_000, windowSeconds: 3_600, threshold: 0.1 };

@@ -158,6 +158,20 @@ export const RULE_SERVICE_METRICS = {
     help: 'Kill and downgrade actions by result (done, failed, refused, replayed).',
     labels: ['action', 'result'],
   },
+  invalidRules: {
+    name: 'gpuwatch_rule_service_invalid_rules',
+    type: 'gauge',
+    unit: '',
+    help: 'Stored rules that fail the save-time checks (edited directly in SQL): reported and left out of every decision.',
+    labels: [],
+  },
+  raisingRulesIgnored: {
+    name: 'gpuwatch_rule_service_raising_rules_ignored_total',
+    type: 'counter',
+    unit: '',
+    help: 'Rule matches ignored at decision time because the rule would have raised the job priority.',
+    labels: [],
+  },
   rules: {
     name: 'gpuwatch_rule_service_rules',
     type: 'gauge',

@@ -3,24 +3,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
 import type { RunningRuleService } from './service.js';
-import { API_TOKEN, http, sample, startTestService } from '../../test/rule-service-support.js';
+import { API_TOKEN, gpuHistoryOpenMetrics, http, idleGpus, sample, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
 
 let fake: FakeOpenPai;
 let service: RunningRuleService;
 let adminToken: string;
 
+let prometheus: { url: string; stop(): Promise<void> };
+
+/** The jobs acted on below, idle for two hours as Prometheus sees them. */
+const IDLE_JOBS = ['alice~idle', 'alice~ghost', 'bob~bert', 'bob~plain', 'bob~cheap', 'alice~stuck', 'alice~x'];
+
 beforeAll(async () => {
   fake = await startFakeOpenPai({ users: [{ name: 'pai-admin', admin: true }, { name: 'alice' }, { name: 'bob' }, { name: 'vip' }] });
   adminToken = fake.tokenFor('pai-admin', { application: true });
+  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
   service = await startTestService({
+    idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
     openpai: { url: fake.url, token: adminToken, timeoutMs: 2_000 },
     exemptUsers: ['vip'],
     exemptJobs: ['alice~checkpointing'],
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   await service?.close();
+  await prometheus?.stop();
   await fake?.close();
 });
 
@@ -149,7 +157,7 @@ describe('the actions endpoint', () => {
   it('frees the key when rest-server is unreachable, so a retry runs again', async () => {
     const gone = await startFakeOpenPai({ users: [] });
     await gone.close();
-    const local = await startTestService({ openpai: { url: gone.url, token: adminToken, timeoutMs: 500 } });
+    const local = await startTestService({ openpai: { url: gone.url, token: adminToken, timeoutMs: 500 }, idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION } });
     try {
       const first = await http(`${local.url}/api/v1/actions`, { body: { job: 'alice~x', action: 'kill', reason: '', idempotencyKey: 'k-retry' }, token: API_TOKEN });
       expect(first.status).toBe(502);

@@ -2,6 +2,9 @@
  * The router's actions on running jobs (DESIGN §6): kill = stop the job; downgrade = tag it, stop it
  * and resubmit its own config one priority lower (OpenPAI cannot change a running job's priority).
  *
+ * Before either, Prometheus must confirm that the job is idle over the configured window; when it
+ * cannot (unreachable, no data) or the job is busy, the action is refused with the reason.
+ *
  * Every request carries an idempotency key kept in SQL: the same key answers the same outcome again
  * without touching the job twice. A failure worth retrying (rest-server unreachable or failing)
  * frees the key so the caller's retry runs again; every step is written to the audit table.
@@ -15,6 +18,7 @@ import { JobProtocolError, parseJobText, rewriteJob, summarizeJob } from './job-
 import type { RuleServiceMetrics } from './metrics.js';
 import { OpenPaiError, type OpenPaiClient } from './openpai-client.js';
 import { lowerPriority, type Priority } from './priority.js';
+import type { IdleCheck } from './idle-check.js';
 import { tokenUser } from './token.js';
 
 /** A run still pending after this long is taken to have died with its process. */
@@ -46,6 +50,8 @@ export interface ActionOutcome {
   newJob?: string;
   newPriority?: Priority;
   steps?: string[];
+  /** What Prometheus said about the job's utilization before the action ran. */
+  idleCheck?: string;
 }
 
 export interface ActionResponse {
@@ -54,12 +60,15 @@ export interface ActionResponse {
 }
 
 export interface ActionsDeps {
-  db: Kysely<RuleServiceDatabase>;
+  /** The rule store's connection as it is now (it is reopened when the store recovers). */
+  db: () => Kysely<RuleServiceDatabase>;
   metrics: RuleServiceMetrics;
   log: Logger;
   /** rest-server with an admin application token; absent: every action fails. */
   openpai?: OpenPaiClient;
   adminToken?: string;
+  /** Confirms from Prometheus that a job is idle; absent: every action is refused. */
+  idleCheck?: IdleCheck;
   exemptJobs: readonly string[];
   exemptUsers: readonly string[];
   now?: () => Date;
@@ -69,7 +78,8 @@ export class Actions {
   constructor(private readonly deps: ActionsDeps) {}
 
   async run(request: ActionRequest, actor: string): Promise<ActionResponse> {
-    const { db, metrics } = this.deps;
+    const { metrics } = this.deps;
+    const db = this.deps.db();
     const now = this.now();
     const existing = await db.selectFrom('rule_actions').selectAll().where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
     if (existing && !this.abandoned(existing)) return this.replay(existing, request);
@@ -124,20 +134,26 @@ export class Actions {
       this.deps.log.info({ job: request.job, action: request.action, actor }, 'action refused: job is exempt');
       return { httpStatus: 403, body: { ...base, status: 'refused', message: `${request.job} is on the exemption list` } };
     }
+    // Fail closed: without Prometheus confirming that the job is idle, nothing is touched.
+    const idle = this.deps.idleCheck ? await this.deps.idleCheck.confirm(request.job) : { idle: false as const, message: 'no Prometheus configured (ruleService.prometheus.url) to confirm that the job is idle' };
+    if (!idle.idle) {
+      this.deps.log.info({ job: request.job, action: request.action, actor, why: idle.message }, 'action refused: the job is not confirmed idle');
+      return { httpStatus: 403, body: { ...base, status: 'refused', message: `refused: ${idle.message}` } };
+    }
     const openpai = this.deps.openpai;
-    if (!openpai) return { httpStatus: 503, body: { ...base, status: 'failed', message: 'no OpenPAI rest-server configured' } };
+    if (!openpai) return { httpStatus: 503, body: { ...base, status: 'failed', message: 'no OpenPAI rest-server configured', idleCheck: idle.message } };
     const steps: string[] = [];
     try {
       if (request.action === 'kill') {
         await openpai.stopJob(request.job);
         steps.push('stopped');
-        return { httpStatus: 200, body: { ...base, status: 'done', message: `${request.job} stopped`, steps } };
+        return { httpStatus: 200, body: { ...base, status: 'done', message: `${request.job} stopped`, steps, idleCheck: idle.message } };
       }
-      return await this.downgrade(openpai, request, base, steps);
+      return await this.downgrade(openpai, request, { ...base, idleCheck: idle.message }, steps);
     } catch (err) {
       const message = (err as Error).message;
       this.deps.log.warn({ job: request.job, action: request.action, err: message, steps }, 'action failed');
-      return { httpStatus: failureStatus(err), body: { ...base, status: 'failed', message, steps } };
+      return { httpStatus: failureStatus(err), body: { ...base, status: 'failed', message, steps, idleCheck: idle.message } };
     }
   }
 
@@ -150,7 +166,7 @@ export class Actions {
     }
     const [owner, name] = request.job.split('~') as [string, string];
     const newName = `${summary.name ?? name}-${lower}`;
-    const resubmission = rewriteJob(config, 'text/yaml', { priority: lower, name: newName });
+    const resubmission = rewriteJob(config, { priority: lower, name: newName });
     await openpai.addTag(request.job, DOWNGRADE_TAG);
     steps.push(`tagged ${DOWNGRADE_TAG}`);
     await openpai.stopJob(request.job);

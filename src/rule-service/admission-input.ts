@@ -6,10 +6,13 @@ import { z } from 'zod';
 import { JobProtocolError, parseJobText, summarizeJob } from './job-protocol.js';
 import type { AdmissionRequest } from './admission.js';
 import { holdingsOf, PRIORITIES } from './priority.js';
-import { MAX_MATCHED_LENGTH } from './regex-probe.js';
+import { MAX_MATCHED_LENGTH } from './pattern.js';
+
+/** More GPUs than any cluster has: a count above this is a typo or an attack, not a job. */
+export const MAX_GPUS = 1_000_000;
 
 const name = z.string().min(1).max(MAX_MATCHED_LENGTH);
-const gpuCount = z.number().finite().min(0).max(1_000_000);
+const gpuCount = z.number().int('expected a whole number of GPUs (OpenPAI counts whole GPUs)').min(0).max(MAX_GPUS);
 
 export const heldSchema = z.object(Object.fromEntries(PRIORITIES.map((p) => [p, gpuCount.optional()])) as Record<(typeof PRIORITIES)[number], z.ZodOptional<typeof gpuCount>>).strict();
 
@@ -21,7 +24,15 @@ const wrappedJobSchema = z
   .object({ user: name.optional(), job: z.union([z.string(), z.record(z.unknown())]), held: heldSchema.optional() })
   .strict();
 
-export class AdmissionInputError extends Error {}
+export class AdmissionInputError extends Error {
+  constructor(
+    message: string,
+    /** Each problem with the field it is about (`gpus`, `held.oppo`, …) when known. */
+    readonly problems: readonly { field: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
 
 export function admissionRequestFrom(body: unknown, contentType: string | undefined, fallbackUser: string | undefined): AdmissionRequest {
   if (typeof body === 'string') return fromJob(parseOrThrow(body, contentType), fallbackUser, undefined);
@@ -32,7 +43,12 @@ export function admissionRequestFrom(body: unknown, contentType: string | undefi
     return fromJob(job, wrapped.user ?? fallbackUser, wrapped.held);
   }
   if ('taskRoles' in body) return fromJob(body, fallbackUser, undefined);
-  const summary = check(admissionSummarySchema, body);
+  return checkedSummary(body);
+}
+
+/** A summary `{user, vc?, priority, gpus, held?}`, checked the same way for HTTP and the CLI. */
+export function checkedSummary(value: unknown): AdmissionRequest {
+  const summary = check(admissionSummarySchema, value);
   return { user: summary.user, vc: summary.vc, priority: summary.priority, gpus: summary.gpus, held: summary.held && holdingsOf(summary.held) };
 }
 
@@ -60,5 +76,6 @@ function parseOrThrow(text: string, contentType: string | undefined): unknown {
 function check<S extends z.ZodTypeAny>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new AdmissionInputError(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+  const problems = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+  throw new AdmissionInputError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
 }

@@ -40,8 +40,29 @@ export interface AdmissionDeps {
   holdingsPolicy: HoldingsPolicy;
 }
 
+/** One decision as the service's page lists it. */
+export interface RecentDecision {
+  at: string;
+  job: AdmissionAnswer['job'];
+  result: AdmissionAnswer['result'];
+  priority: Priority;
+  matched: number[];
+  reasons: string[];
+  notes: string[];
+}
+
+/** How many decisions the page shows. */
+const RECENT_DECISIONS = 20;
+
 export class Admission {
+  private readonly recentDecisions: RecentDecision[] = [];
+
   constructor(private readonly deps: AdmissionDeps) {}
+
+  /** The last decisions, newest first. */
+  recent(): readonly RecentDecision[] {
+    return this.recentDecisions;
+  }
 
   /** `token` lists the user's jobs when the rest-server client has no token of its own. */
   async decide(request: AdmissionRequest, options: { token?: string } = {}): Promise<AdmissionAnswer> {
@@ -66,18 +87,26 @@ export class Admission {
         holdings = { ...NO_HOLDINGS, source: 'unknown' };
         if (this.deps.holdingsPolicy === 'reject') {
           const reason = `cannot read your current jobs from OpenPAI (${fetched.why}); try again later`;
-          return this.count({ result: 'fail', priority: job.priority, reasons: [reason], matched: [], job, holdings, store: read.ok ? 'ok' : 'unavailable', notes: [...notes, reason] });
+          return this.count({ result: 'fail', priority: job.priority, reasons: [reason], matched: [], ignored: [], job, holdings, store: read.ok ? 'ok' : 'unavailable', notes: [...notes, reason] });
         }
         notes.push(`holdings unknown (${fetched.why}): decided with the requested GPUs only`);
       }
     }
     const { source: _source, ...held } = holdings;
     const decision = decide(ruleSet, { ...job, held });
+    if (decision.ignored.length > 0) {
+      metrics.raisingRulesIgnored.inc(decision.ignored.length);
+      this.deps.log.warn({ rules: decision.ignored, user: job.user, priority: job.priority }, 'rules that would raise the priority were ignored');
+      notes.push(`rules ${decision.ignored.join(', ')} would have raised the priority and were ignored`);
+    }
     return this.count({ ...decision, job, holdings, store: read.ok ? 'ok' : 'unavailable', notes });
   }
 
   private count(answer: AdmissionAnswer): AdmissionAnswer {
     this.deps.metrics.decisions.inc({ result: answer.result });
+    const { job, result, priority, matched, reasons, notes } = answer;
+    this.recentDecisions.unshift({ at: new Date().toISOString(), job, result, priority, matched, reasons, notes });
+    this.recentDecisions.length = Math.min(this.recentDecisions.length, RECENT_DECISIONS);
     return answer;
   }
 

@@ -4,17 +4,19 @@
  */
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
+import { withTimeout } from '../storage/timeout.js';
 import { Admission } from './admission.js';
 import { AdmissionInputError, admissionRequestFrom } from './admission-input.js';
 import { actionRequestSchema, type Actions } from './actions.js';
 import { readAudit } from './audit.js';
 import { requireApiToken } from './auth.js';
-import { JobProtocolError, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
+import { isJsonContentType, JobProtocolError, JSON_SUBMISSION_MESSAGE, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
 import type { RuleServiceMetrics } from './metrics.js';
 import { forward } from './proxy.js';
-import type { RuleStore } from './rule-store.js';
+import { invalidRules, type RuleStore } from './rule-store.js';
+import { renderPage, type PageData } from './page.js';
 import { rulesRouter } from './rules-routes.js';
-import { bearerToken, tokenUser } from './token.js';
+import { submitterOf } from './token.js';
 
 export interface RuleServiceAppDeps {
   admission: Admission;
@@ -39,16 +41,29 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
     res.type(metrics.contentType).send(await metrics.exposition());
   });
 
+  app.get('/', async (_req, res) => {
+    let page: PageData = { store: { healthy: store.healthy }, rules: [], invalid: [], decisions: admission.recent() };
+    try {
+      // A hung store must not hang the page.
+      const [rules, revision] = await withTimeout(Promise.all([store.list(), store.revision()]), 1_000, 'reading the rules for the page');
+      page = { ...page, store: { ...page.store, revision }, rules, invalid: invalidRules(rules) };
+    } catch (err) {
+      page = { ...page, store: { healthy: false, error: `cannot read the rules: ${(err as Error).message}` } };
+    }
+    res.type('html').set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(renderPage(page));
+  });
+
   app.get('/healthz', (_req, res) => {
     res.status(store.healthy ? 200 : 503).json({ store: store.healthy ? 'ok' : 'unavailable' });
   });
 
   app.post('/api/v1/admission', json, text, async (req, res) => {
-    const token = bearerToken(req.headers.authorization);
+    const submitter = submitterOf(req.headers.authorization);
+    const token = submitter.ok ? submitter.token : undefined;
     const queryUser = typeof req.query.user === 'string' ? req.query.user : undefined;
     let request;
     try {
-      request = admissionRequestFrom(req.body, req.headers['content-type'], queryUser ?? (token && tokenUser(token)));
+      request = admissionRequestFrom(req.body, req.headers['content-type'], queryUser ?? (submitter.ok ? submitter.user : undefined));
     } catch (err) {
       if (err instanceof AdmissionInputError) {
         res.status(400).json({ error: err.message });
@@ -96,15 +111,18 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
 /** Proxy mode's POST /api/v2/jobs: decide, then forward (maybe rewritten) or refuse with 403. */
 async function submitThroughRules(req: Request, res: Response, target: URL, admission: Admission, log: Logger): Promise<void> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const token = bearerToken(req.headers.authorization);
-  // Without a token rest-server refuses the job itself; let it answer in its own words.
-  if (!token) return forward(req, res, { target, log, body });
-  const user = tokenUser(token);
-  if (!user) {
-    res.status(403).json({ code: 'AdmissionRejectedError', message: 'cannot tell the submitting user from the token, so the job rules cannot be applied' });
+  // Every submission is decided; one whose submitter cannot be told is refused here, never forwarded.
+  const submitter = submitterOf(req.headers.authorization);
+  if (!submitter.ok) {
+    res.status(401).json({ code: 'UnauthorizedUserError', message: `Guest is not allowed to do this operation: ${submitter.why}, so the job rules cannot be applied.` });
     return;
   }
+  const { user, token } = submitter;
   const contentType = req.headers['content-type'];
+  if (isJsonContentType(contentType)) {
+    res.status(400).json({ code: 'InvalidProtocolError', message: JSON_SUBMISSION_MESSAGE });
+    return;
+  }
   const text = body.toString('utf8');
   let summary;
   try {
@@ -125,7 +143,7 @@ async function submitThroughRules(req: Request, res: Response, target: URL, admi
     return;
   }
   const lowered = answer.priority !== summary.priority;
-  const forwarded = lowered ? Buffer.from(rewriteJob(text, contentType, { priority: answer.priority })) : body;
+  const forwarded = lowered ? Buffer.from(rewriteJob(text, { priority: answer.priority })) : body;
   forward(req, res, { target, log, body: forwarded, answerHeaders });
 }
 

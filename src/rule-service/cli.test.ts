@@ -45,10 +45,10 @@ describe('gpuwatch rules check', () => {
   it('refuses a bad rule file naming file, line and field (exit code 2 through ConfigError)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-rules-'));
     const file = join(dir, 'rules.yaml');
-    await writeFile(file, '- user: .*\n  result: retain\n- user: (a+)+$\n  result: fail\n');
+    await writeFile(file, '- user: .*\n  result: retain\n- user: ^x(?=(a+)+$)\n  result: fail\n');
     const error = await run(['rules', 'check', '--rules', file, '--user', 'x', '--priority', 'oppo', '--gpus', '1']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:9: 1\\.user: "\\(a\\+\\)\\+\\$" can backtrack catastrophically`));
+    expect((error as Error).message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:9: 1\\.user: "\\^x\\(\\?=\\(a\\+\\)\\+\\$\\)": needs a backtracking engine`));
     const missing = await run(['rules', 'check', '--rules', join(dir, 'nope.yaml'), '--user', 'x', '--priority', 'oppo', '--gpus', '1']).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ConfigError);
     expect((missing as Error).message).toMatch(/nope\.yaml: file not found/);

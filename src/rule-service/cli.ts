@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { databaseUrlArgument, listenArgument } from '../cli-args.js';
 import { z } from 'zod';
+import { policiesSchema } from '../config/policies.js';
 import { ConfigError, readYamlWith } from '../config/yaml-file.js';
 import { createLogger } from '../log.js';
 import { openDatabase } from '../storage/database.js';
@@ -21,6 +22,8 @@ import { resolveRuleServiceConfig, ruleServiceConfigSchema, type RuleServiceOpti
 import type { RuleServiceDatabase } from './db-schema.js';
 import { RULE_SERVICE_MIGRATIONS } from './migrations.js';
 import { holdingsOf, PRIORITIES, type Priority } from './priority.js';
+import { AdmissionInputError, checkedSummary } from './admission-input.js';
+import type { AdmissionRequest } from './admission.js';
 import { formatOf, formatRuleFile, parseRuleFile, withMatchingOrderIds, type RuleFileFormat } from './rule-file.js';
 import { RuleStore } from './rule-store.js';
 import { compileRuleSet, decide } from './rules.js';
@@ -35,13 +38,13 @@ export interface CliOutput {
 
 const STDIO: CliOutput = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
-/** Only the `ruleService:` section is read here; the other sections belong to other commands. */
-const configFileSchema = z.object({ ruleService: ruleServiceConfigSchema.default({}) }).passthrough();
+/** Only `ruleService:` (and `policies:`, for the idleness criterion) are read here; the other sections belong to other commands. */
+const configFileSchema = z.object({ ruleService: ruleServiceConfigSchema.default({}), policies: policiesSchema }).passthrough();
 
 export async function loadRuleServiceOptions(configFile: string | undefined): Promise<RuleServiceOptions> {
   if (!configFile) return resolveRuleServiceConfig(ruleServiceConfigSchema.parse({}));
   const file = await readYamlWith(configFile, configFileSchema);
-  return resolveRuleServiceConfig(file.ruleService, configFile);
+  return resolveRuleServiceConfig(file.ruleService, configFile, file.policies);
 }
 
 export function registerRuleServiceCommands(program: Command, io: CliOutput = STDIO): void {
@@ -71,12 +74,13 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
     .requiredOption('--user <user>', 'who submits the job')
     .option('--vc <vc>', 'virtual cluster', 'default')
     .addOption(new Option('--priority <priority>', 'priority the job is submitted with').choices(PRIORITIES).makeOptionMandatory())
-    .requiredOption('--gpus <n>', 'GPUs the job asks for', gpuCountArg)
+    .requiredOption('--gpus <n>', 'GPUs the job asks for (a whole number)', numberArg)
     .option('--held <priority=n>', 'GPUs the user already holds at a priority (repeatable)', heldArg)
-    .action(async (flags: { rules: string; user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> }) => {
+    .action(async (flags: { rules: string; user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> }, command: Command) => {
+      const job = checkedJobFlags(flags, command);
       const text = await readRuleFileText(flags.rules);
       const ruleSet = compileRuleSet(withMatchingOrderIds(parseRuleFile(text, flags.rules, formatOf(flags.rules))));
-      const decision = decide(ruleSet, { user: flags.user, vc: flags.vc, priority: flags.priority, gpus: flags.gpus, held: holdingsOf(flags.held ?? {}) });
+      const decision = decide(ruleSet, { ...job, held: job.held ?? holdingsOf({}) });
       io.out(`${JSON.stringify({ result: decision.result, priority: decision.priority, reasons: decision.reasons, matched: decision.matched })}\n`);
     });
 
@@ -141,9 +145,21 @@ function urlArg(value: string): string {
   return value;
 }
 
-function gpuCountArg(value: string): number {
+/** The job the flags describe, checked exactly as POST /api/v1/admission checks a summary. */
+function checkedJobFlags(flags: { user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> }, command: Command): AdmissionRequest {
+  try {
+    return checkedSummary({ user: flags.user, vc: flags.vc, priority: flags.priority, gpus: flags.gpus, held: flags.held });
+  } catch (err) {
+    if (!(err instanceof AdmissionInputError)) throw err;
+    const flag = (field: string) => (field.startsWith('held.') ? `--held ${field.slice(5)}=N` : `--${field}`);
+    return command.error(`error: ${err.problems.map((p) => `${flag(p.field)}: ${p.message}`).join('; ')}`, { exitCode: 2, code: 'gpuwatch.invalidArgument' });
+  }
+}
+
+/** A number as written; whether it is a valid GPU count is checked with the rest of the job. */
+function numberArg(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of GPUs (0 or more)');
+  if (value.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError('expected a number of GPUs');
   return n;
 }
 
@@ -153,7 +169,7 @@ function heldArg(value: string, previous: Partial<Record<Priority, number>> = {}
   if (!match || !(PRIORITIES as readonly string[]).includes(priority ?? '')) {
     throw new InvalidArgumentError(`expected PRIORITY=N with PRIORITY one of ${PRIORITIES.join(', ')}`);
   }
-  const n = gpuCountArg(match[2] as string);
+  const n = numberArg(match[2] as string);
   const key = priority as Priority;
   return { ...previous, [key]: (previous[key] ?? 0) + n };
 }

@@ -1,4 +1,4 @@
-/** Rule comparisons: `OP N` with OP one of > >= < <= == != ; a bare `N` means `> N` (DESIGN §6). */
+/** Rule comparisons: `OP N` with OP one of > >= < <= == != and N a whole number; a bare `N` means `> N` (DESIGN §6). */
 
 export type ComparisonOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
 
@@ -7,7 +7,8 @@ export interface Comparison {
   value: number;
 }
 
-const COMPARISON = /^\s*(>=|<=|==|!=|>|<)?\s*(\d+(?:\.\d+)?)\s*$/;
+/** GPU counts are whole numbers, so comparisons take whole numbers (at most 9 digits). */
+const COMPARISON = /^\s*(>=|<=|==|!=|>|<)?\s*(\d{1,9})\s*$/;
 
 /** The comparison in `text`, or undefined when it is not one. */
 export function parseComparison(text: string): Comparison | undefined {

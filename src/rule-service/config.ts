@@ -9,7 +9,9 @@ import { parseDuration } from '../config/duration.js';
 import { listenAddressField } from '../config/listen-address.js';
 import { ConfigError } from '../config/yaml-file.js';
 import { parseDatabaseUrl, resolveSqliteUrl } from '../storage/database-url.js';
+import { policiesSchema, type Policies } from '../config/policies.js';
 import type { HoldingsPolicy } from './admission.js';
+import type { IdleCheckOptions } from './idle-check.js';
 
 export const DEFAULT_RULE_SERVICE_LISTEN = '127.0.0.1:9470';
 export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
@@ -46,6 +48,20 @@ export const ruleServiceConfigSchema = z
       .strict()
       .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
       .optional(),
+    /**
+     * Prometheus, asked before every kill or downgrade whether the job really is idle (without it,
+     * every action is refused). The criterion defaults to policies.jobLowUtilization's window and
+     * threshold in the same file.
+     */
+    prometheus: z
+      .object({
+        url: httpUrl,
+        timeout: duration.default('5s'),
+        idleWindow: duration.optional(),
+        idleThreshold: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** Proxy mode: the rest-server to sit in front of. */
     proxyTo: httpUrl.optional(),
     /** When holdings are needed but rest-server cannot be read: decide with the job's own GPUs, or reject. */
@@ -70,6 +86,8 @@ export interface RuleServiceOptions {
   /** Rules are re-read at least this often (edits made directly in SQL). */
   rulesReloadMs?: number;
   openpai?: { url: string; token?: string; timeoutMs: number };
+  /** Where and how the actions confirm that a job is idle; absent: every action is refused. */
+  idleCheck?: IdleCheckOptions;
   proxyTo?: string;
   holdingsWhenUnreachable: HoldingsPolicy;
   exemptJobs: string[];
@@ -81,8 +99,11 @@ export interface RuleServiceOptions {
   healthIntervalMs?: number;
 }
 
-/** Reads token files and resolves relative paths against the config file's directory. */
-export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string): Promise<RuleServiceOptions> {
+/**
+ * Reads token files and resolves relative paths against the config file's directory. `policies`
+ * (the same file's) gives the idleness criterion its defaults.
+ */
+export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string, policies: Policies = policiesSchema.parse(undefined)): Promise<RuleServiceOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const source = configFile ?? '(defaults)';
   const readToken = async (file: string, field: string): Promise<string> => {
@@ -101,8 +122,16 @@ export async function resolveRuleServiceConfig(config: RuleServiceConfig, config
     token: config.openpai.tokenFile ? await readToken(config.openpai.tokenFile, 'openpai.tokenFile') : config.openpai.token,
     timeoutMs: parseDuration(config.openpai.timeout) ?? 3_000,
   };
+  const low = policies.jobLowUtilization;
+  const idleCheck = config.prometheus && {
+    url: config.prometheus.url,
+    timeoutMs: parseDuration(config.prometheus.timeout) ?? 5_000,
+    windowSeconds: Math.round((parseDuration(config.prometheus.idleWindow ?? low.window) ?? 3_600_000) / 1_000),
+    threshold: config.prometheus.idleThreshold ?? low.threshold,
+  };
   return {
     listen: config.listen,
+    idleCheck,
     db: resolveSqliteUrl(config.db, base, resolve),
     storeTimeoutMs: parseDuration(config.storeTimeout) ?? 150,
     rulesReloadMs: parseDuration(config.rulesReload) ?? 10_000,

@@ -2,8 +2,8 @@
 import { holdingsOf, isPriority, type Holdings, type Priority } from './priority.js';
 import type { ListedJob } from './openpai-client.js';
 
-/** The job states that hold (or are about to hold) GPUs. */
-export const HOLDING_STATES = ['RUNNING', 'WAITING'] as const;
+/** The job states that hold (or are about to hold) GPUs: a stopping job keeps its GPUs until it has stopped. */
+export const HOLDING_STATES = ['RUNNING', 'WAITING', 'STOPPING'] as const;
 
 /** Sums `totalGpuNumber` by `jobPriority` (null or unknown → default), over holding states only. */
 export function holdingsFromJobs(jobs: readonly ListedJob[]): Holdings {

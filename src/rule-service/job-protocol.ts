@@ -1,6 +1,7 @@
 /**
- * Reading and rewriting OpenPAI job protocols (YAML or JSON): the GPUs, VC and priority a job asks
- * for, and a copy of the job with another priority class (or another name, for a resubmission).
+ * Reading OpenPAI job protocols (YAML, or JSON for the admission API): the GPUs, VC and priority a
+ * job asks for; and rewriting a YAML job with another priority class (or another name, for a
+ * resubmission).
  */
 import { isMap, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -17,7 +18,7 @@ export const jobProtocolSchema = z
         z
           .object({
             instances: z.number().int().min(0).optional(),
-            resourcePerInstance: z.object({ gpu: z.number().min(0).optional() }).passthrough().optional(),
+            resourcePerInstance: z.object({ gpu: z.number().int('expected a whole number of GPUs (OpenPAI counts whole GPUs)').min(0).optional() }).passthrough().optional(),
           })
           .passthrough(),
       )
@@ -43,7 +44,7 @@ export class JobProtocolError extends Error {}
 
 /** Parses a job as sent to rest-server: JSON when the content type says so, else YAML. */
 export function parseJobText(text: string, contentType: string | undefined): unknown {
-  if (/json/i.test(contentType ?? '')) {
+  if (isJsonContentType(contentType)) {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
@@ -71,14 +72,15 @@ export function summarizeJob(protocol: unknown): JobSummary {
   };
 }
 
-/** The same job text with `extras.hivedScheduler.jobPriorityClass` set (and the name, if given). */
-export function rewriteJob(text: string, contentType: string | undefined, change: { priority?: Priority; name?: string }): string {
-  if (/json/i.test(contentType ?? '')) {
-    const job = JSON.parse(text) as Record<string, unknown>;
-    if (change.priority !== undefined) setIn(job, PRIORITY_PATH, priorityClassFor(change.priority));
-    if (change.name !== undefined) job.name = change.name;
-    return JSON.stringify(job);
-  }
+/** rest-server reads a submission with yaml.safeLoad: a body sent as JSON never parses as a job. */
+export const JSON_SUBMISSION_MESSAGE = 'The job protocol must be sent as YAML (content-type text/yaml): rest-server reads it with yaml.safeLoad and refuses a JSON body.';
+
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return /json/i.test(contentType ?? '');
+}
+
+/** The same YAML job text with `extras.hivedScheduler.jobPriorityClass` set (and the name, if given). */
+export function rewriteJob(text: string, change: { priority?: Priority; name?: string }): string {
   // Edit the YAML document in place so comments and layout survive.
   const doc = parseDocument(text);
   if (!isMap(doc.contents)) throw new JobProtocolError('job protocol is not a map');
@@ -92,14 +94,4 @@ export function rewriteJob(text: string, contentType: string | undefined, change
   }
   if (change.name !== undefined) doc.set('name', change.name);
   return doc.toString();
-}
-
-function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  path.slice(0, -1).forEach((key) => {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  });
-  node[path[path.length - 1] as string] = value;
 }

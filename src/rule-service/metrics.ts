@@ -2,8 +2,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { RULE_SERVICE_METRICS } from '../catalog/metrics.js';
 
-
-
 export class RuleServiceMetrics {
   readonly registry = new Registry();
   readonly decisions: Counter<'result'>;
@@ -12,6 +10,8 @@ export class RuleServiceMetrics {
   readonly holdingsErrors: Counter;
   readonly actions: Counter<'action' | 'result'>;
   readonly rules: Gauge;
+  readonly invalidRules: Gauge;
+  readonly raisingRulesIgnored: Counter;
 
   constructor() {
     const m = RULE_SERVICE_METRICS;
@@ -22,6 +22,8 @@ export class RuleServiceMetrics {
     this.holdingsErrors = new Counter({ name: m.holdingsErrors.name, help: m.holdingsErrors.help, registers });
     this.actions = new Counter({ name: m.actions.name, help: m.actions.help, labelNames: m.actions.labels, registers });
     this.rules = new Gauge({ name: m.rules.name, help: m.rules.help, registers });
+    this.invalidRules = new Gauge({ name: m.invalidRules.name, help: m.invalidRules.help, registers });
+    this.raisingRulesIgnored = new Counter({ name: m.raisingRulesIgnored.name, help: m.raisingRulesIgnored.help, registers });
     this.storeUp.set(1);
   }
 

@@ -3,25 +3,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../storage/throwaway-mysql.js';
 import type { RunningRuleService } from './service.js';
-import { API_TOKEN, http, loadSeed, startTestService } from '../../test/rule-service-support.js';
+import { API_TOKEN, gpuHistoryOpenMetrics, http, idleGpus, loadSeed, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
 
 let db: ThrowawayDatabase;
 let fake: FakeOpenPai;
 let first: RunningRuleService;
 let second: RunningRuleService;
+let prometheus: { url: string; stop(): Promise<void> };
 
 beforeAll(async () => {
   db = await createThrowawayMysqlDatabase();
   fake = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice' }] });
   const openpai = { url: fake.url, token: fake.tokenFor('admin'), timeoutMs: 2_000 };
-  first = await startTestService({ db: db.url, openpai });
-  second = await startTestService({ db: db.url, openpai, rulesReloadMs: 100 });
+  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(['alice~burn'])));
+  const idleCheck = { url: prometheus.url, ...TEST_IDLE_CRITERION };
+  first = await startTestService({ db: db.url, openpai, idleCheck });
+  second = await startTestService({ db: db.url, openpai, idleCheck, rulesReloadMs: 100 });
   await loadSeed(first);
-});
+}, 60_000);
 
 afterAll(async () => {
   await first?.close();
   await second?.close();
+  await prometheus?.stop();
   await fake?.close();
   await db?.drop();
 });

@@ -1,4 +1,6 @@
 /** Proxy mode end to end: a client → the rule service → the fake rest-server, all on loopback. */
+import { createServer, request as rawRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
@@ -81,7 +83,7 @@ describe('job submission through the proxy', () => {
     expect(postsFor('too-big')).toEqual([]);
     expect(fake.job('alice~too-big')).toBeUndefined();
     const listing = fake.requests.filter((r) => r.path === '/api/v2/jobs' && r.method === 'GET' && r.user === 'alice');
-    expect(listing.at(-1)?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING' });
+    expect(listing.at(-1)?.query).toMatchObject({ username: 'alice', state: 'RUNNING,WAITING,STOPPING' });
   });
 
   it('refuses user_proh whatever the job', async () => {
@@ -90,14 +92,26 @@ describe('job submission through the proxy', () => {
     expect(answer.json.message).toBe('The job was rejected: refused by rule 7');
   });
 
-  it('rewrites a JSON job and keeps it JSON', async () => {
+  it('answers a JSON body as rest-server does (it reads YAML only), forwarding nothing', async () => {
     const job = { protocolVersion: 2, name: 'json-job', type: 'job', taskRoles: { w: { instances: 3, resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 1 } } }, extras: { hivedScheduler: { jobPriorityClass: 'prod' } } };
     const answer = await submit('fa_bob', JSON.stringify(job), 'application/json');
+    expect(answer.status).toBe(400);
+    expect(answer.json.code).toBe('InvalidProtocolError');
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.body.includes('json-job'))).toEqual([]);
+    const direct = await http(`${fake.url}/api/v2/jobs`, { method: 'POST', body: JSON.stringify(job), token: fake.tokenFor('fa_bob'), headers: { 'content-type': 'application/json' } });
+    expect(answer.json).toEqual(direct.json);
+    expect(fake.job('fa_bob~json-job')).toBeUndefined();
+  });
+
+  it('rewrites a job written in flow style (JSON syntax) sent as YAML, keeping it flow style', async () => {
+    const text = '{"name": "flow-job", "taskRoles": {"w": {"instances": 3, "resourcePerInstance": {"gpu": 1}}}, "extras": {"hivedScheduler": {"jobPriorityClass": "prod"}}}\n';
+    const answer = await submit('fa_bob', text, 'text/yaml');
     expect(answer.status).toBe(202);
     expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
-    const forwarded = fake.requests.find((r) => r.method === 'POST' && r.body.includes('json-job'));
-    expect(JSON.parse(forwarded?.body ?? '{}')).toEqual({ ...job, extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } });
-    expect(fake.job('fa_bob~json-job')?.jobPriority).toBe('oppo');
+    const forwarded = fake.requests.find((r) => r.method === 'POST' && r.body.includes('flow-job'));
+    expect(forwarded?.body.trim().startsWith('{')).toBe(true);
+    expect(parse(forwarded?.body ?? '')).toEqual({ ...JSON.parse(text), extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } });
+    expect(fake.job('fa_bob~flow-job')?.jobPriority).toBe('oppo');
   });
 
   it('sets a priority class on a job that had none when it lowers it', async () => {
@@ -106,13 +120,35 @@ describe('job submission through the proxy', () => {
     expect(fake.job('alice~no-class')?.jobPriority).toBe('oppo');
   });
 
-  it("answers 400 for a job it cannot read, and lets rest-server answer a job without a token", async () => {
+  it('answers 400 for a job it cannot read', async () => {
     const bad = await submit('alice', 'name: [unclosed');
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('InvalidProtocolError');
-    const anonymous = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml('anon', 1, 'prod'), headers: { 'content-type': 'text/yaml' } });
-    expect(anonymous.status).toBe(401);
-    expect(anonymous.json.code).toBe('UnauthorizedUserError');
+  });
+
+  it('decides a job sent with Basic user:applicationToken like one sent with a bearer token', async () => {
+    // fa* users may hold 2 GPUs above oppo: 3 in prod becomes oppo.
+    const basic = Buffer.from(`fa_bob:${fake.tokenFor('fa_bob', { application: true })}`).toString('base64');
+    const answer = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml('basic-auth', 3, 'prod'), headers: { 'content-type': 'text/yaml', authorization: `Basic ${basic}` } });
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
+    expect(fake.job('fa_bob~basic-auth')).toMatchObject({ jobPriority: 'oppo', username: 'fa_bob' });
+  });
+
+  it('refuses, without forwarding, a submission whose user it cannot tell', async () => {
+    const basicForOther = Buffer.from(`fa_bob:${fake.tokenFor('alice', { application: true })}`).toString('base64');
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer opaque-not-a-jwt' },
+      { authorization: `Digest username="alice"` },
+      { authorization: `Basic ${basicForOther}` },
+    ];
+    for (const [i, headers] of attempts.entries()) {
+      const answer = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml(`anon-${i}`, 1, 'prod'), headers: { 'content-type': 'text/yaml', ...headers } });
+      expect(answer.status, JSON.stringify(headers)).toBe(401);
+      expect(answer.json.code).toBe('UnauthorizedUserError');
+      expect(postsFor(`anon-${i}`)).toEqual([]);
+    }
   });
 });
 
@@ -159,6 +195,45 @@ describe('everything else passes through untouched', () => {
       expect(answer.json.code).toBe('BadGatewayError');
     } finally {
       await local.close();
+    }
+  });
+});
+
+/** Sends a request line with `path` exactly as given (fetch would normalize it). */
+function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = rawRequest({ hostname, port, path, method: 'GET', headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('only paths are forwarded, always to rest-server', () => {
+  it('sends a path that looks like another host (//host:port/…) to rest-server, never to that host', async () => {
+    const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
+    const other = createServer((req, res) => {
+      seen.push({ url: req.url, headers: req.headers });
+      res.end('stolen');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const token = fake.tokenFor('alice');
+      const before = fake.requests.length;
+      const answer = await rawGet(service.url, `//${otherHost}/api/v2/jobs`, { authorization: `Bearer ${token}` });
+      expect(seen).toEqual([]);
+      expect(answer.body).not.toBe('stolen');
+      expect(fake.requests.slice(before).map((r) => r.path)).toEqual([`//${otherHost}/api/v2/jobs`]);
+      const absolute = await rawGet(service.url, `http://${otherHost}/api/v2/jobs`, { authorization: `Bearer ${token}` });
+      expect(seen).toEqual([]);
+      expect(absolute.status).toBe(400);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 });

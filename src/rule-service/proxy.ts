@@ -23,7 +23,12 @@ export interface ForwardOptions {
 /** Forwards `req` to the same path under `target` and streams the answer back. */
 export function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
   const { target } = options;
-  const url = new URL(joinPath(target.pathname, req.url ?? '/'), target);
+  const url = upstreamUrl(target, req.url ?? '/');
+  if (!url) {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code: 'BadRequestError', message: 'only a path (starting with /) can be forwarded to rest-server' }));
+    return;
+  }
   const headers = endToEnd(req.headers);
   headers.host = target.host;
   if (options.body !== undefined) headers['content-length'] = String(options.body.length);
@@ -63,6 +68,13 @@ function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[
   return out;
 }
 
-function joinPath(base: string, path: string): string {
-  return base === '/' || base === '' ? path : `${base.replace(/\/+$/, '')}${path}`;
+/**
+ * The URL under `target` for a request target, or undefined when it is not a path. The path is
+ * appended to the target as text: resolving it as a URL would send `//host:port/…` to that host.
+ */
+export function upstreamUrl(target: URL, requestTarget: string): URL | undefined {
+  if (!requestTarget.startsWith('/')) return undefined;
+  const base = target.pathname.replace(/\/+$/, '');
+  const url = new URL(`${target.origin}${base}${requestTarget}`);
+  return url.origin === target.origin ? url : undefined;
 }

@@ -7,8 +7,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatProblem, parseYamlWith, type ConfigProblem } from '../config/yaml-file.js';
 import { CsvSyntaxError, formatCsv, parseCsv } from './csv.js';
-import { slowPatterns } from './regex-probe.js';
-import { normalizeRule, PATTERN_FIELDS, patternProblem, patternSource, RULE_FIELDS, ruleProblems, type Rule, type RuleField, type RuleFields } from './rule.js';
+import { normalizeRule, RULE_FIELDS, ruleProblems, type Rule, type RuleField, type RuleFields } from './rule.js';
 
 export type RuleFileFormat = 'yaml' | 'csv';
 
@@ -23,22 +22,7 @@ export const ruleInputSchema = z
     for (const p of ruleProblems(rule)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [p.field], message: p.message });
   });
 
-/** A list of rules; patterns that pass the static check still have to pass the timed probe. */
-export const ruleListSchema = z.array(ruleInputSchema).superRefine((rules, ctx) => {
-  for (const { index, field, text } of slowFields(rules)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: [index, field], message: `"${text}" is too slow on long inputs (possible catastrophic backtracking)` });
-  }
-});
-
-/** Pattern fields whose regular expression ran past the probe budget. */
-export function slowFields(rules: readonly RuleFields[]): { index: number; field: RuleField; text: string }[] {
-  // Patterns already refused (syntax, static backtracking check) are not run.
-  const probed = (text: string) => text !== '' && patternProblem(text) === undefined;
-  const sources = rules.flatMap((r) => PATTERN_FIELDS.filter((f) => probed(r[f])).map((f) => patternSource(r[f])));
-  const slow = slowPatterns(sources);
-  if (slow.size === 0) return [];
-  return rules.flatMap((r, index) => PATTERN_FIELDS.filter((f) => probed(r[f]) && slow.has(patternSource(r[f]))).map((field) => ({ index, field, text: r[field] })));
-}
+export const ruleListSchema = z.array(ruleInputSchema);
 
 export function parseRuleFile(text: string, file: string, format: RuleFileFormat): RuleFields[] {
   return format === 'csv' ? parseRulesCsv(text, file) : parseYamlWith(text, file, ruleListSchema);
@@ -94,11 +78,6 @@ export function parseRulesCsv(text: string, file: string): RuleFields[] {
     for (const p of ruleProblems(rule)) problems.push({ file, line: row.line, column: cellColumn(columns, p.field), field: `${index}.${p.field}`, message: p.message });
     return rule;
   });
-  if (problems.length === 0) {
-    for (const { index, field, text } of slowFields(rules)) {
-      problems.push({ file, line: body[index]?.line, column: cellColumn(columns, field), field: `${index}.${field}`, message: `"${text}" is too slow on long inputs (possible catastrophic backtracking)` });
-    }
-  }
   if (problems.length > 0) throw fail(file, problems);
   return rules;
 }

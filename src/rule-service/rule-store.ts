@@ -2,9 +2,9 @@
  * The rule table in SQL, and the compiled rule set admission reads.
  *
  * Admission asks for the rule set on every decision. That costs one small read (the revision row)
- * bounded by a short timeout; the rules themselves are read again only when the revision moved (a
- * change through the API or CLI) or, in the background, every `reloadMs` (edits made directly in
- * SQL). When a read fails the store is marked down: admission decides as if there were no rules and
+ * bounded by a short timeout; the rules themselves are read again when the revision moved (a
+ * change through the API or CLI) or when the last read is older than `reloadMs` (edits made
+ * directly in SQL), by the first decision that finds them so. When a read fails the store is marked down: admission decides as if there were no rules and
  * does not touch the store again until a background probe finds it readable.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
@@ -12,7 +12,7 @@ import { withTimeout } from '../storage/timeout.js';
 import { recordAudit } from './audit.js';
 import type { RuleServiceDatabase, RulesTable } from './db-schema.js';
 import { compileRuleSet, type RuleSet } from './rules.js';
-import { compileRule, normalizeRule, type Rule, type RuleFields } from './rule.js';
+import { normalizeRule, ruleProblems, type Rule, type RuleFields, type RuleProblem } from './rule.js';
 
 export interface RuleStoreOptions {
   /** Longest a read on the admission path may take. */
@@ -24,9 +24,22 @@ export interface RuleStoreOptions {
   /** Told when the store goes down or comes back, and of every failed read. */
   onHealth?: (up: boolean, error?: Error) => void;
   onError?: (error: Error) => void;
-  /** Told of stored rules that no longer compile (they are skipped). */
-  onInvalidRule?: (id: number, error: Error) => void;
+  /** Run before each probe while the store is down (reopen the connection, migrate); a throw keeps it down. */
+  recover?: () => Promise<void>;
+  /** Told, after every read of the rules, of the stored rules that fail the save-time checks (they are left out). */
+  onInvalidRules?: (invalid: readonly InvalidRule[]) => void;
   now?: () => number;
+}
+
+/** A stored rule that fails the checks a rule must pass to be saved, and why. */
+export interface InvalidRule {
+  id: number;
+  problems: RuleProblem[];
+}
+
+/** The stored rules that fail the save-time checks (edits made directly in SQL skip those). */
+export function invalidRules(rules: readonly Rule[]): InvalidRule[] {
+  return rules.map((rule) => ({ id: rule.id, problems: ruleProblems(normalizeRule(rule)) })).filter((r) => r.problems.length > 0);
 }
 
 export type RuleSetRead = { ok: true; ruleSet: RuleSet; revision: number } | { ok: false; error: Error };
@@ -42,21 +55,29 @@ export class RuleStore {
   private up = true;
   private lastError: Error | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
-  private reloading: Promise<void> | undefined;
+  private loading: { revision: number; promise: Promise<RuleSet> } | undefined;
   private readonly patternCache = new Map<string, RegExp>();
   private readonly timeoutMs: number;
   private readonly retryMs: number;
   private readonly reloadMs: number;
   private readonly now: () => number;
 
+  private readonly database: () => Kysely<RuleServiceDatabase>;
+
+  /** `db` may be a function: the connection the service currently holds (it is reopened to recover). */
   constructor(
-    readonly db: Kysely<RuleServiceDatabase>,
+    db: Kysely<RuleServiceDatabase> | (() => Kysely<RuleServiceDatabase>),
     private readonly options: RuleStoreOptions = {},
   ) {
+    this.database = typeof db === 'function' ? db : () => db;
     this.timeoutMs = options.timeoutMs ?? 150;
     this.retryMs = options.retryMs ?? 1_000;
     this.reloadMs = options.reloadMs ?? 10_000;
     this.now = options.now ?? Date.now;
+  }
+
+  get db(): Kysely<RuleServiceDatabase> {
+    return this.database();
   }
 
   get healthy(): boolean {
@@ -69,11 +90,11 @@ export class RuleStore {
     try {
       const revision = await withTimeout(this.readRevision(), this.timeoutMs, 'reading the rule revision');
       const cached = this.cached;
-      if (cached && cached.revision === revision) {
-        if (this.now() - cached.loadedAt > this.reloadMs) this.reloadInBackground(revision);
+      // Fresh enough: the revision did not move and the last read is within the reload interval.
+      if (cached && cached.revision === revision && this.now() - cached.loadedAt <= this.reloadMs) {
         return { ok: true, ruleSet: cached.ruleSet, revision };
       }
-      const ruleSet = await withTimeout(this.load(revision), this.timeoutMs, 'reading the rules');
+      const ruleSet = await withTimeout(this.loadOnce(revision), this.timeoutMs, 'reading the rules');
       return { ok: true, ruleSet, revision };
     } catch (err) {
       this.markDown(err as Error);
@@ -84,6 +105,7 @@ export class RuleStore {
   /** Checks the store now (used at start and by the periodic health check); true when readable. */
   async probe(): Promise<boolean> {
     try {
+      if (!this.up && this.options.recover) await this.options.recover();
       await withTimeout(this.readRevision(), Math.max(this.timeoutMs, 1_000), 'probing the rule store');
       this.markUp();
       return true;
@@ -184,28 +206,28 @@ export class RuleStore {
 
   private async load(revision: number): Promise<RuleSet> {
     const rules = await this.list();
-    const valid = rules.filter((rule) => {
-      try {
-        compileRule(rule, this.patternCache);
-        return true;
-      } catch (err) {
-        this.options.onInvalidRule?.(rule.id, err as Error);
-        return false;
-      }
-    });
-    const ruleSet = compileRuleSet(valid, this.patternCache);
+    // The same checks as a save through the API: rows edited directly in SQL are not trusted.
+    const invalid = invalidRules(rules);
+    const skipped = new Set(invalid.map((r) => r.id));
+    this.options.onInvalidRules?.(invalid);
+    const ruleSet = compileRuleSet(rules.filter((rule) => !skipped.has(rule.id)), this.patternCache);
     this.cached = { revision, ruleSet, loadedAt: this.now() };
     return ruleSet;
   }
 
-  private reloadInBackground(revision: number): void {
-    if (this.reloading) return;
-    this.reloading = this.load(revision)
-      .then(() => undefined, (err: Error) => this.markDown(err))
-      .finally(() => (this.reloading = undefined));
+  /** One read of the rules at a time: decisions that arrive meanwhile wait for the same read. */
+  private loadOnce(revision: number): Promise<RuleSet> {
+    if (this.loading?.revision !== revision) {
+      const promise = this.load(revision).finally(() => {
+        if (this.loading?.promise === promise) this.loading = undefined;
+      });
+      this.loading = { revision, promise };
+    }
+    return this.loading.promise;
   }
 
-  private markDown(error: Error): void {
+  /** Marks the store unreadable (admission skips it) until a probe finds it readable again. */
+  markDown(error: Error): void {
     this.lastError = error;
     this.options.onError?.(error);
     if (this.up) {

@@ -4,7 +4,7 @@
  */
 import { parseComparison, type Comparison } from './comparison.js';
 import { isPriority, PRIORITIES, PRIORITY_RANK, type Priority } from './priority.js';
-import { backtrackingHazard } from './regex-safety.js';
+import { compilePattern, regexProblem } from './pattern.js';
 
 export const RULE_FIELDS = ['user', 'vc', 'priority', 'requested', 'occupied', 'occupiedHigh', 'result', 'description'] as const;
 export type RuleField = (typeof RULE_FIELDS)[number];
@@ -18,6 +18,9 @@ export const PATTERN_FIELDS = ['user', 'vc', 'priority'] as const satisfies read
 export const COMPARISON_FIELDS = ['requested', 'occupied', 'occupiedHigh'] as const satisfies readonly RuleField[];
 
 export type RuleResult = 'retain' | 'fail' | Priority;
+
+/** Longest description a rule may have: it is shown to users, and must fit any SQL text column. */
+export const MAX_DESCRIPTION_LENGTH = 2_000;
 
 export interface RuleProblem {
   field: RuleField;
@@ -73,12 +76,15 @@ export function ruleProblems(rule: RuleFields): RuleProblem[] {
     if (text === '') continue;
     const problem = patternProblem(text);
     if (problem) problems.push({ field, message: problem });
-    else patterns.set(field, new RegExp(patternSource(text)));
+    else patterns.set(field, compilePattern(patternSource(text)));
   }
   for (const field of COMPARISON_FIELDS) {
     if (rule[field] !== '' && parseComparison(rule[field]) === undefined) {
-      problems.push({ field, message: `not a comparison ("${rule[field]}"); use OP N with OP one of > >= < <= == !=, or a bare N meaning > N` });
+      problems.push({ field, message: `not a comparison ("${rule[field]}"); use OP N with OP one of > >= < <= == != and N a whole number of GPUs, or a bare N meaning > N` });
     }
+  }
+  if (rule.description.length > MAX_DESCRIPTION_LENGTH) {
+    problems.push({ field: 'description', message: `longer than ${MAX_DESCRIPTION_LENGTH} characters (${rule.description.length})` });
   }
   const result = rule.result;
   if (result !== 'retain' && result !== 'fail' && !isPriority(result)) {
@@ -99,18 +105,12 @@ export function ruleProblems(rule: RuleFields): RuleProblem[] {
   return problems;
 }
 
-/** Why a pattern field cannot be saved (syntax, empty alternative, backtracking), or undefined. */
+/** Why a pattern field cannot be saved (syntax, empty alternative, length, needs backtracking), or undefined. */
 export function patternProblem(text: string): string | undefined {
   const parts = shorthandParts(text);
   if (parts.length > 1 && parts.includes('')) return `"${text}" has an empty alternative in its a/b/c list`;
-  const source = patternSource(text);
-  try {
-    new RegExp(source);
-  } catch (err) {
-    return `not a valid regular expression: ${(err as Error).message}`;
-  }
-  const hazard = backtrackingHazard(source);
-  return hazard ? `"${text}" can backtrack catastrophically: ${hazard}` : undefined;
+  const problem = regexProblem(patternSource(text));
+  return problem === undefined ? undefined : `"${text}": ${problem}`;
 }
 
 /** A rule ready to evaluate: patterns compiled, comparisons parsed. */
@@ -134,7 +134,7 @@ export function compileRule(rule: Rule, patternCache = new Map<string, RegExp>()
     const source = patternSource(text);
     let re = patternCache.get(source);
     if (!re) {
-      re = new RegExp(source);
+      re = compilePattern(source);
       patternCache.set(source, re);
     }
     return re;

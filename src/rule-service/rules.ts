@@ -4,10 +4,11 @@
  * Rules are walked from the highest id to the lowest. A rule matches when every non-empty field
  * matches, its priority field tested against the job's priority as it stands at that rule. A
  * priority result lowers the priority and the walk goes on; `retain` stops there; `fail` stops and
- * rejects. Running out of rules keeps the current priority.
+ * rejects. Running out of rules keeps the current priority. A matching rule whose result would
+ * raise the priority is ignored (and reported): rules only ever move a job down.
  */
 import { compare } from './comparison.js';
-import { heldAboveOppo, heldAtLevel, type Holdings, type Priority } from './priority.js';
+import { heldAboveOppo, heldAtLevel, isPriority, PRIORITY_RANK, type Holdings, type Priority } from './priority.js';
 import { compileRule, type CompiledRule, type Rule, type RuleResult } from './rule.js';
 
 export interface AdmissionInput {
@@ -30,6 +31,8 @@ export interface Decision {
   reasons: string[];
   /** Ids of the matched rules, in matching order. */
   matched: number[];
+  /** Rules that matched but were ignored because their result would have raised the priority. */
+  ignored: number[];
 }
 
 /** Rules compiled and sorted in matching order (highest id first). */
@@ -50,16 +53,22 @@ export function decide(ruleSet: RuleSet, job: AdmissionInput): Decision {
   let priority = job.priority;
   const reasons: string[] = [];
   const matched: number[] = [];
+  const ignored: number[] = [];
   const occupiedHigh = heldAboveOppo(job.held) + job.gpus;
   for (const rule of ruleSet.rules) {
     if (!matches(rule, job, priority, occupiedHigh)) continue;
+    // Rules only ever move a job down: one that would raise it is a broken rule, not a decision.
+    if (isPriority(rule.result) && PRIORITY_RANK[rule.result] > PRIORITY_RANK[priority]) {
+      ignored.push(rule.id);
+      continue;
+    }
     matched.push(rule.id);
     if (rule.description !== '') reasons.push(rule.description);
-    if (rule.result === 'fail') return { result: 'fail', priority, reasons, matched };
+    if (rule.result === 'fail') return { result: 'fail', priority, reasons, matched, ignored };
     if (rule.result === 'retain') break;
     priority = rule.result;
   }
-  return { result: priority === job.priority ? 'retain' : priority, priority, reasons, matched };
+  return { result: priority === job.priority ? 'retain' : priority, priority, reasons, matched, ignored };
 }
 
 function matches(rule: CompiledRule, job: AdmissionInput, priority: Priority, occupiedHigh: number): boolean {

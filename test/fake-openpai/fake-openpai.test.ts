@@ -45,17 +45,22 @@ describe('fake OpenPAI rest-server', () => {
     expect((await call('/api/v2/jobs?limit=50001', { user: 'bob' })).json.code).toBe('InvalidParametersError');
   });
 
-  it('takes YAML and JSON submissions, refusing bad and duplicate ones', async () => {
+  it('takes YAML submissions, refusing JSON bodies, bad and duplicate ones', async () => {
     const yaml = 'protocolVersion: 2\nname: y1\ntype: job\ntaskRoles:\n  w:\n    instances: 2\n    resourcePerInstance: {cpu: 1, memoryMB: 512, gpu: 3}\nextras:\n  hivedScheduler:\n    jobPriorityClass: test\n';
     expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: yaml, type: 'text/yaml' })).status).toBe(202);
     expect(fake.job('bob~y1')).toMatchObject({ totalGpuNumber: 6, totalTaskNumber: 2, jobPriority: 'test', state: 'WAITING', config: yaml });
     expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: yaml, type: 'text/yaml' })).json.code).toBe('ConflictJobError');
     const json = JSON.stringify({ name: 'j1', taskRoles: { w: { resourcePerInstance: { gpu: 1 } } } });
-    expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: json })).status).toBe(202);
+    const asJson = await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: json });
+    expect(asJson.status).toBe(400);
+    expect(asJson.json.code).toBe('InvalidProtocolError');
+    expect(fake.job('bob~j1')).toBeUndefined();
+    // JSON text is YAML too: sent as YAML it is a job.
+    expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: json, type: 'text/yaml' })).status).toBe(202);
     expect(fake.job('bob~j1')?.jobPriority).toBeNull();
     const badClass = JSON.stringify({ name: 'j2', taskRoles: { w: {} }, extras: { hivedScheduler: { jobPriorityClass: 'urgent' } } });
-    expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: badClass })).json.code).toBe('InvalidProtocolError');
-    expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: '{"name":"bad name","taskRoles":{"w":{}}}' })).status).toBe(400);
+    expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: badClass, type: 'text/yaml' })).json.code).toBe('InvalidProtocolError');
+    expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: '{"name":"bad name","taskRoles":{"w":{}}}', type: 'text/yaml' })).status).toBe(400);
   });
 
   it('serves one job and its config', async () => {

@@ -1,12 +1,13 @@
 /**
- * A fake OpenPAI rest-server (v1.x API, DESIGN §9) for tests: job submit (YAML or JSON), list with
- * filters and paging, one job, its config, stop, tags, users. Bearer tokens are JWTs it signs
+ * A fake OpenPAI rest-server (v1.x API, DESIGN §9) for tests: job submit (YAML; a JSON body is refused as rest-server refuses it), list with
+ * filters and paging, one job, its config, stop, tags, users. Tokens (`Bearer <jwt>`, or `Basic user:<jwt>`) are JWTs it signs
  * itself (admin and user tokens). It records every request it receives so tests can assert on them.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseDocument, stringify } from 'yaml';
 import { listen } from '../../src/http/listen.js';
+import { JSON_SUBMISSION_MESSAGE } from '../../src/rule-service/job-protocol.js';
 import { TokenSigner, type TokenClaims } from './tokens.js';
 
 export interface FakeUser {
@@ -19,7 +20,7 @@ export interface FakeUser {
 export interface FakeJob {
   username: string;
   name: string;
-  state: 'WAITING' | 'RUNNING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED';
+  state: 'WAITING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED';
   executionType: 'START' | 'STOP';
   virtualCluster: string;
   totalGpuNumber: number;
@@ -122,8 +123,7 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
     };
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const claims = token ? signer.verify(token) : undefined;
+    const claims = verifiedClaims(signer, req.headers.authorization);
     if (!claims || !users.has(claims.username)) {
       openPaiError(res, 401, 'UnauthorizedUserError', 'Guest is not allowed to do this operation.');
       return;
@@ -134,10 +134,15 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
   });
 
   app.post('/api/v2/jobs', (req: Authed, res) => {
+    if (/json/i.test(req.headers['content-type'] ?? '')) {
+      // rest-server parses JSON bodies into an object before yaml.safeLoad, which then fails.
+      openPaiError(res, 400, 'InvalidProtocolError', JSON_SUBMISSION_MESSAGE);
+      return;
+    }
     const text = bodyText(req);
     let protocol: unknown;
     try {
-      protocol = /json/i.test(req.headers['content-type'] ?? '') ? JSON.parse(text) : parseYaml(text);
+      protocol = parseYaml(text);
     } catch (err) {
       openPaiError(res, 400, 'InvalidProtocolError', `Cannot parse the job protocol: ${(err as Error).message}`);
       return;
@@ -168,7 +173,7 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
       tags: [],
       submissionTime: tick(),
       launchedTime: state === 'RUNNING' ? clock : null,
-      config: /json/i.test(req.headers['content-type'] ?? '') ? stringify(protocol) : text,
+      config: text,
     });
     res.status(202).json({ status: 202, message: `Update job ${job.name} for user ${user} successfully.` });
   });
@@ -331,6 +336,18 @@ function listItem(job: FakeJob): Record<string, unknown> {
     launchedTime: job.launchedTime,
     retries: 0,
   };
+}
+
+/** `Bearer <token>`, or `Basic base64(user:<application token>)` naming the token's own user. */
+function verifiedClaims(signer: TokenSigner, header: string | undefined): TokenClaims | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+  if (bearer) return signer.verify(bearer);
+  const basic = /^Basic\s+(\S+)$/i.exec(header ?? '')?.[1];
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const claims = colon < 0 ? undefined : signer.verify(decoded.slice(colon + 1));
+  return claims && claims.username === decoded.slice(0, colon) ? claims : undefined;
 }
 
 function openPaiError(res: Response, status: number, code: string, message: string): void {

@@ -1,0 +1,88 @@
+/**
+ * Before a kill or downgrade: ask Prometheus whether the job really is idle. The job's GPUs
+ * (`gpuwatch_job_gpu_allocated`, joined with `gpuwatch_gpu_utilization_ratio` on node and uuid)
+ * must have been busy on average less than `threshold` over `window`, with utilization data over
+ * at least half of the window. Anything else refuses the action: fail closed.
+ */
+
+export interface IdleCriterion {
+  /** How far back the average reaches (seconds). */
+  windowSeconds: number;
+  /** Idle means an average utilization (0–1) strictly below this. */
+  threshold: number;
+}
+
+export interface IdleCheckOptions extends IdleCriterion {
+  /** Prometheus' base URL, e.g. http://prometheus:9090. */
+  url: string;
+  timeoutMs: number;
+}
+
+export type IdleVerdict = { idle: true; utilization: number; message: string } | { idle: false; message: string };
+
+/** Subquery points over the window: one a minute, at least one a second, at most 60. */
+export function stepSeconds(windowSeconds: number): number {
+  return Math.max(1, Math.ceil(windowSeconds / 60));
+}
+
+/** PromQL for the job's average GPU utilization over the window, and how many points it had. */
+export function idleQueries(job: string, criterion: IdleCriterion): { average: string; points: string } {
+  const selector = `gpuwatch_job_gpu_allocated{job=${promqlString(job)}}`;
+  const perStep = `avg(max by (node, uuid) (gpuwatch_gpu_utilization_ratio) * on (node, uuid) group_right () max by (node, uuid, job) (${selector}))`;
+  const range = `[${criterion.windowSeconds}s:${stepSeconds(criterion.windowSeconds)}s]`;
+  return { average: `avg_over_time((${perStep})${range})`, points: `count_over_time((${perStep})${range})` };
+}
+
+/** The verdict from the two query results (undefined: Prometheus had no data for the job). */
+export function judgeIdle(job: string, criterion: IdleCriterion, average: number | undefined, points: number | undefined): IdleVerdict {
+  const window = `${criterion.windowSeconds}s`;
+  if (average === undefined || points === undefined || !Number.isFinite(average)) {
+    return { idle: false, message: `Prometheus has no GPU utilization for ${job} over the last ${window}, so it cannot be confirmed idle` };
+  }
+  const expected = Math.floor(criterion.windowSeconds / stepSeconds(criterion.windowSeconds));
+  if (points * 2 < expected) {
+    return { idle: false, message: `Prometheus has GPU utilization for ${job} over only ${points} of ${expected} points of the last ${window}, too little to confirm it idle` };
+  }
+  const percent = (r: number) => `${Number((r * 100).toPrecision(4))}%`;
+  if (average >= criterion.threshold) {
+    return { idle: false, message: `${job} is not idle: its GPUs were busy ${percent(average)} on average over the last ${window} (idle means below ${percent(criterion.threshold)})` };
+  }
+  return { idle: true, utilization: average, message: `${job} confirmed idle: GPUs busy ${percent(average)} on average over the last ${window} (below ${percent(criterion.threshold)})` };
+}
+
+export class IdleCheck {
+  constructor(private readonly options: IdleCheckOptions) {}
+
+  async confirm(job: string): Promise<IdleVerdict> {
+    const queries = idleQueries(job, this.options);
+    try {
+      const [average, points] = await Promise.all([this.scalar(queries.average), this.scalar(queries.points)]);
+      return judgeIdle(job, this.options, average, points);
+    } catch (err) {
+      return { idle: false, message: `cannot ask Prometheus whether ${job} is idle (${(err as Error).message}), so the action is refused` };
+    }
+  }
+
+  /** The single value of an instant query, or undefined when the result is empty. */
+  private async scalar(query: string): Promise<number | undefined> {
+    const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      throw new Error(`${this.options.url} unreachable: ${(err as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (cause ?? (err as Error).message)}`);
+    }
+    const body = (await response.json().catch(() => undefined)) as { status?: string; error?: string; data?: { resultType?: string; result?: { value?: [number, string] }[] } } | undefined;
+    if (!response.ok || body?.status !== 'success') throw new Error(`${this.options.url} answered ${response.status}: ${body?.error ?? 'not a query result'}`);
+    const result = body.data?.result ?? [];
+    if (result.length > 1) throw new Error(`expected one series, got ${result.length}`);
+    const value = result[0]?.value?.[1];
+    return value === undefined ? undefined : Number(value);
+  }
+}
+
+/** A PromQL string literal (double-quoted, escaped). */
+function promqlString(value: string): string {
+  return JSON.stringify(value);
+}
