@@ -1,9 +1,10 @@
 /**
  * `gpuwatch stack`: the whole chain on one machine, from one gpuwatch.yaml. Generates the artifacts,
- * then starts a replay exporter per layout worker, the rule service (when `ruleService:` is set), a
- * mail catcher (when the router's SMTP server is on this machine), the router, and — when Debian's
+ * then starts a replay exporter per layout worker, the rule service (when `ruleService:` is set,
+ * with the admission rules of stack.rules loaded), a mail catcher (when the router's SMTP server is on this machine), the router, and — when Debian's
  * `prometheus` and `prometheus-alertmanager` are installed — Prometheus and Alertmanager with the
- * generated configs. What is missing is said, with how to install it, and the rest runs.
+ * generated configs. What is missing is said, with how to install it, and the rest runs. With
+ * `activity`, what the router does (pages, acks, escalations, job actions) is followed line by line.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -114,9 +115,11 @@ async function startParts(loaded: LoadedConfig, plan: StackPlan, { log, stops, s
   let ruleService: RunningRuleService | undefined;
   if (loaded.config.ruleService) {
     const running = await startRuleService(await resolveRuleServiceConfig(loaded.config.ruleService, loaded.file), createLogger('rule-service', log.level));
-    ruleService = started(running, 'rule service', running.url, () => running.close());
-    const rules = await loadStackRules(running.store, plan.rules, loaded.file);
-    endpoints[endpoints.length - 1] = ['rule service', `${running.url} — ${rulesNote(rules)}`];
+    const rules = await loadStackRules(running.store, plan.rules, loaded.file).catch(async (err: Error) => {
+      await running.close();
+      throw err;
+    });
+    ruleService = started(running, 'rule service', `${running.url} — ${rulesNote(rules)}`, () => running.close());
   } else {
     missing.push('rule service: no ruleService: section in the config (job actions stay in dry run)');
   }

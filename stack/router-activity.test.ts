@@ -2,6 +2,8 @@
  * The human lines `gpuwatch stack` prints, read from a real router (in-process, SQLite) that pages
  * over real SMTP: one per page sent, acknowledgement, escalation and job-action step.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../alertmanager/clock.js';
 import type { RunningRouter } from '../alertmanager/service.js';
@@ -89,6 +91,28 @@ describe('the router activity lines', () => {
     expect(printed).toContainEqual(
       `${clockTime(clock.now(), 'UTC')} warned alice: alice~idle-train will be stopped at ${graceEnd} if the alert still fires (dry run: nothing is done to the job) — #3 SEV3 Job alice~idle-train keeps its GPUs busy only 2% of the time`,
     );
+  });
+});
+
+describe('the router activity lines for an IM webhook', () => {
+  it('prints a page sent to the webhook too', async () => {
+    const hook = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(hook.address() as AddressInfo).port}`;
+    const router = await startTestRouter(await testOptions({ webhooks: [{ url: `http://${host}/hook`, format: 'slack', events: ['page'] }] }), new ManualClock(TUESDAY_10));
+    try {
+      const seen: string[] = [];
+      const follow = await followRouterActivity(router.db, PEOPLE, (line) => seen.push(line), { timeZone: 'UTC', intervalMs: 3_600_000 });
+      const alert = gpuAlert('pai-worker-1', { alertname: 'GpuXidError', severity: '2', startsAt: TUESDAY_10 - MIN, summary: 'XID 79 (critical) on GPU 2 of pai-worker-1' });
+      expect((await request(`${router.url}/api/v1/alertmanager`, { body: webhook([alert]), token: API_TOKEN })).status).toBe(200);
+      await router.router.deliverOutbox();
+      await follow.poll();
+      await follow.stop();
+      expect(seen).toEqual([`09:00:00 paged the ${host} webhook — #1 SEV2 XID 79 (critical) on GPU 2 of pai-worker-1`]);
+    } finally {
+      await router.close();
+      await new Promise((resolve) => hook.close(resolve));
+    }
   });
 });
 

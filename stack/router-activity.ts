@@ -1,6 +1,6 @@
 /**
- * Follows what the router does, from its own tables: e-mails sent for pages and escalations
- * (router_outbox) and acknowledgements and job-action steps (router_audit), written as one human
+ * Follows what the router does, from its own tables: e-mails and IM webhooks sent for pages and
+ * escalations (router_outbox) and acknowledgements and job-action steps (router_audit), written as one human
  * line each (activity-line.ts). Only what happens after the start is shown.
  */
 import type { RouterDb } from '../alertmanager/store/db-schema.js';
@@ -30,8 +30,8 @@ export async function followRouterActivity(
   const newActivity = async (): Promise<RouterActivity[]> => {
     const mails = await db
       .selectFrom('router_outbox')
-      .select(['id', 'kind', 'incident_id', 'target', 'sent_at'])
-      .where('channel', '=', 'email')
+      .select(['id', 'channel', 'kind', 'incident_id', 'target', 'sent_at'])
+      .where('channel', 'in', ['email', 'webhook'])
       .where('kind', 'in', MAIL_KINDS)
       .where('status', '=', 'sent')
       .where('id', '>', mailBaseline)
@@ -45,7 +45,7 @@ export async function followRouterActivity(
     const incidents = await incidentsById(db, [...fresh.map((m) => m.incident_id), ...audits.map((a) => a.incidentId)]);
     return [
       ...fresh.flatMap((m): RouterActivity[] =>
-        (JSON.parse(m.target) as { to: string[] }).to.map((to) => ({ source: 'mail', at: Number(m.sent_at), kind: m.kind as 'page' | 'escalation', to, ...withIncident(incidents, m.incident_id) })),
+        recipientsOf(m.channel, m.target).map((to) => ({ source: 'mail', at: Number(m.sent_at), kind: m.kind as 'page' | 'escalation', to, ...withIncident(incidents, m.incident_id) })),
       ),
       ...audits.map(({ incidentId, ...a }): RouterActivity => ({ source: 'audit', ...a, ...withIncident(incidents, incidentId) })),
     ].sort((a, b) => a.at - b.at);
@@ -70,6 +70,13 @@ export async function followRouterActivity(
       await running;
     },
   };
+}
+
+/** An e-mail's addresses (one per row, as the router queues them), or the IM webhook's host. */
+function recipientsOf(channel: string, target: string): string[] {
+  const parsed = JSON.parse(target) as { to?: string[]; url?: string };
+  if (channel === 'webhook') return [`the ${parsed.url ? new URL(parsed.url).host : 'IM'} webhook`];
+  return parsed.to ?? [];
 }
 
 interface AuditEntry {
