@@ -19,7 +19,7 @@ import { runOnce } from './backends/nvidia-smi/runner.js';
 import { ReplayBackend } from './backends/replay/index.js';
 import { Collector } from './collector.js';
 import { exporterHandler } from './server.js';
-import type { GpuBackend, GpuSnapshot } from './types.js';
+import { SourceError, type GpuBackend, type GpuSnapshot } from './types.js';
 
 export interface ExporterFlags {
   config?: string;
@@ -134,9 +134,14 @@ async function openBackend(s: ExporterConfig, ctx: BackendContext): Promise<GpuB
       timeoutMs: ctx.timeoutMs,
       onError: ctx.onError('nvidia-smi'),
     });
-  const replay = () => {
-    if (!s.replay) throw new Error('the replay backend needs a source: --replay PATH (or exporter.replay in the config)');
-    return ReplayBackend.open({ path: s.replay });
+  /** A recording or scenario that cannot be read is bad input (exit 2), like the flag that names it. */
+  const replay = async () => {
+    if (!s.replay) throw new UsageError('the replay backend needs a source: --replay PATH (or exporter.replay in the config)');
+    try {
+      return await ReplayBackend.open({ path: s.replay });
+    } catch (err) {
+      throw err instanceof SourceError ? new UsageError(err.message) : err;
+    }
   };
   switch (s.backend) {
     case 'nvml':

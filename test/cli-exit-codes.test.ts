@@ -42,6 +42,16 @@ describe('gpuwatch exits 2 on bad input (the real CLI)', () => {
     expect(result.code).toBe(2);
   });
 
+  it('exits 2 when a scenario replays a recording that is not there, or a folder holds no recording', async () => {
+    const dir = await tempDirWith({ 'scenario.yaml': 'source: recordings/q.xml\ngpus: 2\n', 'empty/README': 'no recordings here\n' });
+    const scenario = await runCli(['exporter', '--replay', join(dir, 'scenario.yaml'), '--once']);
+    expect(scenario.stderr).toContain(`gpuwatch: replay source ${join(dir, 'recordings', 'q.xml')} does not exist`);
+    expect(scenario.code).toBe(2);
+    const empty = await runCli(['exporter', '--replay', join(dir, 'empty'), '--once']);
+    expect(empty.stderr).toContain(`gpuwatch: replay directory ${join(dir, 'empty')} holds no .xml or .csv file`);
+    expect(empty.code).toBe(2);
+  });
+
   it('exits non-zero on an unknown command, naming it and listing the commands', async () => {
     const result = await runCli(['rightsize']);
     expect(result.stderr).toContain("error: unknown command 'rightsize'");
