@@ -5,10 +5,12 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { UsageError } from '../src/cli-args.js';
 import { findNode } from '../src/config/layout.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { parseDuration } from '../src/config/duration.js';
 import { exporterSchema, type ExporterConfig } from '../src/config/schema.js';
+import { problemAt } from '../src/config/yaml-file.js';
 import { listen, type Listening } from '../src/http/listen.js';
 import type { Logger } from '../src/log.js';
 import { VERSION } from '../src/version.js';
@@ -17,7 +19,7 @@ import { runOnce } from './backends/nvidia-smi/runner.js';
 import { ReplayBackend } from './backends/replay/index.js';
 import { Collector } from './collector.js';
 import { exporterHandler } from './server.js';
-import type { GpuBackend, GpuSnapshot } from './types.js';
+import { SourceError, type GpuBackend, type GpuSnapshot } from './types.js';
 
 export interface ExporterFlags {
   config?: string;
@@ -42,6 +44,10 @@ export async function exporterSettings(flags: ExporterFlags, preloaded?: LoadedC
   const loaded = preloaded ?? (flags.config ? await loadConfig(flags.config) : undefined);
   const fromFile = loaded?.config.exporter ?? exporterSchema.parse({});
   const replayFromFile = fromFile.replay && loaded ? resolve(dirname(loaded.file), fromFile.replay) : fromFile.replay;
+  if (flags.replay && !existsSync(flags.replay)) throw new UsageError(`--replay ${flags.replay}: file not found`);
+  if (!flags.replay && replayFromFile && loaded && !existsSync(replayFromFile)) {
+    throw await problemAt(loaded.file, ['exporter', 'replay'], `${replayFromFile}: file not found`);
+  }
   const settings = exporterSchema.parse({
     ...fromFile,
     ...(replayFromFile ? { replay: replayFromFile } : {}),
@@ -50,6 +56,9 @@ export async function exporterSettings(flags: ExporterFlags, preloaded?: LoadedC
     ...(flags.listen ? { listen: flags.listen } : {}),
     ...(flags.node ? { node: flags.node } : {}),
   });
+  if (settings.backend === 'replay' && !settings.replay) {
+    throw new UsageError('--backend replay needs a source: --replay PATH (or exporter.replay in the config)');
+  }
   return { settings, ...(loaded ? { loaded } : {}) };
 }
 
@@ -125,9 +134,14 @@ async function openBackend(s: ExporterConfig, ctx: BackendContext): Promise<GpuB
       timeoutMs: ctx.timeoutMs,
       onError: ctx.onError('nvidia-smi'),
     });
-  const replay = () => {
-    if (!s.replay) throw new Error('the replay backend needs a source: --replay PATH (or exporter.replay in the config)');
-    return ReplayBackend.open({ path: s.replay });
+  /** A recording or scenario that cannot be read is bad input (exit 2), like the flag that names it. */
+  const replay = async () => {
+    if (!s.replay) throw new UsageError('the replay backend needs a source: --replay PATH (or exporter.replay in the config)');
+    try {
+      return await ReplayBackend.open({ path: s.replay });
+    } catch (err) {
+      throw err instanceof SourceError ? new UsageError(err.message) : err;
+    }
   };
   switch (s.backend) {
     case 'nvml':

@@ -37,17 +37,17 @@ describe('generator config', () => {
 
   it('names file, line and field of an unknown policy field', async () => {
     const { err, file } = await configError(`${CLUSTER}policies:\n  gpuTemperature:\n    treshold: 90\n`);
-    expect(err.message).toBe(`${file}:6:5: policies.gpuTemperature.treshold: Unrecognized key(s) in object: 'treshold'`);
+    expect(err.message).toBe(`${file}:6:5: policies.gpuTemperature.treshold: unknown key \`treshold\` — did you mean \`threshold\`?`);
   });
 
   it('rejects a field a policy does not have (no threshold on row remapping)', async () => {
     const { err, file } = await configError(`${CLUSTER}policies:\n  rowRemapPendingOrFailed:\n    threshold: 1\n`);
-    expect(err.message).toContain(`${file}:6:5: policies.rowRemapPendingOrFailed.threshold: Unrecognized key`);
+    expect(err.message).toContain(`${file}:6:5: policies.rowRemapPendingOrFailed.threshold: unknown key \`threshold\``);
   });
 
   it('rejects an unknown policy name', async () => {
     const { err, file } = await configError(`${CLUSTER}policies:\n  gpuTemprature: {threshold: 90}\n`);
-    expect(err.message).toContain(`${file}:5:3: policies.gpuTemprature: Unrecognized key`);
+    expect(err.message).toContain(`${file}:5:3: policies.gpuTemprature: unknown key \`gpuTemprature\` — did you mean \`gpuTemperature\`?`);
   });
 
   it('names file, line and field of a bad duration', async () => {

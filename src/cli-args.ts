@@ -3,6 +3,14 @@ import { InvalidArgumentError } from 'commander';
 import { LISTEN_ADDRESS } from './config/listen-address.js';
 import { parseDatabaseUrl } from './storage/database-url.js';
 
+/** A flag that is wrong or names a file that is not there: the CLI says so and exits 2, like a bad config. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /** `--listen HOST:PORT`; `example` shows the command's own default. */
 export function listenArgument(example: string): (value: string) => string {
   return (value) => {

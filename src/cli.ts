@@ -2,7 +2,7 @@
 /** `gpuwatch <command>`: the one entry point of every gpuwatch component. */
 import { Command, Option } from 'commander';
 import { startExporter } from '../exporter/command.js';
-import { listenArgument } from './cli-args.js';
+import { listenArgument, UsageError } from './cli-args.js';
 import { ConfigError } from './config/yaml-file.js';
 import { createLogger } from './log.js';
 import { exitOnSignals } from './shutdown.js';
@@ -10,7 +10,6 @@ import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 runtime failure, 2 bad input (config, flags). */
 export const EXIT_BAD_INPUT = 2;
-
 
 /**
  * The program with every command. When the exporter is what runs, the other components (SQL
@@ -70,6 +69,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`gpuwatch: configuration error\n${err.message}\n`);
+      process.exit(EXIT_BAD_INPUT);
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`gpuwatch: ${err.message}\n`);
       process.exit(EXIT_BAD_INPUT);
     }
     process.stderr.write(`gpuwatch: ${(err as Error).message}\n`);

@@ -22,7 +22,7 @@ export function registerStackCommand(program: Command): void {
     .requiredOption('-c, --config <file>', 'gpuwatch.yaml (clusters, stack:, router:, ruleService:)')
     .action(async (flags: { config: string }) => {
       const log = createLogger('stack');
-      const stack = await startStack(flags.config, log);
+      const stack = await startStack(flags.config, log, { activity: (line) => process.stdout.write(`${line}\n`) });
       process.stdout.write(banner(stack));
       exitOnSignals(log, () => stack.stop(), {
         message: 'stopping every part',

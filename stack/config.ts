@@ -13,6 +13,12 @@ export const stackSchema = z
     dir: z.string().min(1).default('.gpuwatch-stack'),
     /** Replay scenarios, one `<node>.yaml` per layout worker. */
     scenarios: z.string().min(1).default('scenarios'),
+    /**
+     * Admission rules (the rule service's YAML export format, or .csv) loaded into the rule service
+     * at every start, replacing its table when they differ. Default: rules.yaml next to
+     * gpuwatch.yaml, when it exists.
+     */
+    rules: z.string().min(1).optional(),
     /** Recorded nvidia-smi output replayed (multiplied to the SKU's GPU count) by a worker without a scenario. */
     replay: z.string().min(1).optional(),
     /** The first worker's exporter listens on 127.0.0.1:exporterBasePort, the next on +1, … */

@@ -1,9 +1,10 @@
 /**
  * `gpuwatch stack`: the whole chain on one machine, from one gpuwatch.yaml. Generates the artifacts,
- * then starts a replay exporter per layout worker, the rule service (when `ruleService:` is set), a
- * mail catcher (when the router's SMTP server is on this machine), the router, and — when Debian's
+ * then starts a replay exporter per layout worker, the rule service (when `ruleService:` is set,
+ * with the admission rules of stack.rules loaded), a mail catcher (when the router's SMTP server is on this machine), the router, and — when Debian's
  * `prometheus` and `prometheus-alertmanager` are installed — Prometheus and Alertmanager with the
- * generated configs. What is missing is said, with how to install it, and the rest runs.
+ * generated configs. What is missing is said, with how to install it, and the rest runs. With
+ * `activity`, what the router does (pages, acks, escalations, job actions) is followed line by line.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,9 @@ import { generateArtifacts } from '../rules-gen/generate.js';
 import { writeToDir } from '../rules-gen/output.js';
 import { findOnPath, startExternal, type External } from './external.js';
 import { SmtpSink } from './mail-catcher.js';
-import { exporterFlags, planStack, prometheusArgs, prometheusConfig, ruleServiceWithStackPrometheus, type StackPlan } from './plan.js';
+import { alertmanagerLink, exporterFlags, planStack, prometheusArgs, prometheusConfig, prometheusLink, ruleServiceWithStackPrometheus, type StackPlan } from './plan.js';
+import { followRouterActivity } from './router-activity.js';
+import { loadStackRules, rulesNote } from './rules.js';
 
 export interface RunningStack {
   plan: StackPlan;
@@ -40,7 +43,12 @@ const PROMETHEUS_BINARIES = ['prometheus'] as const;
 const ALERTMANAGER_BINARIES = ['prometheus-alertmanager', 'alertmanager'] as const;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-export async function startStack(configFile: string, log: Logger = createLogger('stack')): Promise<RunningStack> {
+export interface StackOptions {
+  /** Where the human lines for pages, acknowledgements, escalations and job actions go (none: not followed). */
+  activity?: (line: string) => void;
+}
+
+export async function startStack(configFile: string, log: Logger = createLogger('stack'), options: StackOptions = {}): Promise<RunningStack> {
   const loaded = await loadConfig(configFile);
   const scenarioNames = await readdir(join(dirname(loaded.file), loaded.config.stack.scenarios)).catch(() => [] as string[]);
   const plan = planStack(loaded, new Set(scenarioNames));
@@ -59,20 +67,20 @@ export async function startStack(configFile: string, log: Logger = createLogger(
     for (const stop of stops.reverse()) await stop().catch((err: Error) => log.warn({ err: err.message }, 'stopping a part failed'));
   };
   try {
-    return await startParts(loaded, plan, log, stops, stopAll);
+    return await startParts(loaded, plan, { log, stops, stopAll, ...options });
   } catch (err) {
     await stopAll();
     throw err;
   }
 }
 
-async function startParts(
-  loaded: LoadedConfig,
-  plan: StackPlan,
-  log: Logger,
-  stops: (() => Promise<void>)[],
-  stopAll: () => Promise<void>,
-): Promise<RunningStack> {
+interface PartsContext extends StackOptions {
+  log: Logger;
+  stops: (() => Promise<void>)[];
+  stopAll: () => Promise<void>;
+}
+
+async function startParts(loaded: LoadedConfig, plan: StackPlan, { log, stops, stopAll, activity }: PartsContext): Promise<RunningStack> {
   const endpoints: [string, string][] = [];
   const missing: string[] = [];
   /** A part is up: it is stopped with the rest and listed in the banner. */
@@ -82,14 +90,20 @@ async function startParts(
     return part;
   };
   /** Prometheus or Alertmanager, when one of `binaries` is on PATH; otherwise why not, in `missing`. */
-  const startInstalled = async (name: string, binaries: readonly string[], args: string[], listen: string, absent: string): Promise<External | undefined> => {
+  const startInstalled = async (
+    name: string,
+    binaries: readonly string[],
+    args: string[],
+    where: { listen: string; link: (url: string) => string },
+    absent: string,
+  ): Promise<External | undefined> => {
     const binary = await findOnPath(binaries);
     if (!binary) {
       missing.push(`${name}: ${absent}`);
       return undefined;
     }
-    const external = await startExternal(name, binary, args, listen, log);
-    return started(external, name, external.url, () => external.stop());
+    const external = await startExternal(name, binary, args, where.listen, log);
+    return started(external, name, where.link(external.url), () => external.stop());
   };
 
   const exporters: RunningExporter[] = [];
@@ -102,7 +116,11 @@ async function startParts(
   if (loaded.config.ruleService) {
     const ruleServiceConfig = ruleServiceWithStackPrometheus(loaded.config.ruleService, plan);
     const running = await startRuleService(await resolveRuleServiceConfig(ruleServiceConfig, loaded.file, loaded.config.policies), createLogger('rule-service', log.level));
-    ruleService = started(running, 'rule service', running.url, () => running.close());
+    const rules = await loadStackRules(running.store, plan.rules, loaded.file).catch(async (err: Error) => {
+      await running.close();
+      throw err;
+    });
+    ruleService = started(running, 'rule service', `${running.url} — ${rulesNote(rules)}`, () => running.close());
   } else {
     missing.push('rule service: no ruleService: section in the config (job actions stay in dry run)');
   }
@@ -123,12 +141,17 @@ async function startParts(
     'alertmanager',
     ALERTMANAGER_BINARIES,
     [`--config.file=${am.config}`, `--storage.path=${am.dataDir}`, `--web.listen-address=${am.listen}`, '--cluster.listen-address='],
-    am.listen,
+    { listen: am.listen, link: alertmanagerLink },
     'not installed (Debian: apt-get install prometheus-alertmanager); alerts reach no one',
   );
 
   const router = await startRouter(routerOptions, createLogger('router', log.level));
   started(router, 'router (on-call board)', router.url, () => router.close());
+  if (activity) {
+    const people = { team: routerOptions.team, ...routerOptions.escalation };
+    const follower = await followRouterActivity(router.db, people, activity, { log });
+    stops.push(() => follower.stop());
+  }
 
   const prom = plan.prometheus;
   await writeFile(prom.config, prometheusConfig(loaded, plan, alertmanager !== undefined));
@@ -138,7 +161,7 @@ async function startParts(
     'prometheus',
     PROMETHEUS_BINARIES,
     prometheusArgs(prom),
-    prom.listen,
+    { listen: prom.listen, link: prometheusLink },
     'not installed (Debian: apt-get install prometheus); no rules are evaluated, so nothing alerts',
   );
   endpoints.push(['generated rules and dashboards', plan.generatedDir]);

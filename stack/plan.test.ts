@@ -1,9 +1,9 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/yaml-file.js';
-import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
 import { planStack, prometheusConfig } from './plan.js';
 
 async function loaded(stack: string) {
@@ -27,6 +27,13 @@ describe('planStack', () => {
     const [, w1] = planStack(config, new Set(['w0.yaml'])).exporters;
     expect(w1?.scenario).toBe(join(dir, '.gpuwatch-stack', 'scenarios', 'w1.yaml'));
     expect(parse(w1?.scenarioText ?? '')).toEqual({ source: join(dir, 'rec', 'q-idle.xml'), gpus: 8 });
+  });
+
+  it('loads rules.yaml next to the config unless stack.rules names another file', async () => {
+    const example = await loadConfig(EXAMPLE_CONFIG);
+    expect(planStack(example, new Set(['pai-worker-0.yaml', 'pai-worker-1.yaml', 'pai-worker-2.yaml'])).rules).toEqual({ file: join(dirname(EXAMPLE_CONFIG), 'rules.yaml'), explicit: false });
+    const { dir, config } = await loaded('stack: {rules: admission/rules.csv}\n');
+    expect(planStack(config, new Set(['w0.yaml', 'w1.yaml'])).rules).toEqual({ file: join(dir, 'admission', 'rules.csv'), explicit: true });
   });
 
   it('names the worker and both ways out when a scenario is missing', async () => {

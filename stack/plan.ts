@@ -24,6 +24,8 @@ export interface ExporterPlan {
 
 export interface StackPlan {
   dir: string;
+  /** The admission rules loaded into the rule service; `explicit` when stack.rules names them (then the file must exist). */
+  rules: { file: string; explicit: boolean };
   /** Where `gpuwatch generate` output goes. */
   generatedDir: string;
   mailDir: string;
@@ -31,6 +33,9 @@ export interface StackPlan {
   prometheus: { listen: string; config: string; dataDir: string };
   alertmanager: { listen: string; config: string; dataDir: string };
 }
+
+/** The admission rules the stack loads when stack.rules is not set (examples/rules.yaml for the example). */
+export const DEFAULT_RULES_FILE = 'rules.yaml';
 
 /** `scenarioFiles`: the names present in the scenarios directory (I/O stays with the caller). */
 export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<string>): StackPlan {
@@ -52,7 +57,8 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
   });
   const prometheus = { listen: stack.prometheus, config: join(dir, 'prometheus.yml'), dataDir: join(dir, 'prometheus-data') };
   const alertmanager = { listen: stack.alertmanager, config: join(generatedDir, 'alertmanager', 'alertmanager.yml'), dataDir: join(dir, 'alertmanager-data') };
-  return { dir, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
+  const rules = { file: resolve(base, stack.rules ?? DEFAULT_RULES_FILE), explicit: stack.rules !== undefined };
+  return { dir, rules, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
 }
 
 /** The rule service's section with the stack's Prometheus to confirm idle jobs, unless it names its own. */
@@ -63,6 +69,16 @@ export function ruleServiceWithStackPrometheus(ruleService: RuleServiceConfig, p
 /** The flags of a planned exporter: a replay of its scenario, on its port, under its node name. */
 export function exporterFlags(e: ExporterPlan): { replay: string; backend: 'replay'; listen: string; node: string } {
   return { replay: e.scenario, backend: 'replay', listen: e.listen, node: e.node };
+}
+
+/** The page the banner links for Prometheus: Debian's Prometheus 2.x has no new UI, only the classic one under /classic. */
+export function prometheusLink(url: string): string {
+  return `${url}/classic/alerts`;
+}
+
+/** What the banner says for Alertmanager: Debian's package has no web UI, but its API answers. */
+export function alertmanagerLink(url: string): string {
+  return `${url}/api/v2/alerts (API only: Debian's Alertmanager has no web UI; or amtool --alertmanager.url=${url} alert query)`;
 }
 
 /** Prometheus' command line for the stack's config, data folder and address. */

@@ -61,7 +61,7 @@ describe('loadConfig', () => {
       'gpuwatch.yaml': 'clusters:\n  - name: c1\n    layout: layout.yaml\nexporter:\n  intervall: 5s\n',
     });
     const err = await errorOf(loadConfig(file));
-    expect(err.message).toContain(`${file}:5:3: exporter.intervall: Unrecognized key`);
+    expect(err.message).toContain(`${file}:5:3: exporter.intervall: unknown key \`intervall\` — did you mean \`interval\`?`);
   });
 
   it('names file, line and field of a bad duration', async () => {

@@ -3,8 +3,9 @@
  * column, and the field path, e.g. `gpuwatch.yaml:12:5: exporter.interval: not a duration ("ten")`.
  */
 import { readFile } from 'node:fs/promises';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isNode, Lexer, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { knownKeysAt, nearestKey } from './schema-keys.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -34,22 +35,70 @@ export function formatProblem(p: ConfigProblem): string {
 export function parseYamlWith<S extends z.ZodTypeAny>(text: string, file: string, schema: S): z.output<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e): ConfigProblem => {
-      const pos = lineCounter.linePos(e.pos[0]);
-      return { file, line: pos.line, column: pos.col, field: '', message: `YAML syntax: ${e.message.split('\n')[0]}` };
-    });
-    throw problemsError(file, problems);
-  }
+  const [firstError] = doc.errors;
+  if (firstError) throw problemsError(file, [syntaxProblem(text, file, firstError, lineCounter)]);
   const result = schema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue): ConfigProblem => {
-    const path = issue.path.map(String);
-    const position = locate(doc, lineCounter, issue.path, issue.code === 'unrecognized_keys' ? issue.keys : []);
-    const field = issue.code === 'unrecognized_keys' ? [...path, ...issue.keys].join('.') : path.join('.');
-    return { file, ...position, field, message: issue.message };
+  const problems = result.error.issues.flatMap((issue): ConfigProblem[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => unknownKeyProblem(file, doc, lineCounter, schema, issue.path, key));
+    }
+    return [{ file, ...locate(doc, lineCounter, issue.path, []), field: issue.path.map(String).join('.'), message: issue.message }];
   });
   throw problemsError(file, problems);
+}
+
+/**
+ * A YAML syntax error, reported once: the parser's first error, at the token that caused it (an
+ * unclosed quote or bracket where it opens); later errors only follow from it.
+ */
+function syntaxProblem(text: string, file: string, error: YAMLError, lineCounter: LineCounter): ConfigProblem {
+  const pos = lineCounter.linePos(offendingOffset(text, error));
+  return { file, line: pos.line, column: pos.col, field: '', message: `YAML syntax: ${error.message.split('\n')[0]}` };
+}
+
+/** Tokens the lexer emits that stand for no source text (document start, scalar start, flow end). */
+const LEXER_MARKERS = new Set(['\x02', '\x18', '\x1f']);
+
+/** Where the error's token starts: an unterminated quoted scalar or flow collection opens before the place the parser gave up. */
+function offendingOffset(text: string, error: YAMLError): number {
+  const at = firstNonBlank(text, error.pos[0]);
+  const unclosedQuote = /quote/i.test(error.message);
+  const unclosedFlow = /end with a [\]}]/.test(error.message);
+  if (!unclosedQuote && !unclosedFlow) return at;
+  const openFlows: number[] = [];
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (LEXER_MARKERS.has(token)) continue;
+    const end = offset + token.length;
+    if (offset > at) break;
+    const first = token[0];
+    if (unclosedQuote && (first === '"' || first === "'") && end >= at) return offset;
+    if (first === '[' || first === '{') openFlows.push(offset);
+    if (first === ']' || first === '}') openFlows.pop();
+    offset = end;
+  }
+  return unclosedFlow ? (openFlows.at(-1) ?? at) : at;
+}
+
+/** An indentation error points at the line's indentation; the token is the first thing after it. */
+function firstNonBlank(text: string, offset: number): number {
+  let at = offset;
+  while (text[at] === ' ' || text[at] === '\t') at++;
+  return at;
+}
+
+function unknownKeyProblem(
+  file: string,
+  doc: ReturnType<typeof parseDocument>,
+  lineCounter: LineCounter,
+  schema: z.ZodTypeAny,
+  path: readonly (string | number)[],
+  key: string,
+): ConfigProblem {
+  const suggestion = nearestKey(key, knownKeysAt(schema, path));
+  const message = `unknown key \`${key}\`${suggestion ? ` — did you mean \`${suggestion}\`?` : ''}`;
+  return { file, ...locate(doc, lineCounter, path, [key]), field: [...path.map(String), key].join('.'), message };
 }
 
 /** Reads a YAML file from disk; a missing or unreadable file is a ConfigError too. */

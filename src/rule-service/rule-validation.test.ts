@@ -106,7 +106,7 @@ describe('rule files', () => {
     const text = '- user: .*\n  result: retain\n- user: ^ok$\n  priority: oppo\n  result: prod\n';
     expect(() => parseRuleFile(text, 'rules.yaml', 'yaml')).toThrow(ConfigError);
     expect(() => parseRuleFile(text, 'rules.yaml', 'yaml')).toThrow(/^rules\.yaml:5:11: 1\.result: "prod" would raise the priority of oppo jobs/);
-    expect(() => parseRuleFile('- usr: .*\n', 'rules.yaml', 'yaml')).toThrow(/rules\.yaml:1:3: 0\.usr: Unrecognized key/);
+    expect(() => parseRuleFile('- usr: .*\n', 'rules.yaml', 'yaml')).toThrow(/rules\.yaml:1:3: 0\.usr: unknown key `usr` — did you mean `user`\?/);
   });
 
   it('names the line of a bad CSV row and refuses unknown columns', () => {
