@@ -17,6 +17,18 @@ export const NODE_SCOPED_ALERTS =
 
 const timing = (t: SeverityTiming) => ({ group_wait: t.groupWait, group_interval: t.groupInterval, repeat_interval: t.repeatInterval });
 
+/**
+ * The bearer token Alertmanager sends with every webhook: the router's own `webhookToken`, or its
+ * `webhookTokenFile` as a path that Alertmanager reads (relative paths: from alertmanager.yml's
+ * folder). Without either the router takes unsigned webhooks, which it allows only in dry run.
+ */
+function routerAuthorization(ctx: GenContext): { http_config?: { authorization: Record<string, string> } } {
+  const router = ctx.loaded.config.router;
+  if (router?.webhookToken !== undefined) return { http_config: { authorization: { type: 'Bearer', credentials: router.webhookToken } } };
+  if (router?.webhookTokenFile !== undefined) return { http_config: { authorization: { type: 'Bearer', credentials_file: router.webhookTokenFile } } };
+  return {};
+}
+
 export function alertmanagerYaml(ctx: GenContext): string {
   const am = ctx.loaded.config.alertmanager;
   const severityRoutes = SEVERITIES.map((sev) => ({ matchers: [`severity=${quote(sev)}`], ...timing(am.severities[sev]) }));
@@ -33,7 +45,7 @@ export function alertmanagerYaml(ctx: GenContext): string {
     },
     receivers: ctx.loaded.clusters.map((c) => ({
       name: receiverName(c.name),
-      webhook_configs: [{ url: c.router, send_resolved: true }],
+      webhook_configs: [{ url: c.router, send_resolved: true, ...routerAuthorization(ctx) }],
     })),
     inhibit_rules: [
       {

@@ -200,6 +200,20 @@ describe('generate', () => {
     expect(am.receivers[0]?.webhook_configs).toEqual([{ url: 'http://router.alpha:9460/api/v1/alertmanager', send_resolved: true }]);
   });
 
+  it("sends the router's webhook token, inline or as a file, in a config amtool accepts", async () => {
+    const withRouter = (router: Record<string, string>) => {
+      const loaded = { ...example.loaded, config: { ...example.loaded.config, router: { ...example.loaded.config.router!, ...router } } };
+      return parse(generateRules(loaded).get(ALERTMANAGER_FILE) ?? '') as { receivers: { webhook_configs: { http_config?: unknown }[] }[] };
+    };
+    expect(withRouter({ webhookToken: 'am-secret' }).receivers[0]?.webhook_configs[0]?.http_config).toEqual({ authorization: { type: 'Bearer', credentials: 'am-secret' } });
+    const fromFile = withRouter({ webhookTokenFile: '/etc/gpuwatch/am-token' });
+    expect(fromFile.receivers[0]?.webhook_configs[0]?.http_config).toEqual({ authorization: { type: 'Bearer', credentials_file: '/etc/gpuwatch/am-token' } });
+    const dir = await writeArtifacts(generateRules({ ...example.loaded, config: { ...example.loaded.config, router: { ...example.loaded.config.router!, webhookTokenFile: '/etc/gpuwatch/am-token' } } }));
+    const { code, output } = await runTool('amtool', ['check-config', ALERTMANAGER_FILE], dir);
+    expect(output).toContain('SUCCESS');
+    expect(code).toBe(0);
+  });
+
   it('is deterministic and independent of where the config lives', async () => {
     const again = generateRules(await loadConfig(EXAMPLE_CONFIG));
     expect(again).toEqual(example.files);
