@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
+import { gpuHistoryOpenMetrics, idleGpus, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { freePort } from '../../test/ports.js';
 import { SmtpSink } from '../../stack/mail-catcher.js';
@@ -25,6 +26,9 @@ const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 let smtp: SmtpSink;
 let openpai: FakeOpenPai;
 let ruleService: RunningRuleService | undefined;
+let prometheus: { url: string; stop(): Promise<void> };
+/** The jobs below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
+const IDLE_JOBS = ['alice~train', 'alice~waiting', 'alice~ghost', 'bob~train', 'mallory~job'];
 let clock: ManualClock;
 let running: RunningRouter;
 
@@ -37,10 +41,12 @@ const ruleServiceOptions = (listen: string): RuleServiceOptions => ({
   exemptUsers: [],
   apiToken: RULE_SERVICE_TOKEN,
   openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
+  idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
 });
 const startRules = (listen = '127.0.0.1:0') => startRuleService(ruleServiceOptions(listen), createLogger('rule-service-test', 'silent'));
 
 beforeAll(async () => {
+  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
   smtp = await SmtpSink.start();
   openpai = await startFakeOpenPai({
     users: [
@@ -50,8 +56,9 @@ beforeAll(async () => {
       { name: 'mallory', email: '"x" <outsider@evil.example>, mallory@research.example' },
     ],
   });
-});
+}, 60_000);
 afterAll(async () => {
+  await prometheus?.stop();
   await openpai?.close();
   await smtp?.stop();
 });

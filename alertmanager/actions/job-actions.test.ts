@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
+import { gpuHistoryOpenMetrics, idleGpus, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
@@ -20,6 +21,9 @@ const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 let smtp: SmtpSink;
 let openpai: FakeOpenPai;
 let ruleService: RunningRuleService;
+let prometheus: { url: string; stop(): Promise<void> };
+/** The jobs acted on below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
+const IDLE_JOBS = ['alice~graced', 'alice~train', 'alice~big', 'bob~b1', 'bob~b2', 'bob~b3'];
 let clock: ManualClock;
 let running: RunningRouter;
 
@@ -28,6 +32,7 @@ beforeAll(async () => {
   openpai = await startFakeOpenPai({
     users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }],
   });
+  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
   ruleService = await startRuleService(
     {
       listen: '127.0.0.1:0',
@@ -38,12 +43,14 @@ beforeAll(async () => {
       exemptUsers: [],
       apiToken: RULE_SERVICE_TOKEN,
       openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
+      idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
     },
     createLogger('rule-service-test', 'silent'),
   );
-});
+}, 60_000);
 afterAll(async () => {
   await ruleService?.close();
+  await prometheus?.stop();
   await openpai?.close();
   await smtp?.stop();
 });
