@@ -3,7 +3,7 @@ import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import type { Slots } from '../annotations.js';
 import { constant, eventCases, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
-import { anyOf, by, num, range, selector, type Matcher } from '../promql.js';
+import { anyOf, by, num, on, range, selector, type Matcher } from '../promql.js';
 import { at, runOf, stepsOf, seriesText, values } from '../timeline.js';
 import type { GeneratedAlert, PromtoolTest } from '../types.js';
 import { variantsOf, type Variant } from '../variants.js';
@@ -201,14 +201,7 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
         const sel = selector('gpuwatch_gpu_xid_errors_total', m);
         const spec: AlertSpec = {
           name: 'GpuXidError',
-          // XIDs are counted from the exporter's start, so a code's first event creates its series:
-          // a series younger than the window counts as new events too.
-          expr: [
-            `max ${by([...GPU_BY, 'xid'])} (`,
-            `  increase(${sel}${range(policy.window)}) > 0`,
-            `  or (${sel} unless ${sel} offset ${range(policy.window).slice(1, -1)})`,
-            `)`,
-          ].join('\n'),
+          expr: xidExpr(sel, policy.window),
           for: v.for,
           severity: v.severity,
           ruleLabels: { ...v.labels, xid_class: c.name },
@@ -230,6 +223,31 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
         return { rule: alertRule(ctx, spec), tests };
       }),
     );
+}
+
+const BUILD_INFO = 'gpuwatch_exporter_build_info';
+
+/** How long a gap in scraping may last before an old XID that reappears with the other series counts as new. */
+const SCRAPE_GAP_MEMORY = '1h';
+
+/**
+ * XIDs are counted from the exporter's start, so a code's first event creates its series: a series
+ * that was absent at the window's start counts as a new event too, except on a node whose exporter
+ * was in a gap in scraping then (seen within the hour before, but not at the window's start): after
+ * such a gap every series reappears, and an old XID is not a new one.
+ */
+function xidExpr(sel: string, window: string): string {
+  const offset = range(window).slice(1, -1);
+  return [
+    `max ${by([...GPU_BY, 'xid'])} (`,
+    `  increase(${sel}${range(window)}) > 0`,
+    `  or (`,
+    `    (${sel} unless ${sel} offset ${offset})`,
+    `    unless ${on(['cluster', 'node'])}`,
+    `    (last_over_time(${BUILD_INFO}${range(SCRAPE_GAP_MEMORY)} offset ${offset}) unless ${BUILD_INFO} offset ${offset})`,
+    `  )`,
+    `)`,
+  ].join('\n');
 }
 
 const XID_ADVICE: Record<'critical' | 'application' | 'other', string> = {

@@ -1,0 +1,33 @@
+/** Timelines of the GPU health alerts in promtool, with the exact series shapes the exporter produces. */
+import { describe, expect, it } from 'vitest';
+import { SMALL_LAYOUT } from './test-support.js';
+import { runTimelines, series, type Timeline } from './timeline-support.js';
+
+const CONFIG = `clusters:\n  - {name: c1, layout: layout.yaml}\n`;
+const GPU = { cluster: 'c1', node: 'w0', gpu: '0', uuid: 'GPU-w0-0', instance: '10.0.0.1:9445' };
+const NODE = { cluster: 'c1', node: 'w0', instance: '10.0.0.1:9445' };
+
+async function expectTimelines(timelines: Timeline[], config = CONFIG) {
+  const { code, output } = await runTimelines({ 'gpuwatch.yaml': config, 'layout.yaml': SMALL_LAYOUT }, timelines);
+  expect(output).toContain('SUCCESS');
+  expect(code, output).toBe(0);
+}
+
+describe('GPU health timelines', () => {
+  it('GpuXidError does not fire again for an old XID after a gap in scraping', async () => {
+    // XID 79 at 5m; scrapes fail from 23m to 35m (a 14-minute gap between samples), then resume.
+    await expectTimelines([
+      {
+        name: 'old XID after a scrape gap',
+        series: [
+          { series: series('gpuwatch_gpu_xid_errors_total', { ...GPU, xid: '79' }), values: '_x5 1x17 _x13 1x15' },
+          { series: series('gpuwatch_exporter_build_info', { ...NODE, version: '1.0.0', backend: 'nvml' }), values: '1x22 _x13 1x15' },
+        ],
+        checks: [
+          { at: '7m', alertname: 'GpuXidError', by: ['node', 'xid'], firing: [{ node: 'w0', xid: '79' }] },
+          ...['36m', '38m', '40m', '45m', '50m'].map((at) => ({ at, alertname: 'GpuXidError', by: ['node', 'xid'], firing: [] })),
+        ],
+      },
+    ]);
+  });
+});
