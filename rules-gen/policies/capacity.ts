@@ -16,7 +16,8 @@ export function nodeGpusMissing(ctx: GenContext): GeneratedAlert[] {
     const node = ['cluster', 'node'];
     const spec: AlertSpec = {
       name: 'NodeGpusMissing',
-      expr: `max ${by(node)} (${selector('gpuwatch_node_gpus', v.matchers)}) < max ${by(node)} (${selector('gpuwatch_node_expected_gpus', v.matchers)})`,
+      // Compared with layout.yaml's recorded SKU count, which exists whether or not the exporter was given the config.
+      expr: `max ${by(node)} (${selector('gpuwatch_node_gpus', v.matchers)}) < ${on(node)} ${selector(RECORDING.layoutNodeGpus, v.matchers)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -33,7 +34,6 @@ export function nodeGpusMissing(ctx: GenContext): GeneratedAlert[] {
       ? levelCases(ctx, spec, v.scope, {
           series: [
             { series: seriesText('gpuwatch_node_gpus', n.withInstance), bad: constant(expected - 1), good: constant(expected) },
-            { series: seriesText('gpuwatch_node_expected_gpus', n.withInstance), bad: constant(expected), good: constant(expected) },
           ],
           labels: n.labels,
           value: expected - 1,
