@@ -55,6 +55,11 @@ export function nodeDown(ctx: GenContext): GeneratedAlert[] {
   });
 }
 
+/** An alternation of file system types; a trailing `*` matches any rest (`fuse.*` → `fuse\\..*`). */
+function fsTypePattern(types: readonly string[]): string {
+  return types.map((t) => (t.endsWith('*') ? `${anyOf([t.slice(0, -1)])}.*` : anyOf([t]))).join('|');
+}
+
 const FS_BY = ['cluster', 'node', 'mountpoint', 'fstype', 'device'];
 const SHARED_BY = ['cluster', 'mountpoint', 'fstype', 'device'];
 
@@ -62,7 +67,7 @@ const SHARED_BY = ['cluster', 'mountpoint', 'fstype', 'device'];
 export function diskFull(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.diskFull;
   if (!policy.enabled) return [];
-  const shared = anyOf(policy.sharedFsTypes);
+  const shared = fsTypePattern(policy.sharedFsTypes);
   return variantsOf(policy).flatMap((v) =>
     (['local', 'shared'] as const).map((kind) => {
       const m: Matcher[] = [{ label: 'fstype', op: kind === 'local' ? '!~' : '=~', value: shared }, ...v.matchers];
@@ -89,7 +94,7 @@ export function diskFull(ctx: GenContext): GeneratedAlert[] {
                   `is ${s.percent} full, above ${percent(v.threshold)}${v.scope}. Every job that writes checkpoints or logs there fails.`,
               },
       };
-      return { rule: alertRule(ctx, spec), tests: diskTests(ctx, spec, v.matchers, v.threshold, v.scope, kind, policy.sharedFsTypes[0] ?? 'nfs4') };
+      return { rule: alertRule(ctx, spec), tests: diskTests(ctx, spec, v.matchers, v.threshold, v.scope, kind, policy.sharedFsTypes.find((t) => !t.endsWith('*')) ?? 'nfs4') };
     }),
   );
 }

@@ -147,7 +147,10 @@ export const policiesSchema = strictSection({
   diskFull: strictSection({
     ...common({ for: '10m', severity: 2 }),
     threshold: ratioBelowOne.default(0.9),
-    sharedFsTypes: z.array(z.string().regex(/^[A-Za-z0-9_.]+$/, 'a file system type such as nfs4')).default(['nfs', 'nfs4', 'cifs', 'smb3', 'cephfs', 'glusterfs', 'lustre', 'beegfs', 'gpfs']),
+    /** File system types, or a prefix ending in `*` (`fuse.*`: every FUSE file system). */
+    sharedFsTypes: z
+      .array(z.string().regex(/^[A-Za-z0-9_.]+\*?$/, 'a file system type such as nfs4, or a prefix ending in * such as fuse.*'))
+      .default(['nfs', 'nfs4', 'cifs', 'smb3', 'ceph', 'cephfs', 'glusterfs', 'lustre', 'beegfs', 'gpfs', 'wekafs', 'fuse.*']),
     overrides: clusterOverrides(ratioBelowOne),
   }),
   /** Host memory more than `threshold` used. */

@@ -1,0 +1,48 @@
+/** Timelines of the capacity and node alerts in promtool. */
+import { describe, expect, it } from 'vitest';
+import { SMALL_LAYOUT } from './test-support.js';
+import { runTimelines, series, type Timeline } from './timeline-support.js';
+
+const CONFIG = `clusters:\n  - {name: c1, layout: layout.yaml}\n`;
+const W0 = { cluster: 'c1', node: 'w0', instance: '10.0.0.1:9445' };
+const W1 = { cluster: 'c1', node: 'w1', instance: '10.0.0.2:9445' };
+const TIB = 2 ** 40;
+
+async function expectTimelines(timelines: Timeline[], config = CONFIG) {
+  const { code, output } = await runTimelines({ 'gpuwatch.yaml': config, 'layout.yaml': SMALL_LAYOUT }, timelines);
+  expect(output).toContain('SUCCESS');
+  expect(code, output).toBe(0);
+}
+
+describe('capacity and node timelines', () => {
+  it('NodeGpusMissing fires from layout.yaml when the exporter runs without --config (no expected-GPU series)', async () => {
+    await expectTimelines([
+      {
+        name: 'a GPU fell off, exporter without --config',
+        series: [
+          { series: series('gpuwatch_node_gpus', W0), values: '7x20' },
+          { series: series('gpuwatch_node_gpus', W1), values: '8x20' },
+        ],
+        checks: [{ at: '10m', alertname: 'NodeGpusMissing', by: ['cluster', 'node'], firing: [{ cluster: 'c1', node: 'w0' }] }],
+      },
+    ]);
+  });
+
+  it.each(['ceph', 'wekafs', 'fuse.juicefs'])('a full %s mount is a shared file system: one SharedFilesystemFull, no NodeDiskFull', async (fstype) => {
+    const fs = { mountpoint: '/mnt/shared', fstype, device: 'storage:/data' };
+    const mounted = [W0, W1].flatMap((w) => [
+      { series: series('gpuwatch_node_filesystem_size_bytes', { ...w, ...fs }), values: `${TIB}x30` },
+      { series: series('gpuwatch_node_filesystem_available_bytes', { ...w, ...fs }), values: `${TIB / 100}x30` },
+    ]);
+    await expectTimelines([
+      {
+        name: `full ${fstype}`,
+        series: mounted,
+        checks: [
+          { at: '20m', alertname: 'SharedFilesystemFull', by: ['cluster', 'fstype'], firing: [{ cluster: 'c1', fstype }] },
+          { at: '20m', alertname: 'NodeDiskFull', by: ['node'], firing: [] },
+        ],
+      },
+    ]);
+  });
+});
