@@ -9,6 +9,7 @@
  * GPU shared by two jobs has two attribution series, which `group_left` from the GPU side would
  * reject as a many-to-many match and fail the whole rule.
  */
+import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { GenContext } from './context.js';
 import { by, on } from './promql.js';
 import { RECORDING as R } from './recording-names.js';
@@ -16,8 +17,8 @@ import type { RecordingRule, RuleGroup } from './types.js';
 
 const JOB = ['cluster', 'job', 'user', 'vc', 'priority'] as const;
 const GPU = ['cluster', 'node', 'gpu', 'uuid'] as const;
-const UTIL = 'gpuwatch_gpu_utilization_ratio';
-const ALLOCATED = 'gpuwatch_job_gpu_allocated';
+const UTIL = GPU_METRICS.utilization.name;
+const ALLOCATED = JOB_METRICS.allocated.name;
 
 /** One attribution series per (GPU, job), without pod/namespace and scrape labels. */
 const allocations = `max ${by([...GPU, 'job', 'user', 'vc', 'priority'])} (${ALLOCATED})`;
@@ -45,7 +46,7 @@ export function gpuRules(): RecordingRule[] {
 export function clusterRules(): RecordingRule[] {
   return [
     { record: R.nodeUtilization, expr: `avg ${by(['cluster', 'node'])} (${UTIL})` },
-    { record: R.clusterGpusSeen, expr: `sum ${by(['cluster'])} (gpuwatch_node_gpus)` },
+    { record: R.clusterGpusSeen, expr: `sum ${by(['cluster'])} (${NODE_METRICS.gpus.name})` },
     { record: R.clusterGpusAllocated, expr: `count ${by(['cluster'])} (max ${by(['cluster', 'node', 'uuid'])} (${ALLOCATED}))` },
     { record: R.clusterUtilization, expr: `avg ${by(['cluster'])} (${UTIL})` },
   ];

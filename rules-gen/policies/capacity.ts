@@ -1,4 +1,5 @@
 /** Capacity alerts: a node lost GPUs, or a cluster lost a large share of its GPUs. */
+import { NODE_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
@@ -17,7 +18,7 @@ export function nodeGpusMissing(ctx: GenContext): GeneratedAlert[] {
     const spec: AlertSpec = {
       name: 'NodeGpusMissing',
       // Compared with layout.yaml's recorded SKU count, which exists whether or not the exporter was given the config.
-      expr: `max ${by(node)} (${selector('gpuwatch_node_gpus', v.matchers)}) < ${on(node)} ${selector(RECORDING.layoutNodeGpus, v.matchers)}`,
+      expr: `max ${by(node)} (${selector(NODE_METRICS.gpus.name, v.matchers)}) < ${on(node)} ${selector(RECORDING.layoutNodeGpus, v.matchers)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -33,7 +34,7 @@ export function nodeGpusMissing(ctx: GenContext): GeneratedAlert[] {
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
           series: [
-            { series: seriesText('gpuwatch_node_gpus', n.withInstance), bad: constant(expected - 1), good: constant(expected) },
+            { series: seriesText(NODE_METRICS.gpus.name, n.withInstance), bad: constant(expected - 1), good: constant(expected) },
           ],
           labels: n.labels,
           value: expected - 1,
@@ -59,7 +60,7 @@ export function clusterGpusUnavailable(ctx: GenContext): GeneratedAlert[] {
       expr: [
         `(`,
         `  ${expected}`,
-        `  - ${on(['cluster'])} (sum ${by(['cluster'])} (gpuwatch_node_gpus) or ${RECORDING.clusterGpusExpected} * 0)`,
+        `  - ${on(['cluster'])} (sum ${by(['cluster'])} (${NODE_METRICS.gpus.name}) or ${RECORDING.clusterGpusExpected} * 0)`,
         `) / ${on(['cluster'])} ${expected} > ${num(v.threshold)}`,
       ].join('\n'),
       for: v.for,
@@ -88,14 +89,14 @@ function unavailableTests(ctx: GenContext, spec: AlertSpec, matchers: Parameters
   while (seen > 0 && !((expected - seen) / expected > threshold)) seen--;
   if (!((expected - seen) / expected > threshold)) return [];
   const target = ctx.targetIn(cluster);
-  const series = seriesText('gpuwatch_node_gpus', { cluster, node: target.node, instance: target.instance });
+  const series = seriesText(NODE_METRICS.gpus.name, { cluster, node: target.node, instance: target.instance });
   // Every other cluster healthy: all of its GPUs seen.
   const others = ctx.loaded.clusters
     .filter((c) => c.name !== cluster)
     .map((c) => {
       const t = ctx.targetIn(c.name);
       const gpus = c.layoutData.nodes.reduce((sum, n) => sum + n.expectedGpus, 0);
-      return { series: seriesText('gpuwatch_node_gpus', { cluster: c.name, node: t.node, instance: t.instance }), values: values([runOf(gpus, stepsOf(spec.for) + 10)]) };
+      return { series: seriesText(NODE_METRICS.gpus.name, { cluster: c.name, node: t.node, instance: t.instance }), values: values([runOf(gpus, stepsOf(spec.for) + 10)]) };
     });
   const tests = levelCases(ctx, spec, scope, {
     series: [{ series, bad: constant(seen), good: constant(expected) }],

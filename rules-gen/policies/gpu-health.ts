@@ -1,4 +1,5 @@
 /** GPU health alerts: ECC, row remapping, retired pages, clock-event slowdowns and temperature. */
+import { EXPORTER_METRICS, GPU_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import type { Slots } from '../annotations.js';
 import { constant, eventCases, levelCases } from '../cases.js';
@@ -10,7 +11,7 @@ import { variantsOf, type Variant } from '../variants.js';
 import { gpuLabelsFor } from './gpu-labels.js';
 
 const GPU_BY = ['cluster', 'node', 'gpu', 'uuid'];
-const ECC = 'gpuwatch_gpu_ecc_errors_total';
+const ECC = GPU_METRICS.ecc.name;
 /**
  * New errors show in both scopes; the volatile count (since the driver loaded) is updated at once,
  * and reading one scope halves the series these rules read. A driver reload resets it, which
@@ -112,14 +113,14 @@ export function rowRemapPendingOrFailed(ctx: GenContext): GeneratedAlert[] {
   const kinds = [
     {
       name: 'GpuRowRemapPending',
-      metric: 'gpuwatch_gpu_row_remap_pending',
+      metric: GPU_METRICS.remapPending.name,
       summary: (s: Slots) => `GPU ${s.label('gpu')} of ${s.label('node')} needs a reset to remap memory rows`,
       description: (s: Slots, scope: string) =>
         `${where(s)} has a row remap pending${scope}: the remap takes effect only after a GPU reset. Drain the node's jobs from it and reset the GPU.`,
     },
     {
       name: 'GpuRowRemapFailed',
-      metric: 'gpuwatch_gpu_row_remap_failed',
+      metric: GPU_METRICS.remapFailed.name,
       summary: (s: Slots) => `Row remapping failed on GPU ${s.label('gpu')} of ${s.label('node')}`,
       description: (s: Slots, scope: string) =>
         `${where(s)} failed to remap a memory row${scope}: the GPU has run out of spare rows and needs service (RMA).`,
@@ -154,7 +155,7 @@ export function retiredPagesNearLimit(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'GpuRetiredPagesNearLimit',
-      expr: `sum ${by(GPU_BY)} (${selector('gpuwatch_gpu_retired_pages', v.matchers)}) >= ${num(v.threshold)}`,
+      expr: `sum ${by(GPU_BY)} (${selector(GPU_METRICS.retiredPages.name, v.matchers)}) >= ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -166,7 +167,7 @@ export function retiredPagesNearLimit(ctx: GenContext): GeneratedAlert[] {
       },
     };
     const gpu = gpuLabelsFor(ctx, v.matchers);
-    const pages = (cause: string) => seriesText('gpuwatch_gpu_retired_pages', { ...gpu?.withInstance, cause });
+    const pages = (cause: string) => seriesText(GPU_METRICS.retiredPages.name, { ...gpu?.withInstance, cause });
     const tests =
       gpu && v.threshold >= 1
         ? levelCases(ctx, spec, v.scope, {
@@ -198,7 +199,7 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
       // The class's severity is the base; an override's severity replaces it.
       variantsOf({ ...policy, severity: c.severity }).map((v) => {
         const m: Matcher[] = [{ label: 'xid', op: c.op, value: anyOf(c.xids) }, ...v.matchers];
-        const sel = selector('gpuwatch_gpu_xid_errors_total', m);
+        const sel = selector(GPU_METRICS.xid.name, m);
         const spec: AlertSpec = {
           name: 'GpuXidError',
           expr: xidExpr(sel, policy.window),
@@ -214,7 +215,7 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
         const xid = String(c.sample ?? 1);
         const tests = gpu
           ? eventCases(ctx, spec, ` (${c.name} XID ${xid})${v.scope}`, {
-              series: seriesText('gpuwatch_gpu_xid_errors_total', { ...gpu.withInstance, xid }),
+              series: seriesText(GPU_METRICS.xid.name, { ...gpu.withInstance, xid }),
               labels: { ...gpu.labels, xid },
               window: policy.window,
               appearsWithFirstEvent: true,
@@ -225,7 +226,7 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
     );
 }
 
-const BUILD_INFO = 'gpuwatch_exporter_build_info';
+const BUILD_INFO = EXPORTER_METRICS.buildInfo.name;
 
 /** How long a gap in scraping may last before an old XID that reappears with the other series counts as new. */
 const SCRAPE_GAP_MEMORY = '1h';
@@ -267,7 +268,7 @@ function slowdown(ctx: GenContext, kind: 'thermal' | 'power'): GeneratedAlert[] 
   const policy = kind === 'thermal' ? ctx.policies.thermalSlowdown : ctx.policies.powerSlowdown;
   if (!policy.enabled) return [];
   const name = kind === 'thermal' ? 'GpuThermalSlowdown' : 'GpuPowerSlowdown';
-  const metric = 'gpuwatch_gpu_clock_event_active';
+  const metric = GPU_METRICS.clockEvent.name;
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'reason', op: '=~', value: anyOf(policy.reasons) }, ...v.matchers];
     const spec: AlertSpec = {
@@ -291,7 +292,7 @@ function slowdown(ctx: GenContext, kind: 'thermal' | 'power'): GeneratedAlert[] 
 function slowdownTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, reason: string): PromtoolTest[] {
   const gpu = gpuLabelsFor(ctx, v.matchers);
   if (!gpu) return [];
-  const series = seriesText('gpuwatch_gpu_clock_event_active', { ...gpu.withInstance, reason });
+  const series = seriesText(GPU_METRICS.clockEvent.name, { ...gpu.withInstance, reason });
   const tests = levelCases(ctx, spec, v.scope, {
     series: [{ series, bad: constant(1), good: constant(0) }],
     labels: gpu.labels,
@@ -325,7 +326,7 @@ export function gpuTemperature(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'GpuTemperatureHigh',
-      expr: `max ${by(GPU_BY)} (${selector('gpuwatch_gpu_temperature_celsius', v.matchers)}) > ${num(v.threshold)}`,
+      expr: `max ${by(GPU_BY)} (${selector(GPU_METRICS.temperature.name, v.matchers)}) > ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -338,7 +339,7 @@ export function gpuTemperature(ctx: GenContext): GeneratedAlert[] {
     const hot = Math.floor(v.threshold) + 5;
     const tests = gpu
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('gpuwatch_gpu_temperature_celsius', gpu.withInstance), bad: constant(hot), good: constant(Math.floor(v.threshold) - 10) }],
+          series: [{ series: seriesText(GPU_METRICS.temperature.name, gpu.withInstance), bad: constant(hot), good: constant(Math.floor(v.threshold) - 10) }],
           labels: gpu.labels,
           value: hot,
         })

@@ -2,6 +2,7 @@
  * Job alerts: low GPU utilization, running too long, and GPUs used by processes outside any job.
  * Job alerts carry the job's labels (job, user, vc, priority) and `action`, which the router acts on.
  */
+import { GPU_METRICS, JOB_METRICS } from '../../src/catalog/metrics.js';
 import type { PolicyAction } from '../../src/config/policy-fields.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import type { Slots } from '../annotations.js';
@@ -109,7 +110,7 @@ export function jobRunningTooLong(ctx: GenContext): GeneratedAlert[] {
     const limit = seconds(v.threshold);
     const spec: AlertSpec = {
       name: 'GpuJobRunningTooLong',
-      expr: `time() - min ${by(JOB_BY)} (${selector('gpuwatch_job_start_time_seconds', v.matchers)}) > ${num(limit)}`,
+      expr: `time() - min ${by(JOB_BY)} (${selector(JOB_METRICS.startTime.name, v.matchers)}) > ${num(limit)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -121,7 +122,7 @@ export function jobRunningTooLong(ctx: GenContext): GeneratedAlert[] {
     };
     const labels = jobLabelsFor(ctx, v.matchers);
     const startSeries = (job: JobLabels) =>
-      seriesText('gpuwatch_job_start_time_seconds', { ...job, node: ctx.targetIn(job.cluster).node, instance: ctx.targetIn(job.cluster).instance });
+      seriesText(JOB_METRICS.startTime.name, { ...job, node: ctx.targetIn(job.cluster).node, instance: ctx.targetIn(job.cluster).instance });
     // Old: started `limit` ago at time 0. Recent: started at the end of the phase, never too long ago.
     const started = (job: JobLabels) => ({
       series: startSeries(job),
@@ -147,7 +148,7 @@ export function gpuExternalProcess(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'GpuExternalProcess',
-      expr: `max ${by(['cluster', 'node', 'gpu', 'uuid'])} (${selector('gpuwatch_gpu_external_processes', v.matchers)}) > 0`,
+      expr: `max ${by(['cluster', 'node', 'gpu', 'uuid'])} (${selector(GPU_METRICS.externalProcesses.name, v.matchers)}) > 0`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -161,7 +162,7 @@ export function gpuExternalProcess(ctx: GenContext): GeneratedAlert[] {
     const gpu = gpuLabelsFor(ctx, v.matchers);
     const tests = gpu
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('gpuwatch_gpu_external_processes', gpu.withInstance), bad: constant(1), good: constant(0) }],
+          series: [{ series: seriesText(GPU_METRICS.externalProcesses.name, gpu.withInstance), bad: constant(1), good: constant(0) }],
           labels: gpu.labels,
           value: 1,
         })

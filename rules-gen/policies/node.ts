@@ -1,4 +1,5 @@
 /** Node alerts: not Ready in Kubernetes, file systems full (local and shared), memory pressure. */
+import { NODE_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, type AlertSpec } from '../alert-builder.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
@@ -72,7 +73,7 @@ export function diskFull(ctx: GenContext): GeneratedAlert[] {
     (['local', 'shared'] as const).map((kind) => {
       const m: Matcher[] = [{ label: 'fstype', op: kind === 'local' ? '!~' : '=~', value: shared }, ...v.matchers];
       const labels = kind === 'local' ? FS_BY : SHARED_BY;
-      const usedShare = `1 - (\n  max ${by(labels)} (${selector('gpuwatch_node_filesystem_available_bytes', m)})\n  / max ${by(labels)} (${selector('gpuwatch_node_filesystem_size_bytes', m)})\n)`;
+      const usedShare = `1 - (\n  max ${by(labels)} (${selector(NODE_METRICS.filesystemAvailable.name, m)})\n  / max ${by(labels)} (${selector(NODE_METRICS.filesystemSize.name, m)})\n)`;
       const spec: AlertSpec = {
         name: kind === 'local' ? 'NodeDiskFull' : 'SharedFilesystemFull',
         expr: `${usedShare} > ${num(v.threshold)}`,
@@ -112,8 +113,8 @@ function diskTests(ctx: GenContext, spec: AlertSpec, matchers: Matcher[], thresh
   const series = nodes.flatMap((t) => {
     const l = { cluster: n.labels.cluster, node: t.node, instance: t.instance, ...fs };
     return [
-      { series: seriesText('gpuwatch_node_filesystem_size_bytes', l), bad: constant(TIB), good: constant(TIB) },
-      { series: seriesText('gpuwatch_node_filesystem_available_bytes', l), bad: constant(fullAvailable), good: constant(okAvailable) },
+      { series: seriesText(NODE_METRICS.filesystemSize.name, l), bad: constant(TIB), good: constant(TIB) },
+      { series: seriesText(NODE_METRICS.filesystemAvailable.name, l), bad: constant(fullAvailable), good: constant(okAvailable) },
     ];
   });
   const labels = kind === 'local' ? { ...n.labels, ...fs } : { cluster: n.labels.cluster, ...fs };
@@ -128,8 +129,8 @@ export function memoryPressure(ctx: GenContext): GeneratedAlert[] {
     const spec: AlertSpec = {
       name: 'NodeMemoryPressure',
       expr:
-        `1 - (\n  max ${by(node)} (${selector('gpuwatch_node_memory_available_bytes', v.matchers)})\n` +
-        `  / max ${by(node)} (${selector('gpuwatch_node_memory_total_bytes', v.matchers)})\n) > ${num(v.threshold)}`,
+        `1 - (\n  max ${by(node)} (${selector(NODE_METRICS.memoryAvailable.name, v.matchers)})\n` +
+        `  / max ${by(node)} (${selector(NODE_METRICS.memoryTotal.name, v.matchers)})\n) > ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -147,8 +148,8 @@ export function memoryPressure(ctx: GenContext): GeneratedAlert[] {
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
           series: [
-            { series: seriesText('gpuwatch_node_memory_total_bytes', n.withInstance), bad: constant(total), good: constant(total) },
-            { series: seriesText('gpuwatch_node_memory_available_bytes', n.withInstance), bad: constant(tight), good: constant(roomy) },
+            { series: seriesText(NODE_METRICS.memoryTotal.name, n.withInstance), bad: constant(total), good: constant(total) },
+            { series: seriesText(NODE_METRICS.memoryAvailable.name, n.withInstance), bad: constant(tight), good: constant(roomy) },
           ],
           labels: n.labels,
           value: 1 - tight / total,

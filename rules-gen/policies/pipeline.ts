@@ -2,6 +2,7 @@
  * The monitoring pipeline itself: exporters down, failing, stale or missing, and Prometheus and
  * Alertmanager self-checks (standard series of those servers, allow-listed in allowed-series.ts).
  */
+import { EXPORTER_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import { clock, constant, eventCases, levelCases } from '../cases.js';
 import { SCRAPE_JOB, type GenContext } from '../context.js';
@@ -49,7 +50,7 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'ExporterCollectionFailing',
-      expr: `max ${by(['cluster', 'node', 'source'])} (${selector('gpuwatch_exporter_source_up', v.matchers)}) == 0`,
+      expr: `max ${by(['cluster', 'node', 'source'])} (${selector(EXPORTER_METRICS.sourceUp.name, v.matchers)}) == 0`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -63,7 +64,7 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
     const n = nodeLabelsFor(ctx, v.matchers);
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('gpuwatch_exporter_source_up', { ...n.withInstance, source: 'gpu' }), bad: constant(0), good: constant(1) }],
+          series: [{ series: seriesText(EXPORTER_METRICS.sourceUp.name, { ...n.withInstance, source: 'gpu' }), bad: constant(0), good: constant(1) }],
           labels: { ...n.labels, source: 'gpu' },
           value: 0,
         })
@@ -79,7 +80,7 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
 export function exporterStale(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.exporterStale;
   if (!policy.enabled) return [];
-  const metric = 'gpuwatch_exporter_last_success_timestamp_seconds';
+  const metric = EXPORTER_METRICS.lastSuccess.name;
   return variantsOf(policy).map((v) => {
     const limit = seconds(v.threshold);
     const age = (source: Matcher, labels: string[]) => `time() - max ${by(labels)} (${selector(metric, [...v.matchers, source])}) > ${num(limit)}`;
@@ -135,7 +136,7 @@ export function exporterAbsent(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'ExporterAbsent',
-      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} unless ${on(['cluster', 'node'])} (${upOf([])} or gpuwatch_exporter_build_info)`,
+      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} unless ${on(['cluster', 'node'])} (${upOf([])} or ${EXPORTER_METRICS.buildInfo.name})`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
