@@ -30,4 +30,26 @@ describe('GPU health timelines', () => {
       },
     ]);
   });
+
+  it('a GPU slowed by heat (hw_slowdown with hw_thermal_slowdown) pages as thermal, not as power', async () => {
+    const reason = (r: string, v: string) => ({ series: series('gpuwatch_gpu_clock_event_active', { ...GPU, reason: r }), values: v });
+    await expectTimelines([
+      {
+        name: 'thermal slowdown',
+        series: [reason('hw_slowdown', '1x40'), reason('hw_thermal_slowdown', '1x40'), reason('hw_power_brake_slowdown', '0x40'), reason('sw_power_cap', '1x40')],
+        checks: [
+          { at: '30m', alertname: 'GpuThermalSlowdown', by: ['node', 'gpu', 'reason'], firing: [{ node: 'w0', gpu: '0', reason: 'hw_thermal_slowdown' }] },
+          { at: '30m', alertname: 'GpuPowerSlowdown', by: ['node', 'gpu'], firing: [] },
+        ],
+      },
+      {
+        name: 'power brake',
+        series: [reason('hw_slowdown', '1x40'), reason('hw_thermal_slowdown', '0x40'), reason('hw_power_brake_slowdown', '1x40')],
+        checks: [
+          { at: '30m', alertname: 'GpuPowerSlowdown', by: ['node', 'gpu', 'reason'], firing: [{ node: 'w0', gpu: '0', reason: 'hw_power_brake_slowdown' }] },
+          { at: '30m', alertname: 'GpuThermalSlowdown', by: ['node', 'gpu'], firing: [] },
+        ],
+      },
+    ]);
+  });
 });

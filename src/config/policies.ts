@@ -103,12 +103,15 @@ export const policiesSchema = strictSection({
     reasons: clockEventReasons.default(['hw_thermal_slowdown', 'sw_thermal_slowdown']),
     overrides: clusterOverrides(ratioBelowOne),
   }),
-  /** A power clock-event reason (power brake, hardware slowdown; not the everyday power cap) was active more than `threshold` of the window. */
+  /**
+   * A power clock-event reason (the power brake; not the everyday power cap, and not hw_slowdown,
+   * which NVML also sets on heat) was active more than `threshold` of the window.
+   */
   powerSlowdown: strictSection({
     ...common({ for: '5m', severity: 3 }),
     threshold: ratioBelowOne.default(0.5),
     window: duration.default('15m'),
-    reasons: clockEventReasons.default(['hw_power_brake_slowdown', 'hw_slowdown']),
+    reasons: clockEventReasons.default(['hw_power_brake_slowdown']),
     overrides: clusterOverrides(ratioBelowOne),
   }),
   /** GPU core temperature above `threshold` °C. */
