@@ -290,7 +290,7 @@ describe('PromQL', () => {
 
   it('shows the active GPU health alerts from ALERTS, by alert name, on the overview', () => {
     const [expr] = exprs(panel(byUid('gpuwatch-cluster-overview'), 'Active GPU health alerts'));
-    expect(expr).toMatch(/^ALERTS\{alertstate="firing", cluster="\$cluster", alertname=~"[^"]+"\}$/);
+    expect(expr).toMatch(/^ALERTS\{alertstate="firing", watchdog!="true", cluster="\$cluster", alertname=~"[^"]+"\}$/);
   });
 
   it("takes the job's start time from gpuwatch_job_start_time_seconds, in milliseconds for Grafana", () => {

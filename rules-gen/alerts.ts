@@ -21,6 +21,7 @@ import {
   exporterStale,
   prometheusSelfCheck,
 } from './policies/pipeline.js';
+import { watchdog } from './policies/watchdog.js';
 import type { GeneratedAlert } from './types.js';
 
 export interface AlertGroup {
@@ -45,6 +46,7 @@ const GROUPS: readonly { name: string; generators: readonly Generator[] }[] = [
   { name: 'gpuwatch-capacity', generators: [nodeGpusMissing, clusterGpusUnavailable] },
   { name: 'gpuwatch-pipeline', generators: [exporterDown, exporterCollectionFailing, exporterStale, exporterAbsent, prometheusSelfCheck, alertmanagerSelfCheck] },
   { name: 'gpuwatch-node', generators: [nodeDown, diskFull, memoryPressure] },
+  { name: 'gpuwatch-watchdog', generators: [watchdog] },
 ];
 
 export function alertGroups(ctx: GenContext): AlertGroup[] {

@@ -24,6 +24,8 @@ export const alertmanagerSchema = z
   .object({
     /** Labels that make one notification group. */
     groupBy: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name')).min(1).default(['cluster', 'alertname']),
+    /** Most alerts one webhook carries (Alertmanager's `max_alerts`; the router accepts truncated groups); 0: no cap. */
+    maxAlerts: z.number().int().nonnegative().default(1000),
     /** Per severity (keys 0-3). Severity 0 pages within seconds; severity 3 can wait. */
     severities: section(
       z
