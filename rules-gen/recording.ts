@@ -68,14 +68,14 @@ export function jobRules(): RecordingRule[] {
 }
 
 /**
- * layout.yaml as series: the GPUs each worker and each cluster should have. Constants, so they exist
+ * layout.yaml as series: the GPUs each worker and each cluster (its workers) should have. Constants, so they exist
  * even when a node or its exporter reports nothing, which is what the capacity alerts compare with.
  */
 export function layoutRules(ctx: GenContext): RecordingRule[] {
   const perCluster = ctx.loaded.clusters.map(
     (c): RecordingRule => ({
       record: R.clusterGpusExpected,
-      expr: `vector(${c.layoutData.nodes.reduce((sum, n) => sum + n.expectedGpus, 0)})`,
+      expr: `vector(${c.layoutData.nodes.filter((n) => n.isWorker).reduce((sum, n) => sum + n.expectedGpus, 0)})`,
       labels: { cluster: c.name },
     }),
   );

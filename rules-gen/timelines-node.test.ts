@@ -45,4 +45,38 @@ describe('capacity and node timelines', () => {
       },
     ]);
   });
+
+  it('ClusterGpusUnavailable follows cluster size and priority: one rebooting node is no outage', async () => {
+    const layout = (p: string) =>
+      `machine-sku:\n  g8: {computing-device: {type: nvidia.com/gpu, count: 8}}\n  g4: {computing-device: {type: nvidia.com/gpu, count: 4}}\n` +
+      `machine-list:\n` +
+      [0, 1].map((i) => `  - {hostname: ${p}-${i}, hostip: 10.0.${p === 'p' ? 1 : 2}.${i}, machine-type: g8, pai-worker: "true"}\n`).join('') +
+      `  - {hostname: ${p}-2, hostip: 10.0.${p === 'p' ? 1 : 2}.2, machine-type: g4, pai-worker: "true"}\n`;
+    const config = `clusters:\n  - {name: prod, layout: p.yaml}\n  - {name: stage, priority: staging, layout: s.yaml}\n`;
+    const gpus = (cluster: string, node: string, values: string) => ({ series: series('gpuwatch_node_gpus', { cluster, node, instance: `${node}:9445` }), values });
+    const { code, output } = await runTimelines({ 'gpuwatch.yaml': config, 'p.yaml': layout('p'), 's.yaml': layout('s') }, [
+      {
+        name: 'one 8-GPU node of 20 GPUs reboots',
+        series: [gpus('prod', 'p-0', '_x30'), gpus('prod', 'p-1', '8x30'), gpus('prod', 'p-2', '4x30'), gpus('stage', 's-0', '8x30'), gpus('stage', 's-1', '8x30'), gpus('stage', 's-2', '4x30')],
+        checks: [{ at: '20m', alertname: 'ClusterGpusUnavailable', by: ['cluster'], firing: [] }],
+      },
+      {
+        name: 'two nodes down in each cluster',
+        series: [gpus('prod', 'p-0', '_x30'), gpus('prod', 'p-1', '_x30'), gpus('prod', 'p-2', '4x30'), gpus('stage', 's-0', '_x30'), gpus('stage', 's-1', '_x30'), gpus('stage', 's-2', '4x30')],
+        checks: [
+          {
+            at: '20m',
+            alertname: 'ClusterGpusUnavailable',
+            by: ['cluster', 'severity'],
+            firing: [
+              { cluster: 'prod', severity: '0' },
+              { cluster: 'stage', severity: '2' },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(output).toContain('SUCCESS');
+    expect(code, output).toBe(0);
+  });
 });

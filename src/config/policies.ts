@@ -122,9 +122,14 @@ export const policiesSchema = strictSection({
   }),
   /** A node reports fewer GPUs than its SKU in layout.yaml (a GPU fell off the bus). */
   nodeGpusMissing: strictSection({ ...common({ for: '5m', severity: 2 }), overrides: clusterOverridesNoThreshold }),
-  /** More than `threshold` of a cluster's GPUs (layout.yaml) are not seen by any exporter. */
+  /**
+   * More than `threshold` of a cluster's GPUs (layout.yaml), and more than its largest node has, are
+   * not seen by any exporter. `severity` applies to production clusters, `nonProductionSeverity`
+   * to staging and dev ones (a cluster override's severity wins over both).
+   */
   clusterGpusUnavailable: strictSection({
     ...common({ for: '5m', severity: 0 }),
+    nonProductionSeverity: severity.default(2),
     threshold: ratioBelowOne.default(0.2),
     overrides: clusterOverrides(ratioBelowOne),
   }),
