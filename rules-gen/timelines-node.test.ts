@@ -79,4 +79,37 @@ describe('capacity and node timelines', () => {
     expect(output).toContain('SUCCESS');
     expect(code, output).toBe(0);
   });
+
+  it('NodeDown joins on cluster and node, skips cordoned nodes, and reads kube-state-metrics without a cluster label as the monitoring cluster', async () => {
+    const config = `clusters:\n  - {name: c1, layout: layout.yaml}\n  - {name: c2, layout: layout.yaml}\n`;
+    const ready = (labels: Record<string, string>, values: string) => ({
+      series: series('kube_node_status_condition', { ...labels, condition: 'Ready', status: 'true', job: 'kube-state-metrics' }),
+      values,
+    });
+    const cordoned = (labels: Record<string, string>, values: string) => ({ series: series('kube_node_spec_unschedulable', { ...labels, job: 'kube-state-metrics' }), values });
+    const { code, output } = await runTimelines({ 'gpuwatch.yaml': config, 'layout.yaml': SMALL_LAYOUT }, [
+      {
+        name: 'w0 of c1 down, w0 of c2 up',
+        series: [ready({ cluster: 'c1', node: 'w0' }, '0x30'), ready({ cluster: 'c2', node: 'w0' }, '1x30'), ready({ cluster: 'c1', node: 'w1' }, '1x30'), ready({ cluster: 'c2', node: 'w1' }, '1x30')],
+        checks: [{ at: '15m', alertname: 'NodeDown', by: ['cluster', 'node'], firing: [{ cluster: 'c1', node: 'w0' }] }],
+      },
+      {
+        name: 'w1 of c2 down, and w0 of c2 down but cordoned',
+        series: [
+          ready({ cluster: 'c2', node: 'w0' }, '0x30'),
+          cordoned({ cluster: 'c2', node: 'w0' }, '1x30'),
+          ready({ cluster: 'c2', node: 'w1' }, '0x30'),
+          cordoned({ cluster: 'c2', node: 'w1' }, '0x30'),
+        ],
+        checks: [{ at: '15m', alertname: 'NodeDown', by: ['cluster', 'node'], firing: [{ cluster: 'c2', node: 'w1' }] }],
+      },
+      {
+        name: 'kube-state-metrics without a cluster label',
+        series: [ready({ node: 'w1' }, '0x30')],
+        checks: [{ at: '15m', alertname: 'NodeDown', by: ['cluster', 'node'], firing: [{ cluster: 'c1', node: 'w1' }] }],
+      },
+    ]);
+    expect(output).toContain('SUCCESS');
+    expect(code, output).toBe(0);
+  });
 });

@@ -3,7 +3,7 @@ import { NODE_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, type AlertSpec } from '../alert-builder.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
-import { anyOf, by, num, on, selector, type Matcher } from '../promql.js';
+import { anyOf, by, num, on, quote, selector, type Matcher } from '../promql.js';
 import { RECORDING } from '../recording-names.js';
 import { seriesText } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
@@ -14,36 +14,57 @@ const TIB = 2 ** 40;
 const percent = (ratio: number) => `${Number((ratio * 100).toPrecision(6))}%`;
 
 /**
- * Kubernetes' own view (kube-state-metrics), matched to layout.yaml workers by node name: it says the
- * node is down even while its exporter still answers (kubelet dead), and it is what inhibits that
- * node's GPU alerts in Alertmanager. Without kube-state-metrics this alert never fires and
- * ExporterDown still covers an unreachable node.
+ * kube-state-metrics series carry `cluster` only when their scrape adds it; without one they are
+ * taken to be from the monitoring cluster (the one Prometheus runs in).
+ */
+function kubeSeries(ctx: GenContext, expr: string): string {
+  return `label_replace(${expr}, "cluster", ${quote(ctx.monitoringCluster)}, "cluster", "")`;
+}
+
+/**
+ * Nodes Kubernetes reports not Ready, matched by (cluster, node), leaving out cordoned nodes
+ * (kube_node_spec_unschedulable: drained for maintenance, their downtime is planned). Also used by
+ * the job alerts, which carry no node label for Alertmanager to inhibit them by.
+ */
+export function nodesNotReady(ctx: GenContext): string {
+  const ready = selector('kube_node_status_condition', [
+    { label: 'condition', op: '=', value: 'Ready' },
+    { label: 'status', op: '=', value: 'true' },
+  ]);
+  const node = ['cluster', 'node'];
+  return (
+    `(max ${by(node)} (${kubeSeries(ctx, ready)}) == 0)` +
+    ` unless ${on(node)} (max ${by(node)} (${kubeSeries(ctx, 'kube_node_spec_unschedulable')}) == 1)`
+  );
+}
+
+/**
+ * Kubernetes' own view (kube-state-metrics), matched to layout.yaml workers by cluster and node
+ * name: it says the node is down even while its exporter still answers (kubelet dead), and it is
+ * what inhibits that node's GPU alerts in Alertmanager. Without kube-state-metrics this alert never
+ * fires and ExporterDown still covers an unreachable node.
  */
 export function nodeDown(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.nodeDown;
   if (!policy.enabled) return [];
   return variantsOf(policy).map((v) => {
-    const ready = selector('kube_node_status_condition', [
-      { label: 'condition', op: '=', value: 'Ready' },
-      { label: 'status', op: '=', value: 'true' },
-    ]);
     const spec: AlertSpec = {
       name: 'NodeDown',
-      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} and ${on(['node'])} (max ${by(['node'])} (${ready}) == 0)`,
+      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)}\nand ${on(['cluster', 'node'])}\n(${nodesNotReady(ctx)})`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
       text: {
         summary: (s) => `Node ${s.label('node')} is not Ready`,
         description: (s) =>
-          `Kubernetes has reported node ${s.label('node')} (cluster ${s.label('cluster')}) not Ready for ${v.for}${v.scope}: ` +
-          `its jobs are lost or stuck. Its GPU and job alerts are silenced while this fires.`,
+          `Kubernetes has reported node ${s.label('node')} (cluster ${s.label('cluster')}) not Ready for ${v.for}${v.scope}, and it is not cordoned: ` +
+          `its jobs are lost or stuck. Its GPU alerts are silenced while this fires.`,
       },
     };
     const cluster = pickLabels(v.matchers, { cluster: ctx.loaded.clusters.map((c) => c.name) })?.cluster;
     const target = cluster === undefined ? undefined : ctx.targetIn(cluster);
     const isWorker = target !== undefined && ctx.workers.some((w) => w.cluster === cluster && w.node === target.node);
-    const kube = target && seriesText('kube_node_status_condition', { node: target.node, condition: 'Ready', status: 'true', job: 'kube-state-metrics', instance: '10.96.0.20:8080' });
+    const kube = target && seriesText('kube_node_status_condition', { cluster: target.cluster, node: target.node, condition: 'Ready', status: 'true', job: 'kube-state-metrics', instance: '10.96.0.20:8080' });
     const tests =
       cluster && target && kube && isWorker
         ? levelCases(ctx, spec, v.scope, {
