@@ -58,3 +58,8 @@ export function jobGpuSeries(target: TestTarget, job: JobLabels) {
     };
   });
 }
+
+/** The job's start time series on the target node. */
+export function jobStartSeries(target: TestTarget, job: JobLabels): string {
+  return seriesText(JOB_METRICS.startTime.name, { ...job, node: target.node, instance: target.instance });
+}

@@ -42,10 +42,14 @@ const xidClass = (defaults: { xids: readonly number[]; severity: 0 | 1 | 2 | 3; 
   });
 
 export const policiesSchema = strictSection({
-  /** A job's GPUs, averaged over the window, are busy less than `threshold` of the time. */
+  /**
+   * A job's GPUs, averaged over the window, are busy less than `threshold` of the time, or at least
+   * `idleGpuShare` of its GPUs are each busy less than `threshold` over the window.
+   */
   jobLowUtilization: strictSection({
     ...common({ for: '30m', severity: 3 }),
     threshold: ratio.default(0.1),
+    idleGpuShare: ratio.default(0.5),
     window: duration.default('1h'),
     exempt: exemptSchema,
     action: actionSchema,
