@@ -210,6 +210,15 @@ describe('generate', () => {
     expect(am.receivers[0]?.webhook_configs).toEqual([{ url: 'http://router.alpha:9460/api/v1/alertmanager', send_resolved: true, max_alerts: 1000 }]);
   });
 
+  it('scrapes the routers of the clusters, Prometheus and Alertmanager, labelled with the monitoring cluster', () => {
+    const scrape = parse(custom.files.get(SCRAPE_FILE) ?? '') as { scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    expect(scrape.scrape_configs.slice(1).map((j) => [j.job_name, j.static_configs])).toEqual([
+      ['gpuwatch-router', [{ targets: ['router.alpha:9460', '127.0.0.1:9460'], labels: { cluster: 'beta' } }]],
+      ['prometheus', [{ targets: ['127.0.0.1:9090'], labels: { cluster: 'beta' } }]],
+      ['alertmanager', [{ targets: ['127.0.0.1:9093'], labels: { cluster: 'beta' } }]],
+    ]);
+  });
+
   it('is deterministic and independent of where the config lives', async () => {
     const again = generateRules(await loadConfig(EXAMPLE_CONFIG));
     expect(again).toEqual(example.files);
