@@ -23,6 +23,8 @@ export interface Timeline {
   name: string;
   series: { series: string; values: string }[];
   checks: FiringCheck[];
+  /** promtool alert_rule_test entries, for checks that need the exact labels and annotations. */
+  alertRuleTests?: { eval_time: string; alertname: string; exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[] }[];
 }
 
 const labelText = (labels: Record<string, string>) =>
@@ -40,6 +42,7 @@ function testGroup(t: Timeline) {
       eval_time: c.at,
       exp_samples: c.firing.map((labels) => ({ labels: labelText(labels), value: 1 })),
     })),
+    ...(t.alertRuleTests ? { alert_rule_test: t.alertRuleTests } : {}),
   };
 }
 

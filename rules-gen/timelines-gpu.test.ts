@@ -52,4 +52,38 @@ describe('GPU health timelines', () => {
       },
     ]);
   });
+
+  it('GPU alerts name the job holding the GPU (labels and description); a GPU with no job still alerts', async () => {
+    const gpu1 = { ...GPU, gpu: '1', uuid: 'GPU-w0-1' };
+    const ecc = (g: Record<string, string>) => ({ series: series('gpuwatch_gpu_ecc_errors_total', { ...g, type: 'uncorrected', scope: 'volatile' }), values: '0 0 1x20' });
+    const erin = { job: 'erin~vit-huge', user: 'erin', vc: 'vision', priority: 'prod' };
+    const where = (g: typeof GPU) => `GPU ${g.gpu} (${g.uuid}) on node w0 in cluster c1`;
+    const annotations = (g: typeof GPU, held: string) => ({
+      summary: `Uncorrectable ECC errors on GPU ${g.gpu} of w0`,
+      description: `${where(g)} counted new uncorrectable ECC errors in the last 30m. The job on it has likely crashed; drain the GPU and check for a pending row remap.${held}`,
+      runbook_url: 'https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks.md#gpueccuncorrectable',
+    });
+    const labels = (g: typeof GPU) => ({ cluster: 'c1', node: 'w0', gpu: g.gpu, uuid: g.uuid, severity: '2' });
+    await expectTimelines([
+      {
+        name: 'ECC on a GPU held by a job and on a free one',
+        series: [
+          ecc(GPU),
+          ecc(gpu1),
+          { series: series('gpuwatch_job_gpu_allocated', { ...GPU, ...erin, pod: 'erin-vit-huge-0', namespace: 'default' }), values: '1x20' },
+        ],
+        checks: [],
+        alertRuleTests: [
+          {
+            eval_time: '5m',
+            alertname: 'GpuEccUncorrectable',
+            exp_alerts: [
+              { exp_labels: { ...labels(GPU), job: erin.job, user: 'erin', vc: 'vision' }, exp_annotations: annotations(GPU, ' Held by job erin~vit-huge (user erin, VC vision).') },
+              { exp_labels: labels(gpu1), exp_annotations: annotations(gpu1, '') },
+            ],
+          },
+        ],
+      },
+    ]);
+  });
 });

@@ -27,6 +27,7 @@ export function eccUncorrectable(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'type', op: '=', value: 'uncorrected' }, VOLATILE, ...v.matchers];
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuEccUncorrectable',
       expr: `max ${by(GPU_BY)} (increase(${selector(ECC, m)}${range(policy.window)})) > 0`,
       for: v.for,
@@ -58,6 +59,7 @@ export function eccCorrectableStorm(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'type', op: '=', value: 'corrected' }, VOLATILE, ...v.matchers];
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuEccCorrectableStorm',
       expr: `max ${by(GPU_BY)} (increase(${selector(ECC, m)}${range(policy.window)})) > ${num(v.threshold)}`,
       for: v.for,
@@ -129,6 +131,7 @@ export function rowRemapPendingOrFailed(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).flatMap((v) =>
     kinds.map((k) => {
       const spec: AlertSpec = {
+      gpuHolder: true,
         name: k.name,
         expr: `max ${by(GPU_BY)} (${selector(k.metric, v.matchers)}) == 1`,
         for: v.for,
@@ -154,6 +157,7 @@ export function retiredPagesNearLimit(ctx: GenContext): GeneratedAlert[] {
   if (!policy.enabled) return [];
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuRetiredPagesNearLimit',
       expr: `sum ${by(GPU_BY)} (${selector(GPU_METRICS.retiredPages.name, v.matchers)}) >= ${num(v.threshold)}`,
       for: v.for,
@@ -201,6 +205,7 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
         const m: Matcher[] = [{ label: 'xid', op: c.op, value: anyOf(c.xids) }, ...v.matchers];
         const sel = selector(GPU_METRICS.xid.name, m);
         const spec: AlertSpec = {
+      gpuHolder: true,
           name: 'GpuXidError',
           expr: xidExpr(sel, policy.window),
           for: v.for,
@@ -277,6 +282,7 @@ function slowdown(ctx: GenContext, kind: 'thermal' | 'power'): GeneratedAlert[] 
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'reason', op: '=~', value: anyOf(policy.reasons) }, ...v.matchers];
     const spec: AlertSpec = {
+      gpuHolder: true,
       name,
       expr: `max ${by([...GPU_BY, 'reason'])} (avg_over_time(${selector(metric, m)}${range(policy.window)})) > ${num(v.threshold)}`,
       for: v.for,
@@ -330,6 +336,7 @@ export function gpuTemperature(ctx: GenContext): GeneratedAlert[] {
   if (!policy.enabled) return [];
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuTemperatureHigh',
       expr: `max ${by(GPU_BY)} (${selector(GPU_METRICS.temperature.name, v.matchers)}) > ${num(v.threshold)}`,
       for: v.for,

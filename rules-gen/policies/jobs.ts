@@ -186,6 +186,7 @@ export function gpuExternalProcess(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'GpuExternalProcess',
+      gpuHolder: true,
       expr: `max ${by(['cluster', 'node', 'gpu', 'uuid'])} (${selector(GPU_METRICS.externalProcesses.name, v.matchers)}) > 0`,
       for: v.for,
       severity: v.severity,
