@@ -11,6 +11,7 @@ import {
   thermalSlowdown,
   xidErrors,
 } from './policies/gpu-health.js';
+import { lowPerformanceState, memoryTemperature, memoryWithoutProcess, pcieReplays, retiredPagesPending } from './policies/gpu-device.js';
 import { gpuExternalProcess, jobLowUtilization, jobRunningTooLong } from './policies/jobs.js';
 import { diskFull, memoryPressure, nodeDown } from './policies/node.js';
 import {
@@ -39,10 +40,11 @@ type Generator = (ctx: GenContext) => GeneratedAlert[];
 const GROUPS: readonly { name: string; generators: readonly Generator[] }[] = [
   { name: 'gpuwatch-jobs', generators: [jobLowUtilization, jobRunningTooLong, gpuExternalProcess] },
   { name: 'gpuwatch-gpu-ecc', generators: [eccUncorrectable, eccCorrectableStorm] },
-  { name: 'gpuwatch-gpu-memory', generators: [rowRemapPendingOrFailed, retiredPagesNearLimit] },
+  { name: 'gpuwatch-gpu-memory', generators: [rowRemapPendingOrFailed, retiredPagesNearLimit, retiredPagesPending, memoryWithoutProcess] },
+  { name: 'gpuwatch-gpu-pcie', generators: [pcieReplays] },
   { name: 'gpuwatch-gpu-xid', generators: [xidErrors] },
-  { name: 'gpuwatch-gpu-thermal', generators: [thermalSlowdown, gpuTemperature] },
-  { name: 'gpuwatch-gpu-power', generators: [powerSlowdown] },
+  { name: 'gpuwatch-gpu-thermal', generators: [thermalSlowdown, gpuTemperature, memoryTemperature] },
+  { name: 'gpuwatch-gpu-power', generators: [powerSlowdown, lowPerformanceState] },
   { name: 'gpuwatch-capacity', generators: [nodeGpusMissing, clusterGpusUnavailable] },
   { name: 'gpuwatch-pipeline', generators: [exporterDown, exporterCollectionFailing, exporterStale, exporterAbsent, prometheusSelfCheck, alertmanagerSelfCheck] },
   { name: 'gpuwatch-node', generators: [nodeDown, diskFull, memoryPressure] },

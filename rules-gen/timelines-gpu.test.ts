@@ -86,4 +86,38 @@ describe('GPU health timelines', () => {
       },
     ]);
   });
+
+  it('alerts on the further device metrics, and counts XID 154 (GPU reset required) as critical', async () => {
+    const on = (gpu: number) => ({ ...GPU, gpu: String(gpu), uuid: `GPU-w0-${gpu}` });
+    const firing = (alertname: string, gpu: number, extra: Record<string, string> = {}) => ({
+      at: '40m',
+      alertname,
+      by: ['gpu', ...Object.keys(extra)],
+      firing: [{ gpu: String(gpu), ...extra }],
+    });
+    await expectTimelines([
+      {
+        name: 'one fault per GPU',
+        series: [
+          { series: series('gpuwatch_gpu_retired_pages_pending', on(0)), values: '1x50' },
+          { series: series('gpuwatch_gpu_pcie_replays_total', on(1)), values: '0+10x50' },
+          { series: series('gpuwatch_gpu_memory_temperature_celsius', on(2)), values: '97x50' },
+          { series: series('gpuwatch_gpu_performance_state', on(3)), values: '8x50' },
+          { series: series('gpuwatch_job_gpu_allocated', { ...on(3), job: 'bob~bert', user: 'bob', vc: 'nlp', priority: 'test', pod: 'bob-bert-0', namespace: 'default' }), values: '1x50' },
+          { series: series('gpuwatch_gpu_memory_used_bytes', on(4)), values: `${40 * 1024 ** 3}x50` },
+          { series: series('gpuwatch_gpu_memory_used_bytes', on(5)), values: `${40 * 1024 ** 3}x50` },
+          { series: series('gpuwatch_gpu_process_memory_used_bytes', { ...on(5), pid: '7', job: 'bob~bert', container: 'main' }), values: `${40 * 1024 ** 3}x50` },
+          { series: series('gpuwatch_gpu_xid_errors_total', { ...on(6), xid: '154' }), values: '_x35 1x14' },
+        ],
+        checks: [
+          firing('GpuRetiredPagesPending', 0),
+          firing('GpuPcieReplays', 1),
+          firing('GpuMemoryTemperatureHigh', 2),
+          firing('GpuLowPerformanceState', 3, { job: 'bob~bert' }),
+          firing('GpuMemoryWithoutProcess', 4),
+          firing('GpuXidError', 6, { xid: '154', xid_class: 'critical' }),
+        ],
+      },
+    ]);
+  });
 });

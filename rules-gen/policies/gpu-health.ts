@@ -72,15 +72,14 @@ export function eccCorrectableStorm(ctx: GenContext): GeneratedAlert[] {
           `Memory is degrading: plan a reset and watch for row remapping.`,
       },
     };
-    return { rule: alertRule(ctx, spec), tests: stormTests(ctx, spec, v, policy.window) };
+    const gpu = gpuLabelsFor(ctx, v.matchers);
+    const series = gpu && seriesText(ECC, { ...gpu.withInstance, type: 'corrected', scope: 'volatile' });
+    return { rule: alertRule(ctx, spec), tests: gpu && series ? stormTests(ctx, spec, v, policy.window, series, gpu.labels) : [] };
   });
 }
 
-/** A steady stream of corrected errors well above the threshold fires; a few errors do not; a burst is still pending before `for`. */
-function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string): PromtoolTest[] {
-  const gpu = gpuLabelsFor(ctx, v.matchers);
-  if (!gpu) return [];
-  const series = seriesText(ECC, { ...gpu.withInstance, type: 'corrected', scope: 'volatile' });
+/** A steady stream of counter events well above the threshold fires; a few do not; a burst is still pending before `for`. */
+export function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, series: string, labels: Record<string, string>): PromtoolTest[] {
   const windowSteps = stepsOf(window);
   const forSteps = stepsOf(spec.for);
   const perStep = Math.ceil((2 * (v.threshold + 1)) / Math.max(1, windowSteps));
@@ -91,7 +90,7 @@ function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window
     {
       name: `${spec.name}${v.scope} fires on a steady stream of errors`,
       inputSeries: [{ series, values: values([runOf(0, total, perStep)]) }],
-      checks: [{ evalTime: at(fireAt), alertname: spec.name, alerts: [expectedAlert(ctx, spec, gpu.labels, 0)] }],
+      checks: [{ evalTime: at(fireAt), alertname: spec.name, alerts: [expectedAlert(ctx, spec, labels, 0)] }],
     },
     {
       name: `${spec.name}${v.scope} stays quiet on a few errors`,

@@ -29,9 +29,9 @@ const clockEventReasons = z.array(z.enum(CLOCK_EVENT_REASONS)).min(1);
 
 /**
  * XID classes (NVIDIA's XID catalog): "critical" means the GPU needs a reset or service and the jobs
- * on it die; "application" XIDs are normally caused by the job's own code; every other XID is "other".
+ * on it die (154: "GPU reset required"); "application" XIDs are normally caused by the job's own code; every other XID is "other".
  */
-export const CRITICAL_XIDS = [48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120] as const;
+export const CRITICAL_XIDS = [48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 154] as const;
 export const APPLICATION_XIDS = [13, 31, 43, 45, 68] as const;
 
 const xidClass = (defaults: { xids: readonly number[]; severity: 0 | 1 | 2 | 3; enabled: boolean }) =>
@@ -84,6 +84,34 @@ export const policiesSchema = strictSection({
   retiredPagesNearLimit: strictSection({
     ...common({ for: '5m', severity: 3 }),
     threshold: count.default(48),
+    overrides: clusterOverrides(count),
+  }),
+  /** A page retirement waits for a GPU reset (older GPUs without row remapping). */
+  retiredPagesPending: strictSection({ ...common({ for: '5m', severity: 2 }), overrides: clusterOverridesNoThreshold }),
+  /** More than `threshold` PCIe replays within the window: a bad link, riser or slot. */
+  pcieReplays: strictSection({
+    ...common({ for: '5m', severity: 3 }),
+    threshold: count.default(100),
+    window: duration.default('1h'),
+    overrides: clusterOverrides(count),
+  }),
+  /** Device memory (HBM) temperature above `threshold` °C (H100 HBM3 is specified up to 95 °C). */
+  memoryTemperature: strictSection({
+    ...common({ for: '10m', severity: 3 }),
+    threshold: z.number().default(90),
+    overrides: clusterOverrides(z.number()),
+  }),
+  /** A GPU a job holds stayed in a performance state above P`threshold` (P0 is the fastest) for the whole window. */
+  lowPerformanceState: strictSection({
+    ...common({ for: '5m', severity: 3 }),
+    threshold: z.number().int().min(0).max(14).default(2),
+    window: duration.default('15m'),
+    overrides: clusterOverrides(z.number().int().min(0).max(14)),
+  }),
+  /** More than `threshold` bytes of a GPU's memory are used while no process holds any (leaked memory). */
+  memoryWithoutProcess: strictSection({
+    ...common({ for: '15m', severity: 3 }),
+    threshold: count.default(1024 ** 3),
     overrides: clusterOverrides(count),
   }),
   /** XID events within the window, one alert per class. */
