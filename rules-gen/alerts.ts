@@ -9,7 +9,6 @@ import {
   retiredPagesNearLimit,
   rowRemapPendingOrFailed,
   thermalSlowdown,
-  xidErrors,
 } from './policies/gpu-health.js';
 import { lowPerformanceState, memoryTemperature, memoryWithoutProcess, pcieReplays, retiredPagesPending } from './policies/gpu-device.js';
 import { gpuExternalProcess, jobLowUtilization, jobRunningTooLong } from './policies/jobs.js';
@@ -23,6 +22,7 @@ import {
   prometheusSelfCheck,
 } from './policies/pipeline.js';
 import { watchdog } from './policies/watchdog.js';
+import { xidErrors } from './policies/xid.js';
 import type { GeneratedAlert } from './types.js';
 
 export interface AlertGroup {

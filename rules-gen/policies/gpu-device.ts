@@ -5,19 +5,16 @@
  */
 import { GPU_METRICS, JOB_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, type AlertSpec } from '../alert-builder.js';
-import type { Slots } from '../annotations.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
 import { by, num, on, range, selector } from '../promql.js';
 import { at, runOf, seriesText, stepsOf, values } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
 import { variantsOf } from '../variants.js';
-import { stormTests } from './gpu-health.js';
+import { GPU_BY, stormTests, where } from './gpu-health.js';
 import { gpuLabelsFor } from './gpu-labels.js';
 
-const GPU_BY = ['cluster', 'node', 'gpu', 'uuid'];
 const GIB = 1024 ** 3;
-const where = (s: Slots) => `GPU ${s.label('gpu')} (${s.label('uuid')}) on node ${s.label('node')} in cluster ${s.label('cluster')}`;
 
 export function retiredPagesPending(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.retiredPagesPending;
