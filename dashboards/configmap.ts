@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 export const CONFIGMAP_NAME = 'gpuwatch-dashboards';
 
 /** `files` maps a data key (e.g. `gpuwatch-node.json`) to the dashboard JSON; keys are emitted sorted. */
-export function dashboardsConfigMap(files: ReadonlyMap<string, string>): string {
+export function dashboardsConfigMap(files: ReadonlyMap<string, string>, namespace: string): string {
   const data: Record<string, string> = {};
   for (const key of [...files.keys()].sort()) {
     if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`"${key}" is not a valid ConfigMap key`);
@@ -19,6 +19,7 @@ export function dashboardsConfigMap(files: ReadonlyMap<string, string>): string 
     kind: 'ConfigMap',
     metadata: {
       name: CONFIGMAP_NAME,
+      namespace,
       labels: {
         grafana_dashboard: '1',
         'app.kubernetes.io/name': 'gpuwatch',

@@ -290,7 +290,7 @@ describe('PromQL', () => {
 
   it('shows the active GPU health alerts from ALERTS, by alert name, on the overview', () => {
     const [expr] = exprs(panel(byUid('gpuwatch-cluster-overview'), 'Active GPU health alerts'));
-    expect(expr).toMatch(/^ALERTS\{alertstate="firing", cluster="\$cluster", alertname=~"[^"]+"\}$/);
+    expect(expr).toMatch(/^ALERTS\{alertstate="firing", watchdog!="true", cluster="\$cluster", alertname=~"[^"]+"\}$/);
   });
 
   it("takes the job's start time from gpuwatch_job_start_time_seconds, in milliseconds for Grafana", () => {
@@ -377,9 +377,25 @@ describe('ConfigMap', () => {
     };
     expect(cm.kind).toBe('ConfigMap');
     expect(cm.metadata.labels.grafana_dashboard).toBe('1');
+    expect((cm.metadata as { namespace?: string }).namespace).toBe('monitoring'); // kubernetes.namespace (its default in the example)
     expect(Object.keys(cm.data).sort()).toEqual(dashboards.map((d) => `${d.uid}.json`).sort());
     for (const d of dashboards) expect(JSON.parse(cm.data[`${d.uid}.json`]!)).toEqual(d);
     // kubectl apply keeps a copy of the object in an annotation limited to 256 KiB.
     expect(Buffer.byteLength(files.get('kubernetes/dashboards-configmap.yaml')!)).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('Grafana schema details', () => {
+  it('writes no table footer in panel options (removed from the v13 schema)', () => {
+    const tables = dashboards.flatMap(allPanels).filter((p) => p.type === 'table');
+    expect(tables.length).toBeGreaterThan(3);
+    for (const t of tables) expect(Object.keys((t.options ?? {}) as object), t.title).not.toContain('footer');
+  });
+
+  it('renders suffix units with a single space, as Grafana adds one before the suffix', () => {
+    const units = [...files.values()].flatMap((text) => [...text.matchAll(/"(suffix:[^"]*)"/g)].map((m) => m[1]!));
+    expect(units.length).toBeGreaterThan(0);
+    // Grafana's toFixedUnit: text + ' ' + (the unit after "suffix:").
+    for (const unit of units) expect(`12.5 ${unit.slice('suffix:'.length)}`, unit).toMatch(/^12\.5 \S/);
   });
 });

@@ -37,6 +37,6 @@ export function generateDashboards(loaded: LoadedConfig): Map<string, string> {
     // Compact in the ConfigMap: `kubectl apply` copies the object into a 256 KiB annotation.
     configMapData.set(`${d.uid}.json`, `${stableJsonCompact(d)}\n`);
   }
-  files.set('kubernetes/dashboards-configmap.yaml', dashboardsConfigMap(configMapData));
+  files.set('kubernetes/dashboards-configmap.yaml', dashboardsConfigMap(configMapData, loaded.config.kubernetes.namespace));
   return files;
 }

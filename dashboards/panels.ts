@@ -147,9 +147,21 @@ export interface TableSpec extends Omit<PanelSpec, 'unit'> {
   columns: Column[];
 }
 
+/**
+ * The SDK's table defaults still write `options.footer`, a shape Grafana's v13 schema removed
+ * (footers are per field now, and none of these tables has one); this builder leaves it out.
+ */
+class TableBuilder extends table.PanelBuilder {
+  override build() {
+    const panel = super.build();
+    if (panel.options && typeof panel.options === 'object') delete (panel.options as { footer?: unknown }).footer;
+    return panel;
+  }
+}
+
 /** Instant queries as one table: merged on their shared labels, cut to `columns`. */
 export function tablePanel(spec: TableSpec): table.PanelBuilder {
-  const panel = applyCommon(new table.PanelBuilder(), { ...spec, unit: 'short' }, 'instant-table')
+  const panel = applyCommon(new TableBuilder(), { ...spec, unit: 'short' }, 'instant-table')
     .cellHeight(common.TableCellHeight.Sm)
     .showHeader(true);
   if (spec.queries.length > 1) panel.withTransformation({ id: 'merge', options: {} });

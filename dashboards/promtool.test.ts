@@ -125,4 +125,28 @@ describe('dashboard PromQL under promtool', () => {
     expect(output).toContain('SUCCESS');
     expect(code).toBe(0);
   });
+
+  it('counts firing alerts by severity without the always-firing Watchdog', async () => {
+    const overview = dashboards.find((d) => d.uid === 'gpuwatch-cluster-overview')!;
+    const panel = allPanels(overview).find((p) => p.title === 'Firing alerts by severity')!;
+    const expr = interpolate((panel.targets as prometheus.Dataquery[])[0]!.expr);
+    const test = {
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            { series: 'ALERTS{alertname="Watchdog", alertstate="firing", cluster="c1", watchdog="true"}', values: '1x10' },
+            { series: 'ALERTS{alertname="GpuEccUncorrectable", alertstate="firing", cluster="c1", severity="2", node="n1"}', values: '1x10' },
+          ],
+          promql_expr_test: [{ expr, eval_time: '5m', exp_samples: [{ labels: '{severity="2"}', value: 1 }] }],
+        },
+      ],
+    };
+    const file = join(dir, 'alerts.test.yml');
+    await writeFile(file, stringify(test));
+    const { code, output } = await promtool(['test', 'rules', file]);
+    expect(output).toContain('SUCCESS');
+    expect(code, output).toBe(0);
+  });
 });

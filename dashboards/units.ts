@@ -39,8 +39,8 @@ export function rateUnitOf(metric: MetricDef): string {
   return lookup(RATE_UNIT, metric);
 }
 
-/** GPU-hours are not a Grafana unit; a suffix keeps the number readable. */
-export const GPU_HOURS_UNIT = 'suffix: GPU-h';
+/** GPU-hours are not a Grafana unit; a suffix keeps the number readable (Grafana puts a space before it). */
+export const GPU_HOURS_UNIT = 'suffix:GPU-h';
 /** Grafana's date units take milliseconds. */
 export const DATE_UNIT = units.DatetimeISO;
 export { units };

@@ -233,10 +233,15 @@ export const CORPUS: readonly QualityCase[] = [
   {
     name: 'fault-cluster-gpus',
     kind: 'fault',
-    description: 'a 2-node cluster of its own: one node loses all 4 GPUs (half the cluster)',
+    // One node is never a cluster outage: the cluster alert needs more GPUs gone than its largest node has.
+    description: 'a 3-node cluster of its own: two nodes lose all 4 GPUs (two thirds of the cluster)',
     ownCluster: true,
-    nodes: [{ events: [{ ...from, remove: true }] }, {}],
-    expect: [{ alert: 'NodeGpusMissing', labels: { node: 'fault-cluster-gpus-0' } }, { alert: 'ClusterGpusUnavailable' }],
+    nodes: [{ events: [{ ...from, remove: true }] }, { events: [{ ...from, remove: true }] }, {}],
+    expect: [
+      { alert: 'NodeGpusMissing', labels: { node: 'fault-cluster-gpus-0' } },
+      { alert: 'NodeGpusMissing', labels: { node: 'fault-cluster-gpus-1' } },
+      { alert: 'ClusterGpusUnavailable' },
+    ],
   },
 ];
 

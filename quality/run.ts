@@ -139,7 +139,7 @@ async function watchAlerts(prometheus: string, forSeconds: Record<string, number
   for (let i = 0; i < polls && Date.now() < untilMs; i++) {
     const { alerts } = await getJson<{ alerts: PromAlert[] }>(`${prometheus}/api/v1/alerts`);
     for (const a of alerts) {
-      if (a.state !== 'firing') continue;
+      if (a.state !== 'firing' || a.labels.watchdog === 'true') continue; // the Watchdog always fires by design
       const key = JSON.stringify(Object.entries(a.labels).sort(([x], [y]) => x.localeCompare(y)));
       if (fired.has(key)) continue;
       const firingAt = Date.parse(a.activeAt) + (forSeconds[a.labels.alertname ?? ''] ?? 0) * 1000;

@@ -1,9 +1,11 @@
 /**
  * alertmanager/alertmanager.yml: every alert goes to its cluster's gpuwatch router (webhook, with
  * resolutions), grouped and timed per severity; inhibitions keep one cause from paging many times.
+ * The Watchdog has a route of its own, sent every minute, and no inhibition touches it.
  */
 import type { SeverityTiming } from '../src/config/delivery.js';
 import type { GenContext } from './context.js';
+import { WATCHDOG_ALERT, WATCHDOG_LABEL } from './policies/watchdog.js';
 import { quote } from './promql.js';
 import { GENERATED_HEADER, yamlText } from './yaml-text.js';
 
@@ -14,6 +16,14 @@ export const receiverName = (cluster: string) => `gpuwatch-router-${cluster}`;
 /** Alerts about a node's GPUs, exporter and resources, which a NodeDown of the same node explains. */
 export const NODE_SCOPED_ALERTS =
   'Gpu.*|NodeGpusMissing|NodeDiskFull|NodeMemoryPressure|ExporterDown|ExporterCollectionFailing|ExporterStale';
+
+/**
+ * Alerts a cluster-wide (severity 0) alert does not explain, so it never silences them: a node
+ * down, a full file system, and the monitoring pipeline's own health (which on-call needs most
+ * while the cluster is down).
+ */
+export const NEVER_INHIBITED_BY_CLUSTER_ALERTS =
+  'NodeDown|NodeDiskFull|SharedFilesystemFull|Exporter.*|Prometheus.*|Alertmanager.*';
 
 const timing = (t: SeverityTiming) => ({ group_wait: t.groupWait, group_interval: t.groupInterval, repeat_interval: t.repeatInterval });
 
@@ -29,6 +39,34 @@ function routerAuthorization(ctx: GenContext): { http_config?: { authorization: 
   return {};
 }
 
+const NOT_WATCHDOG = `${WATCHDOG_LABEL}!="true"`;
+
+/** The Watchdog arrives every minute: the router pages when it stops. */
+const watchdogRoute = {
+  matchers: [`alertname=${quote(WATCHDOG_ALERT)}`, `${WATCHDOG_LABEL}="true"`],
+  group_by: ['cluster', 'alertname'],
+  group_wait: '0s',
+  group_interval: '1m',
+  repeat_interval: '1m',
+};
+
+function inhibitRules() {
+  return [
+    {
+      // A node that is down explains its GPU, exporter and resource alerts.
+      source_matchers: ['alertname="NodeDown"'],
+      target_matchers: [`alertname=~${quote(NODE_SCOPED_ALERTS)}`, NOT_WATCHDOG],
+      equal: ['cluster', 'node'],
+    },
+    {
+      // A cluster-wide outage (severity 0) silences the lesser alerts of the same cluster it explains.
+      source_matchers: ['severity="0"', NOT_WATCHDOG],
+      target_matchers: ['severity=~"1|2|3"', `alertname!~${quote(NEVER_INHIBITED_BY_CLUSTER_ALERTS)}`, NOT_WATCHDOG],
+      equal: ['cluster'],
+    },
+  ];
+}
+
 export function alertmanagerYaml(ctx: GenContext): string {
   const am = ctx.loaded.config.alertmanager;
   const severityRoutes = SEVERITIES.map((sev) => ({ matchers: [`severity=${quote(sev)}`], ...timing(am.severities[sev]) }));
@@ -40,27 +78,14 @@ export function alertmanagerYaml(ctx: GenContext): string {
       routes: ctx.loaded.clusters.map((c) => ({
         receiver: receiverName(c.name),
         matchers: [`cluster=${quote(c.name)}`],
-        routes: severityRoutes,
+        routes: [watchdogRoute, ...severityRoutes],
       })),
     },
     receivers: ctx.loaded.clusters.map((c) => ({
       name: receiverName(c.name),
-      webhook_configs: [{ url: c.router, send_resolved: true, ...routerAuthorization(ctx) }],
+      webhook_configs: [{ url: c.router, send_resolved: true, max_alerts: am.maxAlerts, ...routerAuthorization(ctx) }],
     })),
-    inhibit_rules: [
-      {
-        // A node that is down explains its GPU, exporter and resource alerts (and job alerts tied to its GPUs).
-        source_matchers: ['alertname="NodeDown"'],
-        target_matchers: [`alertname=~${quote(NODE_SCOPED_ALERTS)}`],
-        equal: ['cluster', 'node'],
-      },
-      {
-        // A cluster-wide outage (severity 0) silences the lesser alerts of the same cluster.
-        source_matchers: ['severity="0"'],
-        target_matchers: ['severity=~"1|2|3"'],
-        equal: ['cluster'],
-      },
-    ],
+    inhibit_rules: inhibitRules(),
   };
   return yamlText(config, `${GENERATED_HEADER}\nCheck: amtool check-config alertmanager.yml`);
 }

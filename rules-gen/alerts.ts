@@ -9,8 +9,8 @@ import {
   retiredPagesNearLimit,
   rowRemapPendingOrFailed,
   thermalSlowdown,
-  xidErrors,
 } from './policies/gpu-health.js';
+import { lowPerformanceState, memoryTemperature, memoryWithoutProcess, pcieReplays, retiredPagesPending } from './policies/gpu-device.js';
 import { gpuExternalProcess, jobLowUtilization, jobRunningTooLong } from './policies/jobs.js';
 import { diskFull, memoryPressure, nodeDown } from './policies/node.js';
 import {
@@ -21,6 +21,8 @@ import {
   exporterStale,
   prometheusSelfCheck,
 } from './policies/pipeline.js';
+import { watchdog } from './policies/watchdog.js';
+import { xidErrors } from './policies/xid.js';
 import type { GeneratedAlert } from './types.js';
 
 export interface AlertGroup {
@@ -38,13 +40,15 @@ type Generator = (ctx: GenContext) => GeneratedAlert[];
 const GROUPS: readonly { name: string; generators: readonly Generator[] }[] = [
   { name: 'gpuwatch-jobs', generators: [jobLowUtilization, jobRunningTooLong, gpuExternalProcess] },
   { name: 'gpuwatch-gpu-ecc', generators: [eccUncorrectable, eccCorrectableStorm] },
-  { name: 'gpuwatch-gpu-memory', generators: [rowRemapPendingOrFailed, retiredPagesNearLimit] },
+  { name: 'gpuwatch-gpu-memory', generators: [rowRemapPendingOrFailed, retiredPagesNearLimit, retiredPagesPending, memoryWithoutProcess] },
+  { name: 'gpuwatch-gpu-pcie', generators: [pcieReplays] },
   { name: 'gpuwatch-gpu-xid', generators: [xidErrors] },
-  { name: 'gpuwatch-gpu-thermal', generators: [thermalSlowdown, gpuTemperature] },
-  { name: 'gpuwatch-gpu-power', generators: [powerSlowdown] },
+  { name: 'gpuwatch-gpu-thermal', generators: [thermalSlowdown, gpuTemperature, memoryTemperature] },
+  { name: 'gpuwatch-gpu-power', generators: [powerSlowdown, lowPerformanceState] },
   { name: 'gpuwatch-capacity', generators: [nodeGpusMissing, clusterGpusUnavailable] },
   { name: 'gpuwatch-pipeline', generators: [exporterDown, exporterCollectionFailing, exporterStale, exporterAbsent, prometheusSelfCheck, alertmanagerSelfCheck] },
   { name: 'gpuwatch-node', generators: [nodeDown, diskFull, memoryPressure] },
+  { name: 'gpuwatch-watchdog', generators: [watchdog] },
 ];
 
 export function alertGroups(ctx: GenContext): AlertGroup[] {

@@ -9,6 +9,7 @@ import { RECORDING } from './recording-names.js';
 export const STANDARD_SERIES: Readonly<Record<string, string>> = {
   up: 'Prometheus, per scrape target',
   kube_node_status_condition: 'kube-state-metrics: node conditions (Ready)',
+  kube_node_spec_unschedulable: 'kube-state-metrics: whether a node is cordoned',
   prometheus_rule_evaluation_failures_total: 'Prometheus: failed rule evaluations per group',
   prometheus_notifications_dropped_total: 'Prometheus: alerts dropped on the way to Alertmanager',
   prometheus_config_last_reload_successful: 'Prometheus: whether the last config reload worked',

@@ -11,6 +11,8 @@ export interface Slots {
   readonly value: string;
   /** The alert's value (a 0-1 ratio) as a percentage. */
   readonly percent: string;
+  /** ` Held by job … (user …, VC …).` when the alert carries a job label, else nothing. */
+  readonly holder: string;
 }
 
 export interface AlertText {
@@ -22,6 +24,7 @@ export const templateSlots: Slots = {
   label: (name) => `{{ $labels.${name} }}`,
   value: '{{ $value }}',
   percent: '{{ $value | humanizePercentage }}',
+  holder: '{{ if $labels.job }} Held by job {{ $labels.job }} (user {{ $labels.user }}, VC {{ $labels.vc }}).{{ end }}',
 };
 
 export function concreteSlots(labels: Readonly<Record<string, string>>, value: number): Slots {
@@ -29,5 +32,6 @@ export function concreteSlots(labels: Readonly<Record<string, string>>, value: n
     label: (name) => labels[name] ?? '',
     value: goValue(value),
     percent: goPercent(value),
+    holder: labels.job ? ` Held by job ${labels.job} (user ${labels.user ?? ''}, VC ${labels.vc ?? ''}).` : '',
   };
 }

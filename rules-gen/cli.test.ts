@@ -53,6 +53,29 @@ describe('runGenerate', () => {
   });
 });
 
+describe('layouts with machines gpuwatch does not monitor', () => {
+  const layout = (worker0: string, worker1: string) =>
+    `machine-sku:\n  gpu8: {computing-device: {type: nvidia.com/gpu, count: 8}}\nmachine-list:\n` +
+    `  - {hostname: w0, hostip: 10.0.0.1, machine-type: gpu8${worker0}}\n  - {hostname: w1, hostip: 10.0.0.2, machine-type: gpu8${worker1}}\n`;
+  const config = 'clusters:\n  - {name: c1, layout: layout.yaml}\n';
+
+  it('warns about a GPU machine without pai-worker: "true", naming the file and the machine', async () => {
+    const dir = await tempDirWith({ 'layout.yaml': layout(', pai-worker: "true"', ''), 'gpuwatch.yaml': config });
+    const { out, io } = capture();
+    expect(await runGenerate({ config: join(dir, 'gpuwatch.yaml'), out: join(dir, 'out') }, io)).toBe(0);
+    expect(out.stderr).toContain(`warning: ${join(dir, 'layout.yaml')}: machine-list[1] w1 (machine-type gpu8, 8 GPUs) has no pai-worker: "true"`);
+  });
+
+  it('refuses a layout without any worker', async () => {
+    const dir = await tempDirWith({ 'layout.yaml': layout('', ''), 'gpuwatch.yaml': config });
+    const run = runGenerate({ config: join(dir, 'gpuwatch.yaml'), out: join(dir, 'out') }, capture().io);
+    await expect(run).rejects.toBeInstanceOf(ConfigError);
+    await expect(runGenerate({ config: join(dir, 'gpuwatch.yaml'), out: join(dir, 'out') }, capture().io)).rejects.toThrow(
+      `${join(dir, 'layout.yaml')}: machine-list: no machine of cluster c1 has pai-worker: "true" (machines: w0, w1)`,
+    );
+  });
+});
+
 describe('gpuwatch generate (the real CLI)', () => {
   it('exits 2 naming file, line and field of a bad config, and 1 when --check finds drift', async () => {
     const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': 'clusters:\n  - {name: c1, layout: layout.yaml}\npolicies:\n  nodeDown:\n    for: soon\n' });

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../src/config/load.js';
 import { generateArtifacts } from './generate.js';
+import { checkLayoutsHaveWorkers, layoutWarnings } from './layout-check.js';
 import { compareWithDir, hasDrift, staleFiles, writeToDir } from './output.js';
 
 export interface GenerateOptions {
@@ -22,7 +23,10 @@ export interface GenerateOutput {
 
 /** Runs the command; returns its exit code. Throws ConfigError for a bad config. */
 export async function runGenerate(opts: GenerateOptions, io: GenerateOutput): Promise<number> {
-  const files = generateArtifacts(await loadConfig(opts.config));
+  const loaded = await loadConfig(opts.config);
+  checkLayoutsHaveWorkers(loaded);
+  for (const warning of layoutWarnings(loaded)) io.stderr(`gpuwatch generate: warning: ${warning}\n`);
+  const files = generateArtifacts(loaded);
   if (opts.check) {
     const drift = await compareWithDir(files, opts.out);
     if (!hasDrift(drift)) {

@@ -5,9 +5,6 @@
 import type { LoadedConfig } from '../src/config/load.js';
 import type { Policies } from '../src/config/policies.js';
 
-/** The scrape job of the generated scrape config; `up{job=...}` of the exporters. */
-export const SCRAPE_JOB = 'gpuwatch';
-
 /** A worker the tests put their series on. */
 export interface TestTarget {
   cluster: string;
@@ -21,6 +18,8 @@ export interface GenContext {
   loaded: LoadedConfig;
   policies: Policies;
   monitoringCluster: string;
+  /** The exporters' scrape job (`scrape.jobName`): `up{job=...}`, in the scrape config and the ServiceMonitors alike. */
+  scrapeJobName: string;
   runbookUrl(alert: string): string;
   /** The worker of `cluster` used in tests (its first GPU worker, else a made-up one). */
   targetIn(cluster: string): TestTarget;
@@ -48,6 +47,7 @@ export function createContext(loaded: LoadedConfig): GenContext {
     loaded,
     policies: config.policies,
     monitoringCluster: config.monitoringCluster ?? clusterNames[0] ?? 'default',
+    scrapeJobName: config.scrape.jobName,
     runbookUrl: (alert) => `${base}#${alert.toLowerCase()}`,
     targetIn: (cluster) => {
       const inCluster = workers.filter((w) => w.cluster === cluster);

@@ -143,7 +143,8 @@ describe.each([
   it('gives every alert severity, summary, description and runbook_url', () => {
     const g = get();
     for (const rule of alertRulesOf(g)) {
-      expect(['0', '1', '2', '3']).toContain(rule.labels.severity);
+      // The Watchdog is routed by its own label, never by severity.
+      if (rule.labels.watchdog !== 'true') expect(['0', '1', '2', '3']).toContain(rule.labels.severity);
       expect(rule.annotations.summary).toBeTruthy();
       expect(rule.annotations.description).toBeTruthy();
       expect(rule.annotations.runbook_url).toBe(`${g.loaded.config.runbookBaseUrl}#${rule.alert.toLowerCase()}`);
@@ -155,6 +156,7 @@ describe.each([
       const checks = tests.flatMap((t) => t.checks.filter((c) => c.alertname === rule.alert));
       const fired = checks.flatMap((c) => c.alerts).filter((a) => Object.entries(rule.labels).every(([k, v]) => a.labels[k] === v));
       expect(fired.length, `${rule.alert} ${JSON.stringify(rule.labels)} never fires in its tests`).toBeGreaterThan(0);
+      if (rule.labels.watchdog === 'true') continue; // always fires: it has no quiet case
       const quietTests = tests.filter((t) => t.checks.every((c) => c.alerts.length === 0));
       expect(quietTests.length, `${rule.alert} has no quiet case`).toBeGreaterThanOrEqual(rule.for === '0s' ? 1 : 2);
     }
@@ -187,6 +189,14 @@ describe.each([
 });
 
 describe('generate', () => {
+  it('generates one always-firing Watchdog per cluster, with the labels the router expects', () => {
+    const watchdogs = alertRulesOf(custom).filter((r) => r.alert === 'Watchdog');
+    expect(watchdogs.map((r) => [r.expr, r.labels])).toEqual([
+      ['vector(1)', { cluster: 'alpha', watchdog: 'true' }],
+      ['vector(1)', { cluster: 'beta', watchdog: 'true' }],
+    ]);
+  });
+
   it('routes each cluster to its own router, with resolutions', () => {
     const am = parse(custom.files.get(ALERTMANAGER_FILE) ?? '') as {
       route: { receiver: string; routes: { matchers: string[]; receiver: string }[] };
@@ -197,7 +207,16 @@ describe('generate', () => {
       [['cluster="alpha"'], 'gpuwatch-router-alpha'],
       [['cluster="beta"'], 'gpuwatch-router-beta'],
     ]);
-    expect(am.receivers[0]?.webhook_configs).toEqual([{ url: 'http://router.alpha:9460/api/v1/alertmanager', send_resolved: true }]);
+    expect(am.receivers[0]?.webhook_configs).toEqual([{ url: 'http://router.alpha:9460/api/v1/alertmanager', send_resolved: true, max_alerts: 1000 }]);
+  });
+
+  it('scrapes the routers of the clusters, Prometheus and Alertmanager, labelled with the monitoring cluster', () => {
+    const scrape = parse(custom.files.get(SCRAPE_FILE) ?? '') as { scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    expect(scrape.scrape_configs.slice(1).map((j) => [j.job_name, j.static_configs])).toEqual([
+      ['gpuwatch-router', [{ targets: ['router.alpha:9460', '127.0.0.1:9460'], labels: { cluster: 'beta' } }]],
+      ['prometheus', [{ targets: ['127.0.0.1:9090'], labels: { cluster: 'beta' } }]],
+      ['alertmanager', [{ targets: ['127.0.0.1:9093'], labels: { cluster: 'beta' } }]],
+    ]);
   });
 
   it("sends the router's webhook token, inline or as a file, in a config amtool accepts", async () => {

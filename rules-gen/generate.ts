@@ -10,6 +10,7 @@ import { createContext } from './context.js';
 import { recordingGroups } from './recording.js';
 import { prometheusRuleYaml, ruleGroups, rulesYaml } from './rules-file.js';
 import { scrapeYaml } from './scrape.js';
+import { serviceMonitorFiles } from './servicemonitor.js';
 import type { ArtifactFiles } from './types.js';
 import { unitTestsYaml } from './unit-tests.js';
 
@@ -21,7 +22,7 @@ export const SCRAPE_FILE = 'prometheus/scrape.yml';
 export const PROMETHEUS_RULE_FILE = 'kubernetes/prometheusrule.yaml';
 export const ALERTMANAGER_FILE = 'alertmanager/alertmanager.yml';
 
-/** Prometheus rules with their unit tests, the scrape config, the PrometheusRule and the Alertmanager config. */
+/** Prometheus rules with their unit tests, the scrape config and ServiceMonitors, the PrometheusRule and the Alertmanager config. */
 export function generateRules(loaded: LoadedConfig): ArtifactFiles {
   const ctx = createContext(loaded);
   const alerts = alertGroups(ctx);
@@ -32,6 +33,7 @@ export function generateRules(loaded: LoadedConfig): ArtifactFiles {
     [SCRAPE_FILE, scrapeYaml(ctx)],
     [PROMETHEUS_RULE_FILE, prometheusRuleYaml(ctx, groups)],
     [ALERTMANAGER_FILE, alertmanagerYaml(ctx)],
+    ...serviceMonitorFiles(ctx),
   ]);
 }
 

@@ -9,6 +9,7 @@
  * GPU shared by two jobs has two attribution series, which `group_left` from the GPU side would
  * reject as a many-to-many match and fail the whole rule.
  */
+import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { GenContext } from './context.js';
 import { by, on } from './promql.js';
 import { RECORDING as R } from './recording-names.js';
@@ -16,8 +17,8 @@ import type { RecordingRule, RuleGroup } from './types.js';
 
 const JOB = ['cluster', 'job', 'user', 'vc', 'priority'] as const;
 const GPU = ['cluster', 'node', 'gpu', 'uuid'] as const;
-const UTIL = 'gpuwatch_gpu_utilization_ratio';
-const ALLOCATED = 'gpuwatch_job_gpu_allocated';
+const UTIL = GPU_METRICS.utilization.name;
+const ALLOCATED = JOB_METRICS.allocated.name;
 
 /** One attribution series per (GPU, job), without pod/namespace and scrape labels. */
 const allocations = `max ${by([...GPU, 'job', 'user', 'vc', 'priority'])} (${ALLOCATED})`;
@@ -45,7 +46,7 @@ export function gpuRules(): RecordingRule[] {
 export function clusterRules(): RecordingRule[] {
   return [
     { record: R.nodeUtilization, expr: `avg ${by(['cluster', 'node'])} (${UTIL})` },
-    { record: R.clusterGpusSeen, expr: `sum ${by(['cluster'])} (gpuwatch_node_gpus)` },
+    { record: R.clusterGpusSeen, expr: `sum ${by(['cluster'])} (${NODE_METRICS.gpus.name})` },
     { record: R.clusterGpusAllocated, expr: `count ${by(['cluster'])} (max ${by(['cluster', 'node', 'uuid'])} (${ALLOCATED}))` },
     { record: R.clusterUtilization, expr: `avg ${by(['cluster'])} (${UTIL})` },
   ];
@@ -67,14 +68,14 @@ export function jobRules(): RecordingRule[] {
 }
 
 /**
- * layout.yaml as series: the GPUs each worker and each cluster should have. Constants, so they exist
+ * layout.yaml as series: the GPUs each worker and each cluster (its workers) should have. Constants, so they exist
  * even when a node or its exporter reports nothing, which is what the capacity alerts compare with.
  */
 export function layoutRules(ctx: GenContext): RecordingRule[] {
   const perCluster = ctx.loaded.clusters.map(
     (c): RecordingRule => ({
       record: R.clusterGpusExpected,
-      expr: `vector(${c.layoutData.nodes.reduce((sum, n) => sum + n.expectedGpus, 0)})`,
+      expr: `vector(${c.layoutData.nodes.filter((n) => n.isWorker).reduce((sum, n) => sum + n.expectedGpus, 0)})`,
       labels: { cluster: c.name },
     }),
   );

@@ -50,13 +50,25 @@ describe('prometheusConfig', () => {
     const prom = parse(prometheusConfig(config, plan, true));
     expect(prom.global).toEqual({ scrape_interval: '2s', evaluation_interval: '2s' });
     expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['127.0.0.1:9093']);
-    const [gpuwatch, self] = prom.scrape_configs;
+    const [gpuwatch, , self] = prom.scrape_configs;
     expect(gpuwatch.honor_labels).toBe(true);
     expect(gpuwatch.static_configs).toEqual([
       { targets: ['127.0.0.1:30000'], labels: { cluster: 'lab', node: 'w0' } },
       { targets: ['127.0.0.1:30001'], labels: { cluster: 'lab', node: 'w1' } },
     ]);
-    expect(self).toEqual({ job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9999'] }] });
+    expect(self).toEqual({ job_name: 'prometheus', honor_labels: true, static_configs: [{ targets: ['127.0.0.1:9999'], labels: { cluster: 'lab' } }] });
     expect(prometheusConfig(config, plan, false)).not.toContain('alertmanagers');
+  });
+
+  it('scrapes the router and the rule service at their configured addresses', async () => {
+    const { config } = await loaded('ruleService: {listen: "0.0.0.0:9471", apiToken: t}\n');
+    const plan = planStack(config, new Set(['w0.yaml', 'w1.yaml']));
+    const jobs = parse(prometheusConfig(config, plan, true)).scrape_configs.map((j: { job_name: string; static_configs: { targets: string[] }[] }) => [j.job_name, j.static_configs[0]?.targets]);
+    expect(jobs.slice(1)).toEqual([
+      ['gpuwatch-router', ['127.0.0.1:9460']],
+      ['gpuwatch-rule-service', ['127.0.0.1:9471']],
+      ['prometheus', ['127.0.0.1:9090']],
+      ['alertmanager', ['127.0.0.1:9093']],
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { createContext } from '../rules-gen/context.js';
 import { RULES_FILE } from '../rules-gen/generate.js';
-import { scrapeJob } from '../rules-gen/scrape.js';
+import { scrapeJob, serviceScrapeJobs, serviceTargets } from '../rules-gen/scrape.js';
 import type { RuleServiceConfig } from '../src/rule-service/config.js';
 
 export interface ExporterPlan {
@@ -86,20 +86,23 @@ export function prometheusArgs(p: StackPlan['prometheus']): string[] {
   return [`--config.file=${p.config}`, `--storage.tsdb.path=${p.dataDir}`, `--web.listen-address=${p.listen}`];
 }
 
-/** prometheus.yml for the stack: the generated scrape job pointed at the local exporters, plus Prometheus and Alertmanager themselves. */
+/** prometheus.yml for the stack: the generated scrape job pointed at the local exporters, plus the router, the rule service, Prometheus and Alertmanager. */
 export function prometheusConfig(loaded: LoadedConfig, plan: StackPlan, withAlertmanager: boolean): string {
   const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));
-  const gpuwatch = scrapeJob(createContext(loaded), (w) => local.get(`${w.cluster}/${w.node}`) ?? w.instance);
+  const ctx = createContext(loaded);
+  const gpuwatch = scrapeJob(ctx, (w) => local.get(`${w.cluster}/${w.node}`) ?? w.instance);
+  // The router and rule service at the config's addresses, Prometheus and Alertmanager at the stack's.
+  const services = serviceScrapeJobs(ctx, {
+    ...serviceTargets(ctx),
+    prometheus: [plan.prometheus.listen],
+    alertmanager: withAlertmanager ? [plan.alertmanager.listen] : [],
+  });
   const interval = loaded.config.exporter.interval;
   const config = {
     global: { scrape_interval: interval, evaluation_interval: loaded.config.stack.evaluationInterval ?? interval },
     rule_files: [join(plan.generatedDir, RULES_FILE)],
     ...(withAlertmanager ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [plan.alertmanager.listen] }] }] } } : {}),
-    scrape_configs: [
-      gpuwatch,
-      { job_name: 'prometheus', static_configs: [{ targets: [plan.prometheus.listen] }] },
-      ...(withAlertmanager ? [{ job_name: 'alertmanager', static_configs: [{ targets: [plan.alertmanager.listen] }] }] : []),
-    ],
+    scrape_configs: [gpuwatch, ...services],
   };
   return `# Written by gpuwatch stack from ${loaded.file}; regenerated at every start.\n${JSON.stringify(config, null, 2)}\n`;
 }

@@ -1,6 +1,7 @@
 /**
  * Which incident an alert belongs to: cluster + alertname + the grouping label of its kind — the
- * OpenPAI job for job alerts, the node for GPU and node alerts, nothing for cluster-wide alerts.
+ * OpenPAI job for job alerts, the node for GPU and node alerts (also when a GPU alert names the job
+ * holding the GPU), nothing for cluster-wide alerts.
  * Alerts of one incident are paged and acknowledged once.
  */
 
@@ -25,7 +26,9 @@ export function groupOf(labels: Readonly<Record<string, string>>): IncidentGroup
   const job = labels.job ?? '';
   let scope: IncidentScope = 'cluster';
   let subject = '';
-  if (OPENPAI_JOB.test(job)) {
+  // A GPU alert names the job holding its GPU, but it is about the GPU: grouped by node.
+  const aboutGpu = (labels.gpu ?? '') !== '' && (labels.node ?? '') !== '';
+  if (OPENPAI_JOB.test(job) && !aboutGpu) {
     scope = 'job';
     subject = job;
   } else if ((labels.node ?? '') !== '') {

@@ -1,4 +1,5 @@
 /** GPU health alerts: ECC, row remapping, retired pages, clock-event slowdowns and temperature. */
+import { GPU_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import type { Slots } from '../annotations.js';
 import { constant, eventCases, levelCases } from '../cases.js';
@@ -9,8 +10,8 @@ import type { GeneratedAlert, PromtoolTest } from '../types.js';
 import { variantsOf, type Variant } from '../variants.js';
 import { gpuLabelsFor } from './gpu-labels.js';
 
-const GPU_BY = ['cluster', 'node', 'gpu', 'uuid'];
-const ECC = 'gpuwatch_gpu_ecc_errors_total';
+export const GPU_BY = ['cluster', 'node', 'gpu', 'uuid'];
+const ECC = GPU_METRICS.ecc.name;
 /**
  * New errors show in both scopes; the volatile count (since the driver loaded) is updated at once,
  * and reading one scope halves the series these rules read. A driver reload resets it, which
@@ -18,7 +19,7 @@ const ECC = 'gpuwatch_gpu_ecc_errors_total';
  */
 const VOLATILE: Matcher = { label: 'scope', op: '=', value: 'volatile' };
 
-const where = (s: Slots) => `GPU ${s.label('gpu')} (${s.label('uuid')}) on node ${s.label('node')} in cluster ${s.label('cluster')}`;
+export const where = (s: Slots) => `GPU ${s.label('gpu')} (${s.label('uuid')}) on node ${s.label('node')} in cluster ${s.label('cluster')}`;
 
 export function eccUncorrectable(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.eccUncorrectable;
@@ -26,6 +27,7 @@ export function eccUncorrectable(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'type', op: '=', value: 'uncorrected' }, VOLATILE, ...v.matchers];
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuEccUncorrectable',
       expr: `max ${by(GPU_BY)} (increase(${selector(ECC, m)}${range(policy.window)})) > 0`,
       for: v.for,
@@ -57,6 +59,7 @@ export function eccCorrectableStorm(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'type', op: '=', value: 'corrected' }, VOLATILE, ...v.matchers];
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuEccCorrectableStorm',
       expr: `max ${by(GPU_BY)} (increase(${selector(ECC, m)}${range(policy.window)})) > ${num(v.threshold)}`,
       for: v.for,
@@ -69,15 +72,14 @@ export function eccCorrectableStorm(ctx: GenContext): GeneratedAlert[] {
           `Memory is degrading: plan a reset and watch for row remapping.`,
       },
     };
-    return { rule: alertRule(ctx, spec), tests: stormTests(ctx, spec, v, policy.window) };
+    const gpu = gpuLabelsFor(ctx, v.matchers);
+    const series = gpu && seriesText(ECC, { ...gpu.withInstance, type: 'corrected', scope: 'volatile' });
+    return { rule: alertRule(ctx, spec), tests: gpu && series ? stormTests(ctx, spec, v, policy.window, series, gpu.labels) : [] };
   });
 }
 
-/** A steady stream of corrected errors well above the threshold fires; a few errors do not; a burst is still pending before `for`. */
-function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string): PromtoolTest[] {
-  const gpu = gpuLabelsFor(ctx, v.matchers);
-  if (!gpu) return [];
-  const series = seriesText(ECC, { ...gpu.withInstance, type: 'corrected', scope: 'volatile' });
+/** A steady stream of counter events well above the threshold fires; a few do not; a burst is still pending before `for`. */
+export function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, series: string, labels: Record<string, string>): PromtoolTest[] {
   const windowSteps = stepsOf(window);
   const forSteps = stepsOf(spec.for);
   const perStep = Math.ceil((2 * (v.threshold + 1)) / Math.max(1, windowSteps));
@@ -88,7 +90,7 @@ function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window
     {
       name: `${spec.name}${v.scope} fires on a steady stream of errors`,
       inputSeries: [{ series, values: values([runOf(0, total, perStep)]) }],
-      checks: [{ evalTime: at(fireAt), alertname: spec.name, alerts: [expectedAlert(ctx, spec, gpu.labels, 0)] }],
+      checks: [{ evalTime: at(fireAt), alertname: spec.name, alerts: [expectedAlert(ctx, spec, labels, 0)] }],
     },
     {
       name: `${spec.name}${v.scope} stays quiet on a few errors`,
@@ -112,14 +114,14 @@ export function rowRemapPendingOrFailed(ctx: GenContext): GeneratedAlert[] {
   const kinds = [
     {
       name: 'GpuRowRemapPending',
-      metric: 'gpuwatch_gpu_row_remap_pending',
+      metric: GPU_METRICS.remapPending.name,
       summary: (s: Slots) => `GPU ${s.label('gpu')} of ${s.label('node')} needs a reset to remap memory rows`,
       description: (s: Slots, scope: string) =>
         `${where(s)} has a row remap pending${scope}: the remap takes effect only after a GPU reset. Drain the node's jobs from it and reset the GPU.`,
     },
     {
       name: 'GpuRowRemapFailed',
-      metric: 'gpuwatch_gpu_row_remap_failed',
+      metric: GPU_METRICS.remapFailed.name,
       summary: (s: Slots) => `Row remapping failed on GPU ${s.label('gpu')} of ${s.label('node')}`,
       description: (s: Slots, scope: string) =>
         `${where(s)} failed to remap a memory row${scope}: the GPU has run out of spare rows and needs service (RMA).`,
@@ -128,6 +130,7 @@ export function rowRemapPendingOrFailed(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).flatMap((v) =>
     kinds.map((k) => {
       const spec: AlertSpec = {
+      gpuHolder: true,
         name: k.name,
         expr: `max ${by(GPU_BY)} (${selector(k.metric, v.matchers)}) == 1`,
         for: v.for,
@@ -153,8 +156,9 @@ export function retiredPagesNearLimit(ctx: GenContext): GeneratedAlert[] {
   if (!policy.enabled) return [];
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuRetiredPagesNearLimit',
-      expr: `sum ${by(GPU_BY)} (${selector('gpuwatch_gpu_retired_pages', v.matchers)}) >= ${num(v.threshold)}`,
+      expr: `sum ${by(GPU_BY)} (${selector(GPU_METRICS.retiredPages.name, v.matchers)}) >= ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -166,7 +170,7 @@ export function retiredPagesNearLimit(ctx: GenContext): GeneratedAlert[] {
       },
     };
     const gpu = gpuLabelsFor(ctx, v.matchers);
-    const pages = (cause: string) => seriesText('gpuwatch_gpu_retired_pages', { ...gpu?.withInstance, cause });
+    const pages = (cause: string) => seriesText(GPU_METRICS.retiredPages.name, { ...gpu?.withInstance, cause });
     const tests =
       gpu && v.threshold >= 1
         ? levelCases(ctx, spec, v.scope, {
@@ -182,101 +186,45 @@ export function retiredPagesNearLimit(ctx: GenContext): GeneratedAlert[] {
   });
 }
 
-export function xidErrors(ctx: GenContext): GeneratedAlert[] {
-  const policy = ctx.policies.xidErrors;
-  if (!policy.enabled) return [];
-  const { critical, application, other } = policy.classes;
-  const everyListed = [...critical.xids, ...application.xids];
-  const classes = [
-    { name: 'critical', enabled: critical.enabled, severity: critical.severity, op: '=~', xids: critical.xids, sample: critical.xids[0] },
-    { name: 'application', enabled: application.enabled, severity: application.severity, op: '=~', xids: application.xids, sample: application.xids[0] },
-    { name: 'other', enabled: other.enabled, severity: other.severity, op: '!~', xids: everyListed, sample: firstNotIn(everyListed) },
-  ] as const;
-  return classes
-    .filter((c) => c.enabled && c.xids.length > 0)
-    .flatMap((c) =>
-      // The class's severity is the base; an override's severity replaces it.
-      variantsOf({ ...policy, severity: c.severity }).map((v) => {
-        const m: Matcher[] = [{ label: 'xid', op: c.op, value: anyOf(c.xids) }, ...v.matchers];
-        const sel = selector('gpuwatch_gpu_xid_errors_total', m);
-        const spec: AlertSpec = {
-          name: 'GpuXidError',
-          // XIDs are counted from the exporter's start, so a code's first event creates its series:
-          // a series younger than the window counts as new events too.
-          expr: [
-            `max ${by([...GPU_BY, 'xid'])} (`,
-            `  increase(${sel}${range(policy.window)}) > 0`,
-            `  or (${sel} unless ${sel} offset ${range(policy.window).slice(1, -1)})`,
-            `)`,
-          ].join('\n'),
-          for: v.for,
-          severity: v.severity,
-          ruleLabels: { ...v.labels, xid_class: c.name },
-          text: {
-            summary: (s) => `XID ${s.label('xid')} (${c.name}) on GPU ${s.label('gpu')} of ${s.label('node')}`,
-            description: (s) => `${where(s)} reported XID ${s.label('xid')} in the last ${policy.window}${v.scope}. ${XID_ADVICE[c.name]}`,
-          },
-        };
-        const gpu = gpuLabelsFor(ctx, v.matchers);
-        const xid = String(c.sample ?? 1);
-        const tests = gpu
-          ? eventCases(ctx, spec, ` (${c.name} XID ${xid})${v.scope}`, {
-              series: seriesText('gpuwatch_gpu_xid_errors_total', { ...gpu.withInstance, xid }),
-              labels: { ...gpu.labels, xid },
-              window: policy.window,
-              appearsWithFirstEvent: true,
-            })
-          : [];
-        return { rule: alertRule(ctx, spec), tests };
-      }),
-    );
-}
-
-const XID_ADVICE: Record<'critical' | 'application' | 'other', string> = {
-  critical: 'This XID class means the GPU needs a reset or service (ECC, row remap, NVLink, fallen off the bus); the jobs on it have likely failed.',
-  application: "This XID class is usually caused by the job's own code (illegal memory access, exceptions); tell the job's owner if it repeats.",
-  other: 'Look the XID up in NVIDIA\'s XID catalog and check the driver log (dmesg) of the node.',
-};
-
-function firstNotIn(xids: readonly number[]): number {
-  let n = 1;
-  while (xids.includes(n)) n++;
-  return n;
-}
-
-/** Thermal or power slowdown: a clock-event reason active more than `threshold` of the window. */
+/**
+ * Thermal or power slowdown: a clock-event reason active more than `threshold` of the window, one
+ * alert per reason. `hw_slowdown` is left out of both by default: NVML sets it for heat as well as
+ * for the power brake, so it cannot say which; the specific bits (hw_thermal_slowdown,
+ * hw_power_brake_slowdown) can.
+ */
 function slowdown(ctx: GenContext, kind: 'thermal' | 'power'): GeneratedAlert[] {
   const policy = kind === 'thermal' ? ctx.policies.thermalSlowdown : ctx.policies.powerSlowdown;
   if (!policy.enabled) return [];
   const name = kind === 'thermal' ? 'GpuThermalSlowdown' : 'GpuPowerSlowdown';
-  const metric = 'gpuwatch_gpu_clock_event_active';
+  const metric = GPU_METRICS.clockEvent.name;
   return variantsOf(policy).map((v) => {
     const m: Matcher[] = [{ label: 'reason', op: '=~', value: anyOf(policy.reasons) }, ...v.matchers];
     const spec: AlertSpec = {
+      gpuHolder: true,
       name,
-      expr: `max ${by(GPU_BY)} (avg_over_time(${selector(metric, m)}${range(policy.window)})) > ${num(v.threshold)}`,
+      expr: `max ${by([...GPU_BY, 'reason'])} (avg_over_time(${selector(metric, m)}${range(policy.window)})) > ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
       text: {
         summary: (s) => `GPU ${s.label('gpu')} of ${s.label('node')} is slowed down by ${kind === 'thermal' ? 'heat' : 'power'}`,
         description: (s) =>
-          `${where(s)} had its clocks cut (${policy.reasons.join(', ')}) ${s.percent} of the last ${policy.window}, ` +
+          `${where(s)} had its clocks cut by ${s.label('reason')} ${s.percent} of the last ${policy.window}, ` +
           `more than ${Number((v.threshold * 100).toPrecision(6))}%${v.scope}. ` +
           (kind === 'thermal' ? 'Check the node\'s cooling and fans.' : 'Check the power supply and the power-brake signal of the node.'),
       },
     };
-    return { rule: alertRule(ctx, spec), tests: slowdownTests(ctx, spec, v, policy.window, policy.reasons[0] ?? 'hw_slowdown') };
+    return { rule: alertRule(ctx, spec), tests: slowdownTests(ctx, spec, v, policy.window, policy.reasons[0] ?? 'hw_thermal_slowdown') };
   });
 }
 
 function slowdownTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, reason: string): PromtoolTest[] {
   const gpu = gpuLabelsFor(ctx, v.matchers);
   if (!gpu) return [];
-  const series = seriesText('gpuwatch_gpu_clock_event_active', { ...gpu.withInstance, reason });
+  const series = seriesText(GPU_METRICS.clockEvent.name, { ...gpu.withInstance, reason });
   const tests = levelCases(ctx, spec, v.scope, {
     series: [{ series, bad: constant(1), good: constant(0) }],
-    labels: gpu.labels,
+    labels: { ...gpu.labels, reason },
     value: 1,
     blip: false,
   });
@@ -306,8 +254,9 @@ export function gpuTemperature(ctx: GenContext): GeneratedAlert[] {
   if (!policy.enabled) return [];
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
+      gpuHolder: true,
       name: 'GpuTemperatureHigh',
-      expr: `max ${by(GPU_BY)} (${selector('gpuwatch_gpu_temperature_celsius', v.matchers)}) > ${num(v.threshold)}`,
+      expr: `max ${by(GPU_BY)} (${selector(GPU_METRICS.temperature.name, v.matchers)}) > ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -320,7 +269,7 @@ export function gpuTemperature(ctx: GenContext): GeneratedAlert[] {
     const hot = Math.floor(v.threshold) + 5;
     const tests = gpu
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('gpuwatch_gpu_temperature_celsius', gpu.withInstance), bad: constant(hot), good: constant(Math.floor(v.threshold) - 10) }],
+          series: [{ series: seriesText(GPU_METRICS.temperature.name, gpu.withInstance), bad: constant(hot), good: constant(Math.floor(v.threshold) - 10) }],
           labels: gpu.labels,
           value: hot,
         })

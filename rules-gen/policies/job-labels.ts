@@ -1,4 +1,5 @@
 /** Concrete OpenPAI job labels for generated tests, chosen to satisfy a variant's matchers. */
+import { GPU_METRICS, JOB_METRICS } from '../../src/catalog/metrics.js';
 import type { GenContext, TestTarget } from '../context.js';
 import type { Matcher } from '../promql.js';
 import { seriesText } from '../timeline.js';
@@ -43,8 +44,8 @@ export function jobGpuSeries(target: TestTarget, job: JobLabels) {
   return [0, 1].map((gpu) => {
     const gpuLabels = { cluster: job.cluster, node: target.node, gpu: String(gpu), uuid: gpuUuid(target.node, gpu) };
     return {
-      utilization: seriesText('gpuwatch_gpu_utilization_ratio', { ...gpuLabels, instance: target.instance }),
-      allocated: seriesText('gpuwatch_job_gpu_allocated', {
+      utilization: seriesText(GPU_METRICS.utilization.name, { ...gpuLabels, instance: target.instance }),
+      allocated: seriesText(JOB_METRICS.allocated.name, {
         ...gpuLabels,
         job: job.job,
         user: job.user,
@@ -56,4 +57,9 @@ export function jobGpuSeries(target: TestTarget, job: JobLabels) {
       }),
     };
   });
+}
+
+/** The job's start time series on the target node. */
+export function jobStartSeries(target: TestTarget, job: JobLabels): string {
+  return seriesText(JOB_METRICS.startTime.name, { ...job, node: target.node, instance: target.instance });
 }

@@ -2,18 +2,20 @@
  * Job alerts: low GPU utilization, running too long, and GPUs used by processes outside any job.
  * Job alerts carry the job's labels (job, user, vc, priority) and `action`, which the router acts on.
  */
+import { GPU_METRICS, JOB_METRICS } from '../../src/catalog/metrics.js';
 import type { PolicyAction } from '../../src/config/policy-fields.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import type { Slots } from '../annotations.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
-import { by, num, range, seconds, selector } from '../promql.js';
+import { by, num, on, range, seconds, selector } from '../promql.js';
 import { RECORDING } from '../recording-names.js';
 import { at, runOf, stepsOf, seriesText, values } from '../timeline.js';
 import type { GeneratedAlert, PromtoolTest } from '../types.js';
 import { exemptMatchers, variantsOf, type Variant } from '../variants.js';
-import { exemptLabelsFor, gpuUuid, jobGpuSeries, jobLabelsFor, type JobLabels } from './job-labels.js';
+import { exemptLabelsFor, gpuUuid, jobGpuSeries, jobLabelsFor, jobStartSeries, type JobLabels } from './job-labels.js';
 import { gpuLabelsFor } from './gpu-labels.js';
+import { nodesNotReady } from './node.js';
 
 const JOB_BY = ['cluster', 'job', 'user', 'vc', 'priority'];
 
@@ -28,6 +30,15 @@ const jobIdentity = (s: Slots) =>
 
 const percentText = (ratio: number) => `${Number((ratio * 100).toPrecision(6))}%`;
 
+/**
+ * A job that wastes its GPUs: over the whole window its GPUs were busy less than `threshold` on
+ * average, or at least `idleGpuShare` of its GPUs were each busy less than `threshold` (a job that
+ * keeps 1 of 8 GPUs busy averages 12.5 % and is still caught). The alert's value is the job's
+ * average. Only jobs that have run for the whole window and still run now: a new job is not judged
+ * on its first minutes, and an ended job does not keep firing (and draw actions) for a window. Jobs
+ * with a GPU on a node Kubernetes reports not Ready are left out (NodeDown explains them; job alerts
+ * have no node label for Alertmanager to inhibit them by).
+ */
 export function jobLowUtilization(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.jobLowUtilization;
   if (!policy.enabled) return [];
@@ -35,7 +46,7 @@ export function jobLowUtilization(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'GpuJobLowUtilization',
-      expr: `avg_over_time(${selector(RECORDING.jobUtilization, v.matchers)}${range(policy.window)}) < ${num(v.threshold)}`,
+      expr: lowUtilizationExpr(ctx, v, policy.window, policy.idleGpuShare),
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -43,12 +54,37 @@ export function jobLowUtilization(ctx: GenContext): GeneratedAlert[] {
       text: {
         summary: (s) => `Job ${s.label('job')} keeps its GPUs busy only ${s.percent} of the time`,
         description: (s) =>
-          `Over the last ${policy.window}, the GPUs of ${jobIdentity(s)} were busy ${s.percent} of the time on average, ` +
-          `below the ${percentText(v.threshold)} threshold${v.scope}.${actionSentence(v.action)}`,
+          `Over the last ${policy.window}, the GPUs of ${jobIdentity(s)} were busy ${s.percent} of the time on average: ` +
+          `below the ${percentText(v.threshold)} threshold, or ${percentText(policy.idleGpuShare)} or more of its GPUs were each busy less than that${v.scope}.` +
+          actionSentence(v.action),
       },
     };
     return { rule: alertRule(ctx, spec), tests: lowUtilizationTests(ctx, spec, v, policy.window, exemptions) };
   });
+}
+
+function lowUtilizationExpr(ctx: GenContext, v: Variant<number>, window: string, idleGpuShare: number): string {
+  const w = range(window);
+  const job = selector(RECORDING.jobUtilization, v.matchers);
+  const perGpu = `avg_over_time(${selector(RECORDING.gpuUtilizationByJob, [{ label: 'job', op: '!=', value: '' }, ...v.matchers])}${w})`;
+  const idleShare = `count ${by(JOB_BY)} (${perGpu} < ${num(v.threshold)})\n  / ${on(JOB_BY)}\n  count ${by(JOB_BY)} (${perGpu})`;
+  const started = `min ${by(['cluster', 'job'])} (${JOB_METRICS.startTime.name})`;
+  const onDownNode = `max ${by(['cluster', 'node', 'job'])} (${JOB_METRICS.allocated.name})\n  and ${on(['cluster', 'node'])}\n  (${nodesNotReady(ctx)})`;
+  return [
+    `avg_over_time(${job}${w})`,
+    `and ${on(JOB_BY)}`,
+    `(`,
+    `  avg_over_time(${job}${w}) < ${num(v.threshold)}`,
+    `  or`,
+    `  ${idleShare} >= ${num(idleGpuShare)}`,
+    `)`,
+    `and ${on(JOB_BY)} ${job}`,
+    `and ${on(['cluster', 'job'])} (time() - ${started} >= ${num(seconds(window))})`,
+    `unless ${on(['cluster', 'job'])}`,
+    `(`,
+    `  ${onDownNode}`,
+    `)`,
+  ].join('\n');
 }
 
 function lowUtilizationTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, exemptions: ReturnType<typeof exemptMatchers>): PromtoolTest[] {
@@ -59,11 +95,15 @@ function lowUtilizationTests(ctx: GenContext, spec: AlertSpec, v: Variant<number
   const forSteps = stepsOf(spec.for);
   const fireAt = forSteps + 2;
   const total = fireAt + 2;
-  const seriesOf = (job: JobLabels, utilization: string) =>
-    jobGpuSeries(ctx.targetIn(job.cluster), job).flatMap((g) => [
+  const length = total + stepsOf(window) * 2;
+  // The job started a window before the test's time 0, so it has run for the whole window throughout.
+  const seriesOf = (job: JobLabels, utilization: string) => [
+    { series: jobStartSeries(ctx.targetIn(job.cluster), job), values: values([runOf(-seconds(window), length)]) },
+    ...jobGpuSeries(ctx.targetIn(job.cluster), job).flatMap((g) => [
       { series: g.utilization, values: utilization },
-      { series: g.allocated, values: values([runOf(1, total + stepsOf(window) * 2)]) },
-    ]);
+      { series: g.allocated, values: values([runOf(1, length)]) },
+    ]),
+  ];
   const tests: PromtoolTest[] = [
     {
       name: `${spec.name}${v.scope} fires`,
@@ -109,7 +149,7 @@ export function jobRunningTooLong(ctx: GenContext): GeneratedAlert[] {
     const limit = seconds(v.threshold);
     const spec: AlertSpec = {
       name: 'GpuJobRunningTooLong',
-      expr: `time() - min ${by(JOB_BY)} (${selector('gpuwatch_job_start_time_seconds', v.matchers)}) > ${num(limit)}`,
+      expr: `time() - min ${by(JOB_BY)} (${selector(JOB_METRICS.startTime.name, v.matchers)}) > ${num(limit)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -120,8 +160,7 @@ export function jobRunningTooLong(ctx: GenContext): GeneratedAlert[] {
       },
     };
     const labels = jobLabelsFor(ctx, v.matchers);
-    const startSeries = (job: JobLabels) =>
-      seriesText('gpuwatch_job_start_time_seconds', { ...job, node: ctx.targetIn(job.cluster).node, instance: ctx.targetIn(job.cluster).instance });
+    const startSeries = (job: JobLabels) => jobStartSeries(ctx.targetIn(job.cluster), job);
     // Old: started `limit` ago at time 0. Recent: started at the end of the phase, never too long ago.
     const started = (job: JobLabels) => ({
       series: startSeries(job),
@@ -147,7 +186,8 @@ export function gpuExternalProcess(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'GpuExternalProcess',
-      expr: `max ${by(['cluster', 'node', 'gpu', 'uuid'])} (${selector('gpuwatch_gpu_external_processes', v.matchers)}) > 0`,
+      gpuHolder: true,
+      expr: `max ${by(['cluster', 'node', 'gpu', 'uuid'])} (${selector(GPU_METRICS.externalProcesses.name, v.matchers)}) > 0`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -161,7 +201,7 @@ export function gpuExternalProcess(ctx: GenContext): GeneratedAlert[] {
     const gpu = gpuLabelsFor(ctx, v.matchers);
     const tests = gpu
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('gpuwatch_gpu_external_processes', gpu.withInstance), bad: constant(1), good: constant(0) }],
+          series: [{ series: seriesText(GPU_METRICS.externalProcesses.name, gpu.withInstance), bad: constant(1), good: constant(0) }],
           labels: gpu.labels,
           value: 1,
         })

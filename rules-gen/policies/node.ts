@@ -1,8 +1,9 @@
 /** Node alerts: not Ready in Kubernetes, file systems full (local and shared), memory pressure. */
+import { NODE_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, type AlertSpec } from '../alert-builder.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
-import { anyOf, by, num, on, selector, type Matcher } from '../promql.js';
+import { anyOf, by, num, on, quote, selector, type Matcher } from '../promql.js';
 import { RECORDING } from '../recording-names.js';
 import { seriesText } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
@@ -13,36 +14,57 @@ const TIB = 2 ** 40;
 const percent = (ratio: number) => `${Number((ratio * 100).toPrecision(6))}%`;
 
 /**
- * Kubernetes' own view (kube-state-metrics), matched to layout.yaml workers by node name: it says the
- * node is down even while its exporter still answers (kubelet dead), and it is what inhibits that
- * node's GPU alerts in Alertmanager. Without kube-state-metrics this alert never fires and
- * ExporterDown still covers an unreachable node.
+ * kube-state-metrics series carry `cluster` only when their scrape adds it; without one they are
+ * taken to be from the monitoring cluster (the one Prometheus runs in).
+ */
+function kubeSeries(ctx: GenContext, expr: string): string {
+  return `label_replace(${expr}, "cluster", ${quote(ctx.monitoringCluster)}, "cluster", "")`;
+}
+
+/**
+ * Nodes Kubernetes reports not Ready, matched by (cluster, node), leaving out cordoned nodes
+ * (kube_node_spec_unschedulable: drained for maintenance, their downtime is planned). Also used by
+ * the job alerts, which carry no node label for Alertmanager to inhibit them by.
+ */
+export function nodesNotReady(ctx: GenContext): string {
+  const ready = selector('kube_node_status_condition', [
+    { label: 'condition', op: '=', value: 'Ready' },
+    { label: 'status', op: '=', value: 'true' },
+  ]);
+  const node = ['cluster', 'node'];
+  return (
+    `(max ${by(node)} (${kubeSeries(ctx, ready)}) == 0)` +
+    ` unless ${on(node)} (max ${by(node)} (${kubeSeries(ctx, 'kube_node_spec_unschedulable')}) == 1)`
+  );
+}
+
+/**
+ * Kubernetes' own view (kube-state-metrics), matched to layout.yaml workers by cluster and node
+ * name: it says the node is down even while its exporter still answers (kubelet dead), and it is
+ * what inhibits that node's GPU alerts in Alertmanager. Without kube-state-metrics this alert never
+ * fires and ExporterDown still covers an unreachable node.
  */
 export function nodeDown(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.nodeDown;
   if (!policy.enabled) return [];
   return variantsOf(policy).map((v) => {
-    const ready = selector('kube_node_status_condition', [
-      { label: 'condition', op: '=', value: 'Ready' },
-      { label: 'status', op: '=', value: 'true' },
-    ]);
     const spec: AlertSpec = {
       name: 'NodeDown',
-      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} and ${on(['node'])} (max ${by(['node'])} (${ready}) == 0)`,
+      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)}\nand ${on(['cluster', 'node'])}\n(${nodesNotReady(ctx)})`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
       text: {
         summary: (s) => `Node ${s.label('node')} is not Ready`,
         description: (s) =>
-          `Kubernetes has reported node ${s.label('node')} (cluster ${s.label('cluster')}) not Ready for ${v.for}${v.scope}: ` +
-          `its jobs are lost or stuck. Its GPU and job alerts are silenced while this fires.`,
+          `Kubernetes has reported node ${s.label('node')} (cluster ${s.label('cluster')}) not Ready for ${v.for}${v.scope}, and it is not cordoned: ` +
+          `its jobs are lost or stuck. Its GPU alerts are silenced while this fires.`,
       },
     };
     const cluster = pickLabels(v.matchers, { cluster: ctx.loaded.clusters.map((c) => c.name) })?.cluster;
     const target = cluster === undefined ? undefined : ctx.targetIn(cluster);
     const isWorker = target !== undefined && ctx.workers.some((w) => w.cluster === cluster && w.node === target.node);
-    const kube = target && seriesText('kube_node_status_condition', { node: target.node, condition: 'Ready', status: 'true', job: 'kube-state-metrics', instance: '10.96.0.20:8080' });
+    const kube = target && seriesText('kube_node_status_condition', { cluster: target.cluster, node: target.node, condition: 'Ready', status: 'true', job: 'kube-state-metrics', instance: '10.96.0.20:8080' });
     const tests =
       cluster && target && kube && isWorker
         ? levelCases(ctx, spec, v.scope, {
@@ -55,6 +77,11 @@ export function nodeDown(ctx: GenContext): GeneratedAlert[] {
   });
 }
 
+/** An alternation of file system types; a trailing `*` matches any rest (`fuse.*` → `fuse\\..*`). */
+function fsTypePattern(types: readonly string[]): string {
+  return types.map((t) => (t.endsWith('*') ? `${anyOf([t.slice(0, -1)])}.*` : anyOf([t]))).join('|');
+}
+
 const FS_BY = ['cluster', 'node', 'mountpoint', 'fstype', 'device'];
 const SHARED_BY = ['cluster', 'mountpoint', 'fstype', 'device'];
 
@@ -62,12 +89,12 @@ const SHARED_BY = ['cluster', 'mountpoint', 'fstype', 'device'];
 export function diskFull(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.diskFull;
   if (!policy.enabled) return [];
-  const shared = anyOf(policy.sharedFsTypes);
+  const shared = fsTypePattern(policy.sharedFsTypes);
   return variantsOf(policy).flatMap((v) =>
     (['local', 'shared'] as const).map((kind) => {
       const m: Matcher[] = [{ label: 'fstype', op: kind === 'local' ? '!~' : '=~', value: shared }, ...v.matchers];
       const labels = kind === 'local' ? FS_BY : SHARED_BY;
-      const usedShare = `1 - (\n  max ${by(labels)} (${selector('gpuwatch_node_filesystem_available_bytes', m)})\n  / max ${by(labels)} (${selector('gpuwatch_node_filesystem_size_bytes', m)})\n)`;
+      const usedShare = `1 - (\n  max ${by(labels)} (${selector(NODE_METRICS.filesystemAvailable.name, m)})\n  / max ${by(labels)} (${selector(NODE_METRICS.filesystemSize.name, m)})\n)`;
       const spec: AlertSpec = {
         name: kind === 'local' ? 'NodeDiskFull' : 'SharedFilesystemFull',
         expr: `${usedShare} > ${num(v.threshold)}`,
@@ -89,7 +116,7 @@ export function diskFull(ctx: GenContext): GeneratedAlert[] {
                   `is ${s.percent} full, above ${percent(v.threshold)}${v.scope}. Every job that writes checkpoints or logs there fails.`,
               },
       };
-      return { rule: alertRule(ctx, spec), tests: diskTests(ctx, spec, v.matchers, v.threshold, v.scope, kind, policy.sharedFsTypes[0] ?? 'nfs4') };
+      return { rule: alertRule(ctx, spec), tests: diskTests(ctx, spec, v.matchers, v.threshold, v.scope, kind, policy.sharedFsTypes.find((t) => !t.endsWith('*')) ?? 'nfs4') };
     }),
   );
 }
@@ -107,8 +134,8 @@ function diskTests(ctx: GenContext, spec: AlertSpec, matchers: Matcher[], thresh
   const series = nodes.flatMap((t) => {
     const l = { cluster: n.labels.cluster, node: t.node, instance: t.instance, ...fs };
     return [
-      { series: seriesText('gpuwatch_node_filesystem_size_bytes', l), bad: constant(TIB), good: constant(TIB) },
-      { series: seriesText('gpuwatch_node_filesystem_available_bytes', l), bad: constant(fullAvailable), good: constant(okAvailable) },
+      { series: seriesText(NODE_METRICS.filesystemSize.name, l), bad: constant(TIB), good: constant(TIB) },
+      { series: seriesText(NODE_METRICS.filesystemAvailable.name, l), bad: constant(fullAvailable), good: constant(okAvailable) },
     ];
   });
   const labels = kind === 'local' ? { ...n.labels, ...fs } : { cluster: n.labels.cluster, ...fs };
@@ -123,8 +150,8 @@ export function memoryPressure(ctx: GenContext): GeneratedAlert[] {
     const spec: AlertSpec = {
       name: 'NodeMemoryPressure',
       expr:
-        `1 - (\n  max ${by(node)} (${selector('gpuwatch_node_memory_available_bytes', v.matchers)})\n` +
-        `  / max ${by(node)} (${selector('gpuwatch_node_memory_total_bytes', v.matchers)})\n) > ${num(v.threshold)}`,
+        `1 - (\n  max ${by(node)} (${selector(NODE_METRICS.memoryAvailable.name, v.matchers)})\n` +
+        `  / max ${by(node)} (${selector(NODE_METRICS.memoryTotal.name, v.matchers)})\n) > ${num(v.threshold)}`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -142,8 +169,8 @@ export function memoryPressure(ctx: GenContext): GeneratedAlert[] {
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
           series: [
-            { series: seriesText('gpuwatch_node_memory_total_bytes', n.withInstance), bad: constant(total), good: constant(total) },
-            { series: seriesText('gpuwatch_node_memory_available_bytes', n.withInstance), bad: constant(tight), good: constant(roomy) },
+            { series: seriesText(NODE_METRICS.memoryTotal.name, n.withInstance), bad: constant(total), good: constant(total) },
+            { series: seriesText(NODE_METRICS.memoryAvailable.name, n.withInstance), bad: constant(tight), good: constant(roomy) },
           ],
           labels: n.labels,
           value: 1 - tight / total,

@@ -2,9 +2,10 @@
  * The monitoring pipeline itself: exporters down, failing, stale or missing, and Prometheus and
  * Alertmanager self-checks (standard series of those servers, allow-listed in allowed-series.ts).
  */
+import { EXPORTER_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import { clock, constant, eventCases, levelCases } from '../cases.js';
-import { SCRAPE_JOB, type GenContext } from '../context.js';
+import type { GenContext } from '../context.js';
 import { by, num, on, quote, range, seconds, selector, type Matcher } from '../promql.js';
 import { RECORDING } from '../recording-names.js';
 import { at, runOf, seriesText, stepsOf, values } from '../timeline.js';
@@ -12,7 +13,7 @@ import type { GeneratedAlert } from '../types.js';
 import { pickLabels, variantsOf } from '../variants.js';
 import { nodeLabelsFor } from './gpu-labels.js';
 
-const upOf = (matchers: Matcher[]) => selector('up', [{ label: 'job', op: '=', value: SCRAPE_JOB }, ...matchers]);
+const upOf = (ctx: GenContext, matchers: Matcher[]) => selector('up', [{ label: 'job', op: '=', value: ctx.scrapeJobName }, ...matchers]);
 
 export function exporterDown(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.exporterDown;
@@ -20,7 +21,7 @@ export function exporterDown(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'ExporterDown',
-      expr: `max ${by(['cluster', 'node', 'instance'])} (${upOf(v.matchers)}) == 0`,
+      expr: `max ${by(['cluster', 'node', 'instance'])} (${upOf(ctx, v.matchers)}) == 0`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -34,7 +35,7 @@ export function exporterDown(ctx: GenContext): GeneratedAlert[] {
     const n = nodeLabelsFor(ctx, v.matchers);
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('up', { ...n.withInstance, job: SCRAPE_JOB }), bad: constant(0), good: constant(1) }],
+          series: [{ series: seriesText('up', { ...n.withInstance, job: ctx.scrapeJobName }), bad: constant(0), good: constant(1) }],
           labels: n.withInstance,
           value: 0,
         })
@@ -49,7 +50,7 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'ExporterCollectionFailing',
-      expr: `max ${by(['cluster', 'node', 'source'])} (${selector('gpuwatch_exporter_source_up', v.matchers)}) == 0`,
+      expr: `max ${by(['cluster', 'node', 'source'])} (${selector(EXPORTER_METRICS.sourceUp.name, v.matchers)}) == 0`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -63,7 +64,7 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
     const n = nodeLabelsFor(ctx, v.matchers);
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
-          series: [{ series: seriesText('gpuwatch_exporter_source_up', { ...n.withInstance, source: 'gpu' }), bad: constant(0), good: constant(1) }],
+          series: [{ series: seriesText(EXPORTER_METRICS.sourceUp.name, { ...n.withInstance, source: 'gpu' }), bad: constant(0), good: constant(1) }],
           labels: { ...n.labels, source: 'gpu' },
           value: 0,
         })
@@ -79,7 +80,7 @@ export function exporterCollectionFailing(ctx: GenContext): GeneratedAlert[] {
 export function exporterStale(ctx: GenContext): GeneratedAlert[] {
   const policy = ctx.policies.exporterStale;
   if (!policy.enabled) return [];
-  const metric = 'gpuwatch_exporter_last_success_timestamp_seconds';
+  const metric = EXPORTER_METRICS.lastSuccess.name;
   return variantsOf(policy).map((v) => {
     const limit = seconds(v.threshold);
     const age = (source: Matcher, labels: string[]) => `time() - max ${by(labels)} (${selector(metric, [...v.matchers, source])}) > ${num(limit)}`;
@@ -135,7 +136,7 @@ export function exporterAbsent(ctx: GenContext): GeneratedAlert[] {
   return variantsOf(policy).map((v) => {
     const spec: AlertSpec = {
       name: 'ExporterAbsent',
-      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} unless ${on(['cluster', 'node'])} (${upOf([])} or gpuwatch_exporter_build_info)`,
+      expr: `${selector(RECORDING.layoutNodeGpus, v.matchers)} unless ${on(['cluster', 'node'])} (${upOf(ctx, [])} or ${EXPORTER_METRICS.buildInfo.name})`,
       for: v.for,
       severity: v.severity,
       ruleLabels: v.labels,
@@ -155,7 +156,7 @@ function absentTests(ctx: GenContext, spec: AlertSpec, matchers: Matcher[], scop
   if (!cluster) return [];
   const target = ctx.targetIn(cluster);
   if (!ctx.workers.some((w) => w.cluster === cluster && w.node === target.node)) return [];
-  const up = (w: { cluster: string; node: string; instance: string }) => seriesText('up', { cluster: w.cluster, node: w.node, instance: w.instance, job: SCRAPE_JOB });
+  const up = (w: { cluster: string; node: string; instance: string }) => seriesText('up', { cluster: w.cluster, node: w.node, instance: w.instance, job: ctx.scrapeJobName });
   const length = stepsOf(spec.for) + 10;
   const others = ctx.workers
     .filter((w) => !(w.cluster === cluster && w.node === target.node))

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { duration } from './duration-field.js';
+import { listenAddressField } from './listen-address.js';
 import { section } from './policy-fields.js';
 
 const timing = (d: { groupWait: string; groupInterval: string; repeatInterval: string }) =>
@@ -24,6 +25,8 @@ export const alertmanagerSchema = z
   .object({
     /** Labels that make one notification group. */
     groupBy: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name')).min(1).default(['cluster', 'alertname']),
+    /** Most alerts one webhook carries (Alertmanager's `max_alerts`; the router accepts truncated groups); 0: no cap. */
+    maxAlerts: z.number().int().nonnegative().default(1000),
     /** Per severity (keys 0-3). Severity 0 pages within seconds; severity 3 can wait. */
     severities: section(
       z
@@ -47,6 +50,29 @@ export const kubernetesSchema = z
   })
   .strict();
 
+const targets = z.array(listenAddressField('10.0.0.5:9460')).optional();
+
+/**
+ * What Prometheus scrapes, for the generated scrape config and ServiceMonitors. The exporters'
+ * targets come from the layout files; these are the job name every exporter series is scraped
+ * under, and the addresses of the services gpuwatch's dashboards and self-checks read.
+ */
+export const scrapeSchema = z
+  .object({
+    /** The `job` label of the exporters' `up` series (scrape config and ServiceMonitor alike). */
+    jobName: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a scrape job name').default('gpuwatch'),
+    /** The alert router(s). Default: the host:port of each cluster's `router` webhook URL. */
+    router: targets,
+    /** The rule service. Default: `ruleService.listen` when that section is set, else none. */
+    ruleService: targets,
+    /** Prometheus itself. */
+    prometheus: z.array(listenAddressField('127.0.0.1:9090')).default(['127.0.0.1:9090']),
+    /** Alertmanager. */
+    alertmanager: z.array(listenAddressField('127.0.0.1:9093')).default(['127.0.0.1:9093']),
+  })
+  .strict();
+
+export type ScrapeConfig = z.output<typeof scrapeSchema>;
 export type AlertmanagerConfig = z.output<typeof alertmanagerSchema>;
 export type KubernetesConfig = z.output<typeof kubernetesSchema>;
 export type SeverityTiming = AlertmanagerConfig['severities']['0'];

@@ -29,9 +29,9 @@ const clockEventReasons = z.array(z.enum(CLOCK_EVENT_REASONS)).min(1);
 
 /**
  * XID classes (NVIDIA's XID catalog): "critical" means the GPU needs a reset or service and the jobs
- * on it die; "application" XIDs are normally caused by the job's own code; every other XID is "other".
+ * on it die (154: "GPU reset required"); "application" XIDs are normally caused by the job's own code; every other XID is "other".
  */
-export const CRITICAL_XIDS = [48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120] as const;
+export const CRITICAL_XIDS = [48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 154] as const;
 export const APPLICATION_XIDS = [13, 31, 43, 45, 68] as const;
 
 const xidClass = (defaults: { xids: readonly number[]; severity: 0 | 1 | 2 | 3; enabled: boolean }) =>
@@ -42,10 +42,14 @@ const xidClass = (defaults: { xids: readonly number[]; severity: 0 | 1 | 2 | 3; 
   });
 
 export const policiesSchema = strictSection({
-  /** A job's GPUs, averaged over the window, are busy less than `threshold` of the time. */
+  /**
+   * A job's GPUs, averaged over the window, are busy less than `threshold` of the time, or at least
+   * `idleGpuShare` of its GPUs are each busy less than `threshold` over the window.
+   */
   jobLowUtilization: strictSection({
     ...common({ for: '30m', severity: 3 }),
     threshold: ratio.default(0.1),
+    idleGpuShare: ratio.default(0.5),
     window: duration.default('1h'),
     exempt: exemptSchema,
     action: actionSchema,
@@ -82,6 +86,34 @@ export const policiesSchema = strictSection({
     threshold: count.default(48),
     overrides: clusterOverrides(count),
   }),
+  /** A page retirement waits for a GPU reset (older GPUs without row remapping). */
+  retiredPagesPending: strictSection({ ...common({ for: '5m', severity: 2 }), overrides: clusterOverridesNoThreshold }),
+  /** More than `threshold` PCIe replays within the window: a bad link, riser or slot. */
+  pcieReplays: strictSection({
+    ...common({ for: '5m', severity: 3 }),
+    threshold: count.default(100),
+    window: duration.default('1h'),
+    overrides: clusterOverrides(count),
+  }),
+  /** Device memory (HBM) temperature above `threshold` °C (H100 HBM3 is specified up to 95 °C). */
+  memoryTemperature: strictSection({
+    ...common({ for: '10m', severity: 3 }),
+    threshold: z.number().default(90),
+    overrides: clusterOverrides(z.number()),
+  }),
+  /** A GPU a job holds stayed in a performance state above P`threshold` (P0 is the fastest) for the whole window. */
+  lowPerformanceState: strictSection({
+    ...common({ for: '5m', severity: 3 }),
+    threshold: z.number().int().min(0).max(14).default(2),
+    window: duration.default('15m'),
+    overrides: clusterOverrides(z.number().int().min(0).max(14)),
+  }),
+  /** More than `threshold` bytes of a GPU's memory are used while no process holds any (leaked memory). */
+  memoryWithoutProcess: strictSection({
+    ...common({ for: '15m', severity: 3 }),
+    threshold: count.default(1024 ** 3),
+    overrides: clusterOverrides(count),
+  }),
   /** XID events within the window, one alert per class. */
   xidErrors: strictSection({
     enabled: z.boolean().default(true),
@@ -103,12 +135,15 @@ export const policiesSchema = strictSection({
     reasons: clockEventReasons.default(['hw_thermal_slowdown', 'sw_thermal_slowdown']),
     overrides: clusterOverrides(ratioBelowOne),
   }),
-  /** A power clock-event reason (power brake, hardware slowdown; not the everyday power cap) was active more than `threshold` of the window. */
+  /**
+   * A power clock-event reason (the power brake; not the everyday power cap, and not hw_slowdown,
+   * which NVML also sets on heat) was active more than `threshold` of the window.
+   */
   powerSlowdown: strictSection({
     ...common({ for: '5m', severity: 3 }),
     threshold: ratioBelowOne.default(0.5),
     window: duration.default('15m'),
-    reasons: clockEventReasons.default(['hw_power_brake_slowdown', 'hw_slowdown']),
+    reasons: clockEventReasons.default(['hw_power_brake_slowdown']),
     overrides: clusterOverrides(ratioBelowOne),
   }),
   /** GPU core temperature above `threshold` °C. */
@@ -119,9 +154,14 @@ export const policiesSchema = strictSection({
   }),
   /** A node reports fewer GPUs than its SKU in layout.yaml (a GPU fell off the bus). */
   nodeGpusMissing: strictSection({ ...common({ for: '5m', severity: 2 }), overrides: clusterOverridesNoThreshold }),
-  /** More than `threshold` of a cluster's GPUs (layout.yaml) are not seen by any exporter. */
+  /**
+   * More than `threshold` of a cluster's GPUs (layout.yaml), and more than its largest node has, are
+   * not seen by any exporter. `severity` applies to production clusters, `nonProductionSeverity`
+   * to staging and dev ones (a cluster override's severity wins over both).
+   */
   clusterGpusUnavailable: strictSection({
     ...common({ for: '5m', severity: 0 }),
+    nonProductionSeverity: severity.default(2),
     threshold: ratioBelowOne.default(0.2),
     overrides: clusterOverrides(ratioBelowOne),
   }),
@@ -147,7 +187,10 @@ export const policiesSchema = strictSection({
   diskFull: strictSection({
     ...common({ for: '10m', severity: 2 }),
     threshold: ratioBelowOne.default(0.9),
-    sharedFsTypes: z.array(z.string().regex(/^[A-Za-z0-9_.]+$/, 'a file system type such as nfs4')).default(['nfs', 'nfs4', 'cifs', 'smb3', 'cephfs', 'glusterfs', 'lustre', 'beegfs', 'gpfs']),
+    /** File system types, or a prefix ending in `*` (`fuse.*`: every FUSE file system). */
+    sharedFsTypes: z
+      .array(z.string().regex(/^[A-Za-z0-9_.]+\*?$/, 'a file system type such as nfs4, or a prefix ending in * such as fuse.*'))
+      .default(['nfs', 'nfs4', 'cifs', 'smb3', 'ceph', 'cephfs', 'glusterfs', 'lustre', 'beegfs', 'gpfs', 'wekafs', 'fuse.*']),
     overrides: clusterOverrides(ratioBelowOne),
   }),
   /** Host memory more than `threshold` used. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { routerConfigSchema } from '../../alertmanager/config.js';
 import { stackSchema } from '../../stack/config.js';
 import { ruleServiceConfigSchema } from '../rule-service/config.js';
-import { alertmanagerSchema, kubernetesSchema } from './delivery.js';
+import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
 import { listenAddressField } from './listen-address.js';
 import { policiesSchema } from './policies.js';
@@ -77,6 +77,7 @@ export const configSchema = z
     policies: policiesSchema,
     alertmanager: section(alertmanagerSchema),
     kubernetes: section(kubernetesSchema),
+    scrape: section(scrapeSchema),
     exporter: exporterSchema.default({}),
     ruleService: ruleServiceConfigSchema.optional(),
     /** Read by `gpuwatch router` (alertmanager/config.ts); checked here too so every command rejects a bad one. */
@@ -99,4 +100,4 @@ export type GpuwatchConfig = z.output<typeof configSchema>;
 export type ExporterConfig = z.output<typeof exporterSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type { Policies, PolicyName } from './policies.js';
-export type { AlertmanagerConfig, KubernetesConfig, SeverityTiming } from './delivery.js';
+export type { AlertmanagerConfig, KubernetesConfig, ScrapeConfig, SeverityTiming } from './delivery.js';
