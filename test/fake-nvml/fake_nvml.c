@@ -15,6 +15,8 @@
  *   FAKE_NVML_NOT_SUPPORTED=a,b   functions (by name) that answer NVML_ERROR_NOT_SUPPORTED.
  *   FAKE_NVML_FAIL=a:rc,b:rc      functions that answer the given return code.
  *   FAKE_NVML_LOST_GPU=i          device i answers NVML_ERROR_GPU_IS_LOST to every call.
+ *   FAKE_NVML_GPU_RC=i:rc         device i answers rc to every call but its identity (uuid, name,
+ *                                 PCI info), as a GPU that needs a reset (16) or is not ready (27).
  *   FAKE_NVML_INIT_RC=rc          nvmlInit_v2 answers rc (e.g. 9, DRIVER_NOT_LOADED).
  *   FAKE_NVML_ECC_UNCORRECTED=n   uncorrected ECC count, volatile and aggregate (default 0).
  *   FAKE_NVML_RETIRED_PAGES=s,d,p retired pages (single-bit, double-bit, pending 0/1); unset: the
@@ -47,7 +49,10 @@ enum {
   NVML_ERROR_INSUFFICIENT_SIZE = 7,
   NVML_ERROR_TIMEOUT = 10,
   NVML_ERROR_GPU_IS_LOST = 15,
+  NVML_ERROR_RESET_REQUIRED = 16,
+  NVML_ERROR_MEMORY = 20,
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
+  NVML_ERROR_NOT_READY = 27,
   NVML_ERROR_UNKNOWN = 999
 };
 
@@ -179,6 +184,8 @@ static struct {
   char fail[2048];
   char hang[2048];
   int lost_gpu;
+  int state_gpu;
+  int state_rc;
   unsigned long long ecc_uncorrected;
   int retired_supported;
   unsigned int retired_sbe, retired_dbe, retired_pending;
@@ -210,6 +217,8 @@ static void read_config(void) {
   env_copy("FAKE_NVML_FAIL", config.fail, sizeof config.fail);
   env_copy("FAKE_NVML_HANG", config.hang, sizeof config.hang);
   config.lost_gpu = getenv("FAKE_NVML_LOST_GPU") ? (int)env_number("FAKE_NVML_LOST_GPU", 0) : -1;
+  const char *state = getenv("FAKE_NVML_GPU_RC");
+  if (!state || sscanf(state, "%d:%d", &config.state_gpu, &config.state_rc) != 2) config.state_gpu = -1;
   config.ecc_uncorrected = env_number("FAKE_NVML_ECC_UNCORRECTED", 0);
   const char *retired = getenv("FAKE_NVML_RETIRED_PAGES");
   config.retired_supported =
@@ -260,6 +269,9 @@ static nvmlReturn_t device_answer(nvmlDevice_t device, const char *function) {
   int hang_ms = listed(config.hang, function, 0);
   if (hang_ms > 0) sleep_ms((unsigned int)hang_ms);
   if ((int)device->index == config.lost_gpu) return NVML_ERROR_GPU_IS_LOST;
+  if ((int)device->index == config.state_gpu && strcmp(function, "nvmlDeviceGetUUID") != 0 &&
+      strcmp(function, "nvmlDeviceGetName") != 0 && strcmp(function, "nvmlDeviceGetPciInfo_v3") != 0)
+    return config.state_rc;
   return forced_answer(function);
 }
 
@@ -304,6 +316,9 @@ const char *nvmlErrorString(nvmlReturn_t rc) {
     case 9: return "Driver Not Loaded";
     case NVML_ERROR_TIMEOUT: return "Timeout";
     case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
+    case NVML_ERROR_RESET_REQUIRED: return "GPU requires reset";
+    case NVML_ERROR_MEMORY: return "Insufficient Memory";
+    case NVML_ERROR_NOT_READY: return "System is not ready for the request";
     case NVML_ERROR_ARGUMENT_VERSION_MISMATCH: return "Argument version mismatch";
     default: return "Unknown Error";
   }
