@@ -7,7 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { EXPORTER_METRICS, GPU_METRICS, JOB_METRICS, NODE_METRICS, type MetricDef } from '../src/catalog/metrics.js';
 import type { Attribution, JobIdentity } from './attribution/types.js';
 import type { HostReading } from './host.js';
-import { CLOCK_EVENT_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
+import { CLOCK_EVENT_REASONS, GPU_STATES, SKIP_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
 
 export interface SourceStatus {
   up: boolean;
@@ -26,6 +26,8 @@ export interface NodeState {
   host?: HostReading;
   expectedGpus?: number;
   sources: ReadonlyMap<string, SourceStatus>;
+  /** GPU readings dropped as impossible since start, by the metric they would have fed. */
+  invalidValues?: ReadonlyMap<string, number>;
 }
 
 type Labels = Record<string, string | number>;
@@ -69,8 +71,12 @@ export async function renderExposition(state: NodeState): Promise<string> {
     for (const [reason, count] of s.errors) b.set(EXPORTER_METRICS.collectionErrors, { node, source, reason }, count);
   }
   b.set(NODE_METRICS.expectedGpus, { node }, state.expectedGpus);
+  for (const [metric, count] of state.invalidValues ?? []) b.set(EXPORTER_METRICS.invalidValues, { node, metric }, count);
   if (state.gpus) {
     b.set(NODE_METRICS.gpus, { node }, state.gpus.gpus.length);
+    for (const reason of SKIP_REASONS) {
+      b.set(EXPORTER_METRICS.skippedGpus, { node, reason }, state.gpus.skippedGpus?.[reason] ?? 0);
+    }
     for (const gpu of state.gpus.gpus) addGpu(b, node, gpu);
     addXid(b, node, state.gpus);
   }
@@ -83,6 +89,8 @@ function addGpu(b: Builder, node: string, g: GpuReading): void {
   const l: Labels = { node, gpu: g.index, uuid: g.uuid };
   const m = GPU_METRICS;
   b.set(m.info, { ...l, name: g.name ?? '', bus_id: g.busId ?? '', driver_version: g.driverVersion ?? '' }, 1);
+  const state = g.state ?? 'ok';
+  for (const s of GPU_STATES) b.set(m.state, { ...l, state: s }, s === state);
   b.set(m.utilization, l, g.utilizationRatio);
   b.set(m.memoryUtilization, l, g.memoryUtilizationRatio);
   b.set(m.memoryUsed, l, g.memoryUsedBytes);

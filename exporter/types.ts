@@ -13,6 +13,9 @@ export interface GpuProcess {
   name?: string;
   /** GPU memory held by the process, bytes. */
   usedMemoryBytes?: number;
+  /** MIG: the GPU instance and compute instance the process runs in (absent outside MIG mode). */
+  gpuInstanceId?: number;
+  computeInstanceId?: number;
 }
 
 export interface EccCounts {
@@ -42,6 +45,14 @@ export interface RetiredPages {
 }
 
 /**
+ * Whether the driver can read the GPU: `ok`, or the state that keeps it from answering (NVML's
+ * RESET_REQUIRED, NOT_READY and UNKNOWN answers). A GPU in any state but `ok` carries its identity
+ * only, no readings.
+ */
+export const GPU_STATES = ['ok', 'reset_required', 'not_ready', 'unknown_error'] as const;
+export type GpuState = (typeof GPU_STATES)[number];
+
+/**
  * One GPU as read at one moment. Only `index` and `uuid` are required.
  * Ratios are 0..1, memory in bytes, clocks in hertz, power in watts, energy in joules.
  */
@@ -51,6 +62,8 @@ export interface GpuReading {
   name?: string;
   busId?: string;
   driverVersion?: string;
+  /** Set when the source can tell; a GPU read normally is `ok`. */
+  state?: GpuState;
   utilizationRatio?: number;
   memoryUtilizationRatio?: number;
   memoryTotalBytes?: number;
@@ -106,9 +119,17 @@ export class SourceError extends Error {
 /** XID events seen since the backend started: counts per (gpu uuid, xid code). */
 export type XidCounts = Map<string, Map<number, number>>;
 
+/** Why a GPU the source listed was left out of a reading. */
+export const SKIP_REASONS = ['no_uuid', 'duplicate_uuid'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+/** GPUs left out of one reading, by reason. */
+export type SkippedGpus = Partial<Record<SkipReason, number>>;
+
 /** What one collection of a GPU backend yields. */
 export interface GpuSnapshot {
   gpus: GpuReading[];
+  /** GPUs the source listed but that this reading leaves out, by reason. */
+  skippedGpus?: SkippedGpus;
   /** Cumulative XID counts per GPU, when the backend can watch events (NVML). */
   xid?: XidCounts;
 }

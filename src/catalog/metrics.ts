@@ -39,6 +39,7 @@ const node = (name: string, type: MetricType, unit: string, help: string, extra:
 
 export const GPU_METRICS = {
   info: gpu('gpuwatch_gpu_info', 'gauge', '', 'GPU identity; always 1.', ['name', 'bus_id', 'driver_version']),
+  state: gpu('gpuwatch_gpu_state', 'gauge', '', 'Whether the driver can read the GPU: 1 for its current state, 0 for the others (ok; reset_required: needs a GPU reset; not_ready; unknown_error). In any state but ok the GPU has no readings, only its identity.', ['state']),
   utilization: gpu('gpuwatch_gpu_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which a kernel ran on the GPU (0-1).'),
   memoryUtilization: gpu('gpuwatch_gpu_memory_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which device memory was read or written (0-1).'),
   memoryUsed: gpu('gpuwatch_gpu_memory_used_bytes', 'gauge', 'bytes', 'Device memory in use.'),
@@ -100,6 +101,8 @@ export const EXPORTER_METRICS = {
   sourceUp: node('gpuwatch_exporter_source_up', 'gauge', '', '1 when the last collection of a source succeeded.', ['source']),
   collectionDuration: node('gpuwatch_exporter_collection_duration_seconds', 'gauge', 'seconds', 'How long the last collection of a source took.', ['source']),
   collectionErrors: node('gpuwatch_exporter_collection_errors_total', 'counter', '', 'Failed collections by source and reason (timeout, spawn, exit, parse, unavailable, library, io).', ['source', 'reason']),
+  invalidValues: node('gpuwatch_exporter_invalid_values_total', 'counter', '', 'GPU readings dropped because no GPU can have them (a ratio outside 0-1, negative bytes, watts, hertz or counts, a temperature outside -50..200 C), by the metric they would have fed.', ['metric']),
+  skippedGpus: node('gpuwatch_exporter_skipped_gpus', 'gauge', '', 'GPUs the GPU source listed that the last reading left out, by reason (no_uuid: listed without a UUID; duplicate_uuid: a UUID already seen on another GPU).', ['reason']),
   lastSuccess: node('gpuwatch_exporter_last_success_timestamp_seconds', 'gauge', 'seconds', 'Unix time of the last successful collection of a source.', ['source']),
 } as const;
 
