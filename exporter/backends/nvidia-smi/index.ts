@@ -6,15 +6,15 @@
  * (processes, PCIe replays) are refreshed in the background at most every `xmlIntervalMs`.
  * `collect()` merges the two by UUID and never waits longer than `timeoutMs`.
  */
-import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot } from '../../types.js';
+import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot, type SkippedGpus } from '../../types.js';
 import { QUERY_FIELDS } from './csv.js';
 import { mergeReadings } from './merge.js';
 import { runOnce, StreamingQuery, type ErrorListener } from './runner.js';
-import { parseSmiXml } from './xml.js';
+import { parseSmiXmlInSteps } from './xml.js';
 
 export { QUERY_FIELDS, parseQueryGpuCsv, parseQueryGpuLine } from './csv.js';
 export { runOnce, StreamingQuery } from './runner.js';
-export { parseSmiXml } from './xml.js';
+export { parseSmiXml, parseSmiXmlDocument, parseSmiXmlInSteps } from './xml.js';
 
 export interface NvidiaSmiBackendOptions {
   /** Path or name of nvidia-smi. Default 'nvidia-smi' (looked up on PATH). */
@@ -37,6 +37,7 @@ export interface NvidiaSmiBackendOptions {
 
 interface XmlSnapshot {
   gpus: GpuReading[];
+  skippedGpus: SkippedGpus;
   at: number;
 }
 
@@ -89,13 +90,14 @@ export class NvidiaSmiBackend implements GpuBackend {
       this.refreshXmlIfOlderThan(this.streamIntervalMs);
       await this.waitForXml();
       const xml = this.currentXml();
-      if (xml !== undefined) return { gpus: xml.gpus };
+      if (xml !== undefined) return { gpus: xml.gpus, ...skipped(xml) };
       throw this.xmlError ?? new SourceError('timeout', `no reading from ${this.binary} within ${this.timeoutMs} ms`);
     }
     this.refreshXmlIfOlderThan(this.xmlIntervalMs);
     // Only the first collection waits for the slow fields; later ones use the last `-q -x`.
     if (this.xml === undefined) await this.waitForXml();
-    return { gpus: mergeReadings(streamed.gpus, this.currentXml()?.gpus ?? []) };
+    const xml = this.currentXml();
+    return { gpus: mergeReadings(streamed.gpus, xml?.gpus ?? []), ...skipped(xml) };
   }
 
   async close(): Promise<void> {
@@ -108,8 +110,10 @@ export class NvidiaSmiBackend implements GpuBackend {
     if (this.xmlRefresh !== undefined || Date.now() - this.xmlStartedAt < intervalMs) return;
     this.xmlStartedAt = Date.now();
     this.xmlRefresh = runOnce(this.binary, ['-q', '-x'], { timeoutMs: this.timeoutMs, signal: this.cancel.signal })
-      .then((text) => {
-        this.xml = { gpus: parseSmiXml(text), at: Date.now() };
+      // Parsed in steps: a long or malformed document never holds up /metrics.
+      .then((text) => parseSmiXmlInSteps(text))
+      .then((document) => {
+        this.xml = { ...document, at: Date.now() };
         this.xmlError = undefined;
       })
       .catch((error: unknown) => {
@@ -140,4 +144,9 @@ export class NvidiaSmiBackend implements GpuBackend {
     const maxAgeMs = Math.max(this.xmlIntervalMs * XML_MAX_AGE_INTERVALS, this.timeoutMs);
     return Date.now() - xml.at <= maxAgeMs ? xml : undefined;
   }
+}
+
+/** The XML's count of GPUs it left out, for the snapshot (the stream lists only GPUs with a UUID). */
+function skipped(xml: XmlSnapshot | undefined): Pick<GpuSnapshot, 'skippedGpus'> {
+  return xml !== undefined && Object.keys(xml.skippedGpus).length > 0 ? { skippedGpus: xml.skippedGpus } : {};
 }

@@ -9,7 +9,6 @@
  */
 import {
   CLOCK_EVENT_REASONS,
-  SourceError,
   type ClockEventReason,
   type EccCounts,
   type GpuProcess,
@@ -104,13 +103,14 @@ export interface GpuElement {
   processes: ElementTexts[] | undefined;
 }
 
-/** Turn the gathered text of one `<gpu>` into a reading; throws when the GPU has no UUID. */
-export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undefined): GpuReading {
+/**
+ * Turn the gathered text of one `<gpu>` into a reading; undefined when the GPU has no UUID (such a
+ * GPU cannot be told apart from the others, and one GPU must not cost the whole document).
+ */
+export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undefined): GpuReading | undefined {
   const texts = gpu.texts;
   const uuid = readText(texts['uuid']);
-  if (uuid === undefined) {
-    throw new SourceError('parse', `nvidia-smi XML: <gpu> number ${gpu.index} has no <uuid>`);
-  }
+  if (uuid === undefined) return undefined;
   const reading: GpuReading = {
     index: gpu.index,
     uuid,

@@ -12,7 +12,7 @@
  * number, which usually but not always matches it, so it is not used.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { SourceError, type GpuReading } from '../../types.js';
+import { SourceError, type GpuReading, type SkippedGpus } from '../../types.js';
 import { withoutUnreadSections } from './xml-skip.js';
 import {
   GPU_ELEMENT_PATHS,
@@ -87,35 +87,105 @@ function buildPathTree(): PathNode {
 
 const PATH_TREE = buildPathTree();
 
+/** The GPUs of one `nvidia-smi -q -x` document, and those left out of it. */
+export interface SmiXmlDocument {
+  gpus: GpuReading[];
+  skippedGpus: SkippedGpus;
+}
+
+/** How much text one parse step hands to the XML parser. */
+export const DEFAULT_PARSE_STEP_CHARS = 64 * 1024;
+
+export interface ParseInStepsOptions {
+  /** Characters per step (default 64 KiB). */
+  stepChars?: number;
+  /** Awaited between two steps; by default the event loop's next turn (setImmediate). */
+  pause?: () => Promise<void>;
+}
+
 /**
  * Parse the output of `nvidia-smi -q -x`. Throws `SourceError('parse')` for anything that is not a
- * complete, well-formed nvidia-smi document; a document without `<gpu>` elements gives `[]`.
+ * complete, well-formed nvidia-smi document; a document without `<gpu>` elements gives `[]`. A
+ * `<gpu>` without a UUID is left out (see parseSmiXmlDocument for the count).
  */
 export function parseSmiXml(text: string): GpuReading[] {
+  return parseSmiXmlDocument(text).gpus;
+}
+
+/** Parse the whole document in one go (for small documents, tests and the replay backend). */
+export function parseSmiXmlDocument(text: string): SmiXmlDocument {
+  const parse = new DocumentParse();
+  parse.write(withoutUnreadSections(text));
+  return parse.finish();
+}
+
+/**
+ * Parse in steps of `stepChars`, pausing between them, so that a long document (or a malformed
+ * one) never holds the event loop for more than one step: scrapes are answered meanwhile.
+ */
+export async function parseSmiXmlInSteps(text: string, options: ParseInStepsOptions = {}): Promise<SmiXmlDocument> {
+  const stepChars = options.stepChars ?? DEFAULT_PARSE_STEP_CHARS;
+  const pause = options.pause ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+  const parse = new DocumentParse();
+  const cut = withoutUnreadSections(text);
+  for (let at = 0; at < cut.length; at += stepChars) {
+    parse.write(cut.slice(at, at + stepChars));
+    await pause();
+  }
+  return parse.finish();
+}
+
+/** One parse: saxes and the reader, fed in one or more pieces. */
+class DocumentParse {
   // No position tracking: it costs time, and line numbers would not match the input anyway once
   // unread sections are left out.
-  const parser = new SaxesParser({ xmlns: false, position: false });
-  const onText = (chunk: string) => reader.text(chunk);
-  // Without a text listener saxes builds no strings for the text it passes (mostly indentation).
-  const reader = new DocumentReader({
-    start: () => parser.on('text', onText),
-    stop: () => parser.off('text'),
-  });
-  parser.on('opentag', (tag) => reader.open(tag));
-  parser.on('closetag', () => reader.close());
-  parser.on('cdata', onText);
-  try {
-    parser.write(withoutUnreadSections(text));
-    parser.close();
-  } catch (error) {
-    if (error instanceof SourceError) throw error;
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new SourceError('parse', `nvidia-smi XML is malformed or truncated: ${detail}`);
+  private readonly parser = new SaxesParser({ xmlns: false, position: false });
+  private readonly reader: DocumentReader;
+
+  constructor() {
+    const parser = this.parser;
+    const onText = (chunk: string) => reader.text(chunk);
+    // Without a text listener saxes builds no strings for the text it passes (mostly indentation).
+    const reader = new DocumentReader({
+      start: () => parser.on('text', onText),
+      stop: () => parser.off('text'),
+    });
+    this.reader = reader;
+    parser.on('opentag', (tag) => reader.open(tag));
+    parser.on('closetag', () => reader.close());
+    parser.on('cdata', onText);
   }
-  if (!reader.sawRoot) {
-    throw new SourceError('parse', `nvidia-smi XML has no <${ROOT_ELEMENT}> root element`);
+
+  write(piece: string): void {
+    this.guard(() => this.parser.write(piece));
   }
-  return reader.gpus.map((gpu) => gpuReadingFromXml(gpu, reader.documentTexts['driver_version']));
+
+  finish(): SmiXmlDocument {
+    this.guard(() => this.parser.close());
+    const reader = this.reader;
+    if (!reader.sawRoot) {
+      throw new SourceError('parse', `nvidia-smi XML has no <${ROOT_ELEMENT}> root element`);
+    }
+    const driverVersion = reader.documentTexts['driver_version'];
+    const gpus: GpuReading[] = [];
+    let withoutUuid = 0;
+    for (const element of reader.gpus) {
+      const reading = gpuReadingFromXml(element, driverVersion);
+      if (reading === undefined) withoutUuid++;
+      else gpus.push(reading);
+    }
+    return { gpus, skippedGpus: withoutUuid > 0 ? { no_uuid: withoutUuid } : {} };
+  }
+
+  private guard(step: () => unknown): void {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new SourceError('parse', `nvidia-smi XML is malformed or truncated: ${detail}`);
+    }
+  }
 }
 
 /** Switches the parser's text events on and off. */
