@@ -44,6 +44,18 @@ export interface RetiredPages {
   pending?: boolean;
 }
 
+/** One MIG device (a compute instance inside a GPU instance) of a GPU in MIG mode. */
+export interface MigDevice {
+  /** Its slot among the GPU's MIG devices (NVML's MIG device index, nvidia-smi's `<index>`). */
+  index: number;
+  gpuInstanceId: number;
+  computeInstanceId: number;
+  /** `MIG-…`, where the source gives it. */
+  uuid?: string;
+  memoryTotalBytes?: number;
+  memoryUsedBytes?: number;
+}
+
 /**
  * Whether the driver can read the GPU: `ok`, or the state that keeps it from answering (NVML's
  * RESET_REQUIRED, NOT_READY and UNKNOWN answers). A GPU in any state but `ok` carries its identity
@@ -87,8 +99,12 @@ export interface GpuReading {
   remappedRows?: RemappedRows;
   retiredPages?: RetiredPages;
   pcieReplays?: number;
-  /** Compute processes on this GPU. `undefined` when the source does not list processes. */
+  /** Compute, graphics and MPS processes on this GPU. `undefined` when the source does not list processes. */
   processes?: GpuProcess[];
+  /** MIG mode is on (true) or off (false); absent where the GPU or source cannot tell. */
+  migMode?: boolean;
+  /** In MIG mode: its MIG devices. Utilization is then absent: the driver gives none. */
+  migDevices?: MigDevice[];
 }
 
 /** Reason names, as nvidia-smi's `clocks_event_reasons` element names them (minus the prefix). */

@@ -64,6 +64,7 @@ export function recordedH100(): RecordedH100 {
       failure: Number(failure) !== 0,
     },
     pcieReplays: Number(nvml.get('pcie_replay')),
+    migMode: text('current_mig') === 'Enabled',
     processes: [
       {
         pid: Number(firstElement(processXml, 'pid')),

@@ -20,13 +20,21 @@ import {
   cString,
   decodeFieldValue,
   decodeProcesses,
+  processInfoSize,
   toMemoryInfo,
   toNumber,
   type ComputeProcess,
   type MemoryInfo,
 } from './decode.js';
-import { MemoryV2Type, ProcessInfoType, TemperatureV1Type } from './ffi-types.js';
-import { REQUIRED, SIGNATURES, type NvmlFunctionName } from './signatures.js';
+import { MemoryV2Type, TemperatureV1Type } from './ffi-types.js';
+import {
+  PROCESS_CALL_VERSIONS,
+  REQUIRED,
+  SIGNATURES,
+  type NvmlFunctionName,
+  type ProcessCallName,
+  type ProcessKind,
+} from './signatures.js';
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1';
 
@@ -65,7 +73,6 @@ const FALLBACK_CODES: ReadonlySet<number> = new Set([
   NvmlReturn.ARGUMENT_VERSION_MISMATCH,
 ]);
 
-const PROCESS_INFO_SIZE = ProcessInfoType.size;
 const MAX_PROCESS_LIST_ATTEMPTS = 4;
 
 export class NvmlLibrary {
@@ -250,13 +257,26 @@ export class NvmlLibrary {
     return this.out('nvmlDeviceGetPcieReplayCounter', [handle], (n: number[]) => n[0]);
   }
 
-  /** Compute processes: asks for the count, then grows the buffer while the list grows under it. */
-  computeProcesses(handle: DeviceHandle): NvmlResult<ComputeProcess[]> {
-    const fn = 'nvmlDeviceGetComputeRunningProcesses_v3';
+  /**
+   * One kind of running processes (compute, graphics, MPS compute): the _v3 call, else _v2, else the
+   * unversioned call of drivers before R450 (a 16-byte entry without instance ids).
+   */
+  runningProcesses(handle: DeviceHandle, kind: ProcessKind): NvmlResult<ComputeProcess[]> {
+    let result: NvmlResult<ComputeProcess[]> = { fn: '', rc: NvmlReturn.FUNCTION_NOT_FOUND };
+    for (const version of PROCESS_CALL_VERSIONS) {
+      result = this.processList(`nvmlDeviceGet${kind}RunningProcesses${version}`, handle, version === '');
+      if (!FALLBACK_CODES.has(result.rc)) return result;
+    }
+    return result;
+  }
+
+  /** Asks for the count, then grows the buffer while the list grows under it. */
+  private processList(fn: ProcessCallName, handle: DeviceHandle, v1: boolean): NvmlResult<ComputeProcess[]> {
+    const entrySize = processInfoSize(v1);
     let capacity = 0;
     for (let attempt = 0; attempt < MAX_PROCESS_LIST_ATTEMPTS; attempt++) {
       const count = [capacity];
-      const buffer = capacity > 0 ? Buffer.alloc(capacity * PROCESS_INFO_SIZE) : null;
+      const buffer = capacity > 0 ? Buffer.alloc(capacity * entrySize) : null;
       const result = this.result(fn, [handle, count, buffer], () => count[0] ?? 0);
       if (result.rc === NvmlReturn.INSUFFICIENT_SIZE) {
         capacity = (count[0] ?? 0) + 4; // headroom for processes starting between the calls
@@ -264,9 +284,33 @@ export class NvmlLibrary {
       }
       if (result.rc !== NvmlReturn.SUCCESS) return { fn, rc: result.rc };
       const found = Math.min(count[0] ?? 0, capacity);
-      return { fn, rc: NvmlReturn.SUCCESS, value: buffer && found > 0 ? decodeProcesses(buffer, found) : [] };
+      return { fn, rc: NvmlReturn.SUCCESS, value: buffer && found > 0 ? decodeProcesses(buffer, found, v1) : [] };
     }
     return { fn, rc: NvmlReturn.INSUFFICIENT_SIZE };
+  }
+
+  /** MIG mode now (1 enabled, 0 disabled). */
+  migMode(handle: DeviceHandle): NvmlResult<number> {
+    const current = [0];
+    const pending = [0];
+    return this.result('nvmlDeviceGetMigMode', [handle, current, pending], () => current[0]);
+  }
+
+  maxMigDeviceCount(handle: DeviceHandle): NvmlResult<number> {
+    return this.out('nvmlDeviceGetMaxMigDeviceCount', [handle], (n: number[]) => n[0]);
+  }
+
+  /** The MIG device at `index` of a MIG-enabled GPU; NOT_FOUND where that slot holds none. */
+  migDeviceHandle(handle: DeviceHandle, index: number): NvmlResult<DeviceHandle> {
+    return this.out('nvmlDeviceGetMigDeviceHandleByIndex', [handle, index], (h: bigint[]) => h[0]);
+  }
+
+  gpuInstanceId(migHandle: DeviceHandle): NvmlResult<number> {
+    return this.out('nvmlDeviceGetGpuInstanceId', [migHandle], (n: number[]) => n[0]);
+  }
+
+  computeInstanceId(migHandle: DeviceHandle): NvmlResult<number> {
+    return this.out('nvmlDeviceGetComputeInstanceId', [migHandle], (n: number[]) => n[0]);
   }
 
   eventSetCreate(): NvmlResult<EventSetHandle> {

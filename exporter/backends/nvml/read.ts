@@ -18,6 +18,8 @@ import {
   type RetiredPages,
 } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary, NvmlResult } from './bindings.js';
+import { readMig } from './read-mig.js';
+import { PROCESS_KINDS } from './signatures.js';
 import {
   CLOCK_EVENT_REASON_BITS,
   NVML_PSTATE_UNKNOWN,
@@ -140,6 +142,7 @@ function readMeasurements(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldR
     retiredPages: readRetiredPages(nvml, handle, field),
     pcieReplays: field(nvml.pcieReplayCounter(handle)),
     processes: readProcesses(nvml, handle, field),
+    ...readMig(nvml, handle, field),
   };
 }
 
@@ -150,7 +153,7 @@ export function clockEventReasonsFromMask(mask: number): Record<ClockEventReason
   return reasons;
 }
 
-type FieldReader = <T>(result: NvmlResult<T>, alsoAbsent?: number) => T | undefined;
+export type FieldReader = <T>(result: NvmlResult<T>, alsoAbsent?: number) => T | undefined;
 
 function fieldValue<T>(
   nvml: NvmlLibrary,
@@ -193,17 +196,23 @@ function readRetiredPages(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldR
   });
 }
 
+/**
+ * Compute, graphics and MPS processes together (nvidia-smi lists all three), each through the
+ * newest call this driver has. Undefined only when no list can be read at all.
+ */
 function readProcesses(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): GpuProcess[] | undefined {
-  const processes = field(nvml.computeProcesses(handle));
+  const lists = PROCESS_KINDS.map((kind) => field(nvml.runningProcesses(handle, kind)));
+  if (lists.every((list) => list === undefined)) return undefined;
+  const processes = lists.flatMap((list) => list ?? []);
   // A process that exited since the list was taken, or lives in a PID namespace we cannot see,
   // has no name: NOT_FOUND is expected there.
-  return processes?.map((process) =>
+  return processes.map((process) =>
     withoutAbsent<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }),
   );
 }
 
 /** Drops keys whose value is undefined, so an absent field is absent rather than present-undefined. */
-function withoutAbsent<T extends object>(value: T): T {
+export function withoutAbsent<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
