@@ -16,7 +16,8 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 let scriptCount = 0;
 
 /**
- * A fake nvidia-smi: `-q -x` runs `xml`, anything else (the streaming query) runs `stream`.
+ * A fake nvidia-smi: `-q -x` runs `xml`, `--help-query-gpu` prints the recorded help, anything
+ * else (the streaming query) runs `stream`.
  * Every `-q` call is logged to the returned file.
  */
 function fakeSmi(xml: string, stream: string): { binary: string; xmlCalls: () => number } {
@@ -24,7 +25,7 @@ function fakeSmi(xml: string, stream: string): { binary: string; xmlCalls: () =>
   const log = `${binary}.xml-calls`;
   writeFileSync(
     binary,
-    `#!/bin/sh\nif [ "$1" = "-q" ]; then\n  echo call >> '${log}'\n  ${xml}\nelse\n  ${stream}\nfi\n`,
+    `#!/bin/sh\nif [ "$1" = "-q" ]; then\n  echo call >> '${log}'\n  ${xml}\nelif [ "$1" = "--help-query-gpu" ]; then\n  ${catFixture('help-query-gpu.txt')}\nelse\n  ${stream}\nfi\n`,
     { mode: 0o755 },
   );
   return {
