@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { EXPORTER_METRICS, GPU_METRICS, JOB_METRICS, NODE_METRICS, type MetricDef } from '../src/catalog/metrics.js';
-import type { Attribution, JobIdentity } from './attribution/types.js';
+import type { Attribution, JobIdentity, MigInstance } from './attribution/types.js';
 import type { HostReading } from './host.js';
 import { CLOCK_EVENT_REASONS, GPU_STATES, SKIP_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
 
@@ -117,6 +117,23 @@ function addGpu(b: Builder, node: string, g: GpuReading): void {
   b.set(m.retiredPages, { ...l, cause: 'dbe' }, g.retiredPages?.doubleBit);
   b.set(m.retiredPagesPending, l, g.retiredPages?.pending);
   b.set(m.pcieReplays, l, g.pcieReplays);
+  addMig(b, l, g);
+}
+
+function addMig(b: Builder, l: Labels, g: GpuReading): void {
+  const m = GPU_METRICS;
+  b.set(m.migMode, l, g.migMode);
+  for (const d of g.migDevices ?? []) {
+    const where = { ...l, gpu_instance_id: d.gpuInstanceId, compute_instance_id: d.computeInstanceId };
+    b.set(m.migInfo, { ...where, mig_index: d.index, mig_uuid: d.uuid ?? '' }, 1);
+    b.set(m.migMemoryUsed, where, d.memoryUsedBytes);
+    b.set(m.migMemoryTotal, where, d.memoryTotalBytes);
+  }
+}
+
+/** The MIG instance labels, where the instance is known. */
+function instanceLabels(instance: MigInstance | undefined): Labels {
+  return instance ? { gpu_instance_id: instance.gpuInstanceId, compute_instance_id: instance.computeInstanceId } : {};
 }
 
 function addXid(b: Builder, node: string, snapshot: GpuSnapshot): void {
@@ -139,10 +156,18 @@ const jobLabels = (id: JobIdentity) => ({
 function addAttribution(b: Builder, node: string, snapshot: GpuSnapshot, a: Attribution): void {
   const indexByUuid = new Map(snapshot.gpus.map((g) => [g.uuid, g.index]));
   const starts = new Map<string, { labels: Labels; start: number }>();
-  for (const { uuid, identity } of a.allocations) {
+  for (const { uuid, identity, instance } of a.allocations) {
     const gpu = indexByUuid.get(uuid);
     if (gpu === undefined) continue;
-    const labels = { node, gpu, uuid, ...jobLabels(identity), pod: identity.pod ?? '', namespace: identity.namespace ?? '' };
+    const labels = {
+      node,
+      gpu,
+      uuid,
+      ...jobLabels(identity),
+      pod: identity.pod ?? '',
+      namespace: identity.namespace ?? '',
+      ...instanceLabels(instance),
+    };
     b.set(JOB_METRICS.allocated, labels, 1);
     if (identity.startTimeSeconds !== undefined) {
       const seen = starts.get(identity.job);
@@ -158,7 +183,7 @@ function addAttribution(b: Builder, node: string, snapshot: GpuSnapshot, a: Attr
     if (gpu === undefined) continue;
     // Never an empty job: with honor_labels an empty label would take the scrape job's name.
     const job = p.identity?.job ?? (p.unresolved ? UNKNOWN_JOB : EXTERNAL_JOB);
-    const labels = { node, gpu, uuid: p.uuid, pid: p.pid, job, container: p.identity?.container ?? '' };
+    const labels = { node, gpu, uuid: p.uuid, pid: p.pid, job, container: p.identity?.container ?? '', ...instanceLabels(p.instance) };
     b.set(GPU_METRICS.processMemory, labels, p.usedMemoryBytes);
     if (job === EXTERNAL_JOB) external.set(p.uuid, (external.get(p.uuid) ?? 0) + 1);
   }

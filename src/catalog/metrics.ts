@@ -18,8 +18,13 @@ export interface MetricDef {
 
 /** Labels every per-GPU series carries. */
 export const GPU_LABELS = ['node', 'gpu', 'uuid'] as const;
-/** Labels of the job-attribution series (DESIGN §5). */
-export const JOB_LABELS = ['node', 'gpu', 'uuid', 'job', 'user', 'vc', 'priority', 'pod', 'namespace'] as const;
+/**
+ * MIG instance labels: on MIG series always, on process and job-attribution series only where the
+ * driver says which instance a process runs in (a GPU in MIG mode); absent otherwise.
+ */
+export const MIG_LABELS = ['gpu_instance_id', 'compute_instance_id'] as const;
+/** Labels of the job-attribution series (DESIGN §5), plus the MIG instance where known. */
+export const JOB_LABELS = ['node', 'gpu', 'uuid', 'job', 'user', 'vc', 'priority', 'pod', 'namespace', ...MIG_LABELS] as const;
 
 const gpu = (name: string, type: MetricType, unit: string, help: string, extra: string[] = []): MetricDef => ({
   name,
@@ -61,7 +66,11 @@ export const GPU_METRICS = {
   retiredPagesPending: gpu('gpuwatch_gpu_retired_pages_pending', 'gauge', '', '1 when a page retirement is pending and needs a GPU reset.'),
   pcieReplays: gpu('gpuwatch_gpu_pcie_replays_total', 'counter', '', 'PCIe replay counter of the GPU link.'),
   xid: gpu('gpuwatch_gpu_xid_errors_total', 'counter', '', 'XID error events seen by the exporter since it started, by XID code.', ['xid']),
-  processMemory: gpu('gpuwatch_gpu_process_memory_used_bytes', 'gauge', 'bytes', 'GPU memory held by one process; job="external" for a process outside any container, job="unknown" when its /proc entry cannot be read.', ['pid', 'job', 'container']),
+  processMemory: gpu('gpuwatch_gpu_process_memory_used_bytes', 'gauge', 'bytes', 'GPU memory held by one process; job="external" for a process outside any container, job="unknown" when its /proc entry cannot be read. On a GPU in MIG mode also the GPU and compute instance the process runs in.', ['pid', 'job', 'container', ...MIG_LABELS]),
+  migMode: gpu('gpuwatch_gpu_mig_mode', 'gauge', '', '1 when the GPU is in MIG mode, 0 when not; absent where the GPU has no MIG. In MIG mode the driver reports no utilization (gpuwatch_gpu_utilization_ratio and gpuwatch_gpu_memory_utilization_ratio are absent): use the per-instance memory series.'),
+  migInfo: gpu('gpuwatch_gpu_mig_info', 'gauge', '', 'One MIG device (compute instance in a GPU instance) of a GPU in MIG mode; always 1. mig_uuid is empty where the source gives none (nvidia-smi XML).', [...MIG_LABELS, 'mig_index', 'mig_uuid']),
+  migMemoryUsed: gpu('gpuwatch_gpu_mig_memory_used_bytes', 'gauge', 'bytes', 'Device memory in use in one MIG GPU instance.', [...MIG_LABELS]),
+  migMemoryTotal: gpu('gpuwatch_gpu_mig_memory_total_bytes', 'gauge', 'bytes', 'Device memory of one MIG GPU instance.', [...MIG_LABELS]),
   externalProcesses: gpu('gpuwatch_gpu_external_processes', 'gauge', '', 'Processes using this GPU that run outside any container (not part of any job).'),
 } as const;
 

@@ -13,6 +13,7 @@ import {
   type EccCounts,
   type GpuProcess,
   type GpuReading,
+  type MigDevice,
 } from '../../types.js';
 import {
   compact,
@@ -86,11 +87,27 @@ export const GPU_ELEMENT_PATHS: readonly string[] = [
   'retired_pages/pending_retirement',
   'retired_pages/pending_blacklist',
   'pci/replay_counter',
+  'mig_mode/current_mig',
   'processes',
 ];
 
 /** Paths under `<processes>/<process_info>` whose text we keep. */
-export const PROCESS_ELEMENT_PATHS: readonly string[] = ['pid', 'process_name', 'used_memory'];
+export const PROCESS_ELEMENT_PATHS: readonly string[] = [
+  'pid',
+  'process_name',
+  'used_memory',
+  'gpu_instance_id',
+  'compute_instance_id',
+];
+
+/** Paths under `<mig_devices>/<mig_device>` whose text we keep. */
+export const MIG_DEVICE_ELEMENT_PATHS: readonly string[] = [
+  'index',
+  'gpu_instance_id',
+  'compute_instance_id',
+  'fb_memory_usage/total',
+  'fb_memory_usage/used',
+];
 
 /** What the parser gathered for one `<gpu>` element. */
 export interface GpuElement {
@@ -101,6 +118,8 @@ export interface GpuElement {
   texts: ElementTexts;
   /** One entry per `<process_info>`; undefined when the document has no `<processes>` element. */
   processes: ElementTexts[] | undefined;
+  /** One entry per `<mig_devices>/<mig_device>` (none outside MIG mode). */
+  migDevices: ElementTexts[];
 }
 
 /**
@@ -149,6 +168,8 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
     }),
     pcieReplays: readCount(texts['pci/replay_counter']),
     processes: processList(gpu),
+    migMode: readEnabled(texts['mig_mode/current_mig']),
+    migDevices: migDeviceList(gpu),
   };
   return compact(reading) ?? reading;
 }
@@ -221,7 +242,37 @@ function processList(gpu: GpuElement): GpuProcess[] | undefined {
     if (name !== undefined) process.name = name;
     const usedMemoryBytes = readMibAsBytes(entry['used_memory']);
     if (usedMemoryBytes !== undefined) process.usedMemoryBytes = usedMemoryBytes;
+    const gpuInstanceId = readCount(entry['gpu_instance_id']);
+    const computeInstanceId = readCount(entry['compute_instance_id']);
+    if (gpuInstanceId !== undefined) process.gpuInstanceId = gpuInstanceId;
+    if (computeInstanceId !== undefined) process.computeInstanceId = computeInstanceId;
     processes.push(process);
   }
   return processes;
+}
+
+/** "Enabled" / "Disabled", as MIG mode is written. */
+function readEnabled(raw: string | undefined): boolean | undefined {
+  const value = raw?.trim();
+  if (value === 'Enabled') return true;
+  if (value === 'Disabled') return false;
+  return undefined;
+}
+
+/** The `<mig_device>` entries that name their instances; undefined when there are none. */
+function migDeviceList(gpu: GpuElement): MigDevice[] | undefined {
+  const devices: MigDevice[] = [];
+  for (const entry of gpu.migDevices) {
+    const index = readCount(entry['index']);
+    const gpuInstanceId = readCount(entry['gpu_instance_id']);
+    const computeInstanceId = readCount(entry['compute_instance_id']);
+    if (index === undefined || gpuInstanceId === undefined || computeInstanceId === undefined) continue;
+    const device: MigDevice = { index, gpuInstanceId, computeInstanceId };
+    const total = readMibAsBytes(entry['fb_memory_usage/total']);
+    const used = readMibAsBytes(entry['fb_memory_usage/used']);
+    if (total !== undefined) device.memoryTotalBytes = total;
+    if (used !== undefined) device.memoryUsedBytes = used;
+    devices.push(device);
+  }
+  return devices.length > 0 ? devices : undefined;
 }

@@ -36,6 +36,7 @@ const H100_COMMON: Partial<GpuReading> = {
   ecc: { correctedVolatile: 0, correctedAggregate: 0, uncorrectedVolatile: 0, uncorrectedAggregate: 0 },
   remappedRows: { correctable: 0, uncorrectable: 0, pending: false, failure: false },
   pcieReplays: 0,
+  migMode: false,
 };
 
 const reasons = (active: string[]) => ({

@@ -16,6 +16,7 @@ import { SourceError, type GpuReading, type SkippedGpus } from '../../types.js';
 import { withoutUnreadSections } from './xml-skip.js';
 import {
   GPU_ELEMENT_PATHS,
+  MIG_DEVICE_ELEMENT_PATHS,
   PROCESS_ELEMENT_PATHS,
   gpuReadingFromXml,
   type ElementTexts,
@@ -36,14 +37,16 @@ const enum Role {
   ProcessList,
   /** `<process_info>`: starts a new process entry. */
   Process,
+  /** `<mig_devices>/<mig_device>`: starts a new MIG device entry. */
+  MigDevice,
 }
 
 interface PathNode {
   role: Role;
   /** For leaves: the key the text is stored under (path relative to its GPU or process). */
   key: string;
-  /** For leaves: whether the text belongs to the document, the GPU or the current process. */
-  owner: 'document' | 'gpu' | 'process';
+  /** For leaves: whether the text belongs to the document, the GPU, the current process or MIG device. */
+  owner: 'document' | 'gpu' | 'process' | 'mig';
   children: Map<string, PathNode>;
 }
 
@@ -82,6 +85,11 @@ function buildPathTree(): PathNode {
     if (path !== 'processes') addLeaf(gpu, path, 'gpu');
   }
   for (const path of PROCESS_ELEMENT_PATHS) addLeaf(processInfo, path, 'process');
+  const migDevices = node(Role.Path);
+  gpu.children.set('mig_devices', migDevices);
+  const migDevice = node(Role.MigDevice);
+  migDevices.children.set('mig_device', migDevice);
+  for (const path of MIG_DEVICE_ELEMENT_PATHS) addLeaf(migDevice, path, 'mig');
   return document;
 }
 
@@ -204,6 +212,7 @@ class DocumentReader {
   private readonly stack: (PathNode | undefined)[] = [];
   private gpu: GpuElement | undefined;
   private process: ElementTexts | undefined;
+  private migDevice: ElementTexts | undefined;
   /** The leaf whose direct text is being collected, and the stack depth it sits at. */
   private collecting: PathNode | undefined;
   private collectingDepth = 0;
@@ -225,12 +234,16 @@ class DocumentReader {
     if (current === undefined) return;
     switch (current.role) {
       case Role.Gpu:
-        this.gpu = { index: this.gpus.length, busId: tag.attributes['id'], texts: {}, processes: undefined };
+        this.gpu = { index: this.gpus.length, busId: tag.attributes['id'], texts: {}, processes: undefined, migDevices: [] };
         this.gpus.push(this.gpu);
         return;
       case Role.Process:
         this.process = {};
         this.gpu?.processes?.push(this.process);
+        return;
+      case Role.MigDevice:
+        this.migDevice = {};
+        this.gpu?.migDevices.push(this.migDevice);
         return;
       case Role.ProcessList:
         if (this.gpu !== undefined) this.gpu.processes ??= [];
@@ -260,6 +273,7 @@ class DocumentReader {
     }
     if (current.role === Role.Gpu) this.gpu = undefined;
     if (current.role === Role.Process) this.process = undefined;
+    if (current.role === Role.MigDevice) this.migDevice = undefined;
   }
 
   private startCollecting(leaf: PathNode): void {
@@ -270,8 +284,8 @@ class DocumentReader {
   }
 
   private store(leaf: PathNode, value: string): void {
-    const target =
-      leaf.owner === 'document' ? this.documentTexts : leaf.owner === 'gpu' ? this.gpu?.texts : this.process;
+    const targets = { document: this.documentTexts, gpu: this.gpu?.texts, process: this.process, mig: this.migDevice };
+    const target = targets[leaf.owner];
     if (target !== undefined) target[leaf.key] = value;
   }
 }
