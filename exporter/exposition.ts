@@ -7,7 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { EXPORTER_METRICS, GPU_METRICS, JOB_METRICS, NODE_METRICS, type MetricDef } from '../src/catalog/metrics.js';
 import type { Attribution, JobIdentity, MigInstance } from './attribution/types.js';
 import type { HostReading } from './host.js';
-import { CLOCK_EVENT_REASONS, GPU_STATES, SKIP_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
+import { CLOCK_EVENT_REASONS, GPU_STATES, NVLINK_ERROR_TYPES, SKIP_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
 
 export interface SourceStatus {
   up: boolean;
@@ -95,10 +95,22 @@ function addGpu(b: Builder, node: string, g: GpuReading): void {
   b.set(m.memoryUtilization, l, g.memoryUtilizationRatio);
   b.set(m.memoryUsed, l, g.memoryUsedBytes);
   b.set(m.memoryTotal, l, g.memoryTotalBytes);
+  b.set(m.memoryFree, l, g.memoryFreeBytes);
+  b.set(m.memoryReserved, l, g.memoryReservedBytes);
+  b.set(m.encoderUtilization, l, g.encoderUtilizationRatio);
+  b.set(m.decoderUtilization, l, g.decoderUtilizationRatio);
+  b.set(m.fanSpeed, l, g.fanSpeedRatio);
+  b.set(m.pcieLinkGeneration, { ...l, kind: 'current' }, g.pcieLink?.generationCurrent);
+  b.set(m.pcieLinkGeneration, { ...l, kind: 'max' }, g.pcieLink?.generationMax);
+  b.set(m.pcieLinkWidth, { ...l, kind: 'current' }, g.pcieLink?.widthCurrent);
+  b.set(m.pcieLinkWidth, { ...l, kind: 'max' }, g.pcieLink?.widthMax);
   b.set(m.temperature, l, g.temperatureCelsius);
   b.set(m.memoryTemperature, l, g.memoryTemperatureCelsius);
   b.set(m.powerUsage, l, g.powerUsageWatts);
   b.set(m.powerLimit, l, g.powerLimitWatts);
+  b.set(m.powerDefaultLimit, l, g.powerDefaultLimitWatts);
+  b.set(m.powerMinLimit, l, g.powerMinLimitWatts);
+  b.set(m.powerMaxLimit, l, g.powerMaxLimitWatts);
   b.set(m.energy, l, g.energyJoules);
   b.set(m.smClock, l, g.smClockHertz);
   b.set(m.memoryClock, l, g.memoryClockHertz);
@@ -117,7 +129,18 @@ function addGpu(b: Builder, node: string, g: GpuReading): void {
   b.set(m.retiredPages, { ...l, cause: 'dbe' }, g.retiredPages?.doubleBit);
   b.set(m.retiredPagesPending, l, g.retiredPages?.pending);
   b.set(m.pcieReplays, l, g.pcieReplays);
+  addNvLinks(b, l, g);
   addMig(b, l, g);
+}
+
+function addNvLinks(b: Builder, l: Labels, g: GpuReading): void {
+  const m = GPU_METRICS;
+  for (const n of g.nvlinks ?? []) {
+    const link = { ...l, link: n.link };
+    for (const type of NVLINK_ERROR_TYPES) b.set(m.nvlinkErrors, { ...link, type }, n.errors?.[type]);
+    b.set(m.nvlinkTransmit, link, n.transmitBytes);
+    b.set(m.nvlinkReceive, link, n.receiveBytes);
+  }
 }
 
 function addMig(b: Builder, l: Labels, g: GpuReading): void {
@@ -143,6 +166,11 @@ function addXid(b: Builder, node: string, snapshot: GpuSnapshot): void {
     const gpu = indexByUuid.get(uuid);
     if (gpu === undefined) continue;
     for (const [xid, count] of counts) b.set(GPU_METRICS.xid, { node, gpu, uuid, xid }, count);
+  }
+  for (const [uuid, times] of snapshot.xidLastEventSeconds ?? []) {
+    const gpu = indexByUuid.get(uuid);
+    if (gpu === undefined) continue;
+    for (const [xid, seconds] of times) b.set(GPU_METRICS.xidLastEvent, { node, gpu, uuid, xid }, seconds);
   }
 }
 

@@ -18,6 +18,26 @@ export interface GpuProcess {
   computeInstanceId?: number;
 }
 
+/** PCIe link generation and width (lanes), as trained now and at most. */
+export interface PcieLink {
+  generationCurrent?: number;
+  generationMax?: number;
+  widthCurrent?: number;
+  widthMax?: number;
+}
+
+/** NVLink error kinds, as NVML's nvmlNvLinkErrorCounter_t names them. */
+export const NVLINK_ERROR_TYPES = ['replay', 'recovery', 'crc_flit', 'crc_data'] as const;
+export type NvLinkErrorType = (typeof NVLINK_ERROR_TYPES)[number];
+
+/** One active NVLink of a GPU: lifetime error counts and data bytes moved. */
+export interface NvLinkReading {
+  link: number;
+  errors?: Partial<Record<NvLinkErrorType, number>>;
+  transmitBytes?: number;
+  receiveBytes?: number;
+}
+
 export interface EccCounts {
   correctedVolatile?: number;
   correctedAggregate?: number;
@@ -80,10 +100,22 @@ export interface GpuReading {
   memoryUtilizationRatio?: number;
   memoryTotalBytes?: number;
   memoryUsedBytes?: number;
+  memoryFreeBytes?: number;
+  /** Framebuffer memory the driver and firmware keep for themselves. */
+  memoryReservedBytes?: number;
+  encoderUtilizationRatio?: number;
+  decoderUtilizationRatio?: number;
+  /** Fan speed as a share of its maximum; absent on passively cooled boards. */
+  fanSpeedRatio?: number;
+  pcieLink?: PcieLink;
   temperatureCelsius?: number;
   memoryTemperatureCelsius?: number;
   powerUsageWatts?: number;
+  /** The power limit in force (enforced). */
   powerLimitWatts?: number;
+  powerDefaultLimitWatts?: number;
+  powerMinLimitWatts?: number;
+  powerMaxLimitWatts?: number;
   /** Energy consumed since the driver was loaded. */
   energyJoules?: number;
   smClockHertz?: number;
@@ -99,6 +131,8 @@ export interface GpuReading {
   remappedRows?: RemappedRows;
   retiredPages?: RetiredPages;
   pcieReplays?: number;
+  /** Active NVLinks; absent where the GPU has none or the source does not tell. */
+  nvlinks?: NvLinkReading[];
   /** Compute, graphics and MPS processes on this GPU. `undefined` when the source does not list processes. */
   processes?: GpuProcess[];
   /** MIG mode is on (true) or off (false); absent where the GPU or source cannot tell. */
@@ -148,6 +182,8 @@ export interface GpuSnapshot {
   skippedGpus?: SkippedGpus;
   /** Cumulative XID counts per GPU, when the backend can watch events (NVML). */
   xid?: XidCounts;
+  /** Unix seconds of the last XID event per GPU and XID code, alongside `xid`. */
+  xidLastEventSeconds?: XidCounts;
 }
 
 /**

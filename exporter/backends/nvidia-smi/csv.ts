@@ -30,7 +30,8 @@ import {
  * - `enforced.power.limit`: the limit actually applied (what the XML calls `current_power_limit`).
  * - clock-event reasons as the `supported` and `active` bitmasks: two fields instead of nine, and
  *   they include `display_clocks_setting`, which has no field of its own.
- * Processes and PCIe replays have no `--query-gpu` field; they come from the XML.
+ * Processes and PCIe replays have no `--query-gpu` field; they come from the XML. Fields an older
+ * driver lacks are left out of the stream after asking `--help-query-gpu` (query-fields.ts).
  */
 export const QUERY_FIELDS: readonly string[] = [
   'index',
@@ -42,10 +43,22 @@ export const QUERY_FIELDS: readonly string[] = [
   'utilization.memory',
   'memory.total',
   'memory.used',
+  'memory.free',
+  'memory.reserved',
+  'utilization.encoder',
+  'utilization.decoder',
+  'fan.speed',
+  'pcie.link.gen.current',
+  'pcie.link.gen.max',
+  'pcie.link.width.current',
+  'pcie.link.width.max',
   'temperature.gpu',
   'temperature.memory',
   'power.draw',
   'enforced.power.limit',
+  'power.default_limit',
+  'power.min_limit',
+  'power.max_limit',
   'clocks.current.sm',
   'clocks.current.memory',
   'pstate',
@@ -133,6 +146,17 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
     memoryUtilizationRatio: readPercentAsRatio(get('utilization.memory')),
     memoryTotalBytes: readMibAsBytes(get('memory.total')),
     memoryUsedBytes: readMibAsBytes(get('memory.used')),
+    memoryFreeBytes: readMibAsBytes(get('memory.free')),
+    memoryReservedBytes: readMibAsBytes(get('memory.reserved')),
+    encoderUtilizationRatio: readPercentAsRatio(get('utilization.encoder')),
+    decoderUtilizationRatio: readPercentAsRatio(get('utilization.decoder')),
+    fanSpeedRatio: readPercentAsRatio(get('fan.speed')),
+    pcieLink: compact({
+      generationCurrent: readCount(get('pcie.link.gen.current')),
+      generationMax: readCount(get('pcie.link.gen.max')),
+      widthCurrent: readCount(get('pcie.link.width.current')),
+      widthMax: readCount(get('pcie.link.width.max')),
+    }),
     temperatureCelsius: readNumber(get('temperature.gpu'), 'C'),
     memoryTemperatureCelsius: readNumber(get('temperature.memory'), 'C'),
     powerUsageWatts:
@@ -140,6 +164,9 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
       readNumber(get('power.draw'), 'W') ??
       readNumber(get('power.draw.instant'), 'W'),
     powerLimitWatts: readNumber(get('enforced.power.limit'), 'W') ?? readNumber(get('power.limit'), 'W'),
+    powerDefaultLimitWatts: readNumber(get('power.default_limit'), 'W'),
+    powerMinLimitWatts: readNumber(get('power.min_limit'), 'W'),
+    powerMaxLimitWatts: readNumber(get('power.max_limit'), 'W'),
     smClockHertz: readMhzAsHertz(get('clocks.current.sm')),
     memoryClockHertz: readMhzAsHertz(get('clocks.current.memory')),
     performanceState: readPerformanceState(get('pstate')),

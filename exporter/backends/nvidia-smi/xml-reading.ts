@@ -36,6 +36,8 @@ export type ElementTexts = Record<string, string>;
 const POWER_SECTIONS = ['gpu_power_readings', 'power_readings'] as const;
 const POWER_DRAW_NAMES = ['average_power_draw', 'power_draw', 'instant_power_draw'] as const;
 const POWER_LIMIT_NAMES = ['current_power_limit', 'enforced_power_limit', 'power_limit'] as const;
+const POWER_BOUND_NAMES = ['default_power_limit', 'min_power_limit', 'max_power_limit'] as const;
+const PCIE_LINK = 'pci/pci_gpu_link_info';
 
 const ECC_SCOPES = ['volatile', 'aggregate'] as const;
 const ECC_PARTS = [
@@ -68,10 +70,19 @@ export const GPU_ELEMENT_PATHS: readonly string[] = [
   'utilization/memory_util',
   'fb_memory_usage/total',
   'fb_memory_usage/used',
+  'fb_memory_usage/free',
+  'fb_memory_usage/reserved',
+  'utilization/encoder_util',
+  'utilization/decoder_util',
+  'fan_speed',
+  `${PCIE_LINK}/pcie_gen/current_link_gen`,
+  `${PCIE_LINK}/pcie_gen/max_link_gen`,
+  `${PCIE_LINK}/link_widths/current_link_width`,
+  `${PCIE_LINK}/link_widths/max_link_width`,
   'temperature/gpu_temp',
   'temperature/memory_temp',
   ...POWER_SECTIONS.flatMap((section) =>
-    [...POWER_DRAW_NAMES, ...POWER_LIMIT_NAMES, 'power_state'].map((name) => `${section}/${name}`),
+    [...POWER_DRAW_NAMES, ...POWER_LIMIT_NAMES, ...POWER_BOUND_NAMES, 'power_state'].map((name) => `${section}/${name}`),
   ),
   'clocks/sm_clock',
   'clocks/mem_clock',
@@ -140,10 +151,24 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
     memoryUtilizationRatio: readPercentAsRatio(texts['utilization/memory_util']),
     memoryTotalBytes: readMibAsBytes(texts['fb_memory_usage/total']),
     memoryUsedBytes: readMibAsBytes(texts['fb_memory_usage/used']),
+    memoryFreeBytes: readMibAsBytes(texts['fb_memory_usage/free']),
+    memoryReservedBytes: readMibAsBytes(texts['fb_memory_usage/reserved']),
+    encoderUtilizationRatio: readPercentAsRatio(texts['utilization/encoder_util']),
+    decoderUtilizationRatio: readPercentAsRatio(texts['utilization/decoder_util']),
+    fanSpeedRatio: readPercentAsRatio(texts['fan_speed']),
+    pcieLink: compact({
+      generationCurrent: readCount(texts[`${PCIE_LINK}/pcie_gen/current_link_gen`]),
+      generationMax: readCount(texts[`${PCIE_LINK}/pcie_gen/max_link_gen`]),
+      widthCurrent: readNumber(texts[`${PCIE_LINK}/link_widths/current_link_width`], 'x'),
+      widthMax: readNumber(texts[`${PCIE_LINK}/link_widths/max_link_width`], 'x'),
+    }),
     temperatureCelsius: readNumber(texts['temperature/gpu_temp'], 'C'),
     memoryTemperatureCelsius: readNumber(texts['temperature/memory_temp'], 'C'),
     powerUsageWatts: firstPowerValue(texts, POWER_DRAW_NAMES),
     powerLimitWatts: firstPowerValue(texts, POWER_LIMIT_NAMES),
+    powerDefaultLimitWatts: firstPowerValue(texts, ['default_power_limit']),
+    powerMinLimitWatts: firstPowerValue(texts, ['min_power_limit']),
+    powerMaxLimitWatts: firstPowerValue(texts, ['max_power_limit']),
     smClockHertz: readMhzAsHertz(texts['clocks/sm_clock']),
     memoryClockHertz: readMhzAsHertz(texts['clocks/mem_clock']),
     performanceState:

@@ -28,7 +28,6 @@ export const UNREAD_SECTIONS: readonly string[] = [
   'gpu_memory_power_readings',
   'supported_gpu_target_temp',
   // Unread parts of sections that we do read.
-  'pci_gpu_link_info',
   'pci_bridge_chip',
   'row_remapper_histogram',
   'aggregate_uncorrectable_sram_sources',
