@@ -28,6 +28,9 @@
  *                                 this code after FAKE_NVML_XID_INTERVAL_MS (default 50, capped by
  *                                 the wait's timeout), for device FAKE_NVML_XID_GPU (default 0).
  *   FAKE_NVML_GRAPHICS_PROCESS=pid:mib  device 0 also lists this graphics process.
+ *   FAKE_NVML_NVLINKS=n           every device has n active NVLinks (the recorded H100 has none:
+ *                                 NOT_SUPPORTED); link l counts replay l+1, recovery 0, CRC flit 2,
+ *                                 CRC data 3 errors and (l+1)*1000 KiB sent, (l+1)*2000 received.
  *   FAKE_NVML_MIG=gi:ci:total:used,...  device 0 is in MIG mode with these MIG devices (GPU and
  *                                 compute instance ids, memory total and used in MiB); its
  *                                 utilization answers NOT_SUPPORTED, as in MIG mode, and the
@@ -202,6 +205,7 @@ static struct {
   unsigned long long xid;
   unsigned int xid_interval_ms;
   unsigned int xid_gpu;
+  unsigned int nvlinks;
 } config;
 
 /* Whole GPUs first, then MAX_MIG MIG device slots per GPU. */
@@ -255,6 +259,7 @@ static void read_config(void) {
   config.xid = env_number("FAKE_NVML_XID", 0);
   config.xid_interval_ms = (unsigned int)env_number("FAKE_NVML_XID_INTERVAL_MS", 50);
   config.xid_gpu = (unsigned int)env_number("FAKE_NVML_XID_GPU", 0);
+  config.nvlinks = (unsigned int)env_number("FAKE_NVML_NVLINKS", 0);
   for (unsigned int i = 0; i < MAX_DEVICES; i++) {
     devices[i].index = i;
     devices[i].mig = -1;
@@ -516,7 +521,11 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count, nvmlFieldV
     nvmlFieldValue_t *field = &values[i];
     field->timestamp = 0;
     field->latencyUsec = 0;
-    if (field->fieldId == 82 && forced_answer("NVML_FI_DEV_MEMORY_TEMP") == NVML_SUCCESS) {
+    if ((field->fieldId == 138 || field->fieldId == 139) && field->scopeId < config.nvlinks) {
+      field->valueType = 3; /* NVML_VALUE_TYPE_UNSIGNED_LONG_LONG, KiB */
+      field->nvmlReturn = NVML_SUCCESS;
+      field->value.ullVal = (field->scopeId + 1ULL) * (field->fieldId == 138 ? 1000ULL : 2000ULL);
+    } else if (field->fieldId == 82 && forced_answer("NVML_FI_DEV_MEMORY_TEMP") == NVML_SUCCESS) {
       field->valueType = 1; /* NVML_VALUE_TYPE_UNSIGNED_INT */
       field->nvmlReturn = NVML_SUCCESS;
       field->value.ullVal = 0;
@@ -618,6 +627,77 @@ nvmlReturn_t nvmlDeviceGetPcieReplayCounter(nvmlDevice_t device, unsigned int *v
   CHECK_DEVICE(device);
   CHECK_OUT(value);
   *value = 0;
+  return NVML_SUCCESS;
+}
+
+/* Video engines, fan, PCIe link and power-limit bounds as recorded (q-busy.xml, query-gpu-busy). */
+static nvmlReturn_t video_utilization(nvmlDevice_t device, const char *function, unsigned int *percent,
+                                      unsigned int *period_us) {
+  nvmlReturn_t rc = device_answer(device, function);
+  if (rc != NVML_SUCCESS) return rc;
+  CHECK_OUT(percent);
+  CHECK_OUT(period_us);
+  *percent = 0;
+  *period_us = 167000;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *percent, unsigned int *period_us) {
+  return video_utilization(device, __func__, percent, period_us);
+}
+
+nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *percent, unsigned int *period_us) {
+  return video_utilization(device, __func__, percent, period_us);
+}
+
+/* The recorded H100 is passively cooled: fan speed N/A. */
+nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(speed);
+  return NVML_ERROR_NOT_SUPPORTED;
+}
+
+#define UINT_ANSWER(name, value)                          \
+  nvmlReturn_t name(nvmlDevice_t device, unsigned int *out) { \
+    CHECK_DEVICE(device);                                 \
+    CHECK_OUT(out);                                       \
+    *out = (value);                                       \
+    return NVML_SUCCESS;                                  \
+  }
+
+UINT_ANSWER(nvmlDeviceGetCurrPcieLinkGeneration, 5)
+UINT_ANSWER(nvmlDeviceGetMaxPcieLinkGeneration, 5)
+UINT_ANSWER(nvmlDeviceGetCurrPcieLinkWidth, 16)
+UINT_ANSWER(nvmlDeviceGetMaxPcieLinkWidth, 16)
+UINT_ANSWER(nvmlDeviceGetPowerManagementDefaultLimit, 700000u)
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *min_mw,
+                                                          unsigned int *max_mw) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(min_mw);
+  CHECK_OUT(max_mw);
+  *min_mw = 200000u;
+  *max_mw = 700000u;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, int *active) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(active);
+  if (config.nvlinks == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= config.nvlinks) return NVML_ERROR_INVALID_ARGUMENT;
+  *active = 1;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t device, unsigned int link, int counter,
+                                             unsigned long long *value) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(value);
+  if (config.nvlinks == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= config.nvlinks || counter < 0 || counter > 3) return NVML_ERROR_INVALID_ARGUMENT;
+  static const unsigned long long fixed[4] = {0, 0, 2, 3};
+  *value = counter == 0 ? link + 1ULL : fixed[counter];
   return NVML_SUCCESS;
 }
 

@@ -289,30 +289,6 @@ export class NvmlLibrary {
     return { fn, rc: NvmlReturn.INSUFFICIENT_SIZE };
   }
 
-  /** MIG mode now (1 enabled, 0 disabled). */
-  migMode(handle: DeviceHandle): NvmlResult<number> {
-    const current = [0];
-    const pending = [0];
-    return this.result('nvmlDeviceGetMigMode', [handle, current, pending], () => current[0]);
-  }
-
-  maxMigDeviceCount(handle: DeviceHandle): NvmlResult<number> {
-    return this.out('nvmlDeviceGetMaxMigDeviceCount', [handle], (n: number[]) => n[0]);
-  }
-
-  /** The MIG device at `index` of a MIG-enabled GPU; NOT_FOUND where that slot holds none. */
-  migDeviceHandle(handle: DeviceHandle, index: number): NvmlResult<DeviceHandle> {
-    return this.out('nvmlDeviceGetMigDeviceHandleByIndex', [handle, index], (h: bigint[]) => h[0]);
-  }
-
-  gpuInstanceId(migHandle: DeviceHandle): NvmlResult<number> {
-    return this.out('nvmlDeviceGetGpuInstanceId', [migHandle], (n: number[]) => n[0]);
-  }
-
-  computeInstanceId(migHandle: DeviceHandle): NvmlResult<number> {
-    return this.out('nvmlDeviceGetComputeInstanceId', [migHandle], (n: number[]) => n[0]);
-  }
-
   eventSetCreate(): NvmlResult<EventSetHandle> {
     return this.out('nvmlEventSetCreate', [], (set: bigint[]) => set[0]);
   }
@@ -371,8 +347,11 @@ export class NvmlLibrary {
     return this.required(name)(...args) as number;
   }
 
-  /** Calls `name` with `args`; on success the value comes from `read` (which sees the outputs). */
-  private result<T>(name: NvmlFunctionName, args: unknown[], read: () => T | undefined): NvmlResult<T> {
+  /**
+   * Calls `name` with `args`; on success the value comes from `read` (which sees the outputs).
+   * Public for the calls kept in calls-more.ts.
+   */
+  result<T>(name: NvmlFunctionName, args: unknown[], read: () => T | undefined): NvmlResult<T> {
     const fn = this.resolve(name);
     if (!fn) return { fn: name, rc: NvmlReturn.FUNCTION_NOT_FOUND };
     const rc = fn(...args) as number;
@@ -380,7 +359,7 @@ export class NvmlLibrary {
   }
 
   /** For functions whose last parameter is one output value. */
-  private out<T, O>(name: NvmlFunctionName, args: unknown[], read: (output: O[]) => T | undefined): NvmlResult<T> {
+  out<T, O>(name: NvmlFunctionName, args: unknown[], read: (output: O[]) => T | undefined): NvmlResult<T> {
     const output: O[] = [null as O];
     return this.result(name, [...args, output], () => read(output));
   }

@@ -9,6 +9,9 @@ import { ProcessInfoType, ProcessInfoV1Type } from './ffi-types.js';
 export interface MemoryInfo {
   totalBytes: number;
   usedBytes: number;
+  freeBytes?: number;
+  /** Only from nvmlMemory_v2_t. */
+  reservedBytes?: number;
 }
 
 export interface ComputeProcess {
@@ -39,10 +42,16 @@ export function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-export function toMemoryInfo(info: { total: unknown; used: unknown }): MemoryInfo | undefined {
+export function toMemoryInfo(info: { total: unknown; used: unknown; free?: unknown; reserved?: unknown }): MemoryInfo | undefined {
   const totalBytes = toNumber(info.total);
   const usedBytes = toNumber(info.used);
-  return totalBytes === undefined || usedBytes === undefined ? undefined : { totalBytes, usedBytes };
+  if (totalBytes === undefined || usedBytes === undefined) return undefined;
+  const memory: MemoryInfo = { totalBytes, usedBytes };
+  const freeBytes = toNumber(info.free);
+  const reservedBytes = toNumber(info.reserved);
+  if (freeBytes !== undefined) memory.freeBytes = freeBytes;
+  if (reservedBytes !== undefined) memory.reservedBytes = reservedBytes;
+  return memory;
 }
 
 /** Reads an nvmlValue_t union (8 little-endian bytes) according to its nvmlValueType_t tag. */

@@ -5,6 +5,7 @@
  */
 import type { MigDevice } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary } from './bindings.js';
+import * as calls from './calls-more.js';
 import { NvmlReturn } from './constants.js';
 import { withoutAbsent, type FieldReader } from './read.js';
 
@@ -15,14 +16,14 @@ export interface MigFields {
 
 /** The MIG fields of one GPU; empty on GPUs and drivers without MIG. */
 export function readMig(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): MigFields {
-  const mode = field(nvml.migMode(handle));
+  const mode = field(calls.migMode(nvml, handle));
   if (mode === undefined) return {};
   if (mode !== 1) return { migMode: false };
-  const slots = field(nvml.maxMigDeviceCount(handle)) ?? 0;
+  const slots = field(calls.maxMigDeviceCount(nvml, handle)) ?? 0;
   const migDevices: MigDevice[] = [];
   for (let index = 0; index < slots; index++) {
     // An empty slot answers NOT_FOUND: not an error.
-    const migHandle = field(nvml.migDeviceHandle(handle, index), NvmlReturn.NOT_FOUND);
+    const migHandle = field(calls.migDeviceHandle(nvml, handle, index), NvmlReturn.NOT_FOUND);
     if (migHandle === undefined) continue;
     const device = readMigDevice(nvml, migHandle, index, field);
     if (device !== undefined) migDevices.push(device);
@@ -31,8 +32,8 @@ export function readMig(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldRea
 }
 
 function readMigDevice(nvml: NvmlLibrary, handle: DeviceHandle, index: number, field: FieldReader): MigDevice | undefined {
-  const gpuInstanceId = field(nvml.gpuInstanceId(handle));
-  const computeInstanceId = field(nvml.computeInstanceId(handle));
+  const gpuInstanceId = field(calls.gpuInstanceId(nvml, handle));
+  const computeInstanceId = field(calls.computeInstanceId(nvml, handle));
   if (gpuInstanceId === undefined || computeInstanceId === undefined) return undefined;
   const memory = field(nvml.memory(handle));
   return withoutAbsent<MigDevice>({

@@ -19,6 +19,7 @@ import {
 } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary, NvmlResult } from './bindings.js';
 import { readMig } from './read-mig.js';
+import { readMore } from './read-more.js';
 import { PROCESS_KINDS } from './signatures.js';
 import {
   CLOCK_EVENT_REASON_BITS,
@@ -128,6 +129,8 @@ function readMeasurements(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldR
     memoryUtilizationRatio: utilization && utilization.memory / 100,
     memoryTotalBytes: memory?.totalBytes,
     memoryUsedBytes: memory?.usedBytes,
+    memoryFreeBytes: memory?.freeBytes,
+    memoryReservedBytes: memory?.reservedBytes,
     temperatureCelsius: field(nvml.temperature(handle)),
     memoryTemperatureCelsius: field(nvml.memoryTemperature(handle)),
     powerUsageWatts: powerMilliwatts === undefined ? undefined : powerMilliwatts / 1000,
@@ -143,6 +146,7 @@ function readMeasurements(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldR
     pcieReplays: field(nvml.pcieReplayCounter(handle)),
     processes: readProcesses(nvml, handle, field),
     ...readMig(nvml, handle, field),
+    ...readMore(nvml, handle, field),
   };
 }
 
