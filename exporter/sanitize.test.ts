@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Collector } from './collector.js';
+import { parseQueryGpuLine } from './backends/nvidia-smi/csv.js';
 import { mergeProcesses, sanitizeSnapshot } from './sanitize.js';
 import type { GpuBackend, GpuReading, GpuSnapshot } from './types.js';
 
@@ -33,6 +34,45 @@ describe('impossible values', () => {
       gpuwatch_gpu_temperature_celsius: 1,
       gpuwatch_gpu_performance_state: 1,
     });
+  });
+
+  it('drops negative device counters (ECC, remapped rows, retired pages, NVLink, MIG memory) and counts them', () => {
+    const { snapshot, invalid } = sanitizeSnapshot({
+      gpus: [
+        gpu(0, {
+          ecc: { correctedVolatile: -1, uncorrectedVolatile: 0 },
+          remappedRows: { correctable: -2, uncorrectable: 1, pending: false },
+          retiredPages: { singleBit: -1 },
+          nvlinks: [{ link: 0, errors: { replay: -1, recovery: 2 }, transmitBytes: -5, receiveBytes: 7 }],
+          migDevices: [{ index: 0, gpuInstanceId: 1, computeInstanceId: 0, memoryUsedBytes: -1, memoryTotalBytes: 10 }],
+        }),
+      ],
+    });
+    expect(snapshot.gpus[0]).toEqual(
+      gpu(0, {
+        ecc: { uncorrectedVolatile: 0 },
+        remappedRows: { uncorrectable: 1, pending: false },
+        retiredPages: {},
+        nvlinks: [{ link: 0, errors: { recovery: 2 }, receiveBytes: 7 }],
+        migDevices: [{ index: 0, gpuInstanceId: 1, computeInstanceId: 0, memoryTotalBytes: 10 }],
+      }),
+    );
+    expect(Object.fromEntries(invalid)).toEqual({
+      gpuwatch_gpu_ecc_errors_total: 1,
+      gpuwatch_gpu_remapped_rows_total: 1,
+      gpuwatch_gpu_retired_pages_total: 1,
+      gpuwatch_gpu_nvlink_errors_total: 1,
+      gpuwatch_gpu_nvlink_transmit_bytes_total: 1,
+      gpuwatch_gpu_mig_memory_used_bytes: 1,
+    });
+  });
+
+  it('reach the checks from nvidia-smi: a negative ECC count is counted, not dropped unseen', async () => {
+    const line = parseQueryGpuLine('0, GPU-a, -3, 5', ['index', 'uuid', 'ecc.errors.corrected.volatile.total', 'ecc.errors.uncorrected.volatile.total']);
+    const text = await exposition({ gpus: [line] });
+    expect(text).not.toContain('type="corrected",scope="volatile"');
+    expect(text).toContain('type="uncorrected",scope="volatile"} 5');
+    expect(text).toContain('gpuwatch_exporter_invalid_values_total{node="n1",metric="gpuwatch_gpu_ecc_errors_total"} 1');
   });
 
   it('keeps the edges of each range', () => {

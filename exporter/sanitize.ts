@@ -1,7 +1,9 @@
 /**
  * What every GPU reading goes through before it is exported, whichever backend read it:
  * - values no GPU can have (a ratio outside 0..1, negative bytes, watts, hertz or counts, a
- *   temperature no sensor reports) are dropped and counted by metric, never exported as they are;
+ *   temperature no sensor reports) are dropped and counted by metric, never exported as they are
+ *   (device counters such as ECC, remapped rows and retired pages included: the nvidia-smi readers
+ *   keep a negative count for this check instead of dropping it unseen);
  * - a second GPU with a UUID already seen is left out and counted (its series would collide with
  *   the first GPU's on every per-uuid join);
  * - a process listed twice on one GPU (and one GPU instance) becomes one entry with the larger memory
@@ -75,7 +77,9 @@ export function sanitizeSnapshot(snapshot: GpuSnapshot): SanitizedSnapshot {
   return { snapshot: { ...snapshot, gpus, ...(hasSkipped ? { skippedGpus } : {}) }, invalid };
 }
 
-function sanitizeReading(gpu: GpuReading, drop: (metric: string) => void): GpuReading {
+type Drop = (metric: string) => void;
+
+function sanitizeReading(gpu: GpuReading, drop: Drop): GpuReading {
   const clean: GpuReading = { ...gpu };
   for (const [key, check, metric] of FIELD_CHECKS) {
     const value = clean[key];
@@ -84,12 +88,34 @@ function sanitizeReading(gpu: GpuReading, drop: (metric: string) => void): GpuRe
       drop(metric);
     }
   }
+  const m = GPU_METRICS;
+  const counts = (group: object | undefined, metric: string) => group && nonNegativeMembers(group, metric, drop);
+  clean.ecc = counts(clean.ecc, m.ecc.name);
+  clean.remappedRows = counts(clean.remappedRows, m.remappedRows.name);
+  clean.retiredPages = counts(clean.retiredPages, m.retiredPages.name);
+  clean.pcieLink = counts(clean.pcieLink, m.pcieLinkGeneration.name);
+  clean.nvlinks = clean.nvlinks?.map((link) => ({ ...nonNegativeMembers(link, m.nvlinkTransmit.name, drop), errors: counts(link.errors, m.nvlinkErrors.name) }));
+  clean.migDevices = clean.migDevices?.map((device) => nonNegativeMembers(device, m.migMemoryUsed.name, drop));
   if (clean.processes) clean.processes = mergeProcesses(clean.processes, drop);
-  return clean;
+  return withoutUndefined(clean);
+}
+
+/** `group` without its negative numeric members, each counted under `metric`. */
+function nonNegativeMembers<T extends object>(group: T, metric: string, drop: Drop): T {
+  const clean: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(group)) {
+    if (typeof value === 'number' && !(value >= 0)) drop(metric);
+    else clean[key] = value;
+  }
+  return clean as T;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** One entry per (pid, GPU instance, compute instance), keeping the larger memory figure. */
-export function mergeProcesses(processes: readonly GpuProcess[], drop: (metric: string) => void = () => {}): GpuProcess[] {
+export function mergeProcesses(processes: readonly GpuProcess[], drop: Drop = () => {}): GpuProcess[] {
   const byKey = new Map<string, GpuProcess>();
   for (const process of processes) {
     const entry = { ...process };

@@ -146,7 +146,8 @@ describe('NvidiaSmiBackend', () => {
     const smi = fakeSmi(catFixture('q-idle.xml'), `echo $$ > '${pidFile}'\n  exec sleep 1000`);
     const { backend: source } = backend(smi.binary);
     await source.collect();
-    for (let wait = 0; wait < 100 && !existsSync(pidFile); wait++) await pause(20);
+    // The stream starts after the one --help-query-gpu run: allow for a loaded machine.
+    for (let wait = 0; wait < 250 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()); wait++) await pause(20);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await source.close();
     expect(() => process.kill(pid, 0)).toThrow();

@@ -19,6 +19,7 @@ import {
   compact,
   readActive,
   readCount,
+  readCounter,
   readMhzAsHertz,
   readMibAsBytes,
   readNumber,
@@ -178,20 +179,20 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
     clockEventReasons: clockEventReasons(texts),
     ecc: eccCounts(texts),
     remappedRows: compact({
-      correctable: readCount(texts['remapped_rows/remapped_row_corr'] ?? texts['remapped_rows/correctable_rows']),
-      uncorrectable: readCount(texts['remapped_rows/remapped_row_unc'] ?? texts['remapped_rows/uncorrectable_rows']),
+      correctable: readCounter(texts['remapped_rows/remapped_row_corr'] ?? texts['remapped_rows/correctable_rows']),
+      uncorrectable: readCounter(texts['remapped_rows/remapped_row_unc'] ?? texts['remapped_rows/uncorrectable_rows']),
       pending: readYesNo(texts['remapped_rows/remapped_row_pending'] ?? texts['remapped_rows/pending']),
       failure: readYesNo(
         texts['remapped_rows/remapped_row_failure'] ?? texts['remapped_rows/remapping_failure_occurred'],
       ),
     }),
     retiredPages: compact({
-      singleBit: readCount(texts['retired_pages/multiple_single_bit_retirement/retired_count']),
-      doubleBit: readCount(texts['retired_pages/double_bit_retirement/retired_count']),
+      singleBit: readCounter(texts['retired_pages/multiple_single_bit_retirement/retired_count']),
+      doubleBit: readCounter(texts['retired_pages/double_bit_retirement/retired_count']),
       pending:
         readYesNo(texts['retired_pages/pending_retirement']) ?? readYesNo(texts['retired_pages/pending_blacklist']),
     }),
-    pcieReplays: readCount(texts['pci/replay_counter']),
+    pcieReplays: readCounter(texts['pci/replay_counter']),
     processes: processList(gpu),
     migMode: readEnabled(texts['mig_mode/current_mig']),
     migDevices: migDeviceList(gpu),
@@ -227,7 +228,7 @@ function clockEventReasons(texts: ElementTexts): GpuReading['clockEventReasons']
  */
 function eccCounts(texts: ElementTexts): EccCounts | undefined {
   const scoped = (scope: string) => {
-    const part = (name: string) => readCount(texts[`ecc_errors/${scope}/${name}`]);
+    const part = (name: string) => readCounter(texts[`ecc_errors/${scope}/${name}`]);
     const sramUncorrectableSplit = sumPresent(
       part('sram_uncorrectable_parity'),
       part('sram_uncorrectable_secded'),
