@@ -147,17 +147,6 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
     memoryUtilizationRatio: readPercentAsRatio(get('utilization.memory')),
     memoryTotalBytes: readMibAsBytes(get('memory.total')),
     memoryUsedBytes: readMibAsBytes(get('memory.used')),
-    memoryFreeBytes: readMibAsBytes(get('memory.free')),
-    memoryReservedBytes: readMibAsBytes(get('memory.reserved')),
-    encoderUtilizationRatio: readPercentAsRatio(get('utilization.encoder')),
-    decoderUtilizationRatio: readPercentAsRatio(get('utilization.decoder')),
-    fanSpeedRatio: readPercentAsRatio(get('fan.speed')),
-    pcieLink: compact({
-      generationCurrent: readCount(get('pcie.link.gen.current')),
-      generationMax: readCount(get('pcie.link.gen.max')),
-      widthCurrent: readCount(get('pcie.link.width.current')),
-      widthMax: readCount(get('pcie.link.width.max')),
-    }),
     temperatureCelsius: readNumber(get('temperature.gpu'), 'C'),
     memoryTemperatureCelsius: readNumber(get('temperature.memory'), 'C'),
     powerUsageWatts:
@@ -165,12 +154,10 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
       readNumber(get('power.draw'), 'W') ??
       readNumber(get('power.draw.instant'), 'W'),
     powerLimitWatts: readNumber(get('enforced.power.limit'), 'W') ?? readNumber(get('power.limit'), 'W'),
-    powerDefaultLimitWatts: readNumber(get('power.default_limit'), 'W'),
-    powerMinLimitWatts: readNumber(get('power.min_limit'), 'W'),
-    powerMaxLimitWatts: readNumber(get('power.max_limit'), 'W'),
     smClockHertz: readMhzAsHertz(get('clocks.current.sm')),
     memoryClockHertz: readMhzAsHertz(get('clocks.current.memory')),
     performanceState: readPerformanceState(get('pstate')),
+    ...moreFields(get),
     clockEventReasons: clockEventReasons(get),
     ecc: compact({
       correctedVolatile: readCounter(get('ecc.errors.corrected.volatile.total')),
@@ -191,6 +178,26 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
     }),
   };
   return compact(reading) ?? reading;
+}
+
+/** Memory free/reserved, video engines, fan, PCIe link and power-limit bounds. */
+function moreFields(get: (field: string) => string | undefined): Partial<GpuReading> {
+  return {
+    memoryFreeBytes: readMibAsBytes(get('memory.free')),
+    memoryReservedBytes: readMibAsBytes(get('memory.reserved')),
+    encoderUtilizationRatio: readPercentAsRatio(get('utilization.encoder')),
+    decoderUtilizationRatio: readPercentAsRatio(get('utilization.decoder')),
+    fanSpeedRatio: readPercentAsRatio(get('fan.speed')),
+    pcieLink: compact({
+      generationCurrent: readCount(get('pcie.link.gen.current')),
+      generationMax: readCount(get('pcie.link.gen.max')),
+      widthCurrent: readCount(get('pcie.link.width.current')),
+      widthMax: readCount(get('pcie.link.width.max')),
+    }),
+    powerDefaultLimitWatts: readNumber(get('power.default_limit'), 'W'),
+    powerMinLimitWatts: readNumber(get('power.min_limit'), 'W'),
+    powerMaxLimitWatts: readNumber(get('power.max_limit'), 'W'),
+  };
 }
 
 /** Read every non-empty line of a `--query-gpu` output block. A header line, if present, is skipped. */

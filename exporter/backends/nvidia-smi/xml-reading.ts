@@ -152,24 +152,10 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
     memoryUtilizationRatio: readPercentAsRatio(texts['utilization/memory_util']),
     memoryTotalBytes: readMibAsBytes(texts['fb_memory_usage/total']),
     memoryUsedBytes: readMibAsBytes(texts['fb_memory_usage/used']),
-    memoryFreeBytes: readMibAsBytes(texts['fb_memory_usage/free']),
-    memoryReservedBytes: readMibAsBytes(texts['fb_memory_usage/reserved']),
-    encoderUtilizationRatio: readPercentAsRatio(texts['utilization/encoder_util']),
-    decoderUtilizationRatio: readPercentAsRatio(texts['utilization/decoder_util']),
-    fanSpeedRatio: readPercentAsRatio(texts['fan_speed']),
-    pcieLink: compact({
-      generationCurrent: readCount(texts[`${PCIE_LINK}/pcie_gen/current_link_gen`]),
-      generationMax: readCount(texts[`${PCIE_LINK}/pcie_gen/max_link_gen`]),
-      widthCurrent: readNumber(texts[`${PCIE_LINK}/link_widths/current_link_width`], 'x'),
-      widthMax: readNumber(texts[`${PCIE_LINK}/link_widths/max_link_width`], 'x'),
-    }),
     temperatureCelsius: readNumber(texts['temperature/gpu_temp'], 'C'),
     memoryTemperatureCelsius: readNumber(texts['temperature/memory_temp'], 'C'),
     powerUsageWatts: firstPowerValue(texts, POWER_DRAW_NAMES),
     powerLimitWatts: firstPowerValue(texts, POWER_LIMIT_NAMES),
-    powerDefaultLimitWatts: firstPowerValue(texts, ['default_power_limit']),
-    powerMinLimitWatts: firstPowerValue(texts, ['min_power_limit']),
-    powerMaxLimitWatts: firstPowerValue(texts, ['max_power_limit']),
     smClockHertz: readMhzAsHertz(texts['clocks/sm_clock']),
     memoryClockHertz: readMhzAsHertz(texts['clocks/mem_clock']),
     performanceState:
@@ -177,6 +163,7 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
       readPerformanceState(texts['gpu_power_readings/power_state']) ??
       readPerformanceState(texts['power_readings/power_state']),
     clockEventReasons: clockEventReasons(texts),
+    ...moreFields(texts),
     ecc: eccCounts(texts),
     remappedRows: compact({
       correctable: readCounter(texts['remapped_rows/remapped_row_corr'] ?? texts['remapped_rows/correctable_rows']),
@@ -198,6 +185,26 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
     migDevices: migDeviceList(gpu),
   };
   return compact(reading) ?? reading;
+}
+
+/** Memory free/reserved, video engines, fan, PCIe link and power-limit bounds. */
+function moreFields(texts: ElementTexts): Partial<GpuReading> {
+  return {
+    memoryFreeBytes: readMibAsBytes(texts['fb_memory_usage/free']),
+    memoryReservedBytes: readMibAsBytes(texts['fb_memory_usage/reserved']),
+    encoderUtilizationRatio: readPercentAsRatio(texts['utilization/encoder_util']),
+    decoderUtilizationRatio: readPercentAsRatio(texts['utilization/decoder_util']),
+    fanSpeedRatio: readPercentAsRatio(texts['fan_speed']),
+    pcieLink: compact({
+      generationCurrent: readCount(texts[`${PCIE_LINK}/pcie_gen/current_link_gen`]),
+      generationMax: readCount(texts[`${PCIE_LINK}/pcie_gen/max_link_gen`]),
+      widthCurrent: readNumber(texts[`${PCIE_LINK}/link_widths/current_link_width`], 'x'),
+      widthMax: readNumber(texts[`${PCIE_LINK}/link_widths/max_link_width`], 'x'),
+    }),
+    powerDefaultLimitWatts: firstPowerValue(texts, ['default_power_limit']),
+    powerMinLimitWatts: firstPowerValue(texts, ['min_power_limit']),
+    powerMaxLimitWatts: firstPowerValue(texts, ['max_power_limit']),
+  };
 }
 
 function firstPowerValue(texts: ElementTexts, names: readonly string[]): number | undefined {
