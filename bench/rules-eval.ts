@@ -102,7 +102,7 @@ function* syntheticSeries(nodes: number, gpus: number, t0: number): Generator<Se
     ['gpuwatch_gpu_ecc_errors_total', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['corrected', 'uncorrected'].flatMap((type) => ['volatile', 'aggregate'].map((scope) => ({ labels: `${base},${gl},type="${type}",scope="${scope}"`, value: (t) => (type === 'corrected' && i % 100 === 0 ? Math.floor((t - t0) / 10) + 5000 : 0) }))))],
     ['gpuwatch_gpu_row_remap_pending', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl}`, value: () => 0 }))],
     ['gpuwatch_gpu_row_remap_failed', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl}`, value: () => 0 }))],
-    ['gpuwatch_gpu_retired_pages', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['sbe', 'dbe'].map((cause) => ({ labels: `${base},${gl},cause="${cause}"`, value: () => 0 })))],
+    ['gpuwatch_gpu_retired_pages_total', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['sbe', 'dbe'].map((cause) => ({ labels: `${base},${gl},cause="${cause}"`, value: () => 0 })))],
     ['gpuwatch_gpu_external_processes', (i, n, base) => perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 200 === 0 && g === 1 ? 1 : 0) }))],
     ['gpuwatch_gpu_xid_errors_total', (i, n, base) => (i % 100 === 7 ? [{ labels: `${base},${gpuLabels(n, 0)},xid="13"`, value: (t) => 1 + Math.floor((t - t0 + 7200) / 1800) }] : [])],
     ['gpuwatch_job_gpu_allocated', (i, n, base) => (jobOn(i) ? perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl},${jobLabels(i)},pod="job-${i}-0",namespace="default"`, value: () => 1 })) : [])],

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Attribution } from './attribution/types.js';
 import { renderExposition, type NodeState, type SourceStatus } from './exposition.js';
 import type { HostReading } from './host.js';
+import { sanitizeSnapshot } from './sanitize.js';
 import { SourceError, type GpuBackend, type GpuSnapshot } from './types.js';
 
 export interface CollectorOptions {
@@ -39,6 +40,8 @@ export class Collector {
   private gpus: GpuSnapshot | undefined;
   private attribution: Attribution | undefined;
   private host: HostReading | undefined;
+  /** Impossible readings dropped since start, by the metric they would have fed. */
+  private readonly invalidValues = new Map<string, number>();
 
   constructor(private readonly opts: CollectorOptions) {
     this.now = opts.now ?? Date.now;
@@ -103,14 +106,16 @@ export class Collector {
       this.read('gpu', () => backend.collect()),
       host ? this.read('host', host) : Promise.resolve(undefined),
     ]);
-    this.gpus = gpus;
+    this.gpus = gpus && this.sanitize(gpus);
     this.host = hostReading;
-    this.attribution = gpus && attribute ? await this.read('attribution', () => attribute(gpus)) : undefined;
+    const clean = this.gpus;
+    this.attribution = clean && attribute ? await this.read('attribution', () => attribute(clean)) : undefined;
     const state: NodeState = {
       node: this.opts.node,
       version: this.opts.version,
       backend: backend.name,
       sources: this.status,
+      invalidValues: this.invalidValues,
       ...(this.gpus ? { gpus: this.gpus } : {}),
       ...(this.attribution ? { attribution: this.attribution } : {}),
       ...(this.host ? { host: this.host } : {}),
@@ -118,6 +123,12 @@ export class Collector {
     };
     this.text = await renderExposition(state);
     this.body = encode(this.text);
+  }
+
+  private sanitize(raw: GpuSnapshot): GpuSnapshot {
+    const { snapshot, invalid } = sanitizeSnapshot(raw);
+    for (const [metric, count] of invalid) this.invalidValues.set(metric, (this.invalidValues.get(metric) ?? 0) + count);
+    return snapshot;
   }
 
   /** Reads one source under the time limit; undefined when it failed, timed out or is still stuck. */

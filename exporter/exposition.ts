@@ -5,9 +5,9 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { EXPORTER_METRICS, GPU_METRICS, JOB_METRICS, NODE_METRICS, type MetricDef } from '../src/catalog/metrics.js';
-import type { Attribution, JobIdentity } from './attribution/types.js';
+import type { Attribution, JobIdentity, MigInstance } from './attribution/types.js';
 import type { HostReading } from './host.js';
-import { CLOCK_EVENT_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
+import { CLOCK_EVENT_REASONS, GPU_STATES, NVLINK_ERROR_TYPES, SKIP_REASONS, type GpuReading, type GpuSnapshot } from './types.js';
 
 export interface SourceStatus {
   up: boolean;
@@ -26,6 +26,8 @@ export interface NodeState {
   host?: HostReading;
   expectedGpus?: number;
   sources: ReadonlyMap<string, SourceStatus>;
+  /** GPU readings dropped as impossible since start, by the metric they would have fed. */
+  invalidValues?: ReadonlyMap<string, number>;
 }
 
 type Labels = Record<string, string | number>;
@@ -69,8 +71,12 @@ export async function renderExposition(state: NodeState): Promise<string> {
     for (const [reason, count] of s.errors) b.set(EXPORTER_METRICS.collectionErrors, { node, source, reason }, count);
   }
   b.set(NODE_METRICS.expectedGpus, { node }, state.expectedGpus);
+  for (const [metric, count] of state.invalidValues ?? []) b.set(EXPORTER_METRICS.invalidValues, { node, metric }, count);
   if (state.gpus) {
     b.set(NODE_METRICS.gpus, { node }, state.gpus.gpus.length);
+    for (const reason of SKIP_REASONS) {
+      b.set(EXPORTER_METRICS.skippedGpus, { node, reason }, state.gpus.skippedGpus?.[reason] ?? 0);
+    }
     for (const gpu of state.gpus.gpus) addGpu(b, node, gpu);
     addXid(b, node, state.gpus);
   }
@@ -83,14 +89,28 @@ function addGpu(b: Builder, node: string, g: GpuReading): void {
   const l: Labels = { node, gpu: g.index, uuid: g.uuid };
   const m = GPU_METRICS;
   b.set(m.info, { ...l, name: g.name ?? '', bus_id: g.busId ?? '', driver_version: g.driverVersion ?? '' }, 1);
+  const state = g.state ?? 'ok';
+  for (const s of GPU_STATES) b.set(m.state, { ...l, state: s }, s === state);
   b.set(m.utilization, l, g.utilizationRatio);
   b.set(m.memoryUtilization, l, g.memoryUtilizationRatio);
   b.set(m.memoryUsed, l, g.memoryUsedBytes);
   b.set(m.memoryTotal, l, g.memoryTotalBytes);
+  b.set(m.memoryFree, l, g.memoryFreeBytes);
+  b.set(m.memoryReserved, l, g.memoryReservedBytes);
+  b.set(m.encoderUtilization, l, g.encoderUtilizationRatio);
+  b.set(m.decoderUtilization, l, g.decoderUtilizationRatio);
+  b.set(m.fanSpeed, l, g.fanSpeedRatio);
+  b.set(m.pcieLinkGeneration, { ...l, kind: 'current' }, g.pcieLink?.generationCurrent);
+  b.set(m.pcieLinkGeneration, { ...l, kind: 'max' }, g.pcieLink?.generationMax);
+  b.set(m.pcieLinkWidth, { ...l, kind: 'current' }, g.pcieLink?.widthCurrent);
+  b.set(m.pcieLinkWidth, { ...l, kind: 'max' }, g.pcieLink?.widthMax);
   b.set(m.temperature, l, g.temperatureCelsius);
   b.set(m.memoryTemperature, l, g.memoryTemperatureCelsius);
   b.set(m.powerUsage, l, g.powerUsageWatts);
   b.set(m.powerLimit, l, g.powerLimitWatts);
+  b.set(m.powerDefaultLimit, l, g.powerDefaultLimitWatts);
+  b.set(m.powerMinLimit, l, g.powerMinLimitWatts);
+  b.set(m.powerMaxLimit, l, g.powerMaxLimitWatts);
   b.set(m.energy, l, g.energyJoules);
   b.set(m.smClock, l, g.smClockHertz);
   b.set(m.memoryClock, l, g.memoryClockHertz);
@@ -109,6 +129,34 @@ function addGpu(b: Builder, node: string, g: GpuReading): void {
   b.set(m.retiredPages, { ...l, cause: 'dbe' }, g.retiredPages?.doubleBit);
   b.set(m.retiredPagesPending, l, g.retiredPages?.pending);
   b.set(m.pcieReplays, l, g.pcieReplays);
+  addNvLinks(b, l, g);
+  addMig(b, l, g);
+}
+
+function addNvLinks(b: Builder, l: Labels, g: GpuReading): void {
+  const m = GPU_METRICS;
+  for (const n of g.nvlinks ?? []) {
+    const link = { ...l, link: n.link };
+    for (const type of NVLINK_ERROR_TYPES) b.set(m.nvlinkErrors, { ...link, type }, n.errors?.[type]);
+    b.set(m.nvlinkTransmit, link, n.transmitBytes);
+    b.set(m.nvlinkReceive, link, n.receiveBytes);
+  }
+}
+
+function addMig(b: Builder, l: Labels, g: GpuReading): void {
+  const m = GPU_METRICS;
+  b.set(m.migMode, l, g.migMode);
+  for (const d of g.migDevices ?? []) {
+    const where = { ...l, gpu_instance_id: d.gpuInstanceId, compute_instance_id: d.computeInstanceId };
+    b.set(m.migInfo, { ...where, mig_index: d.index, mig_uuid: d.uuid ?? '' }, 1);
+    b.set(m.migMemoryUsed, where, d.memoryUsedBytes);
+    b.set(m.migMemoryTotal, where, d.memoryTotalBytes);
+  }
+}
+
+/** The MIG instance labels, where the instance is known. */
+function instanceLabels(instance: MigInstance | undefined): Labels {
+  return instance ? { gpu_instance_id: instance.gpuInstanceId, compute_instance_id: instance.computeInstanceId } : {};
 }
 
 function addXid(b: Builder, node: string, snapshot: GpuSnapshot): void {
@@ -118,6 +166,11 @@ function addXid(b: Builder, node: string, snapshot: GpuSnapshot): void {
     const gpu = indexByUuid.get(uuid);
     if (gpu === undefined) continue;
     for (const [xid, count] of counts) b.set(GPU_METRICS.xid, { node, gpu, uuid, xid }, count);
+  }
+  for (const [uuid, times] of snapshot.xidLastEventSeconds ?? []) {
+    const gpu = indexByUuid.get(uuid);
+    if (gpu === undefined) continue;
+    for (const [xid, seconds] of times) b.set(GPU_METRICS.xidLastEvent, { node, gpu, uuid, xid }, seconds);
   }
 }
 
@@ -131,10 +184,18 @@ const jobLabels = (id: JobIdentity) => ({
 function addAttribution(b: Builder, node: string, snapshot: GpuSnapshot, a: Attribution): void {
   const indexByUuid = new Map(snapshot.gpus.map((g) => [g.uuid, g.index]));
   const starts = new Map<string, { labels: Labels; start: number }>();
-  for (const { uuid, identity } of a.allocations) {
+  for (const { uuid, identity, instance } of a.allocations) {
     const gpu = indexByUuid.get(uuid);
     if (gpu === undefined) continue;
-    const labels = { node, gpu, uuid, ...jobLabels(identity), pod: identity.pod ?? '', namespace: identity.namespace ?? '' };
+    const labels = {
+      node,
+      gpu,
+      uuid,
+      ...jobLabels(identity),
+      pod: identity.pod ?? '',
+      namespace: identity.namespace ?? '',
+      ...instanceLabels(instance),
+    };
     b.set(JOB_METRICS.allocated, labels, 1);
     if (identity.startTimeSeconds !== undefined) {
       const seen = starts.get(identity.job);
@@ -150,7 +211,7 @@ function addAttribution(b: Builder, node: string, snapshot: GpuSnapshot, a: Attr
     if (gpu === undefined) continue;
     // Never an empty job: with honor_labels an empty label would take the scrape job's name.
     const job = p.identity?.job ?? (p.unresolved ? UNKNOWN_JOB : EXTERNAL_JOB);
-    const labels = { node, gpu, uuid: p.uuid, pid: p.pid, job, container: p.identity?.container ?? '' };
+    const labels = { node, gpu, uuid: p.uuid, pid: p.pid, job, container: p.identity?.container ?? '', ...instanceLabels(p.instance) };
     b.set(GPU_METRICS.processMemory, labels, p.usedMemoryBytes);
     if (job === EXTERNAL_JOB) external.set(p.uuid, (external.get(p.uuid) ?? 0) + 1);
   }

@@ -13,6 +13,29 @@ export interface GpuProcess {
   name?: string;
   /** GPU memory held by the process, bytes. */
   usedMemoryBytes?: number;
+  /** MIG: the GPU instance and compute instance the process runs in (absent outside MIG mode). */
+  gpuInstanceId?: number;
+  computeInstanceId?: number;
+}
+
+/** PCIe link generation and width (lanes), as trained now and at most. */
+export interface PcieLink {
+  generationCurrent?: number;
+  generationMax?: number;
+  widthCurrent?: number;
+  widthMax?: number;
+}
+
+/** NVLink error kinds, as NVML's nvmlNvLinkErrorCounter_t names them. */
+export const NVLINK_ERROR_TYPES = ['replay', 'recovery', 'crc_flit', 'crc_data'] as const;
+export type NvLinkErrorType = (typeof NVLINK_ERROR_TYPES)[number];
+
+/** One active NVLink of a GPU: lifetime error counts and data bytes moved. */
+export interface NvLinkReading {
+  link: number;
+  errors?: Partial<Record<NvLinkErrorType, number>>;
+  transmitBytes?: number;
+  receiveBytes?: number;
 }
 
 export interface EccCounts {
@@ -41,6 +64,26 @@ export interface RetiredPages {
   pending?: boolean;
 }
 
+/** One MIG device (a compute instance inside a GPU instance) of a GPU in MIG mode. */
+export interface MigDevice {
+  /** Its slot among the GPU's MIG devices (NVML's MIG device index, nvidia-smi's `<index>`). */
+  index: number;
+  gpuInstanceId: number;
+  computeInstanceId: number;
+  /** `MIG-…`, where the source gives it. */
+  uuid?: string;
+  memoryTotalBytes?: number;
+  memoryUsedBytes?: number;
+}
+
+/**
+ * Whether the driver can read the GPU: `ok`, or the state that keeps it from answering (NVML's
+ * RESET_REQUIRED, NOT_READY and UNKNOWN answers). A GPU in any state but `ok` carries its identity
+ * only, no readings.
+ */
+export const GPU_STATES = ['ok', 'reset_required', 'not_ready', 'unknown_error'] as const;
+export type GpuState = (typeof GPU_STATES)[number];
+
 /**
  * One GPU as read at one moment. Only `index` and `uuid` are required.
  * Ratios are 0..1, memory in bytes, clocks in hertz, power in watts, energy in joules.
@@ -51,14 +94,28 @@ export interface GpuReading {
   name?: string;
   busId?: string;
   driverVersion?: string;
+  /** Set when the source can tell; a GPU read normally is `ok`. */
+  state?: GpuState;
   utilizationRatio?: number;
   memoryUtilizationRatio?: number;
   memoryTotalBytes?: number;
   memoryUsedBytes?: number;
+  memoryFreeBytes?: number;
+  /** Framebuffer memory the driver and firmware keep for themselves. */
+  memoryReservedBytes?: number;
+  encoderUtilizationRatio?: number;
+  decoderUtilizationRatio?: number;
+  /** Fan speed as a share of its maximum; absent on passively cooled boards. */
+  fanSpeedRatio?: number;
+  pcieLink?: PcieLink;
   temperatureCelsius?: number;
   memoryTemperatureCelsius?: number;
   powerUsageWatts?: number;
+  /** The power limit in force (enforced). */
   powerLimitWatts?: number;
+  powerDefaultLimitWatts?: number;
+  powerMinLimitWatts?: number;
+  powerMaxLimitWatts?: number;
   /** Energy consumed since the driver was loaded. */
   energyJoules?: number;
   smClockHertz?: number;
@@ -74,8 +131,14 @@ export interface GpuReading {
   remappedRows?: RemappedRows;
   retiredPages?: RetiredPages;
   pcieReplays?: number;
-  /** Compute processes on this GPU. `undefined` when the source does not list processes. */
+  /** Active NVLinks; absent where the GPU has none or the source does not tell. */
+  nvlinks?: NvLinkReading[];
+  /** Compute, graphics and MPS processes on this GPU. `undefined` when the source does not list processes. */
   processes?: GpuProcess[];
+  /** MIG mode is on (true) or off (false); absent where the GPU or source cannot tell. */
+  migMode?: boolean;
+  /** In MIG mode: its MIG devices. Utilization is then absent: the driver gives none. */
+  migDevices?: MigDevice[];
 }
 
 /** Reason names, as nvidia-smi's `clocks_event_reasons` element names them (minus the prefix). */
@@ -106,11 +169,21 @@ export class SourceError extends Error {
 /** XID events seen since the backend started: counts per (gpu uuid, xid code). */
 export type XidCounts = Map<string, Map<number, number>>;
 
+/** Why a GPU the source listed was left out of a reading. */
+export const SKIP_REASONS = ['no_uuid', 'duplicate_uuid'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+/** GPUs left out of one reading, by reason. */
+export type SkippedGpus = Partial<Record<SkipReason, number>>;
+
 /** What one collection of a GPU backend yields. */
 export interface GpuSnapshot {
   gpus: GpuReading[];
+  /** GPUs the source listed but that this reading leaves out, by reason. */
+  skippedGpus?: SkippedGpus;
   /** Cumulative XID counts per GPU, when the backend can watch events (NVML). */
   xid?: XidCounts;
+  /** Unix seconds of the last XID event per GPU and XID code, alongside `xid`. */
+  xidLastEventSeconds?: XidCounts;
 }
 
 /**

@@ -32,11 +32,11 @@ describe('gpuwatch exporter --once', () => {
     expect(stdout).toContain(`gpuwatch_gpu_sm_clock_hertz{${l}} 1350000000\n`);
     expect(stdout).toContain(`gpuwatch_gpu_clock_event_active{${l},reason="sw_power_cap"} 1\n`);
     expect(stdout).toContain(`gpuwatch_gpu_ecc_errors_total{${l},type="uncorrected",scope="aggregate"} 0\n`);
-    expect(stdout).toContain(`gpuwatch_gpu_remapped_rows{${l},cause="correctable"} 0\n`);
+    expect(stdout).toContain(`gpuwatch_gpu_remapped_rows_total{${l},cause="correctable"} 0\n`);
     expect(stdout).toContain(`gpuwatch_gpu_process_memory_used_bytes{${l},pid="633",job="external",container=""} ${20204 * 1048576}\n`);
     expect(stdout).toContain(`gpuwatch_gpu_external_processes{${l}} 1\n`);
     // H100 reports retired pages as N/A: no series at all, never 0.
-    expect(stdout).not.toContain('gpuwatch_gpu_retired_pages{');
+    expect(stdout).not.toContain('gpuwatch_gpu_retired_pages_total{');
   });
 
   it('exits 2 with file, line and field on a bad config', async () => {

@@ -17,10 +17,17 @@
 import { resolveDeviceId, type KnownGpu } from './device-id.js';
 import { mergeIdentities, podIdentity, processIdentity, type PodName, type ProcessFacts } from './identity.js';
 import type { PodGpu } from './pod-resources.js';
-import type { AttributedProcess, Attribution, GpuAllocation, JobIdentity } from './types.js';
+import type { AttributedProcess, Attribution, GpuAllocation, JobIdentity, MigInstance } from './types.js';
 
 export interface GpuWithProcesses extends KnownGpu {
-  processes?: ReadonlyArray<{ pid: number; usedMemoryBytes?: number }>;
+  processes?: ReadonlyArray<{ pid: number; usedMemoryBytes?: number; gpuInstanceId?: number; computeInstanceId?: number }>;
+}
+
+/** The MIG instance a driver's process entry names, when it names both ids. */
+function instanceOf(p: { gpuInstanceId?: number; computeInstanceId?: number }): { instance?: MigInstance } {
+  return p.gpuInstanceId !== undefined && p.computeInstanceId !== undefined
+    ? { instance: { gpuInstanceId: p.gpuInstanceId, computeInstanceId: p.computeInstanceId } }
+    : {};
 }
 
 const podKey = (p: { namespace: string; pod: string }): string => `${p.namespace}/${p.pod}`;
@@ -83,10 +90,12 @@ function matchPodUids(
 class AllocationSet {
   private readonly byKey = new Map<string, GpuAllocation>();
 
-  add(uuid: string, identity: JobIdentity): void {
-    const key = `${identity.job}\u0000${uuid}`;
+  add(uuid: string, identity: JobIdentity, instance?: MigInstance): void {
+    const where = instance ? `${instance.gpuInstanceId}/${instance.computeInstanceId}` : '';
+    const key = `${identity.job}\u0000${uuid}\u0000${where}`;
     const seen = this.byKey.get(key);
-    this.byKey.set(key, { uuid, identity: seen ? mergeIdentities(seen.identity, identity) : { ...identity } });
+    const merged = seen ? mergeIdentities(seen.identity, identity) : { ...identity };
+    this.byKey.set(key, { uuid, identity: merged, ...(instance ? { instance } : {}) });
   }
 
   list(): GpuAllocation[] {
@@ -126,12 +135,12 @@ export function buildAttribution(
       const f = facts.get(p.pid);
       if (f === undefined) {
         // The driver lists it but /proc cannot say whose it is (exited, or not visible here).
-        processes.push({ pid: p.pid, uuid: gpu.uuid, unresolved: true, ...(p.usedMemoryBytes !== undefined ? { usedMemoryBytes: p.usedMemoryBytes } : {}) });
+        processes.push({ pid: p.pid, uuid: gpu.uuid, unresolved: true, ...instanceOf(p), ...(p.usedMemoryBytes !== undefined ? { usedMemoryBytes: p.usedMemoryBytes } : {}) });
         continue;
       }
       const pod = f.cgroup.podUid === undefined ? undefined : podOfUid.get(f.cgroup.podUid);
       const identity = processIdentity(f, pod);
-      const out: AttributedProcess = { pid: p.pid, uuid: gpu.uuid };
+      const out: AttributedProcess = { pid: p.pid, uuid: gpu.uuid, ...instanceOf(p) };
       if (p.usedMemoryBytes !== undefined) out.usedMemoryBytes = p.usedMemoryBytes;
       if (identity !== undefined) out.identity = identity;
       if (f.cgroup.containerId !== undefined) out.containerId = f.cgroup.containerId;
@@ -143,7 +152,7 @@ export function buildAttribution(
   }
 
   const allocations = new AllocationSet();
-  for (const p of processes) if (p.identity !== undefined) allocations.add(p.uuid, p.identity);
+  for (const p of processes) if (p.identity !== undefined) allocations.add(p.uuid, p.identity, p.instance);
   for (const [uuid, devices] of pods) {
     for (const device of devices) {
       const fromKubelet = podIdentity(device);

@@ -15,10 +15,21 @@ export interface JobIdentity {
   startTimeSeconds?: number;
 }
 
-/** One (job, GPU) pair: the job holds this GPU (allocated by the kubelet, or seen running on it). */
+/** MIG: the GPU instance and compute instance a process runs in. */
+export interface MigInstance {
+  gpuInstanceId: number;
+  computeInstanceId: number;
+}
+
+/**
+ * One (job, GPU) pair: the job holds this GPU (allocated by the kubelet, or seen running on it);
+ * on a MIG GPU, one pair per instance the job's processes run in.
+ */
 export interface GpuAllocation {
   uuid: string;
   identity: JobIdentity;
+  /** The MIG instance, where the job's processes tell it. */
+  instance?: MigInstance;
 }
 
 /** One GPU process, with the job it belongs to, or `external` when it runs outside any container. */
@@ -26,6 +37,8 @@ export interface AttributedProcess {
   pid: number;
   uuid: string;
   usedMemoryBytes?: number;
+  /** The MIG instance the process runs in, on a GPU in MIG mode. */
+  instance?: MigInstance;
   /** undefined when the process is outside any container (a host process: an `external` user of the GPU) or unresolved. */
   identity?: JobIdentity;
   /** The container runtime's id for the process's container, when the process is in one. */

@@ -18,8 +18,13 @@ export interface MetricDef {
 
 /** Labels every per-GPU series carries. */
 export const GPU_LABELS = ['node', 'gpu', 'uuid'] as const;
-/** Labels of the job-attribution series (DESIGN §5). */
-export const JOB_LABELS = ['node', 'gpu', 'uuid', 'job', 'user', 'vc', 'priority', 'pod', 'namespace'] as const;
+/**
+ * MIG instance labels: on MIG series always, on process and job-attribution series only where the
+ * driver says which instance a process runs in (a GPU in MIG mode); absent otherwise.
+ */
+export const MIG_LABELS = ['gpu_instance_id', 'compute_instance_id'] as const;
+/** Labels of the job-attribution series (DESIGN §5), plus the MIG instance where known. */
+export const JOB_LABELS = ['node', 'gpu', 'uuid', 'job', 'user', 'vc', 'priority', 'pod', 'namespace', ...MIG_LABELS] as const;
 
 const gpu = (name: string, type: MetricType, unit: string, help: string, extra: string[] = []): MetricDef => ({
   name,
@@ -39,28 +44,47 @@ const node = (name: string, type: MetricType, unit: string, help: string, extra:
 
 export const GPU_METRICS = {
   info: gpu('gpuwatch_gpu_info', 'gauge', '', 'GPU identity; always 1.', ['name', 'bus_id', 'driver_version']),
+  state: gpu('gpuwatch_gpu_state', 'gauge', '', 'Whether the driver can read the GPU: 1 for its current state, 0 for the others (ok; reset_required: needs a GPU reset; not_ready; unknown_error). In any state but ok the GPU has no readings, only its identity.', ['state']),
   utilization: gpu('gpuwatch_gpu_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which a kernel ran on the GPU (0-1).'),
   memoryUtilization: gpu('gpuwatch_gpu_memory_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which device memory was read or written (0-1).'),
   memoryUsed: gpu('gpuwatch_gpu_memory_used_bytes', 'gauge', 'bytes', 'Device memory in use.'),
   memoryTotal: gpu('gpuwatch_gpu_memory_total_bytes', 'gauge', 'bytes', 'Device memory in total.'),
+  memoryFree: gpu('gpuwatch_gpu_memory_free_bytes', 'gauge', 'bytes', 'Device memory free.'),
+  memoryReserved: gpu('gpuwatch_gpu_memory_reserved_bytes', 'gauge', 'bytes', 'Device memory the driver and firmware reserve for themselves.'),
+  encoderUtilization: gpu('gpuwatch_gpu_encoder_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which the video encoder was busy (0-1).'),
+  decoderUtilization: gpu('gpuwatch_gpu_decoder_utilization_ratio', 'gauge', 'ratio', 'Share of the last sample period in which the video decoder was busy (0-1).'),
+  fanSpeed: gpu('gpuwatch_gpu_fan_speed_ratio', 'gauge', 'ratio', 'Fan speed as a share of its maximum (0-1); absent on passively cooled boards.'),
+  pcieLinkGeneration: gpu('gpuwatch_gpu_pcie_link_generation', 'gauge', '', 'PCIe link generation, as trained now (kind="current") and the most the GPU and slot allow (kind="max").', ['kind']),
+  pcieLinkWidth: gpu('gpuwatch_gpu_pcie_link_width_lanes', 'gauge', '', 'PCIe link width in lanes, now (kind="current") and at most (kind="max").', ['kind']),
   temperature: gpu('gpuwatch_gpu_temperature_celsius', 'gauge', 'celsius', 'GPU core temperature.'),
   memoryTemperature: gpu('gpuwatch_gpu_memory_temperature_celsius', 'gauge', 'celsius', 'Device memory (HBM) temperature, where supported.'),
   powerUsage: gpu('gpuwatch_gpu_power_usage_watts', 'gauge', 'watts', 'Power drawn by the board.'),
   powerLimit: gpu('gpuwatch_gpu_power_limit_watts', 'gauge', 'watts', 'Enforced power limit.'),
+  powerDefaultLimit: gpu('gpuwatch_gpu_power_default_limit_watts', 'gauge', 'watts', 'Default power limit of the board.'),
+  powerMinLimit: gpu('gpuwatch_gpu_power_min_limit_watts', 'gauge', 'watts', 'Lowest power limit that can be set.'),
+  powerMaxLimit: gpu('gpuwatch_gpu_power_max_limit_watts', 'gauge', 'watts', 'Highest power limit that can be set.'),
   energy: gpu('gpuwatch_gpu_energy_joules_total', 'counter', 'joules', 'Energy consumed since the driver was loaded.'),
   smClock: gpu('gpuwatch_gpu_sm_clock_hertz', 'gauge', 'hertz', 'Current SM clock.'),
   memoryClock: gpu('gpuwatch_gpu_memory_clock_hertz', 'gauge', 'hertz', 'Current memory clock.'),
   performanceState: gpu('gpuwatch_gpu_performance_state', 'gauge', '', 'Performance state (0 = P0, maximum performance; 15 = P15, minimum).'),
   clockEvent: gpu('gpuwatch_gpu_clock_event_active', 'gauge', '', 'Whether a clock-event (throttle) reason is active (1) or not (0).', ['reason']),
   ecc: gpu('gpuwatch_gpu_ecc_errors_total', 'counter', '', 'ECC errors counted by the device, by type (corrected, uncorrected) and scope (volatile: since the driver was loaded; aggregate: lifetime).', ['type', 'scope']),
-  remappedRows: gpu('gpuwatch_gpu_remapped_rows_total', 'gauge', '', 'Memory rows remapped, by cause (correctable, uncorrectable).', ['cause']),
+  remappedRows: gpu('gpuwatch_gpu_remapped_rows_total', 'counter', '', 'Memory rows remapped over the GPU\'s lifetime, by cause (correctable, uncorrectable).', ['cause']),
   remapPending: gpu('gpuwatch_gpu_row_remap_pending', 'gauge', '', '1 when a row remap is pending and needs a GPU reset.'),
   remapFailed: gpu('gpuwatch_gpu_row_remap_failed', 'gauge', '', '1 when a row remap failed: the GPU needs service.'),
-  retiredPages: gpu('gpuwatch_gpu_retired_pages_total', 'gauge', '', 'Memory pages retired, by cause (sbe: multiple single-bit errors, dbe: double-bit error).', ['cause']),
+  retiredPages: gpu('gpuwatch_gpu_retired_pages_total', 'counter', '', 'Memory pages retired over the GPU\'s lifetime, by cause (sbe: multiple single-bit errors, dbe: double-bit error).', ['cause']),
   retiredPagesPending: gpu('gpuwatch_gpu_retired_pages_pending', 'gauge', '', '1 when a page retirement is pending and needs a GPU reset.'),
   pcieReplays: gpu('gpuwatch_gpu_pcie_replays_total', 'counter', '', 'PCIe replay counter of the GPU link.'),
+  nvlinkErrors: gpu('gpuwatch_gpu_nvlink_errors_total', 'counter', '', 'NVLink errors of one link, by type (replay, recovery, crc_flit, crc_data).', ['link', 'type']),
+  nvlinkTransmit: gpu('gpuwatch_gpu_nvlink_transmit_bytes_total', 'counter', 'bytes', 'Data bytes sent over one NVLink.', ['link']),
+  nvlinkReceive: gpu('gpuwatch_gpu_nvlink_receive_bytes_total', 'counter', 'bytes', 'Data bytes received over one NVLink.', ['link']),
   xid: gpu('gpuwatch_gpu_xid_errors_total', 'counter', '', 'XID error events seen by the exporter since it started, by XID code.', ['xid']),
-  processMemory: gpu('gpuwatch_gpu_process_memory_used_bytes', 'gauge', 'bytes', 'GPU memory held by one process; job="external" for a process outside any container, job="unknown" when its /proc entry cannot be read.', ['pid', 'job', 'container']),
+  xidLastEvent: gpu('gpuwatch_gpu_xid_last_event_timestamp_seconds', 'gauge', 'seconds', 'Unix time of the last XID error event of this code seen by the exporter.', ['xid']),
+  processMemory: gpu('gpuwatch_gpu_process_memory_used_bytes', 'gauge', 'bytes', 'GPU memory held by one process; job="external" for a process outside any container, job="unknown" when its /proc entry cannot be read. On a GPU in MIG mode also the GPU and compute instance the process runs in.', ['pid', 'job', 'container', ...MIG_LABELS]),
+  migMode: gpu('gpuwatch_gpu_mig_mode', 'gauge', '', '1 when the GPU is in MIG mode, 0 when not; absent where the GPU has no MIG. In MIG mode the driver reports no utilization (gpuwatch_gpu_utilization_ratio and gpuwatch_gpu_memory_utilization_ratio are absent): use the per-instance memory series.'),
+  migInfo: gpu('gpuwatch_gpu_mig_info', 'gauge', '', 'One MIG device (compute instance in a GPU instance) of a GPU in MIG mode; always 1. mig_uuid is empty where the source gives none (nvidia-smi XML).', [...MIG_LABELS, 'mig_index', 'mig_uuid']),
+  migMemoryUsed: gpu('gpuwatch_gpu_mig_memory_used_bytes', 'gauge', 'bytes', 'Device memory in use in one MIG GPU instance.', [...MIG_LABELS]),
+  migMemoryTotal: gpu('gpuwatch_gpu_mig_memory_total_bytes', 'gauge', 'bytes', 'Device memory of one MIG GPU instance.', [...MIG_LABELS]),
   externalProcesses: gpu('gpuwatch_gpu_external_processes', 'gauge', '', 'Processes using this GPU that run outside any container (not part of any job).'),
 } as const;
 
@@ -100,6 +124,8 @@ export const EXPORTER_METRICS = {
   sourceUp: node('gpuwatch_exporter_source_up', 'gauge', '', '1 when the last collection of a source succeeded.', ['source']),
   collectionDuration: node('gpuwatch_exporter_collection_duration_seconds', 'gauge', 'seconds', 'How long the last collection of a source took.', ['source']),
   collectionErrors: node('gpuwatch_exporter_collection_errors_total', 'counter', '', 'Failed collections by source and reason (timeout, spawn, exit, parse, unavailable, library, io).', ['source', 'reason']),
+  invalidValues: node('gpuwatch_exporter_invalid_values_total', 'counter', '', 'GPU readings dropped because no GPU can have them (a ratio outside 0-1, negative bytes, watts, hertz or counts, a temperature outside -50..200 C), by the metric they would have fed.', ['metric']),
+  skippedGpus: node('gpuwatch_exporter_skipped_gpus', 'gauge', '', 'GPUs the GPU source listed that the last reading left out, by reason (no_uuid: listed without a UUID; duplicate_uuid: a UUID already seen on another GPU).', ['reason']),
   lastSuccess: node('gpuwatch_exporter_last_success_timestamp_seconds', 'gauge', 'seconds', 'Unix time of the last successful collection of a source.', ['source']),
 } as const;
 

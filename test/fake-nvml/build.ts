@@ -14,8 +14,10 @@ export const FAKE_NVML_SOURCE = fileURLToPath(new URL('./fake_nvml.c', import.me
 export interface FakeNvmlBuildOptions {
   /** File name of the library in `dir`; give each differently built copy its own name. */
   fileName?: string;
-  /** Leave out the symbols newer drivers added, as an older libnvidia-ml.so.1 would. */
+  /** Leave out the symbols R510 and newer drivers added, as an R470 libnvidia-ml.so.1 would. */
   oldDriver?: boolean;
+  /** Also leave out the *RunningProcesses_v2 calls, as a driver before R450 would. */
+  processV1Only?: boolean;
 }
 
 /** Compiles the fake into `dir` and returns the library's path. */
@@ -24,6 +26,7 @@ export function buildFakeNvml(dir: string, options: FakeNvmlBuildOptions = {}): 
   const compiler = process.env.CC ?? 'cc';
   const args = ['-shared', '-fPIC', '-std=c11', '-O2', '-Wall', '-Wextra', '-Wl,-Bsymbolic', '-o', output];
   if (options.oldDriver) args.push('-DFAKE_NVML_OLD_DRIVER');
+  if (options.processV1Only) args.push('-DFAKE_NVML_OLD_DRIVER', '-DFAKE_NVML_PROCESS_V1_ONLY');
   args.push(FAKE_NVML_SOURCE);
   const result = spawnSync(compiler, args, { encoding: 'utf8', timeout: 60_000 });
   if (result.error) {

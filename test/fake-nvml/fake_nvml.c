@@ -15,6 +15,8 @@
  *   FAKE_NVML_NOT_SUPPORTED=a,b   functions (by name) that answer NVML_ERROR_NOT_SUPPORTED.
  *   FAKE_NVML_FAIL=a:rc,b:rc      functions that answer the given return code.
  *   FAKE_NVML_LOST_GPU=i          device i answers NVML_ERROR_GPU_IS_LOST to every call.
+ *   FAKE_NVML_GPU_RC=i:rc         device i answers rc to every call but its identity (uuid, name,
+ *                                 PCI info), as a GPU that needs a reset (16) or is not ready (27).
  *   FAKE_NVML_INIT_RC=rc          nvmlInit_v2 answers rc (e.g. 9, DRIVER_NOT_LOADED).
  *   FAKE_NVML_ECC_UNCORRECTED=n   uncorrected ECC count, volatile and aggregate (default 0).
  *   FAKE_NVML_RETIRED_PAGES=s,d,p retired pages (single-bit, double-bit, pending 0/1); unset: the
@@ -25,11 +27,22 @@
  *   FAKE_NVML_XID=xid             every event wait delivers one XID critical-error event with
  *                                 this code after FAKE_NVML_XID_INTERVAL_MS (default 50, capped by
  *                                 the wait's timeout), for device FAKE_NVML_XID_GPU (default 0).
+ *   FAKE_NVML_GRAPHICS_PROCESS=pid:mib  device 0 also lists this graphics process.
+ *   FAKE_NVML_NVLINKS=n           every device has n active NVLinks (the recorded H100 has none:
+ *                                 NOT_SUPPORTED); link l counts replay l+1, recovery 0, CRC flit 2,
+ *                                 CRC data 3 errors and (l+1)*1000 KiB sent, (l+1)*2000 received.
+ *   FAKE_NVML_MIG=gi:ci:total:used,...  device 0 is in MIG mode with these MIG devices (GPU and
+ *                                 compute instance ids, memory total and used in MiB); its
+ *                                 utilization answers NOT_SUPPORTED, as in MIG mode, and the
+ *                                 recorded process runs in the first instance. Constructed from
+ *                                 nvml.h's MIG API, not recorded: no MIG GPU was at hand.
  * Without FAKE_NVML_XID an event wait sleeps its whole timeout and answers NVML_ERROR_TIMEOUT.
  *
- * Built with -DFAKE_NVML_OLD_DRIVER it leaves out the symbols that newer drivers added
- * (nvmlDeviceGetTemperatureV, nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons),
- * as an older libnvidia-ml.so.1 would.
+ * Built with -DFAKE_NVML_OLD_DRIVER it leaves out the symbols that R510 and newer drivers added
+ * (nvmlDeviceGetTemperatureV, nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons,
+ * the *RunningProcesses_v3 calls), as an R470 libnvidia-ml.so.1 would. With
+ * -DFAKE_NVML_PROCESS_V1_ONLY it also lacks the *RunningProcesses_v2 calls (drivers before R450):
+ * only the unversioned calls with the 16-byte nvmlProcessInfo_v1_t are left.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -47,18 +60,23 @@ enum {
   NVML_ERROR_INSUFFICIENT_SIZE = 7,
   NVML_ERROR_TIMEOUT = 10,
   NVML_ERROR_GPU_IS_LOST = 15,
+  NVML_ERROR_RESET_REQUIRED = 16,
+  NVML_ERROR_MEMORY = 20,
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
+  NVML_ERROR_NOT_READY = 27,
   NVML_ERROR_UNKNOWN = 999
 };
 
 #define MAX_DEVICES 64
+#define MAX_MIG 7
 #define MIB (1024ULL * 1024ULL)
 #define EVENT_TYPE_XID_CRITICAL_ERROR 0x8ULL
 #define NO_INSTANCE 0xFFFFFFFFu
 #define STRUCT_VERSION(type, ver) ((unsigned int)(sizeof(type) | ((unsigned int)(ver) << 24)))
 
 struct fake_device {
-  unsigned int index;
+  unsigned int index; /* the GPU's index (for a MIG device: its parent GPU's) */
+  int mig;            /* -1 for a whole GPU, else the MIG device's index on its parent */
 };
 typedef struct fake_device *nvmlDevice_t;
 
@@ -179,15 +197,36 @@ static struct {
   char fail[2048];
   char hang[2048];
   int lost_gpu;
+  int state_gpu;
+  int state_rc;
   unsigned long long ecc_uncorrected;
   int retired_supported;
   unsigned int retired_sbe, retired_dbe, retired_pending;
   unsigned long long xid;
   unsigned int xid_interval_ms;
   unsigned int xid_gpu;
+  unsigned int nvlinks;
 } config;
 
-static struct fake_device devices[MAX_DEVICES];
+/* Whole GPUs first, then MAX_MIG MIG device slots per GPU. */
+static struct fake_device devices[MAX_DEVICES * (1 + MAX_MIG)];
+#define MIG_HANDLE(gpu, slot) (&devices[MAX_DEVICES + (gpu) * MAX_MIG + (slot)])
+
+/* FAKE_NVML_MIG: GPU 0 in MIG mode with these instances. */
+static struct {
+  unsigned int count;
+  unsigned int gi[MAX_MIG], ci[MAX_MIG];
+  unsigned long long total_mib[MAX_MIG], used_mib[MAX_MIG];
+} mig;
+
+/* FAKE_NVML_GRAPHICS_PROCESS: one graphics process on GPU 0. */
+static struct {
+  unsigned int pid;
+  unsigned long long mib;
+} graphics;
+
+static void read_mig_config(void);
+static void read_graphics_config(void);
 
 static unsigned long env_number(const char *name, unsigned long fallback) {
   const char *text = getenv(name);
@@ -210,6 +249,8 @@ static void read_config(void) {
   env_copy("FAKE_NVML_FAIL", config.fail, sizeof config.fail);
   env_copy("FAKE_NVML_HANG", config.hang, sizeof config.hang);
   config.lost_gpu = getenv("FAKE_NVML_LOST_GPU") ? (int)env_number("FAKE_NVML_LOST_GPU", 0) : -1;
+  const char *state = getenv("FAKE_NVML_GPU_RC");
+  if (!state || sscanf(state, "%d:%d", &config.state_gpu, &config.state_rc) != 2) config.state_gpu = -1;
   config.ecc_uncorrected = env_number("FAKE_NVML_ECC_UNCORRECTED", 0);
   const char *retired = getenv("FAKE_NVML_RETIRED_PAGES");
   config.retired_supported =
@@ -218,7 +259,17 @@ static void read_config(void) {
   config.xid = env_number("FAKE_NVML_XID", 0);
   config.xid_interval_ms = (unsigned int)env_number("FAKE_NVML_XID_INTERVAL_MS", 50);
   config.xid_gpu = (unsigned int)env_number("FAKE_NVML_XID_GPU", 0);
-  for (unsigned int i = 0; i < MAX_DEVICES; i++) devices[i].index = i;
+  config.nvlinks = (unsigned int)env_number("FAKE_NVML_NVLINKS", 0);
+  for (unsigned int i = 0; i < MAX_DEVICES; i++) {
+    devices[i].index = i;
+    devices[i].mig = -1;
+    for (int slot = 0; slot < MAX_MIG; slot++) {
+      MIG_HANDLE(i, slot)->index = i;
+      MIG_HANDLE(i, slot)->mig = slot;
+    }
+  }
+  read_mig_config();
+  read_graphics_config();
 }
 
 /* Looks `name` up in a comma-separated list of `name` or `name:rc` entries; returns the entry's
@@ -255,11 +306,16 @@ static void sleep_ms(unsigned int ms) {
  * A function listed in FAKE_NVML_HANG sleeps first. */
 static nvmlReturn_t device_answer(nvmlDevice_t device, const char *function) {
   if (config.init_count == 0) return NVML_ERROR_UNINITIALIZED;
-  if (device < devices || device >= devices + MAX_DEVICES || device->index >= config.gpus)
+  if (device < devices || device >= devices + MAX_DEVICES * (1 + MAX_MIG) || device->index >= config.gpus)
+    return NVML_ERROR_INVALID_ARGUMENT;
+  if (device->mig >= 0 && (device->index != 0 || device->mig >= (int)mig.count))
     return NVML_ERROR_INVALID_ARGUMENT;
   int hang_ms = listed(config.hang, function, 0);
   if (hang_ms > 0) sleep_ms((unsigned int)hang_ms);
   if ((int)device->index == config.lost_gpu) return NVML_ERROR_GPU_IS_LOST;
+  if ((int)device->index == config.state_gpu && strcmp(function, "nvmlDeviceGetUUID") != 0 &&
+      strcmp(function, "nvmlDeviceGetName") != 0 && strcmp(function, "nvmlDeviceGetPciInfo_v3") != 0)
+    return config.state_rc;
   return forced_answer(function);
 }
 
@@ -304,6 +360,9 @@ const char *nvmlErrorString(nvmlReturn_t rc) {
     case 9: return "Driver Not Loaded";
     case NVML_ERROR_TIMEOUT: return "Timeout";
     case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
+    case NVML_ERROR_RESET_REQUIRED: return "GPU requires reset";
+    case NVML_ERROR_MEMORY: return "Insufficient Memory";
+    case NVML_ERROR_NOT_READY: return "System is not ready for the request";
     case NVML_ERROR_ARGUMENT_VERSION_MISMATCH: return "Argument version mismatch";
     default: return "Unknown Error";
   }
@@ -347,6 +406,11 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int len
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length) {
   CHECK_DEVICE(device);
+  if (device->mig >= 0) {
+    char text[64];
+    snprintf(text, sizeof text, "MIG-0c8e6a4b-5c3d-5f1e-9a2b-00000000%02x%02x", device->index, device->mig);
+    return copy_text(uuid, length, text);
+  }
   if (device->index == 0) return copy_text(uuid, length, H100_UUID);
   char text[64];
   snprintf(text, sizeof text, "GPU-46c48243-40b2-7121-5852-0000000000%02x", device->index);
@@ -372,6 +436,7 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci) {
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization) {
   CHECK_DEVICE(device);
   CHECK_OUT(utilization);
+  if (device->index == 0 && mig.count > 0) return NVML_ERROR_NOT_SUPPORTED; /* as in MIG mode */
   utilization->gpu = H100_UTIL_GPU;
   utilization->memory = H100_UTIL_MEMORY;
   return NVML_SUCCESS;
@@ -381,6 +446,12 @@ nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory) {
   CHECK_DEVICE(device);
   CHECK_OUT(memory);
+  if (device->mig >= 0) {
+    memory->total = mig.total_mib[device->mig] * MIB;
+    memory->used = mig.used_mib[device->mig] * MIB;
+    memory->free = memory->total - memory->used;
+    return NVML_SUCCESS;
+  }
   memory->total = H100_MEM_TOTAL_MIB * MIB;
   memory->free = H100_MEM_FREE_MIB * MIB;
   memory->used = memory->total - memory->free;
@@ -393,6 +464,13 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *me
   CHECK_OUT(memory);
   if (memory->version != STRUCT_VERSION(nvmlMemory_v2_t, 2))
     return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  if (device->mig >= 0) {
+    memory->total = mig.total_mib[device->mig] * MIB;
+    memory->reserved = 0;
+    memory->used = mig.used_mib[device->mig] * MIB;
+    memory->free = memory->total - memory->used;
+    return NVML_SUCCESS;
+  }
   memory->total = H100_MEM_TOTAL_MIB * MIB;
   memory->reserved = H100_MEM_RESERVED_MIB * MIB;
   memory->free = H100_MEM_FREE_MIB * MIB;
@@ -443,7 +521,11 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count, nvmlFieldV
     nvmlFieldValue_t *field = &values[i];
     field->timestamp = 0;
     field->latencyUsec = 0;
-    if (field->fieldId == 82 && forced_answer("NVML_FI_DEV_MEMORY_TEMP") == NVML_SUCCESS) {
+    if ((field->fieldId == 138 || field->fieldId == 139) && field->scopeId < config.nvlinks) {
+      field->valueType = 3; /* NVML_VALUE_TYPE_UNSIGNED_LONG_LONG, KiB */
+      field->nvmlReturn = NVML_SUCCESS;
+      field->value.ullVal = (field->scopeId + 1ULL) * (field->fieldId == 138 ? 1000ULL : 2000ULL);
+    } else if (field->fieldId == 82 && forced_answer("NVML_FI_DEV_MEMORY_TEMP") == NVML_SUCCESS) {
       field->valueType = 1; /* NVML_VALUE_TYPE_UNSIGNED_INT */
       field->nvmlReturn = NVML_SUCCESS;
       field->value.ullVal = 0;
@@ -548,22 +630,207 @@ nvmlReturn_t nvmlDeviceGetPcieReplayCounter(nvmlDevice_t device, unsigned int *v
   return NVML_SUCCESS;
 }
 
-/* The recorded process runs on device 0; the other devices are idle. */
-nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *count,
-                                                     nvmlProcessInfo_t *infos) {
+/* Video engines, fan, PCIe link and power-limit bounds as recorded (q-busy.xml, query-gpu-busy). */
+static nvmlReturn_t video_utilization(nvmlDevice_t device, const char *function, unsigned int *percent,
+                                      unsigned int *period_us) {
+  nvmlReturn_t rc = device_answer(device, function);
+  if (rc != NVML_SUCCESS) return rc;
+  CHECK_OUT(percent);
+  CHECK_OUT(period_us);
+  *percent = 0;
+  *period_us = 167000;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *percent, unsigned int *period_us) {
+  return video_utilization(device, __func__, percent, period_us);
+}
+
+nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *percent, unsigned int *period_us) {
+  return video_utilization(device, __func__, percent, period_us);
+}
+
+/* The recorded H100 is passively cooled: fan speed N/A. */
+nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed) {
   CHECK_DEVICE(device);
+  CHECK_OUT(speed);
+  return NVML_ERROR_NOT_SUPPORTED;
+}
+
+#define UINT_ANSWER(name, value)                          \
+  nvmlReturn_t name(nvmlDevice_t device, unsigned int *out) { \
+    CHECK_DEVICE(device);                                 \
+    CHECK_OUT(out);                                       \
+    *out = (value);                                       \
+    return NVML_SUCCESS;                                  \
+  }
+
+UINT_ANSWER(nvmlDeviceGetCurrPcieLinkGeneration, 5)
+UINT_ANSWER(nvmlDeviceGetMaxPcieLinkGeneration, 5)
+UINT_ANSWER(nvmlDeviceGetCurrPcieLinkWidth, 16)
+UINT_ANSWER(nvmlDeviceGetMaxPcieLinkWidth, 16)
+UINT_ANSWER(nvmlDeviceGetPowerManagementDefaultLimit, 700000u)
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *min_mw,
+                                                          unsigned int *max_mw) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(min_mw);
+  CHECK_OUT(max_mw);
+  *min_mw = 200000u;
+  *max_mw = 700000u;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, int *active) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(active);
+  if (config.nvlinks == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= config.nvlinks) return NVML_ERROR_INVALID_ARGUMENT;
+  *active = 1;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t device, unsigned int link, int counter,
+                                             unsigned long long *value) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(value);
+  if (config.nvlinks == 0) return NVML_ERROR_NOT_SUPPORTED;
+  if (link >= config.nvlinks || counter < 0 || counter > 3) return NVML_ERROR_INVALID_ARGUMENT;
+  static const unsigned long long fixed[4] = {0, 0, 2, 3};
+  *value = counter == 0 ? link + 1ULL : fixed[counter];
+  return NVML_SUCCESS;
+}
+
+typedef struct {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+_Static_assert(sizeof(nvmlProcessInfo_v1_t) == 16, "nvmlProcessInfo_v1_t");
+
+enum process_kind { COMPUTE, GRAPHICS, MPS };
+
+/* The processes of one kind on a GPU: the recorded compute process on device 0 (in the first MIG
+ * instance when MIG is on), the configured graphics process on device 0, no MPS processes. */
+static unsigned int process_list(nvmlDevice_t device, enum process_kind kind, nvmlProcessInfo_t *out) {
+  if (device->index != 0 || device->mig >= 0) return 0;
+  if (kind == COMPUTE) {
+    out->pid = H100_PROCESS_PID;
+    out->usedGpuMemory = H100_PROCESS_MEMORY_MIB * MIB;
+    out->gpuInstanceId = mig.count > 0 ? mig.gi[0] : NO_INSTANCE;
+    out->computeInstanceId = mig.count > 0 ? mig.ci[0] : NO_INSTANCE;
+    return 1;
+  }
+  if (kind == GRAPHICS && graphics.pid != 0) {
+    out->pid = graphics.pid;
+    out->usedGpuMemory = graphics.mib * MIB;
+    out->gpuInstanceId = NO_INSTANCE;
+    out->computeInstanceId = NO_INSTANCE;
+    return 1;
+  }
+  return 0;
+}
+
+/* The shared body of every *RunningProcesses call; `v1` fills the 16-byte struct. */
+static nvmlReturn_t running_processes(nvmlDevice_t device, const char *function, enum process_kind kind,
+                                      unsigned int *count, void *infos, int v1) {
+  nvmlReturn_t rc = device_answer(device, function);
+  if (rc != NVML_SUCCESS) return rc;
   CHECK_OUT(count);
-  unsigned int running = device->index == 0 ? 1 : 0;
+  nvmlProcessInfo_t found;
+  unsigned int running = process_list(device, kind, &found);
   unsigned int room = *count;
   *count = running;
   if (room < running) return NVML_ERROR_INSUFFICIENT_SIZE;
-  if (running > 0) {
-    CHECK_OUT(infos);
-    infos[0].pid = H100_PROCESS_PID;
-    infos[0].usedGpuMemory = H100_PROCESS_MEMORY_MIB * MIB;
-    infos[0].gpuInstanceId = NO_INSTANCE;
-    infos[0].computeInstanceId = NO_INSTANCE;
+  if (running == 0) return NVML_SUCCESS;
+  CHECK_OUT(infos);
+  if (v1) {
+    nvmlProcessInfo_v1_t *list = infos;
+    list[0].pid = found.pid;
+    list[0].usedGpuMemory = found.usedGpuMemory;
+  } else {
+    ((nvmlProcessInfo_t *)infos)[0] = found;
   }
+  return NVML_SUCCESS;
+}
+
+#define PROCESS_CALL(name, kind, v1)                                                         \
+  nvmlReturn_t name(nvmlDevice_t device, unsigned int *count, void *infos) {                 \
+    return running_processes(device, #name, kind, count, infos, v1);                         \
+  }
+
+/* Drivers from R510 export the _v3 calls, R450-R470 the _v2 ones, older drivers only the
+ * unversioned ones (with the 16-byte nvmlProcessInfo_v1_t). */
+#if !defined(FAKE_NVML_OLD_DRIVER) && !defined(FAKE_NVML_PROCESS_V1_ONLY)
+PROCESS_CALL(nvmlDeviceGetComputeRunningProcesses_v3, COMPUTE, 0)
+PROCESS_CALL(nvmlDeviceGetGraphicsRunningProcesses_v3, GRAPHICS, 0)
+PROCESS_CALL(nvmlDeviceGetMPSComputeRunningProcesses_v3, MPS, 0)
+#endif
+#ifndef FAKE_NVML_PROCESS_V1_ONLY
+PROCESS_CALL(nvmlDeviceGetComputeRunningProcesses_v2, COMPUTE, 0)
+PROCESS_CALL(nvmlDeviceGetGraphicsRunningProcesses_v2, GRAPHICS, 0)
+PROCESS_CALL(nvmlDeviceGetMPSComputeRunningProcesses_v2, MPS, 0)
+#endif
+PROCESS_CALL(nvmlDeviceGetComputeRunningProcesses, COMPUTE, 1)
+PROCESS_CALL(nvmlDeviceGetGraphicsRunningProcesses, GRAPHICS, 1)
+PROCESS_CALL(nvmlDeviceGetMPSComputeRunningProcesses, MPS, 1)
+
+static void read_graphics_config(void) {
+  const char *text = getenv("FAKE_NVML_GRAPHICS_PROCESS");
+  if (!text || sscanf(text, "%u:%llu", &graphics.pid, &graphics.mib) != 2) graphics.pid = 0;
+}
+
+/* "gi:ci:totalMiB:usedMiB,..." */
+static void read_mig_config(void) {
+  mig.count = 0;
+  const char *text = getenv("FAKE_NVML_MIG");
+  while (text && *text && mig.count < MAX_MIG) {
+    unsigned int n = mig.count;
+    if (sscanf(text, "%u:%u:%llu:%llu", &mig.gi[n], &mig.ci[n], &mig.total_mib[n], &mig.used_mib[n]) != 4) break;
+    mig.count++;
+    text = strchr(text, ',');
+    if (text) text++;
+  }
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current, unsigned int *pending) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(current);
+  CHECK_OUT(pending);
+  if (device->mig >= 0) return NVML_ERROR_NOT_SUPPORTED;
+  *current = *pending = (device->index == 0 && mig.count > 0) ? 1 : 0;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(count);
+  if (device->mig >= 0) return NVML_ERROR_NOT_SUPPORTED;
+  *count = MAX_MIG; /* an H100 has room for seven */
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device, unsigned int index, nvmlDevice_t *out) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(out);
+  if (device->mig >= 0 || index >= MAX_MIG) return NVML_ERROR_INVALID_ARGUMENT;
+  if (device->index != 0 || index >= mig.count) return NVML_ERROR_NOT_FOUND;
+  *out = MIG_HANDLE(device->index, index);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(id);
+  if (device->mig < 0) return NVML_ERROR_INVALID_ARGUMENT;
+  *id = mig.gi[device->mig];
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t device, unsigned int *id) {
+  CHECK_DEVICE(device);
+  CHECK_OUT(id);
+  if (device->mig < 0) return NVML_ERROR_INVALID_ARGUMENT;
+  *id = mig.ci[device->mig];
   return NVML_SUCCESS;
 }
 

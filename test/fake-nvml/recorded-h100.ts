@@ -40,10 +40,23 @@ export function recordedH100(): RecordedH100 {
     memoryUtilizationRatio: number('memory_util', '%') / 100,
     memoryTotalBytes: number('total', 'MiB') * MIB,
     memoryUsedBytes: number('used', 'MiB') * MIB,
+    memoryFreeBytes: number('free', 'MiB') * MIB,
+    memoryReservedBytes: number('reserved', 'MiB') * MIB,
+    encoderUtilizationRatio: number('encoder_util', '%') / 100,
+    decoderUtilizationRatio: number('decoder_util', '%') / 100,
+    pcieLink: {
+      generationCurrent: Number(text('current_link_gen')),
+      generationMax: Number(text('max_link_gen')),
+      widthCurrent: Number(text('current_link_width').replace(/x$/, '')),
+      widthMax: Number(text('max_link_width').replace(/x$/, '')),
+    },
     temperatureCelsius: number('gpu_temp', 'C'),
     memoryTemperatureCelsius: number('memory_temp', 'C'),
     powerUsageWatts: number('average_power_draw', 'W'),
     powerLimitWatts: number('current_power_limit', 'W'),
+    powerDefaultLimitWatts: number('default_power_limit', 'W'),
+    powerMinLimitWatts: number('min_power_limit', 'W'),
+    powerMaxLimitWatts: number('max_power_limit', 'W'),
     energyJoules: Number(nvml.get('energy_mJ')) / 1000,
     smClockHertz: number('sm_clock', 'MHz') * 1_000_000,
     memoryClockHertz: number('mem_clock', 'MHz') * 1_000_000,
@@ -64,6 +77,7 @@ export function recordedH100(): RecordedH100 {
       failure: Number(failure) !== 0,
     },
     pcieReplays: Number(nvml.get('pcie_replay')),
+    migMode: text('current_mig') === 'Enabled',
     processes: [
       {
         pid: Number(firstElement(processXml, 'pid')),
@@ -72,6 +86,7 @@ export function recordedH100(): RecordedH100 {
       },
     ],
   };
+  if (text('fan_speed') !== 'N/A') throw new Error('the recording was expected to show no fan speed');
   if (nvml.get('retired_pages_sbe') !== 'ERR Not Supported') {
     throw new Error('the recording was expected to show retired pages as Not Supported');
   }

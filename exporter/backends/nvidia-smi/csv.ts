@@ -10,6 +10,7 @@ import {
   compact,
   readActive,
   readCount,
+  readCounter,
   readHexMask,
   readMhzAsHertz,
   readMibAsBytes,
@@ -30,7 +31,8 @@ import {
  * - `enforced.power.limit`: the limit actually applied (what the XML calls `current_power_limit`).
  * - clock-event reasons as the `supported` and `active` bitmasks: two fields instead of nine, and
  *   they include `display_clocks_setting`, which has no field of its own.
- * Processes and PCIe replays have no `--query-gpu` field; they come from the XML.
+ * Processes and PCIe replays have no `--query-gpu` field; they come from the XML. Fields an older
+ * driver lacks are left out of the stream after asking `--help-query-gpu` (query-fields.ts).
  */
 export const QUERY_FIELDS: readonly string[] = [
   'index',
@@ -42,10 +44,22 @@ export const QUERY_FIELDS: readonly string[] = [
   'utilization.memory',
   'memory.total',
   'memory.used',
+  'memory.free',
+  'memory.reserved',
+  'utilization.encoder',
+  'utilization.decoder',
+  'fan.speed',
+  'pcie.link.gen.current',
+  'pcie.link.gen.max',
+  'pcie.link.width.current',
+  'pcie.link.width.max',
   'temperature.gpu',
   'temperature.memory',
   'power.draw',
   'enforced.power.limit',
+  'power.default_limit',
+  'power.min_limit',
+  'power.max_limit',
   'clocks.current.sm',
   'clocks.current.memory',
   'pstate',
@@ -143,26 +157,47 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
     smClockHertz: readMhzAsHertz(get('clocks.current.sm')),
     memoryClockHertz: readMhzAsHertz(get('clocks.current.memory')),
     performanceState: readPerformanceState(get('pstate')),
+    ...moreFields(get),
     clockEventReasons: clockEventReasons(get),
     ecc: compact({
-      correctedVolatile: readCount(get('ecc.errors.corrected.volatile.total')),
-      correctedAggregate: readCount(get('ecc.errors.corrected.aggregate.total')),
-      uncorrectedVolatile: readCount(get('ecc.errors.uncorrected.volatile.total')),
-      uncorrectedAggregate: readCount(get('ecc.errors.uncorrected.aggregate.total')),
+      correctedVolatile: readCounter(get('ecc.errors.corrected.volatile.total')),
+      correctedAggregate: readCounter(get('ecc.errors.corrected.aggregate.total')),
+      uncorrectedVolatile: readCounter(get('ecc.errors.uncorrected.volatile.total')),
+      uncorrectedAggregate: readCounter(get('ecc.errors.uncorrected.aggregate.total')),
     }),
     remappedRows: compact({
-      correctable: readCount(get('remapped_rows.correctable')),
-      uncorrectable: readCount(get('remapped_rows.uncorrectable')),
+      correctable: readCounter(get('remapped_rows.correctable')),
+      uncorrectable: readCounter(get('remapped_rows.uncorrectable')),
       pending: readYesNo(get('remapped_rows.pending')),
       failure: readYesNo(get('remapped_rows.failure')),
     }),
     retiredPages: compact({
-      singleBit: readCount(get('retired_pages.single_bit_ecc.count')),
-      doubleBit: readCount(get('retired_pages.double_bit.count')),
+      singleBit: readCounter(get('retired_pages.single_bit_ecc.count')),
+      doubleBit: readCounter(get('retired_pages.double_bit.count')),
       pending: readYesNo(get('retired_pages.pending')),
     }),
   };
   return compact(reading) ?? reading;
+}
+
+/** Memory free/reserved, video engines, fan, PCIe link and power-limit bounds. */
+function moreFields(get: (field: string) => string | undefined): Partial<GpuReading> {
+  return {
+    memoryFreeBytes: readMibAsBytes(get('memory.free')),
+    memoryReservedBytes: readMibAsBytes(get('memory.reserved')),
+    encoderUtilizationRatio: readPercentAsRatio(get('utilization.encoder')),
+    decoderUtilizationRatio: readPercentAsRatio(get('utilization.decoder')),
+    fanSpeedRatio: readPercentAsRatio(get('fan.speed')),
+    pcieLink: compact({
+      generationCurrent: readCount(get('pcie.link.gen.current')),
+      generationMax: readCount(get('pcie.link.gen.max')),
+      widthCurrent: readCount(get('pcie.link.width.current')),
+      widthMax: readCount(get('pcie.link.width.max')),
+    }),
+    powerDefaultLimitWatts: readNumber(get('power.default_limit'), 'W'),
+    powerMinLimitWatts: readNumber(get('power.min_limit'), 'W'),
+    powerMaxLimitWatts: readNumber(get('power.max_limit'), 'W'),
+  };
 }
 
 /** Read every non-empty line of a `--query-gpu` output block. A header line, if present, is skipped. */

@@ -16,7 +16,8 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 let scriptCount = 0;
 
 /**
- * A fake nvidia-smi: `-q -x` runs `xml`, anything else (the streaming query) runs `stream`.
+ * A fake nvidia-smi: `-q -x` runs `xml`, `--help-query-gpu` prints the recorded help, anything
+ * else (the streaming query) runs `stream`.
  * Every `-q` call is logged to the returned file.
  */
 function fakeSmi(xml: string, stream: string): { binary: string; xmlCalls: () => number } {
@@ -24,7 +25,7 @@ function fakeSmi(xml: string, stream: string): { binary: string; xmlCalls: () =>
   const log = `${binary}.xml-calls`;
   writeFileSync(
     binary,
-    `#!/bin/sh\nif [ "$1" = "-q" ]; then\n  echo call >> '${log}'\n  ${xml}\nelse\n  ${stream}\nfi\n`,
+    `#!/bin/sh\nif [ "$1" = "-q" ]; then\n  echo call >> '${log}'\n  ${xml}\nelif [ "$1" = "--help-query-gpu" ]; then\n  ${catFixture('help-query-gpu.txt')}\nelse\n  ${stream}\nfi\n`,
     { mode: 0o755 },
   );
   return {
@@ -145,7 +146,8 @@ describe('NvidiaSmiBackend', () => {
     const smi = fakeSmi(catFixture('q-idle.xml'), `echo $$ > '${pidFile}'\n  exec sleep 1000`);
     const { backend: source } = backend(smi.binary);
     await source.collect();
-    for (let wait = 0; wait < 100 && !existsSync(pidFile); wait++) await pause(20);
+    // The stream starts after the one --help-query-gpu run: allow for a loaded machine.
+    for (let wait = 0; wait < 250 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()); wait++) await pause(20);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await source.close();
     expect(() => process.kill(pid, 0)).toThrow();

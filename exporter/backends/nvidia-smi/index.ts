@@ -6,15 +6,16 @@
  * (processes, PCIe replays) are refreshed in the background at most every `xmlIntervalMs`.
  * `collect()` merges the two by UUID and never waits longer than `timeoutMs`.
  */
-import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot } from '../../types.js';
+import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot, type SkippedGpus } from '../../types.js';
 import { QUERY_FIELDS } from './csv.js';
 import { mergeReadings } from './merge.js';
+import { chooseQueryFields, fieldsInHelp } from './query-fields.js';
 import { runOnce, StreamingQuery, type ErrorListener } from './runner.js';
-import { parseSmiXml } from './xml.js';
+import { parseSmiXmlInSteps } from './xml.js';
 
 export { QUERY_FIELDS, parseQueryGpuCsv, parseQueryGpuLine } from './csv.js';
 export { runOnce, StreamingQuery } from './runner.js';
-export { parseSmiXml } from './xml.js';
+export { parseSmiXml, parseSmiXmlDocument, parseSmiXmlInSteps } from './xml.js';
 
 export interface NvidiaSmiBackendOptions {
   /** Path or name of nvidia-smi. Default 'nvidia-smi' (looked up on PATH). */
@@ -37,6 +38,7 @@ export interface NvidiaSmiBackendOptions {
 
 interface XmlSnapshot {
   gpus: GpuReading[];
+  skippedGpus: SkippedGpus;
   at: number;
 }
 
@@ -50,7 +52,9 @@ export class NvidiaSmiBackend implements GpuBackend {
   private readonly xmlIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly onError: ErrorListener | undefined;
-  private readonly stream: StreamingQuery;
+  private readonly streamOptions: NvidiaSmiBackendOptions;
+  private stream: StreamingQuery | undefined;
+  private streamOpening: Promise<StreamingQuery> | undefined;
   private readonly cancel = new AbortController();
   private xml: XmlSnapshot | undefined;
   private xmlError: SourceError | undefined;
@@ -64,52 +68,83 @@ export class NvidiaSmiBackend implements GpuBackend {
     this.xmlIntervalMs = options.xmlIntervalMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.onError = options.onError;
-    this.stream = new StreamingQuery({
-      binary: this.binary,
-      fields: options.queryFields ?? QUERY_FIELDS,
-      intervalMs: this.streamIntervalMs,
-      stallTimeoutMs: options.stallTimeoutMs,
-      initialBackoffMs: options.initialBackoffMs,
-      onError: (reason, message) => this.onError?.(reason, message),
-    });
+    this.streamOptions = options;
   }
 
   /** Restarts of the streaming child so far. */
   get streamRestarts(): number {
-    return this.stream.restarts;
+    return this.stream?.restarts ?? 0;
+  }
+
+  /** The fields the streaming query asks, once the driver's field names are known. */
+  get streamFields(): readonly string[] | undefined {
+    return this.stream?.fields;
   }
 
   async collect(): Promise<GpuSnapshot> {
     if (this.closed) throw new SourceError('unavailable', 'the nvidia-smi backend is closed');
-    this.stream.start();
-    const streamed = this.stream.latest();
+    const stream = await (this.streamOpening ??= this.openStream());
+    if (this.closed) throw new SourceError('unavailable', 'the nvidia-smi backend is closed');
+    stream.start();
+    const streamed = stream.latest();
     if (streamed === undefined) {
       // Nothing streamed (starting, or the stream is failing): `-q -x` alone, kept as fresh as
       // the stream would be.
       this.refreshXmlIfOlderThan(this.streamIntervalMs);
       await this.waitForXml();
       const xml = this.currentXml();
-      if (xml !== undefined) return { gpus: xml.gpus };
+      if (xml !== undefined) return { gpus: xml.gpus, ...skipped(xml) };
       throw this.xmlError ?? new SourceError('timeout', `no reading from ${this.binary} within ${this.timeoutMs} ms`);
     }
     this.refreshXmlIfOlderThan(this.xmlIntervalMs);
     // Only the first collection waits for the slow fields; later ones use the last `-q -x`.
     if (this.xml === undefined) await this.waitForXml();
-    return { gpus: mergeReadings(streamed.gpus, this.currentXml()?.gpus ?? []) };
+    const xml = this.currentXml();
+    return { gpus: mergeReadings(streamed.gpus, xml?.gpus ?? []), ...skipped(xml) };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.cancel.abort();
-    await Promise.all([this.stream.stop(), this.xmlRefresh]);
+    await this.streamOpening?.catch(() => undefined);
+    await Promise.all([this.stream?.stop(), this.xmlRefresh]);
+  }
+
+  /**
+   * Asks `--help-query-gpu` once which field names this driver knows, and streams the wanted
+   * fields under those names (a field it does not know at all is left out: nvidia-smi would refuse
+   * the whole query for it). When the help cannot be read, the fields are asked as they are.
+   */
+  private async openStream(): Promise<StreamingQuery> {
+    const wanted = this.streamOptions.queryFields ?? QUERY_FIELDS;
+    let fields = wanted;
+    try {
+      const help = await runOnce(this.binary, ['--help-query-gpu'], { timeoutMs: this.timeoutMs, signal: this.cancel.signal });
+      const known = fieldsInHelp(help);
+      if (known.size > 0) fields = chooseQueryFields(wanted, known).fields;
+    } catch (error) {
+      const failure = error instanceof SourceError ? error : new SourceError('spawn', String(error));
+      if (!this.closed) this.onError?.(failure.reason, `cannot list the --query-gpu fields: ${failure.message}`);
+    }
+    this.stream = new StreamingQuery({
+      binary: this.binary,
+      fields,
+      intervalMs: this.streamIntervalMs,
+      stallTimeoutMs: this.streamOptions.stallTimeoutMs,
+      initialBackoffMs: this.streamOptions.initialBackoffMs,
+      onError: (reason, message) => this.onError?.(reason, message),
+    });
+    return this.stream;
   }
 
   private refreshXmlIfOlderThan(intervalMs: number): void {
     if (this.xmlRefresh !== undefined || Date.now() - this.xmlStartedAt < intervalMs) return;
     this.xmlStartedAt = Date.now();
     this.xmlRefresh = runOnce(this.binary, ['-q', '-x'], { timeoutMs: this.timeoutMs, signal: this.cancel.signal })
-      .then((text) => {
-        this.xml = { gpus: parseSmiXml(text), at: Date.now() };
+      // Parsed in steps: a long or malformed document never holds up /metrics.
+      .then((text) => parseSmiXmlInSteps(text))
+      .then((document) => {
+        this.xml = { ...document, at: Date.now() };
         this.xmlError = undefined;
       })
       .catch((error: unknown) => {
@@ -140,4 +175,9 @@ export class NvidiaSmiBackend implements GpuBackend {
     const maxAgeMs = Math.max(this.xmlIntervalMs * XML_MAX_AGE_INTERVALS, this.timeoutMs);
     return Date.now() - xml.at <= maxAgeMs ? xml : undefined;
   }
+}
+
+/** The XML's count of GPUs it left out, for the snapshot (the stream lists only GPUs with a UUID). */
+function skipped(xml: XmlSnapshot | undefined): Pick<GpuSnapshot, 'skippedGpus'> {
+  return xml !== undefined && Object.keys(xml.skippedGpus).length > 0 ? { skippedGpus: xml.skippedGpus } : {};
 }

@@ -172,6 +172,11 @@ export class StreamingQuery {
     this.backoffMs = this.initialBackoffMs;
   }
 
+  /** The `--query-gpu` fields this stream asks. */
+  get fields(): readonly string[] {
+    return this.options.fields;
+  }
+
   /** Times the child has been started again after exiting or stalling. */
   get restarts(): number {
     return this.restartCount;

@@ -54,10 +54,19 @@ export function readMhzAsHertz(raw: string | undefined): number | undefined {
   return readNumber(raw, 'MHz', MHZ);
 }
 
-/** A non-negative whole count (ECC errors, remapped rows, retired pages, replays). */
+/** A non-negative whole number (an index, a pid, an instance id, a link generation). */
 export function readCount(raw: string | undefined): number | undefined {
   const value = readNumber(raw);
   return value !== undefined && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * A device counter (ECC errors, remapped rows, retired pages, replays): a whole number, kept even
+ * when negative, so that the exporter's reading checks drop it and count it as impossible.
+ */
+export function readCounter(raw: string | undefined): number | undefined {
+  const value = readNumber(raw);
+  return value !== undefined && Number.isInteger(value) ? value : undefined;
 }
 
 /** Performance state "P0" … "P15" as its number. */
@@ -89,10 +98,14 @@ export function readHexMask(raw: string | undefined): bigint | undefined {
   return BigInt(value);
 }
 
-/** Sum of the parts that are present; undefined only when every part is absent. */
+/**
+ * Sum of the parts that are present; undefined only when every part is absent. A negative part
+ * (an impossible count) makes the sum that part, so it is not hidden inside a plausible total.
+ */
 export function sumPresent(...parts: (number | undefined)[]): number | undefined {
   let total: number | undefined;
   for (const part of parts) {
+    if (part !== undefined && part < 0) return part;
     if (part !== undefined) total = (total ?? 0) + part;
   }
   return total;

@@ -9,16 +9,17 @@
  */
 import {
   CLOCK_EVENT_REASONS,
-  SourceError,
   type ClockEventReason,
   type EccCounts,
   type GpuProcess,
   type GpuReading,
+  type MigDevice,
 } from '../../types.js';
 import {
   compact,
   readActive,
   readCount,
+  readCounter,
   readMhzAsHertz,
   readMibAsBytes,
   readNumber,
@@ -36,6 +37,8 @@ export type ElementTexts = Record<string, string>;
 const POWER_SECTIONS = ['gpu_power_readings', 'power_readings'] as const;
 const POWER_DRAW_NAMES = ['average_power_draw', 'power_draw', 'instant_power_draw'] as const;
 const POWER_LIMIT_NAMES = ['current_power_limit', 'enforced_power_limit', 'power_limit'] as const;
+const POWER_BOUND_NAMES = ['default_power_limit', 'min_power_limit', 'max_power_limit'] as const;
+const PCIE_LINK = 'pci/pci_gpu_link_info';
 
 const ECC_SCOPES = ['volatile', 'aggregate'] as const;
 const ECC_PARTS = [
@@ -68,10 +71,19 @@ export const GPU_ELEMENT_PATHS: readonly string[] = [
   'utilization/memory_util',
   'fb_memory_usage/total',
   'fb_memory_usage/used',
+  'fb_memory_usage/free',
+  'fb_memory_usage/reserved',
+  'utilization/encoder_util',
+  'utilization/decoder_util',
+  'fan_speed',
+  `${PCIE_LINK}/pcie_gen/current_link_gen`,
+  `${PCIE_LINK}/pcie_gen/max_link_gen`,
+  `${PCIE_LINK}/link_widths/current_link_width`,
+  `${PCIE_LINK}/link_widths/max_link_width`,
   'temperature/gpu_temp',
   'temperature/memory_temp',
   ...POWER_SECTIONS.flatMap((section) =>
-    [...POWER_DRAW_NAMES, ...POWER_LIMIT_NAMES, 'power_state'].map((name) => `${section}/${name}`),
+    [...POWER_DRAW_NAMES, ...POWER_LIMIT_NAMES, ...POWER_BOUND_NAMES, 'power_state'].map((name) => `${section}/${name}`),
   ),
   'clocks/sm_clock',
   'clocks/mem_clock',
@@ -87,11 +99,27 @@ export const GPU_ELEMENT_PATHS: readonly string[] = [
   'retired_pages/pending_retirement',
   'retired_pages/pending_blacklist',
   'pci/replay_counter',
+  'mig_mode/current_mig',
   'processes',
 ];
 
 /** Paths under `<processes>/<process_info>` whose text we keep. */
-export const PROCESS_ELEMENT_PATHS: readonly string[] = ['pid', 'process_name', 'used_memory'];
+export const PROCESS_ELEMENT_PATHS: readonly string[] = [
+  'pid',
+  'process_name',
+  'used_memory',
+  'gpu_instance_id',
+  'compute_instance_id',
+];
+
+/** Paths under `<mig_devices>/<mig_device>` whose text we keep. */
+export const MIG_DEVICE_ELEMENT_PATHS: readonly string[] = [
+  'index',
+  'gpu_instance_id',
+  'compute_instance_id',
+  'fb_memory_usage/total',
+  'fb_memory_usage/used',
+];
 
 /** What the parser gathered for one `<gpu>` element. */
 export interface GpuElement {
@@ -102,15 +130,18 @@ export interface GpuElement {
   texts: ElementTexts;
   /** One entry per `<process_info>`; undefined when the document has no `<processes>` element. */
   processes: ElementTexts[] | undefined;
+  /** One entry per `<mig_devices>/<mig_device>` (none outside MIG mode). */
+  migDevices: ElementTexts[];
 }
 
-/** Turn the gathered text of one `<gpu>` into a reading; throws when the GPU has no UUID. */
-export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undefined): GpuReading {
+/**
+ * Turn the gathered text of one `<gpu>` into a reading; undefined when the GPU has no UUID (such a
+ * GPU cannot be told apart from the others, and one GPU must not cost the whole document).
+ */
+export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undefined): GpuReading | undefined {
   const texts = gpu.texts;
   const uuid = readText(texts['uuid']);
-  if (uuid === undefined) {
-    throw new SourceError('parse', `nvidia-smi XML: <gpu> number ${gpu.index} has no <uuid>`);
-  }
+  if (uuid === undefined) return undefined;
   const reading: GpuReading = {
     index: gpu.index,
     uuid,
@@ -132,25 +163,48 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
       readPerformanceState(texts['gpu_power_readings/power_state']) ??
       readPerformanceState(texts['power_readings/power_state']),
     clockEventReasons: clockEventReasons(texts),
+    ...moreFields(texts),
     ecc: eccCounts(texts),
     remappedRows: compact({
-      correctable: readCount(texts['remapped_rows/remapped_row_corr'] ?? texts['remapped_rows/correctable_rows']),
-      uncorrectable: readCount(texts['remapped_rows/remapped_row_unc'] ?? texts['remapped_rows/uncorrectable_rows']),
+      correctable: readCounter(texts['remapped_rows/remapped_row_corr'] ?? texts['remapped_rows/correctable_rows']),
+      uncorrectable: readCounter(texts['remapped_rows/remapped_row_unc'] ?? texts['remapped_rows/uncorrectable_rows']),
       pending: readYesNo(texts['remapped_rows/remapped_row_pending'] ?? texts['remapped_rows/pending']),
       failure: readYesNo(
         texts['remapped_rows/remapped_row_failure'] ?? texts['remapped_rows/remapping_failure_occurred'],
       ),
     }),
     retiredPages: compact({
-      singleBit: readCount(texts['retired_pages/multiple_single_bit_retirement/retired_count']),
-      doubleBit: readCount(texts['retired_pages/double_bit_retirement/retired_count']),
+      singleBit: readCounter(texts['retired_pages/multiple_single_bit_retirement/retired_count']),
+      doubleBit: readCounter(texts['retired_pages/double_bit_retirement/retired_count']),
       pending:
         readYesNo(texts['retired_pages/pending_retirement']) ?? readYesNo(texts['retired_pages/pending_blacklist']),
     }),
-    pcieReplays: readCount(texts['pci/replay_counter']),
+    pcieReplays: readCounter(texts['pci/replay_counter']),
     processes: processList(gpu),
+    migMode: readEnabled(texts['mig_mode/current_mig']),
+    migDevices: migDeviceList(gpu),
   };
   return compact(reading) ?? reading;
+}
+
+/** Memory free/reserved, video engines, fan, PCIe link and power-limit bounds. */
+function moreFields(texts: ElementTexts): Partial<GpuReading> {
+  return {
+    memoryFreeBytes: readMibAsBytes(texts['fb_memory_usage/free']),
+    memoryReservedBytes: readMibAsBytes(texts['fb_memory_usage/reserved']),
+    encoderUtilizationRatio: readPercentAsRatio(texts['utilization/encoder_util']),
+    decoderUtilizationRatio: readPercentAsRatio(texts['utilization/decoder_util']),
+    fanSpeedRatio: readPercentAsRatio(texts['fan_speed']),
+    pcieLink: compact({
+      generationCurrent: readCount(texts[`${PCIE_LINK}/pcie_gen/current_link_gen`]),
+      generationMax: readCount(texts[`${PCIE_LINK}/pcie_gen/max_link_gen`]),
+      widthCurrent: readNumber(texts[`${PCIE_LINK}/link_widths/current_link_width`], 'x'),
+      widthMax: readNumber(texts[`${PCIE_LINK}/link_widths/max_link_width`], 'x'),
+    }),
+    powerDefaultLimitWatts: firstPowerValue(texts, ['default_power_limit']),
+    powerMinLimitWatts: firstPowerValue(texts, ['min_power_limit']),
+    powerMaxLimitWatts: firstPowerValue(texts, ['max_power_limit']),
+  };
 }
 
 function firstPowerValue(texts: ElementTexts, names: readonly string[]): number | undefined {
@@ -181,7 +235,7 @@ function clockEventReasons(texts: ElementTexts): GpuReading['clockEventReasons']
  */
 function eccCounts(texts: ElementTexts): EccCounts | undefined {
   const scoped = (scope: string) => {
-    const part = (name: string) => readCount(texts[`ecc_errors/${scope}/${name}`]);
+    const part = (name: string) => readCounter(texts[`ecc_errors/${scope}/${name}`]);
     const sramUncorrectableSplit = sumPresent(
       part('sram_uncorrectable_parity'),
       part('sram_uncorrectable_secded'),
@@ -221,7 +275,37 @@ function processList(gpu: GpuElement): GpuProcess[] | undefined {
     if (name !== undefined) process.name = name;
     const usedMemoryBytes = readMibAsBytes(entry['used_memory']);
     if (usedMemoryBytes !== undefined) process.usedMemoryBytes = usedMemoryBytes;
+    const gpuInstanceId = readCount(entry['gpu_instance_id']);
+    const computeInstanceId = readCount(entry['compute_instance_id']);
+    if (gpuInstanceId !== undefined) process.gpuInstanceId = gpuInstanceId;
+    if (computeInstanceId !== undefined) process.computeInstanceId = computeInstanceId;
     processes.push(process);
   }
   return processes;
+}
+
+/** "Enabled" / "Disabled", as MIG mode is written. */
+function readEnabled(raw: string | undefined): boolean | undefined {
+  const value = raw?.trim();
+  if (value === 'Enabled') return true;
+  if (value === 'Disabled') return false;
+  return undefined;
+}
+
+/** The `<mig_device>` entries that name their instances; undefined when there are none. */
+function migDeviceList(gpu: GpuElement): MigDevice[] | undefined {
+  const devices: MigDevice[] = [];
+  for (const entry of gpu.migDevices) {
+    const index = readCount(entry['index']);
+    const gpuInstanceId = readCount(entry['gpu_instance_id']);
+    const computeInstanceId = readCount(entry['compute_instance_id']);
+    if (index === undefined || gpuInstanceId === undefined || computeInstanceId === undefined) continue;
+    const device: MigDevice = { index, gpuInstanceId, computeInstanceId };
+    const total = readMibAsBytes(entry['fb_memory_usage/total']);
+    const used = readMibAsBytes(entry['fb_memory_usage/used']);
+    if (total !== undefined) device.memoryTotalBytes = total;
+    if (used !== undefined) device.memoryUsedBytes = used;
+    devices.push(device);
+  }
+  return devices.length > 0 ? devices : undefined;
 }

@@ -28,35 +28,38 @@ export const UNREAD_SECTIONS: readonly string[] = [
   'gpu_memory_power_readings',
   'supported_gpu_target_temp',
   // Unread parts of sections that we do read.
-  'pci_gpu_link_info',
   'pci_bridge_chip',
   'row_remapper_histogram',
   'aggregate_uncorrectable_sram_sources',
 ];
 
-const UNREAD_OPEN_TAG = `<(${UNREAD_SECTIONS.join('|')})>`;
-const GPU_CLOSE_TAG = '</gpu>';
+/** An unread section's open or close tag, or the end of a `<gpu>`. */
+const SECTION_TAG = new RegExp(`<(/?)(${UNREAD_SECTIONS.join('|')})>|</gpu>`, 'g');
 
 /**
  * `text` without the content of its UNREAD_SECTIONS elements. A section is only emptied when its
  * close tag comes before the end of the enclosing `<gpu>`; anything else (truncated or malformed
- * input) is kept as it is for the parser to report. The result is one flat string, which the
- * parser scans faster than a series of slices.
+ * input) is kept as it is for the parser to report. One pass over the text, however malformed:
+ * each tag is looked at once, and nothing is searched for again. The result is one flat string,
+ * which the parser scans faster than a series of slices.
  */
 export function withoutUnreadSections(text: string): string {
-  const openTag = new RegExp(UNREAD_OPEN_TAG, 'g');
+  const tags = new RegExp(SECTION_TAG.source, 'g');
   const pieces: string[] = [];
   let position = 0;
-  let nextGpuClose = -1;
-  for (let match = openTag.exec(text); match !== null; match = openTag.exec(text)) {
-    const contentStart = match.index + match[0].length;
-    const contentEnd = text.indexOf(`</${match[1]}>`, contentStart);
-    if (contentEnd === -1) break;
-    if (nextGpuClose < contentStart) nextGpuClose = text.indexOf(GPU_CLOSE_TAG, contentStart);
-    if (nextGpuClose !== -1 && contentEnd > nextGpuClose) continue;
-    pieces.push(text.slice(position, contentStart));
-    position = contentEnd;
-    openTag.lastIndex = contentEnd;
+  /** The unread section whose close tag we are looking for, and where its content starts. */
+  let open: { name: string; contentStart: number } | undefined;
+  for (let match = tags.exec(text); match !== null; match = tags.exec(text)) {
+    const [tag, slash, name] = match;
+    if (name === undefined) {
+      open = undefined; // `</gpu>` came first: that section stays as it is
+    } else if (open === undefined) {
+      if (slash === '') open = { name, contentStart: match.index + tag.length };
+    } else if (slash === '/' && name === open.name) {
+      pieces.push(text.slice(position, open.contentStart));
+      position = match.index;
+      open = undefined;
+    }
   }
   if (position === 0) return text;
   pieces.push(text.slice(position));

@@ -36,6 +36,14 @@ const H100_COMMON: Partial<GpuReading> = {
   ecc: { correctedVolatile: 0, correctedAggregate: 0, uncorrectedVolatile: 0, uncorrectedAggregate: 0 },
   remappedRows: { correctable: 0, uncorrectable: 0, pending: false, failure: false },
   pcieReplays: 0,
+  migMode: false,
+  memoryReservedBytes: 480 * MIB,
+  encoderUtilizationRatio: 0,
+  decoderUtilizationRatio: 0,
+  pcieLink: { generationCurrent: 5, generationMax: 5, widthCurrent: 16, widthMax: 16 },
+  powerDefaultLimitWatts: 700,
+  powerMinLimitWatts: 200,
+  powerMaxLimitWatts: 700,
 };
 
 const reasons = (active: string[]) => ({
@@ -59,6 +67,7 @@ describe('parseSmiXml on the recorded H100 documents', () => {
         utilizationRatio: 0,
         memoryUtilizationRatio: 0,
         memoryUsedBytes: 0,
+        memoryFreeBytes: 81079 * MIB,
         temperatureCelsius: 36,
         memoryTemperatureCelsius: 36,
         powerUsageWatts: 122.41,
@@ -77,6 +86,7 @@ describe('parseSmiXml on the recorded H100 documents', () => {
         utilizationRatio: 1,
         memoryUtilizationRatio: 0.33,
         memoryUsedBytes: 20213 * MIB,
+        memoryFreeBytes: 60867 * MIB,
         temperatureCelsius: 55,
         memoryTemperatureCelsius: 46,
         // average_power_draw (699.50 W) is preferred over instant_power_draw (668.80 W).
@@ -96,6 +106,7 @@ describe('parseSmiXml on the recorded H100 documents', () => {
         utilizationRatio: 1,
         memoryUtilizationRatio: 0.31,
         memoryUsedBytes: 12457 * MIB,
+        memoryFreeBytes: 68623 * MIB,
         temperatureCelsius: 65,
         memoryTemperatureCelsius: 58,
         powerUsageWatts: 692.83,
@@ -275,9 +286,11 @@ describe('parseSmiXml on the older layout', () => {
       memoryUtilizationRatio: 0.45,
       memoryTotalBytes: 32510 * MIB,
       memoryUsedBytes: 1024 * MIB,
+      memoryFreeBytes: 31486 * MIB,
       temperatureCelsius: 61,
       powerUsageWatts: 250.31,
       powerLimitWatts: 290,
+      powerDefaultLimitWatts: 300,
       smClockHertz: 1530e6,
       memoryClockHertz: 877e6,
       performanceState: 2,
@@ -375,11 +388,11 @@ describe('parseSmiXml failures', () => {
     expectParseError(text.slice(0, text.indexOf('<supported_graphics_clock>1500 MHz')), /unclosed tag/);
   });
 
-  it('rejects empty output, a foreign root element and a GPU without uuid', () => {
+  it('rejects empty output and a foreign root element', () => {
     expectParseError('', /root element/);
     expectParseError('NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.');
     expectParseError('<html><body>no</body></html>', /unexpected root element <html>/);
-    expectParseError('<nvidia_smi_log><gpu id="x"><uuid>N/A</uuid></gpu></nvidia_smi_log>', /has no <uuid>/);
+    expect(parseSmiXml('<nvidia_smi_log><gpu id="x"><uuid>N/A</uuid></gpu></nvidia_smi_log>')).toEqual([]);
   });
 
   it('rejects mismatched tags, even inside sections it does not read', () => {

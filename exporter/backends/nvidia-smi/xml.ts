@@ -12,10 +12,11 @@
  * number, which usually but not always matches it, so it is not used.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { SourceError, type GpuReading } from '../../types.js';
+import { SourceError, type GpuReading, type SkippedGpus } from '../../types.js';
 import { withoutUnreadSections } from './xml-skip.js';
 import {
   GPU_ELEMENT_PATHS,
+  MIG_DEVICE_ELEMENT_PATHS,
   PROCESS_ELEMENT_PATHS,
   gpuReadingFromXml,
   type ElementTexts,
@@ -36,14 +37,16 @@ const enum Role {
   ProcessList,
   /** `<process_info>`: starts a new process entry. */
   Process,
+  /** `<mig_devices>/<mig_device>`: starts a new MIG device entry. */
+  MigDevice,
 }
 
 interface PathNode {
   role: Role;
   /** For leaves: the key the text is stored under (path relative to its GPU or process). */
   key: string;
-  /** For leaves: whether the text belongs to the document, the GPU or the current process. */
-  owner: 'document' | 'gpu' | 'process';
+  /** For leaves: whether the text belongs to the document, the GPU, the current process or MIG device. */
+  owner: 'document' | 'gpu' | 'process' | 'mig';
   children: Map<string, PathNode>;
 }
 
@@ -82,40 +85,115 @@ function buildPathTree(): PathNode {
     if (path !== 'processes') addLeaf(gpu, path, 'gpu');
   }
   for (const path of PROCESS_ELEMENT_PATHS) addLeaf(processInfo, path, 'process');
+  const migDevices = node(Role.Path);
+  gpu.children.set('mig_devices', migDevices);
+  const migDevice = node(Role.MigDevice);
+  migDevices.children.set('mig_device', migDevice);
+  for (const path of MIG_DEVICE_ELEMENT_PATHS) addLeaf(migDevice, path, 'mig');
   return document;
 }
 
 const PATH_TREE = buildPathTree();
 
+/** The GPUs of one `nvidia-smi -q -x` document, and those left out of it. */
+export interface SmiXmlDocument {
+  gpus: GpuReading[];
+  skippedGpus: SkippedGpus;
+}
+
+/** How much text one parse step hands to the XML parser. */
+export const DEFAULT_PARSE_STEP_CHARS = 64 * 1024;
+
+export interface ParseInStepsOptions {
+  /** Characters per step (default 64 KiB). */
+  stepChars?: number;
+  /** Awaited between two steps; by default the event loop's next turn (setImmediate). */
+  pause?: () => Promise<void>;
+}
+
 /**
  * Parse the output of `nvidia-smi -q -x`. Throws `SourceError('parse')` for anything that is not a
- * complete, well-formed nvidia-smi document; a document without `<gpu>` elements gives `[]`.
+ * complete, well-formed nvidia-smi document; a document without `<gpu>` elements gives `[]`. A
+ * `<gpu>` without a UUID is left out (see parseSmiXmlDocument for the count).
  */
 export function parseSmiXml(text: string): GpuReading[] {
+  return parseSmiXmlDocument(text).gpus;
+}
+
+/** Parse the whole document in one go (for small documents, tests and the replay backend). */
+export function parseSmiXmlDocument(text: string): SmiXmlDocument {
+  const parse = new DocumentParse();
+  parse.write(withoutUnreadSections(text));
+  return parse.finish();
+}
+
+/**
+ * Parse in steps of `stepChars`, pausing between them, so that a long document (or a malformed
+ * one) never holds the event loop for more than one step: scrapes are answered meanwhile.
+ */
+export async function parseSmiXmlInSteps(text: string, options: ParseInStepsOptions = {}): Promise<SmiXmlDocument> {
+  const stepChars = options.stepChars ?? DEFAULT_PARSE_STEP_CHARS;
+  const pause = options.pause ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+  const parse = new DocumentParse();
+  const cut = withoutUnreadSections(text);
+  for (let at = 0; at < cut.length; at += stepChars) {
+    parse.write(cut.slice(at, at + stepChars));
+    await pause();
+  }
+  return parse.finish();
+}
+
+/** One parse: saxes and the reader, fed in one or more pieces. */
+class DocumentParse {
   // No position tracking: it costs time, and line numbers would not match the input anyway once
   // unread sections are left out.
-  const parser = new SaxesParser({ xmlns: false, position: false });
-  const onText = (chunk: string) => reader.text(chunk);
-  // Without a text listener saxes builds no strings for the text it passes (mostly indentation).
-  const reader = new DocumentReader({
-    start: () => parser.on('text', onText),
-    stop: () => parser.off('text'),
-  });
-  parser.on('opentag', (tag) => reader.open(tag));
-  parser.on('closetag', () => reader.close());
-  parser.on('cdata', onText);
-  try {
-    parser.write(withoutUnreadSections(text));
-    parser.close();
-  } catch (error) {
-    if (error instanceof SourceError) throw error;
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new SourceError('parse', `nvidia-smi XML is malformed or truncated: ${detail}`);
+  private readonly parser = new SaxesParser({ xmlns: false, position: false });
+  private readonly reader: DocumentReader;
+
+  constructor() {
+    const parser = this.parser;
+    const onText = (chunk: string) => reader.text(chunk);
+    // Without a text listener saxes builds no strings for the text it passes (mostly indentation).
+    const reader = new DocumentReader({
+      start: () => parser.on('text', onText),
+      stop: () => parser.off('text'),
+    });
+    this.reader = reader;
+    parser.on('opentag', (tag) => reader.open(tag));
+    parser.on('closetag', () => reader.close());
+    parser.on('cdata', onText);
   }
-  if (!reader.sawRoot) {
-    throw new SourceError('parse', `nvidia-smi XML has no <${ROOT_ELEMENT}> root element`);
+
+  write(piece: string): void {
+    this.guard(() => this.parser.write(piece));
   }
-  return reader.gpus.map((gpu) => gpuReadingFromXml(gpu, reader.documentTexts['driver_version']));
+
+  finish(): SmiXmlDocument {
+    this.guard(() => this.parser.close());
+    const reader = this.reader;
+    if (!reader.sawRoot) {
+      throw new SourceError('parse', `nvidia-smi XML has no <${ROOT_ELEMENT}> root element`);
+    }
+    const driverVersion = reader.documentTexts['driver_version'];
+    const gpus: GpuReading[] = [];
+    let withoutUuid = 0;
+    for (const element of reader.gpus) {
+      const reading = gpuReadingFromXml(element, driverVersion);
+      if (reading === undefined) withoutUuid++;
+      else gpus.push(reading);
+    }
+    return { gpus, skippedGpus: withoutUuid > 0 ? { no_uuid: withoutUuid } : {} };
+  }
+
+  private guard(step: () => unknown): void {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new SourceError('parse', `nvidia-smi XML is malformed or truncated: ${detail}`);
+    }
+  }
 }
 
 /** Switches the parser's text events on and off. */
@@ -134,6 +212,7 @@ class DocumentReader {
   private readonly stack: (PathNode | undefined)[] = [];
   private gpu: GpuElement | undefined;
   private process: ElementTexts | undefined;
+  private migDevice: ElementTexts | undefined;
   /** The leaf whose direct text is being collected, and the stack depth it sits at. */
   private collecting: PathNode | undefined;
   private collectingDepth = 0;
@@ -155,12 +234,16 @@ class DocumentReader {
     if (current === undefined) return;
     switch (current.role) {
       case Role.Gpu:
-        this.gpu = { index: this.gpus.length, busId: tag.attributes['id'], texts: {}, processes: undefined };
+        this.gpu = { index: this.gpus.length, busId: tag.attributes['id'], texts: {}, processes: undefined, migDevices: [] };
         this.gpus.push(this.gpu);
         return;
       case Role.Process:
         this.process = {};
         this.gpu?.processes?.push(this.process);
+        return;
+      case Role.MigDevice:
+        this.migDevice = {};
+        this.gpu?.migDevices.push(this.migDevice);
         return;
       case Role.ProcessList:
         if (this.gpu !== undefined) this.gpu.processes ??= [];
@@ -190,6 +273,7 @@ class DocumentReader {
     }
     if (current.role === Role.Gpu) this.gpu = undefined;
     if (current.role === Role.Process) this.process = undefined;
+    if (current.role === Role.MigDevice) this.migDevice = undefined;
   }
 
   private startCollecting(leaf: PathNode): void {
@@ -200,8 +284,8 @@ class DocumentReader {
   }
 
   private store(leaf: PathNode, value: string): void {
-    const target =
-      leaf.owner === 'document' ? this.documentTexts : leaf.owner === 'gpu' ? this.gpu?.texts : this.process;
+    const targets = { document: this.documentTexts, gpu: this.gpu?.texts, process: this.process, mig: this.migDevice };
+    const target = targets[leaf.owner];
     if (target !== undefined) target[leaf.key] = value;
   }
 }

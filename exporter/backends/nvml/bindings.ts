@@ -20,13 +20,21 @@ import {
   cString,
   decodeFieldValue,
   decodeProcesses,
+  processInfoSize,
   toMemoryInfo,
   toNumber,
   type ComputeProcess,
   type MemoryInfo,
 } from './decode.js';
-import { MemoryV2Type, ProcessInfoType, TemperatureV1Type } from './ffi-types.js';
-import { REQUIRED, SIGNATURES, type NvmlFunctionName } from './signatures.js';
+import { MemoryV2Type, TemperatureV1Type } from './ffi-types.js';
+import {
+  PROCESS_CALL_VERSIONS,
+  REQUIRED,
+  SIGNATURES,
+  type NvmlFunctionName,
+  type ProcessCallName,
+  type ProcessKind,
+} from './signatures.js';
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1';
 
@@ -65,7 +73,6 @@ const FALLBACK_CODES: ReadonlySet<number> = new Set([
   NvmlReturn.ARGUMENT_VERSION_MISMATCH,
 ]);
 
-const PROCESS_INFO_SIZE = ProcessInfoType.size;
 const MAX_PROCESS_LIST_ATTEMPTS = 4;
 
 export class NvmlLibrary {
@@ -250,13 +257,26 @@ export class NvmlLibrary {
     return this.out('nvmlDeviceGetPcieReplayCounter', [handle], (n: number[]) => n[0]);
   }
 
-  /** Compute processes: asks for the count, then grows the buffer while the list grows under it. */
-  computeProcesses(handle: DeviceHandle): NvmlResult<ComputeProcess[]> {
-    const fn = 'nvmlDeviceGetComputeRunningProcesses_v3';
+  /**
+   * One kind of running processes (compute, graphics, MPS compute): the _v3 call, else _v2, else the
+   * unversioned call of drivers before R450 (a 16-byte entry without instance ids).
+   */
+  runningProcesses(handle: DeviceHandle, kind: ProcessKind): NvmlResult<ComputeProcess[]> {
+    let result: NvmlResult<ComputeProcess[]> = { fn: '', rc: NvmlReturn.FUNCTION_NOT_FOUND };
+    for (const version of PROCESS_CALL_VERSIONS) {
+      result = this.processList(`nvmlDeviceGet${kind}RunningProcesses${version}`, handle, version === '');
+      if (!FALLBACK_CODES.has(result.rc)) return result;
+    }
+    return result;
+  }
+
+  /** Asks for the count, then grows the buffer while the list grows under it. */
+  private processList(fn: ProcessCallName, handle: DeviceHandle, v1: boolean): NvmlResult<ComputeProcess[]> {
+    const entrySize = processInfoSize(v1);
     let capacity = 0;
     for (let attempt = 0; attempt < MAX_PROCESS_LIST_ATTEMPTS; attempt++) {
       const count = [capacity];
-      const buffer = capacity > 0 ? Buffer.alloc(capacity * PROCESS_INFO_SIZE) : null;
+      const buffer = capacity > 0 ? Buffer.alloc(capacity * entrySize) : null;
       const result = this.result(fn, [handle, count, buffer], () => count[0] ?? 0);
       if (result.rc === NvmlReturn.INSUFFICIENT_SIZE) {
         capacity = (count[0] ?? 0) + 4; // headroom for processes starting between the calls
@@ -264,7 +284,7 @@ export class NvmlLibrary {
       }
       if (result.rc !== NvmlReturn.SUCCESS) return { fn, rc: result.rc };
       const found = Math.min(count[0] ?? 0, capacity);
-      return { fn, rc: NvmlReturn.SUCCESS, value: buffer && found > 0 ? decodeProcesses(buffer, found) : [] };
+      return { fn, rc: NvmlReturn.SUCCESS, value: buffer && found > 0 ? decodeProcesses(buffer, found, v1) : [] };
     }
     return { fn, rc: NvmlReturn.INSUFFICIENT_SIZE };
   }
@@ -327,8 +347,11 @@ export class NvmlLibrary {
     return this.required(name)(...args) as number;
   }
 
-  /** Calls `name` with `args`; on success the value comes from `read` (which sees the outputs). */
-  private result<T>(name: NvmlFunctionName, args: unknown[], read: () => T | undefined): NvmlResult<T> {
+  /**
+   * Calls `name` with `args`; on success the value comes from `read` (which sees the outputs).
+   * Public for the calls kept in calls-more.ts.
+   */
+  result<T>(name: NvmlFunctionName, args: unknown[], read: () => T | undefined): NvmlResult<T> {
     const fn = this.resolve(name);
     if (!fn) return { fn: name, rc: NvmlReturn.FUNCTION_NOT_FOUND };
     const rc = fn(...args) as number;
@@ -336,7 +359,7 @@ export class NvmlLibrary {
   }
 
   /** For functions whose last parameter is one output value. */
-  private out<T, O>(name: NvmlFunctionName, args: unknown[], read: (output: O[]) => T | undefined): NvmlResult<T> {
+  out<T, O>(name: NvmlFunctionName, args: unknown[], read: (output: O[]) => T | undefined): NvmlResult<T> {
     const output: O[] = [null as O];
     return this.result(name, [...args, output], () => read(output));
   }

@@ -53,13 +53,16 @@ export const FieldValueType = koffi.struct({
   value: koffi.array('uint8', 8),
 });
 
-/** nvmlProcessInfo_t (the v2 layout that nvmlDeviceGetComputeRunningProcesses_v3 fills). */
+/** nvmlProcessInfo_t (the v2 layout that the *RunningProcesses_v3 and _v2 calls fill). */
 export const ProcessInfoType = koffi.struct({
   pid: 'uint',
   usedGpuMemory: 'uint64',
   gpuInstanceId: 'uint',
   computeInstanceId: 'uint',
 });
+
+/** nvmlProcessInfo_v1_t, filled by the unversioned *RunningProcesses calls of drivers before R450. */
+export const ProcessInfoV1Type = koffi.struct({ pid: 'uint', usedGpuMemory: 'uint64' });
 
 /** nvmlEventData_t as filled by nvmlEventSetWait_v2. */
 export const EventDataType = koffi.struct({

@@ -113,14 +113,29 @@ describe('absent and failing fields', () => {
   });
 
   it('reports other failures with reason "library" and keeps the rest of the GPU', async () => {
-    const { snapshot, errors } = await collectOnce(fakeLibrary, { FAKE_NVML_FAIL: 'nvmlDeviceGetClockInfo:999' });
+    const { snapshot, errors } = await collectOnce(fakeLibrary, { FAKE_NVML_FAIL: 'nvmlDeviceGetClockInfo:20' });
     const gpu = snapshot.gpus[0];
     expect(gpu).not.toHaveProperty('smClockHertz');
     expect(gpu).not.toHaveProperty('memoryClockHertz');
     expect(gpu?.name).toBe(recorded.reading.name);
     expect(errors).toHaveLength(2);
     expect(errors[0]?.[0]).toBe('library');
-    expect(errors[0]?.[1]).toMatch(/GPU 0: nvmlDeviceGetClockInfo failed: Unknown Error \(999\)/);
+    expect(errors[0]?.[1]).toMatch(/GPU 0: nvmlDeviceGetClockInfo failed: Insufficient Memory \(20\)/);
+  });
+
+  it.each([
+    [NvmlReturn.RESET_REQUIRED, 'reset_required'],
+    [NvmlReturn.NOT_READY, 'not_ready'],
+    [NvmlReturn.UNKNOWN, 'unknown_error'],
+  ])('reports a GPU answering %i in state %s, identity only, without an error per field', async (rc, state) => {
+    const { snapshot, errors } = await collectOnce(fakeLibrary, { FAKE_NVML_GPUS: 2, FAKE_NVML_GPU_RC: `1:${rc}` });
+    expect(errors).toEqual([]);
+    expect(snapshot.gpus).toHaveLength(2);
+    expect(snapshot.gpus[0]).not.toHaveProperty('state');
+    expect(snapshot.gpus[0]?.utilizationRatio).toBe(recorded.reading.utilizationRatio);
+    const { uuid, name, busId, driverVersion } = snapshot.gpus[1]!;
+    expect(snapshot.gpus[1]).toEqual({ index: 1, uuid, name, busId, driverVersion, state });
+    expect(name).toBe(recorded.reading.name);
   });
 
   it('throws SourceError("unavailable") when the GPU is lost', async () => {
@@ -158,7 +173,9 @@ describe('fallbacks to deprecated calls', () => {
   it('reads temperature, memory and clock event reasons through the older calls when symbols are missing', async () => {
     const { snapshot, errors } = await collectOnce(oldDriverLibrary);
     expect(errors).toEqual([]);
-    expect(snapshot.gpus[0]).toEqual({ ...recorded.reading, memoryUsedBytes: recorded.memoryUsedBytesV1 });
+    // The v1 memory call has no reserved figure.
+    const { memoryReservedBytes: _reserved, ...withoutReserved } = recorded.reading;
+    expect(snapshot.gpus[0]).toEqual({ ...withoutReserved, memoryUsedBytes: recorded.memoryUsedBytesV1 });
   });
 
   it('falls back when a newer call answers FUNCTION_NOT_FOUND', async () => {

@@ -4,7 +4,8 @@
  * Each field is one NVML call. A call the device does not support (or that needs privileges we
  * lack, or that this driver's library lacks) leaves its field absent. Any other failure also
  * leaves the field absent and is reported through `onError`, so one broken counter never hides
- * the rest of the GPU. A GPU that has fallen off the bus (GPU_IS_LOST) fails the whole read.
+ * the rest of the GPU. A GPU that has fallen off the bus (GPU_IS_LOST) fails the whole read; one
+ * that needs a reset, is not ready or answers UNKNOWN is reported in that state, identity only.
  */
 import {
   CLOCK_EVENT_REASONS,
@@ -13,9 +14,13 @@ import {
   type EccCounts,
   type GpuProcess,
   type GpuReading,
+  type GpuState,
   type RetiredPages,
 } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary, NvmlResult } from './bindings.js';
+import { readMig } from './read-mig.js';
+import { readMore } from './read-more.js';
+import { PROCESS_KINDS } from './signatures.js';
 import {
   CLOCK_EVENT_REASON_BITS,
   NVML_PSTATE_UNKNOWN,
@@ -45,15 +50,70 @@ const ABSENT_CODES: ReadonlySet<number> = new Set([
 
 const MEGA = 1_000_000;
 
-/** Reads every field of one GPU. Throws SourceError('unavailable') when the GPU is lost. */
+/**
+ * Answers after which the GPU gives no readings at all until it is reset or ready again: the GPU
+ * is reported in that state with its identity only, rather than with one error per field.
+ */
+const STATE_CODES: ReadonlyMap<number, GpuState> = new Map([
+  [NvmlReturn.RESET_REQUIRED, 'reset_required'],
+  [NvmlReturn.NOT_READY, 'not_ready'],
+  [NvmlReturn.UNKNOWN, 'unknown_error'],
+]);
+
+/** Thrown by a field read whose answer says the whole GPU cannot be read now. */
+class GpuNotReadable extends Error {
+  constructor(
+    readonly state: GpuState,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads every field of one GPU. Throws SourceError('unavailable') when the GPU is lost or cannot
+ * even be identified; a GPU that needs a reset (or is not ready) comes back with its identity and
+ * `state` only.
+ */
 export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, context: ReadContext = {}): GpuReading {
   const field = <T>(result: NvmlResult<T>, alsoAbsent?: number): T | undefined =>
     fieldValue(nvml, result, index, context, alsoAbsent);
+  let identity: GpuReading;
+  try {
+    identity = readIdentity(nvml, handle, index, context, field);
+  } catch (error) {
+    if (error instanceof GpuNotReadable) throw new SourceError('unavailable', error.message);
+    throw error;
+  }
+  try {
+    return withoutAbsent<GpuReading>({ ...identity, ...readMeasurements(nvml, handle, field) });
+  } catch (error) {
+    if (error instanceof GpuNotReadable) return { ...identity, state: error.state };
+    throw error;
+  }
+}
 
+function readIdentity(
+  nvml: NvmlLibrary,
+  handle: DeviceHandle,
+  index: number,
+  context: ReadContext,
+  field: FieldReader,
+): GpuReading {
   const uuid = field(nvml.uuid(handle));
   if (uuid === undefined) {
     throw new SourceError('library', `GPU ${index}: no UUID from NVML, the GPU cannot be identified`);
   }
+  return withoutAbsent<GpuReading>({
+    index,
+    uuid,
+    name: field(nvml.name(handle)),
+    busId: field(nvml.busId(handle)),
+    driverVersion: context.driverVersion,
+  });
+}
+
+function readMeasurements(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): Partial<GpuReading> {
   const utilization = field(nvml.utilization(handle));
   const memory = field(nvml.memory(handle));
   const powerMilliwatts = field(nvml.powerUsage(handle));
@@ -64,17 +124,13 @@ export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, 
   const performanceState = field(nvml.performanceState(handle));
   const reasons = field(nvml.clocksEventReasons(handle));
   const remapped = field(nvml.remappedRows(handle));
-
-  return withoutAbsent<GpuReading>({
-    index,
-    uuid,
-    name: field(nvml.name(handle)),
-    busId: field(nvml.busId(handle)),
-    driverVersion: context.driverVersion,
+  return {
     utilizationRatio: utilization && utilization.gpu / 100,
     memoryUtilizationRatio: utilization && utilization.memory / 100,
     memoryTotalBytes: memory?.totalBytes,
     memoryUsedBytes: memory?.usedBytes,
+    memoryFreeBytes: memory?.freeBytes,
+    memoryReservedBytes: memory?.reservedBytes,
     temperatureCelsius: field(nvml.temperature(handle)),
     memoryTemperatureCelsius: field(nvml.memoryTemperature(handle)),
     powerUsageWatts: powerMilliwatts === undefined ? undefined : powerMilliwatts / 1000,
@@ -89,7 +145,9 @@ export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, 
     retiredPages: readRetiredPages(nvml, handle, field),
     pcieReplays: field(nvml.pcieReplayCounter(handle)),
     processes: readProcesses(nvml, handle, field),
-  });
+    ...readMig(nvml, handle, field),
+    ...readMore(nvml, handle, field),
+  };
 }
 
 /** Expands an nvmlClocksEventReason bit mask into one boolean per known reason. */
@@ -99,7 +157,7 @@ export function clockEventReasonsFromMask(mask: number): Record<ClockEventReason
   return reasons;
 }
 
-type FieldReader = <T>(result: NvmlResult<T>, alsoAbsent?: number) => T | undefined;
+export type FieldReader = <T>(result: NvmlResult<T>, alsoAbsent?: number) => T | undefined;
 
 function fieldValue<T>(
   nvml: NvmlLibrary,
@@ -111,6 +169,10 @@ function fieldValue<T>(
   if (result.rc === NvmlReturn.SUCCESS) return result.value;
   if (result.rc === NvmlReturn.GPU_IS_LOST) {
     throw new SourceError('unavailable', `GPU ${index} is lost (${result.fn}: ${nvml.errorString(result.rc)})`);
+  }
+  const state = STATE_CODES.get(result.rc);
+  if (state !== undefined) {
+    throw new GpuNotReadable(state, `GPU ${index}: ${result.fn} answered ${nvml.errorString(result.rc)} (${result.rc})`);
   }
   if (!ABSENT_CODES.has(result.rc) && result.rc !== alsoAbsent) {
     const message = `GPU ${index}: ${result.fn} failed: ${nvml.errorString(result.rc)} (${result.rc})`;
@@ -138,17 +200,23 @@ function readRetiredPages(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldR
   });
 }
 
+/**
+ * Compute, graphics and MPS processes together (nvidia-smi lists all three), each through the
+ * newest call this driver has. Undefined only when no list can be read at all.
+ */
 function readProcesses(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): GpuProcess[] | undefined {
-  const processes = field(nvml.computeProcesses(handle));
+  const lists = PROCESS_KINDS.map((kind) => field(nvml.runningProcesses(handle, kind)));
+  if (lists.every((list) => list === undefined)) return undefined;
+  const processes = lists.flatMap((list) => list ?? []);
   // A process that exited since the list was taken, or lives in a PID namespace we cannot see,
   // has no name: NOT_FOUND is expected there.
-  return processes?.map((process) =>
+  return processes.map((process) =>
     withoutAbsent<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }),
   );
 }
 
 /** Drops keys whose value is undefined, so an absent field is absent rather than present-undefined. */
-function withoutAbsent<T extends object>(value: T): T {
+export function withoutAbsent<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 

@@ -68,7 +68,8 @@ export class NvmlSession {
   /** Every GPU now, plus the XID counts so far when events are watched. */
   collect(): GpuSnapshot {
     if (this.closed) throw new SourceError('unavailable', 'the NVML backend is closed');
-    return { gpus: this.readGpus(), ...(this.watcher && { xid: this.watcher.snapshot() }) };
+    const gpus = this.readGpus();
+    return this.watcher ? { gpus, xid: this.watcher.snapshot(), xidLastEventSeconds: this.watcher.lastEvents() } : { gpus };
   }
 
   /**

@@ -24,6 +24,22 @@ const outOf = (type: TypeObject) => koffi.out(koffi.pointer(type));
 const inoutOf = (type: TypeObject) => koffi.inout(koffi.pointer(type));
 const device = DeviceHandleType;
 
+/** The kinds of running-process lists NVML keeps per GPU, as they appear in the function names. */
+export const PROCESS_KINDS = ['Compute', 'Graphics', 'MPSCompute'] as const;
+export type ProcessKind = (typeof PROCESS_KINDS)[number];
+/** Newest first: _v3 (R510+), _v2 (R450-R470), unversioned (older; 16-byte nvmlProcessInfo_v1_t). */
+export const PROCESS_CALL_VERSIONS = ['_v3', '_v2', ''] as const;
+export type ProcessCallName = `nvmlDeviceGet${ProcessKind}RunningProcesses${(typeof PROCESS_CALL_VERSIONS)[number]}`;
+
+function processCalls(): Record<ProcessCallName, readonly [TypeSpec, readonly TypeSpec[]]> {
+  const signature = ['int', [device, koffi.inout(koffi.pointer('uint')), 'void *']] as const;
+  const calls = {} as Record<ProcessCallName, readonly [TypeSpec, readonly TypeSpec[]]>;
+  for (const kind of PROCESS_KINDS) {
+    for (const version of PROCESS_CALL_VERSIONS) calls[`nvmlDeviceGet${kind}RunningProcesses${version}`] = signature;
+  }
+  return calls;
+}
+
 /** Return type and parameters of every function used, as in nvml.h. */
 export const SIGNATURES = {
   nvmlInit_v2: ['int', []],
@@ -54,7 +70,23 @@ export const SIGNATURES = {
   nvmlDeviceGetRetiredPages: ['int', [device, 'int', koffi.inout(koffi.pointer('uint')), 'void *']],
   nvmlDeviceGetRetiredPagesPendingStatus: ['int', [device, outInt]],
   nvmlDeviceGetPcieReplayCounter: ['int', [device, outUint]],
-  nvmlDeviceGetComputeRunningProcesses_v3: ['int', [device, koffi.inout(koffi.pointer('uint')), 'void *']],
+  ...processCalls(),
+  nvmlDeviceGetMigMode: ['int', [device, outUint, outUint]],
+  nvmlDeviceGetMaxMigDeviceCount: ['int', [device, outUint]],
+  nvmlDeviceGetMigDeviceHandleByIndex: ['int', [device, 'uint', koffi.out(koffi.pointer(device))]],
+  nvmlDeviceGetGpuInstanceId: ['int', [device, outUint]],
+  nvmlDeviceGetComputeInstanceId: ['int', [device, outUint]],
+  nvmlDeviceGetEncoderUtilization: ['int', [device, outUint, outUint]],
+  nvmlDeviceGetDecoderUtilization: ['int', [device, outUint, outUint]],
+  nvmlDeviceGetFanSpeed: ['int', [device, outUint]],
+  nvmlDeviceGetCurrPcieLinkGeneration: ['int', [device, outUint]],
+  nvmlDeviceGetMaxPcieLinkGeneration: ['int', [device, outUint]],
+  nvmlDeviceGetCurrPcieLinkWidth: ['int', [device, outUint]],
+  nvmlDeviceGetMaxPcieLinkWidth: ['int', [device, outUint]],
+  nvmlDeviceGetPowerManagementDefaultLimit: ['int', [device, outUint]],
+  nvmlDeviceGetPowerManagementLimitConstraints: ['int', [device, outUint, outUint]],
+  nvmlDeviceGetNvLinkState: ['int', [device, 'uint', outInt]],
+  nvmlDeviceGetNvLinkErrorCounter: ['int', [device, 'uint', 'int', outU64]],
   nvmlEventSetCreate: ['int', [koffi.out(koffi.pointer(EventSetHandleType))]],
   nvmlDeviceRegisterEvents: ['int', [device, 'uint64', EventSetHandleType]],
   nvmlEventSetWait_v2: ['int', [EventSetHandleType, outOf(EventDataType), 'uint']],

@@ -25,6 +25,8 @@ export interface XidWatchOptions {
 
 export class XidWatcher {
   private readonly counts: XidCounts = new Map();
+  /** Unix seconds of the last event per (uuid, xid). */
+  private readonly lastSeen: XidCounts = new Map();
   private readonly uuidByHandle = new Map<DeviceHandle, string>();
   private readonly waitTimeoutMs: number;
   private stopping = false;
@@ -81,7 +83,12 @@ export class XidWatcher {
 
   /** A copy of the counts so far, safe to keep while more events arrive. */
   snapshot(): XidCounts {
-    return new Map([...this.counts].map(([uuid, byXid]) => [uuid, new Map(byXid)]));
+    return copy(this.counts);
+  }
+
+  /** A copy of the Unix seconds of the last event per GPU and XID code. */
+  lastEvents(): XidCounts {
+    return copy(this.lastSeen);
   }
 
   /** Ends the wait loop (within one wait timeout) and frees the event set. */
@@ -120,6 +127,9 @@ export class XidWatcher {
     const byXid = this.counts.get(uuid) ?? new Map<number, number>();
     byXid.set(xid, (byXid.get(xid) ?? 0) + 1);
     this.counts.set(uuid, byXid);
+    const times = this.lastSeen.get(uuid) ?? new Map<number, number>();
+    times.set(xid, Date.now() / 1000);
+    this.lastSeen.set(uuid, times);
   }
 
   /** Sleeps one wait timeout, cut short by `stop`. */
@@ -134,6 +144,10 @@ export class XidWatcher {
       this.wakeFromPause = done;
     });
   }
+}
+
+function copy(byGpu: XidCounts): XidCounts {
+  return new Map([...byGpu].map(([uuid, byXid]) => [uuid, new Map(byXid)]));
 }
 
 function failure(nvml: NvmlLibrary, what: string, rc: number): string {
