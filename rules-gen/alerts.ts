@@ -10,7 +10,7 @@ import {
   rowRemapPendingOrFailed,
   thermalSlowdown,
 } from './policies/gpu-health.js';
-import { lowPerformanceState, memoryTemperature, memoryWithoutProcess, pcieReplays, retiredPagesPending } from './policies/gpu-device.js';
+import { gpuResetRequired, lowPerformanceState, memoryTemperature, memoryWithoutProcess, pcieReplays, retiredPagesPending } from './policies/gpu-device.js';
 import { gpuExternalProcess, jobLowUtilization, jobRunningTooLong } from './policies/jobs.js';
 import { diskFull, memoryPressure, nodeDown } from './policies/node.js';
 import {
@@ -40,7 +40,7 @@ type Generator = (ctx: GenContext) => GeneratedAlert[];
 const GROUPS: readonly { name: string; generators: readonly Generator[] }[] = [
   { name: 'gpuwatch-jobs', generators: [jobLowUtilization, jobRunningTooLong, gpuExternalProcess] },
   { name: 'gpuwatch-gpu-ecc', generators: [eccUncorrectable, eccCorrectableStorm] },
-  { name: 'gpuwatch-gpu-memory', generators: [rowRemapPendingOrFailed, retiredPagesNearLimit, retiredPagesPending, memoryWithoutProcess] },
+  { name: 'gpuwatch-gpu-memory', generators: [rowRemapPendingOrFailed, retiredPagesNearLimit, retiredPagesPending, gpuResetRequired, memoryWithoutProcess] },
   { name: 'gpuwatch-gpu-pcie', generators: [pcieReplays] },
   { name: 'gpuwatch-gpu-xid', generators: [xidErrors] },
   { name: 'gpuwatch-gpu-thermal', generators: [thermalSlowdown, gpuTemperature, memoryTemperature] },

@@ -120,4 +120,18 @@ describe('GPU health timelines', () => {
       },
     ]);
   });
+
+  it('GpuResetRequired fires for a GPU the driver says needs a reset, not for one that is ok or not ready', async () => {
+    const state = (gpu: number, name: string, values: string) => ({ series: series('gpuwatch_gpu_state', { ...GPU, gpu: String(gpu), uuid: `GPU-w0-${gpu}`, state: name }), values });
+    await expectTimelines([
+      {
+        name: 'GPU states',
+        series: [state(0, 'ok', '0x10'), state(0, 'reset_required', '1x10'), state(1, 'ok', '1x10'), state(1, 'reset_required', '0x10'), state(2, 'not_ready', '1x10'), state(2, 'reset_required', '0x10')],
+        checks: [
+          { at: '0m', alertname: 'GpuResetRequired', by: ['gpu'], firing: [] },
+          { at: '5m', alertname: 'GpuResetRequired', by: ['gpu'], firing: [{ gpu: '0' }] },
+        ],
+      },
+    ]);
+  });
 });

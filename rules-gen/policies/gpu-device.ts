@@ -1,7 +1,7 @@
 /**
- * Device alerts on further exported GPU metrics: a page retirement pending, PCIe replays, HBM
- * temperature, a held GPU stuck in a slow performance state, and memory held with no process (the
- * memory-leak alert of OpenPAI's own monitoring).
+ * Device alerts on further exported GPU metrics: a page retirement pending, a GPU the driver says
+ * needs a reset, PCIe replays, HBM temperature, a held GPU stuck in a slow performance state, and
+ * memory held with no process (the memory-leak alert of OpenPAI's own monitoring).
  */
 import { GPU_METRICS, JOB_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, type AlertSpec } from '../alert-builder.js';
@@ -36,6 +36,32 @@ export function retiredPagesPending(ctx: GenContext): GeneratedAlert[] {
     const gpu = gpuLabelsFor(ctx, v.matchers);
     const tests = gpu
       ? levelCases(ctx, spec, v.scope, { series: [{ series: seriesText(metric, gpu.withInstance), bad: constant(1), good: constant(0) }], labels: gpu.labels, value: 1 })
+      : [];
+    return { rule: alertRule(ctx, spec), tests };
+  });
+}
+
+/** The driver reports that the GPU needs a reset (NVML_ERROR_RESET_REQUIRED): it has no readings until then. */
+export function gpuResetRequired(ctx: GenContext): GeneratedAlert[] {
+  const policy = ctx.policies.gpuResetRequired;
+  if (!policy.enabled) return [];
+  const metric = GPU_METRICS.state.name;
+  return variantsOf(policy).map((v) => {
+    const spec: AlertSpec = {
+      name: 'GpuResetRequired',
+      gpuHolder: true,
+      expr: `max ${by(GPU_BY)} (${selector(metric, [...v.matchers, { label: 'state', op: '=', value: 'reset_required' }])}) == 1`,
+      for: v.for,
+      severity: v.severity,
+      ruleLabels: v.labels,
+      text: {
+        summary: (s) => `GPU ${s.label('gpu')} of ${s.label('node')} needs a reset`,
+        description: (s) => `The driver reports that ${where(s)} needs a GPU reset${v.scope}: until then it gives no readings and runs no work. Drain the GPU and reset it.`,
+      },
+    };
+    const gpu = gpuLabelsFor(ctx, v.matchers);
+    const tests = gpu
+      ? levelCases(ctx, spec, v.scope, { series: [{ series: seriesText(metric, { ...gpu.withInstance, state: 'reset_required' }), bad: constant(1), good: constant(0) }], labels: gpu.labels, value: 1 })
       : [];
     return { rule: alertRule(ctx, spec), tests };
   });

@@ -88,6 +88,8 @@ export const policiesSchema = strictSection({
   }),
   /** A page retirement waits for a GPU reset (older GPUs without row remapping). */
   retiredPagesPending: strictSection({ ...common({ for: '5m', severity: 2 }), overrides: clusterOverridesNoThreshold }),
+  /** The driver reports that a GPU needs a reset (gpuwatch_gpu_state{state="reset_required"}). */
+  gpuResetRequired: strictSection({ ...common({ for: '1m', severity: 2 }), overrides: clusterOverridesNoThreshold }),
   /** More than `threshold` PCIe replays within the window: a bad link, riser or slot. */
   pcieReplays: strictSection({
     ...common({ for: '5m', severity: 3 }),
