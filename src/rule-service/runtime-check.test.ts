@@ -10,6 +10,7 @@ import { policiesSchema } from '../config/policies.js';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { freePort } from '../../test/ports.js';
 import { API_TOKEN, gpuHistoryOpenMetrics, http, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
+import { resolveRuleServiceConfig, ruleServiceConfigSchema } from './config.js';
 import { judgeRuntime, runtimePolicyOf, thresholdFor } from './runtime-check.js';
 import type { RunningRuleService } from './service.js';
 
@@ -131,5 +132,16 @@ describe('the running-too-long verdict (pure)', () => {
     expect(judgeRuntime('a~b', POLICY, [{ labels: { priority: 'oppo' }, value: 2 * DAY - 1 }]).tooLong).toBe(false);
     expect(judgeRuntime('a~b', POLICY, []).tooLong).toBe(false);
     expect(judgeRuntime('a~b', { ...POLICY, enabled: false }, series)).toMatchObject({ tooLong: false, message: expect.stringMatching(/disabled/) });
+  });
+
+  it("takes its thresholds from the same file's policies.jobRunningTooLong, and needs ruleService.prometheus", async () => {
+    const policies = policiesSchema.parse({ jobRunningTooLong: { threshold: '5d', overrides: [{ vc: 'nlp', threshold: '12h' }], exempt: { jobs: ['.*~keep'] } } });
+    const options = await resolveRuleServiceConfig(ruleServiceConfigSchema.parse({ prometheus: { url: 'http://prometheus:9090', timeout: '2s' } }), undefined, policies);
+    expect(options.runtimeCheck).toEqual({
+      url: 'http://prometheus:9090',
+      timeoutMs: 2_000,
+      policy: { enabled: true, thresholdSeconds: 5 * DAY, overrides: [{ label: 'vc', pattern: 'nlp', thresholdSeconds: DAY / 2 }], exempt: [{ label: 'job', pattern: '.*~keep' }] },
+    });
+    expect((await resolveRuleServiceConfig(ruleServiceConfigSchema.parse({}), undefined, policies)).runtimeCheck).toBeUndefined();
   });
 });
