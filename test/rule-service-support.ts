@@ -82,22 +82,32 @@ export interface GpuHistory {
   utilization: number;
   /** How far back the samples start (seconds before now). */
   sinceSeconds: number;
+  /** The job's labels; default vc "default", priority "oppo". */
+  vc?: string;
+  priority?: string;
+  /** When given, the exporter's start time of the job on this node: this many seconds before now. */
+  startedSecondsAgo?: number;
 }
 
-/** OpenMetrics text of the attribution and utilization series of `gpus`, ending 15 s ago. */
+/** OpenMetrics text of the attribution, utilization (and, where given, start time) series of `gpus`, ending 15 s ago. */
 export function gpuHistoryOpenMetrics(gpus: readonly GpuHistory[], nowSeconds = Math.floor(Date.now() / 1000), stepSeconds = 15): string {
-  const samples = (name: string, labels: (g: GpuHistory) => string, value: (g: GpuHistory) => number) =>
-    gpus.flatMap((g) => {
+  const samples = (name: string, of: readonly GpuHistory[], labels: (g: GpuHistory) => string, value: (g: GpuHistory) => number) =>
+    of.flatMap((g) => {
       const lines: string[] = [];
       for (let t = nowSeconds - g.sinceSeconds; t <= nowSeconds - 15; t += stepSeconds) lines.push(`${name}{${labels(g)}} ${value(g)} ${t}`);
       return lines;
     });
   const gpuLabels = (g: GpuHistory) => `node="${g.node}",gpu="0",uuid="${g.uuid}"`;
+  const jobLabels = (g: GpuHistory) => `job="${g.job}",user="${g.job.split('~')[0]}",vc="${g.vc ?? 'default'}",priority="${g.priority ?? 'oppo'}"`;
+  // One start time per job and node, as the exporter reports it.
+  const started = gpus.filter((g, i) => g.startedSecondsAgo !== undefined && gpus.findIndex((o) => o.node === g.node && o.job === g.job) === i);
   return [
     '# TYPE gpuwatch_gpu_utilization_ratio gauge',
-    ...samples('gpuwatch_gpu_utilization_ratio', gpuLabels, (g) => g.utilization),
+    ...samples('gpuwatch_gpu_utilization_ratio', gpus, gpuLabels, (g) => g.utilization),
     '# TYPE gpuwatch_job_gpu_allocated gauge',
-    ...samples('gpuwatch_job_gpu_allocated', (g) => `${gpuLabels(g)},job="${g.job}",user="${g.job.split('~')[0]}",vc="default",priority="oppo"`, () => 1),
+    ...samples('gpuwatch_job_gpu_allocated', gpus, (g) => `${gpuLabels(g)},${jobLabels(g)}`, () => 1),
+    ...(started.length > 0 ? ['# TYPE gpuwatch_job_start_time_seconds gauge'] : []),
+    ...samples('gpuwatch_job_start_time_seconds', started, (g) => `node="${g.node}",${jobLabels(g)}`, (g) => nowSeconds - (g.startedSecondsAgo ?? 0)),
     '# EOF',
     '',
   ].join('\n');

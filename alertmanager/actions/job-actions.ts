@@ -9,6 +9,10 @@
  * `router.actions.grace`, and never shorter than `router.actions.minGrace`. The owner is whoever
  * OpenPAI says owns the job (looked up when the mail and the request go out), never the alert's
  * `user` label.
+ *
+ * Each action keeps its cause, from the alert that asked for it: `running-too-long` for
+ * GpuJobRunningTooLong, `low-utilization` for any other alert (the rule service then insists that
+ * the job is idle). The rule service confirms the cause from Prometheus before it acts.
  */
 import type { Selectable } from 'kysely';
 import { parseDuration } from '../../src/config/duration.js';
@@ -26,6 +30,14 @@ import { cancelTimer, scheduleTimer, type TimerFiring } from '../timers/timers.j
 export const JOB_ACTIONS = ['kill', 'downgrade'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
+export const ACTION_CAUSES = ['low-utilization', 'running-too-long'] as const;
+export type ActionCause = (typeof ACTION_CAUSES)[number];
+
+/** The cause of an action from the alert's name; anything but the running-too-long alert asks for the idleness check. */
+export function causeOf(alertname: string | undefined): ActionCause {
+  return alertname === 'GpuJobRunningTooLong' ? 'running-too-long' : 'low-utilization';
+}
+
 export const actionTimerName = (id: number) => `action:${id}`;
 /** The settings row locked while the hourly budget is counted, so replicas do not overspend it together. */
 export const BUDGET_LOCK = 'action-budget';
@@ -36,6 +48,7 @@ export interface RuleServiceRequest {
   actionId: number;
   job: string;
   action: JobAction;
+  cause: ActionCause;
   reason: string;
   idempotencyKey: string;
 }
@@ -64,16 +77,17 @@ export async function startJobAction(
   const owner = ownerOf(job);
   const graceUntil = now + graceMsOf(ctx, input.annotations);
   const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
+  const cause = causeOf(input.labels.alertname);
   const inserted = await trx
     .insertInto('router_actions')
-    .values({ incident_id: incidentId, alert_id: input.alertId, job, owner, action, reason: reason.slice(0, 2_000), status: 'grace', created_at: now, grace_until: graceUntil, requested_at: null, finished_at: null, result: null })
+    .values({ incident_id: incidentId, alert_id: input.alertId, job, owner, action, cause, reason: reason.slice(0, 2_000), status: 'grace', created_at: now, grace_until: graceUntil, requested_at: null, finished_at: null, result: null })
     .executeTakeFirstOrThrow();
   const id = Number(inserted.insertId);
   await scheduleTimer(trx, actionTimerName(id), 'action', graceUntil, { actionId: id });
   ctx.wake(graceUntil);
   await mailOwner(ctx, trx, { ...input, job, owner }, { action, actionPast: PAST[action], graceUntil, dryRun: ctx.options.actions.dryRun }, now);
   ctx.metrics.actions.inc({ action: 'warn', result: 'done' });
-  await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
+  await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, cause, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
   await addEvent(trx, incidentId, now, 'action', 'router', `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`);
 }
 
@@ -169,9 +183,9 @@ export async function onActionDue(ctx: RouterContext, trx: RouterTx, firing: Tim
     return finishAction(ctx, trx, row, 'refused', `the hourly budget of ${options.hourlyBudget} actions is spent`, now);
   }
   await trx.updateTable('router_actions').set({ status: 'requested', requested_at: now }).where('id', '=', id).execute();
-  const request: RuleServiceRequest = { actionId: id, job: row.job, action: row.action as JobAction, reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`, idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}` };
+  const request: RuleServiceRequest = { actionId: id, job: row.job, action: row.action as JobAction, cause: row.cause as ActionCause, reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`, idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}` };
   await enqueueAll(trx, [{ channel: 'rule-service', kind: row.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
-  await recordAudit(trx, now, 'router', 'action.request', row.job, { actionId: id, action: row.action, idempotencyKey: request.idempotencyKey });
+  await recordAudit(trx, now, 'router', 'action.request', row.job, { actionId: id, action: row.action, cause: request.cause, idempotencyKey: request.idempotencyKey });
   await addEvent(trx, Number(row.incident_id), now, 'action', 'router', `grace period over and the alert still fires: asked the rule service to ${row.action} ${row.job}`);
 }
 

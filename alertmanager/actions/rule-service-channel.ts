@@ -44,7 +44,8 @@ export class RuleServiceChannel implements Channel {
     const request = row.payload as RuleServiceRequest;
     const withheld = await this.stillWanted(request);
     if (withheld !== undefined) return withheld;
-    const body = { job: request.job, action: request.action, reason: request.reason, idempotencyKey: request.idempotencyKey };
+    // A request queued before causes were stored has none: the rule service then checks idleness.
+    const body = { job: request.job, action: request.action, cause: request.cause ?? 'low-utilization', reason: request.reason, idempotencyKey: request.idempotencyKey };
     let answer: { status: number; text: string };
     try {
       answer = await postJson({ url: `${this.service.url}/api/v1/actions`, token: this.service.token, timeoutMs: this.service.timeoutMs }, body);

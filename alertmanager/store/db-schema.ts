@@ -130,6 +130,8 @@ export interface ActionsTable {
   owner: string;
   /** kill or downgrade */
   action: string;
+  /** low-utilization or running-too-long: what the rule service confirms before it acts. */
+  cause: string;
   reason: string;
   status: ActionStatus;
   created_at: number;

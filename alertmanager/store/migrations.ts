@@ -154,7 +154,14 @@ const floodsAndWatchdog: Migration = {
   },
 };
 
+/** What an action is for (the rule service confirms it before acting); rows from before it were all low utilization. */
+const actionCause: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('router_actions').addColumn('cause', 'varchar(32)', (c) => c.notNull().defaultTo('low-utilization')).execute();
+  },
+};
+
 export const ROUTER_MIGRATIONS: MigrationSet = {
   tableName: 'router_migrations',
-  migrations: { '0001_router': initial, '0002_floods_watchdog': floodsAndWatchdog },
+  migrations: { '0001_router': initial, '0002_floods_watchdog': floodsAndWatchdog, '0003_action_cause': actionCause },
 };

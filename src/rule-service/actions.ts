@@ -2,8 +2,11 @@
  * The router's actions on running jobs (DESIGN §6): kill = stop the job; downgrade = tag it, stop it
  * and resubmit its own config one priority lower (OpenPAI cannot change a running job's priority).
  *
- * Before either, Prometheus must confirm that the job is idle over the configured window; when it
- * cannot (unreachable, no data) or the job is busy, the action is refused with the reason.
+ * Before either, Prometheus must confirm the request's cause: for `low-utilization` (the default,
+ * so a caller that names no cause gets the stricter check) that the job is idle over the configured
+ * window; for `running-too-long` that the job has run at least the policy's threshold for it. When
+ * Prometheus cannot (unreachable, no data) or the cause does not hold, the action is refused with
+ * the reason.
  *
  * Every request carries an idempotency key kept in SQL: the same key answers the same outcome again
  * without touching the job twice. A failure worth retrying (rest-server unreachable or failing)
@@ -19,6 +22,7 @@ import type { RuleServiceMetrics } from './metrics.js';
 import { OpenPaiError, type OpenPaiClient } from './openpai-client.js';
 import { lowerPriority, type Priority } from './priority.js';
 import type { IdleCheck } from './idle-check.js';
+import type { RuntimeCheck } from './runtime-check.js';
 import { tokenUser } from './token.js';
 
 /** A run still pending after this long is taken to have died with its process. */
@@ -27,10 +31,15 @@ const PENDING_ABANDONED_MS = 5 * 60_000;
 /** The tag a downgraded job carries, so people see why it stopped. */
 export const DOWNGRADE_TAG = 'gpuwatch-downgraded';
 
+export const ACTION_CAUSES = ['low-utilization', 'running-too-long'] as const;
+export type ActionCause = (typeof ACTION_CAUSES)[number];
+
 export const actionRequestSchema = z
   .object({
     job: z.string().regex(/^[^~\s/]+~[^~\s/]+$/, 'expected an OpenPAI job id, user~name'),
     action: z.enum(['kill', 'downgrade']),
+    /** Which policy asks for the action, and so what Prometheus must confirm first. */
+    cause: z.enum(ACTION_CAUSES).default('low-utilization'),
     reason: z.string().max(2_000).default(''),
     idempotencyKey: z.string().min(1).max(255),
   })
@@ -42,6 +51,7 @@ export interface ActionOutcome {
   status: 'done' | 'failed' | 'refused' | 'pending';
   job: string;
   action: ActionRequest['action'];
+  cause: ActionCause;
   idempotencyKey: string;
   /** True when this answer is the stored outcome of an earlier request with the same key. */
   replayed: boolean;
@@ -50,8 +60,8 @@ export interface ActionOutcome {
   newJob?: string;
   newPriority?: Priority;
   steps?: string[];
-  /** What Prometheus said about the job's utilization before the action ran. */
-  idleCheck?: string;
+  /** What Prometheus said about the job before the action ran (its utilization, or how long it has run). */
+  check?: string;
 }
 
 export interface ActionResponse {
@@ -67,8 +77,10 @@ export interface ActionsDeps {
   /** rest-server with an admin application token; absent: every action fails. */
   openpai?: OpenPaiClient;
   adminToken?: string;
-  /** Confirms from Prometheus that a job is idle; absent: every action is refused. */
+  /** Confirms from Prometheus that a job is idle; absent: every low-utilization action is refused. */
   idleCheck?: IdleCheck;
+  /** Confirms from Prometheus that a job has run too long; absent: every running-too-long action is refused. */
+  runtimeCheck?: RuntimeCheck;
   exemptJobs: readonly string[];
   exemptUsers: readonly string[];
   now?: () => Date;
@@ -121,40 +133,52 @@ export class Actions {
     }
     this.deps.metrics.actions.inc({ action: request.action, result: 'replayed' });
     if (row.status === 'pending') {
-      const body: ActionOutcome = { status: 'pending', job: request.job, action: request.action, idempotencyKey: request.idempotencyKey, replayed: true, message: 'the same action is in progress' };
+      const body: ActionOutcome = { status: 'pending', job: request.job, action: request.action, cause: request.cause, idempotencyKey: request.idempotencyKey, replayed: true, message: 'the same action is in progress' };
       return { httpStatus: 409, body };
     }
     return { httpStatus: Number(row.http_status), body: { ...(JSON.parse(row.outcome) as ActionOutcome), replayed: true } };
   }
 
   private async perform(request: ActionRequest, actor: string): Promise<ActionResponse> {
-    const base = { job: request.job, action: request.action, idempotencyKey: request.idempotencyKey, replayed: false };
+    const base = { job: request.job, action: request.action, cause: request.cause, idempotencyKey: request.idempotencyKey, replayed: false };
     const user = request.job.split('~')[0] as string;
     if (this.deps.exemptJobs.includes(request.job) || this.deps.exemptUsers.includes(user)) {
       this.deps.log.info({ job: request.job, action: request.action, actor }, 'action refused: job is exempt');
       return { httpStatus: 403, body: { ...base, status: 'refused', message: `${request.job} is on the exemption list` } };
     }
-    // Fail closed: without Prometheus confirming that the job is idle, nothing is touched.
-    const idle = this.deps.idleCheck ? await this.deps.idleCheck.confirm(request.job) : { idle: false as const, message: 'no Prometheus configured (ruleService.prometheus.url) to confirm that the job is idle' };
-    if (!idle.idle) {
-      this.deps.log.info({ job: request.job, action: request.action, actor, why: idle.message }, 'action refused: the job is not confirmed idle');
-      return { httpStatus: 403, body: { ...base, status: 'refused', message: `refused: ${idle.message}` } };
+    // Fail closed: without Prometheus confirming the cause, nothing is touched.
+    const check = await this.confirmCause(request);
+    if (!check.confirmed) {
+      this.deps.log.info({ job: request.job, action: request.action, cause: request.cause, actor, why: check.message }, 'action refused: its cause is not confirmed');
+      return { httpStatus: 403, body: { ...base, status: 'refused', message: `refused: ${check.message}` } };
     }
     const openpai = this.deps.openpai;
-    if (!openpai) return { httpStatus: 503, body: { ...base, status: 'failed', message: 'no OpenPAI rest-server configured', idleCheck: idle.message } };
+    if (!openpai) return { httpStatus: 503, body: { ...base, status: 'failed', message: 'no OpenPAI rest-server configured', check: check.message } };
     const steps: string[] = [];
     try {
       if (request.action === 'kill') {
         await openpai.stopJob(request.job);
         steps.push('stopped');
-        return { httpStatus: 200, body: { ...base, status: 'done', message: `${request.job} stopped`, steps, idleCheck: idle.message } };
+        return { httpStatus: 200, body: { ...base, status: 'done', message: `${request.job} stopped`, steps, check: check.message } };
       }
-      return await this.downgrade(openpai, request, { ...base, idleCheck: idle.message }, steps);
+      return await this.downgrade(openpai, request, { ...base, check: check.message }, steps);
     } catch (err) {
       const message = (err as Error).message;
       this.deps.log.warn({ job: request.job, action: request.action, err: message, steps }, 'action failed');
-      return { httpStatus: failureStatus(err), body: { ...base, status: 'failed', message, steps, idleCheck: idle.message } };
+      return { httpStatus: failureStatus(err), body: { ...base, status: 'failed', message, steps, check: check.message } };
     }
+  }
+
+  /** What Prometheus says about the request's cause: idle for low-utilization, old enough for running-too-long. */
+  private async confirmCause(request: ActionRequest): Promise<{ confirmed: boolean; message: string }> {
+    if (request.cause === 'running-too-long') {
+      if (!this.deps.runtimeCheck) return { confirmed: false, message: 'no Prometheus configured (ruleService.prometheus.url) to confirm how long the job has run' };
+      const verdict = await this.deps.runtimeCheck.confirm(request.job);
+      return { confirmed: verdict.tooLong, message: verdict.message };
+    }
+    if (!this.deps.idleCheck) return { confirmed: false, message: 'no Prometheus configured (ruleService.prometheus.url) to confirm that the job is idle' };
+    const verdict = await this.deps.idleCheck.confirm(request.job);
+    return { confirmed: verdict.idle, message: verdict.message };
   }
 
   private async downgrade(openpai: OpenPaiClient, request: ActionRequest, base: Omit<ActionOutcome, 'status' | 'message'>, steps: string[]): Promise<ActionResponse> {

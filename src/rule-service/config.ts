@@ -12,6 +12,7 @@ import { parseDatabaseUrl, resolveSqliteUrl } from '../storage/database-url.js';
 import { policiesSchema, type Policies } from '../config/policies.js';
 import type { HoldingsPolicy } from './admission.js';
 import type { IdleCheckOptions } from './idle-check.js';
+import { runtimePolicyOf, type RuntimeCheckOptions } from './runtime-check.js';
 
 export const DEFAULT_RULE_SERVICE_LISTEN = '127.0.0.1:9470';
 export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
@@ -49,9 +50,10 @@ export const ruleServiceConfigSchema = z
       .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
       .optional(),
     /**
-     * Prometheus, asked before every kill or downgrade whether the job really is idle (without it,
-     * every action is refused). The criterion defaults to policies.jobLowUtilization's window and
-     * threshold in the same file.
+     * Prometheus, asked before every kill or downgrade whether its cause holds (without it, every
+     * action is refused): for low utilization, whether the job really is idle (the criterion defaults
+     * to policies.jobLowUtilization's window and threshold in the same file); for running too long,
+     * whether the job has run at least policies.jobRunningTooLong's threshold for it.
      */
     prometheus: z
       .object({
@@ -86,8 +88,10 @@ export interface RuleServiceOptions {
   /** Rules are re-read at least this often (edits made directly in SQL). */
   rulesReloadMs?: number;
   openpai?: { url: string; token?: string; timeoutMs: number };
-  /** Where and how the actions confirm that a job is idle; absent: every action is refused. */
+  /** Where and how the actions confirm that a job is idle; absent: every low-utilization action is refused. */
   idleCheck?: IdleCheckOptions;
+  /** Where and against which policy the actions confirm that a job has run too long; absent: every running-too-long action is refused. */
+  runtimeCheck?: RuntimeCheckOptions;
   proxyTo?: string;
   holdingsWhenUnreachable: HoldingsPolicy;
   exemptJobs: string[];
@@ -101,7 +105,7 @@ export interface RuleServiceOptions {
 
 /**
  * Reads token files and resolves relative paths against the config file's directory. `policies`
- * (the same file's) gives the idleness criterion its defaults.
+ * (the same file's) gives the idleness criterion its defaults and the running-too-long thresholds.
  */
 export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string, policies: Policies = policiesSchema.parse(undefined)): Promise<RuleServiceOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
@@ -129,9 +133,15 @@ export async function resolveRuleServiceConfig(config: RuleServiceConfig, config
     windowSeconds: Math.round((parseDuration(config.prometheus.idleWindow ?? low.window) ?? 3_600_000) / 1_000),
     threshold: config.prometheus.idleThreshold ?? low.threshold,
   };
+  const runtimeCheck = config.prometheus && {
+    url: config.prometheus.url,
+    timeoutMs: parseDuration(config.prometheus.timeout) ?? 5_000,
+    policy: runtimePolicyOf(policies.jobRunningTooLong),
+  };
   return {
     listen: config.listen,
     idleCheck,
+    runtimeCheck,
     db: resolveSqliteUrl(config.db, base, resolve),
     storeTimeoutMs: parseDuration(config.storeTimeout) ?? 150,
     rulesReloadMs: parseDuration(config.rulesReload) ?? 10_000,

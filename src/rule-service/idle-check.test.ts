@@ -46,7 +46,7 @@ describe('the idleness check before an action', () => {
   it('kills a job whose GPUs averaged 4 % over the last hour', async () => {
     const answer = await act('alice~idle-train', 'kill', 'idle-1');
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ status: 'done', idleCheck: expect.stringMatching(/alice~idle-train confirmed idle: GPUs busy 4% on average over the last 3600s/) });
+    expect(answer.json).toMatchObject({ status: 'done', check: expect.stringMatching(/alice~idle-train confirmed idle: GPUs busy 4% on average over the last 3600s/) });
     expect(fake.job('alice~idle-train')?.state).toBe('STOPPED');
   });
 

@@ -4,6 +4,7 @@
  * must have been busy on average less than `threshold` over `window`, with utilization data over
  * at least half of the window. Anything else refuses the action: fail closed.
  */
+import { promqlString, scalarQuery, type PrometheusTarget } from './prometheus-query.js';
 
 export interface IdleCriterion {
   /** How far back the average reaches (seconds). */
@@ -12,11 +13,7 @@ export interface IdleCriterion {
   threshold: number;
 }
 
-export interface IdleCheckOptions extends IdleCriterion {
-  /** Prometheus' base URL, e.g. http://prometheus:9090. */
-  url: string;
-  timeoutMs: number;
-}
+export interface IdleCheckOptions extends IdleCriterion, PrometheusTarget {}
 
 export type IdleVerdict = { idle: true; utilization: number; message: string } | { idle: false; message: string };
 
@@ -56,33 +53,11 @@ export class IdleCheck {
   async confirm(job: string): Promise<IdleVerdict> {
     const queries = idleQueries(job, this.options);
     try {
-      const [average, points] = await Promise.all([this.scalar(queries.average), this.scalar(queries.points)]);
+      const [average, points] = await Promise.all([scalarQuery(this.options, queries.average), scalarQuery(this.options, queries.points)]);
       return judgeIdle(job, this.options, average, points);
     } catch (err) {
       return { idle: false, message: `cannot ask Prometheus whether ${job} is idle (${(err as Error).message}), so the action is refused` };
     }
   }
-
-  /** The single value of an instant query, or undefined when the result is empty. */
-  private async scalar(query: string): Promise<number | undefined> {
-    const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new Error(`${this.options.url} unreachable: ${(err as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (cause ?? (err as Error).message)}`);
-    }
-    const body = (await response.json().catch(() => undefined)) as { status?: string; error?: string; data?: { resultType?: string; result?: { value?: [number, string] }[] } } | undefined;
-    if (!response.ok || body?.status !== 'success') throw new Error(`${this.options.url} answered ${response.status}: ${body?.error ?? 'not a query result'}`);
-    const result = body.data?.result ?? [];
-    if (result.length > 1) throw new Error(`expected one series, got ${result.length}`);
-    const value = result[0]?.value?.[1];
-    return value === undefined ? undefined : Number(value);
-  }
 }
 
-/** A PromQL string literal (double-quoted, escaped). */
-function promqlString(value: string): string {
-  return JSON.stringify(value);
-}

@@ -6,6 +6,7 @@ import { redactUrl } from '../storage/database-url.js';
 import { withTimeout } from '../storage/timeout.js';
 import { Actions } from './actions.js';
 import { IdleCheck } from './idle-check.js';
+import { RuntimeCheck } from './runtime-check.js';
 import { Admission } from './admission.js';
 import { ruleServiceApp } from './app.js';
 import type { RuleServiceOptions } from './config.js';
@@ -32,7 +33,8 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
   const adminClient = options.openpai?.token ? new OpenPaiClient({ url: options.openpai.url, token: options.openpai.token, timeoutMs: options.openpai.timeoutMs }) : undefined;
   const admission = new Admission({ store, metrics, log, openpai: holdingsClient, holdingsPolicy: options.holdingsWhenUnreachable });
   const idleCheck = options.idleCheck ? new IdleCheck(options.idleCheck) : undefined;
-  const actions = new Actions({ idleCheck, db: () => connection.db, metrics, log, openpai: adminClient, adminToken: options.openpai?.token, exemptJobs: options.exemptJobs, exemptUsers: options.exemptUsers });
+  const runtimeCheck = options.runtimeCheck ? new RuntimeCheck(options.runtimeCheck) : undefined;
+  const actions = new Actions({ idleCheck, runtimeCheck, db: () => connection.db, metrics, log, openpai: adminClient, adminToken: options.openpai?.token, exemptJobs: options.exemptJobs, exemptUsers: options.exemptUsers });
   const app = ruleServiceApp({ admission, actions, store, metrics, log, apiToken: options.apiToken, proxyTo: options.proxyTo });
   const stopBackground = () => {
     clearInterval(health);
@@ -49,7 +51,8 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
   log.info({ url: server.url, db: redactUrl(options.db), proxyTo: options.proxyTo ?? null, openpai: holdingsUrl ?? null }, 'rule service listening');
   if (!options.apiToken) log.warn('no apiToken configured: rule changes, actions and the audit trail are refused');
   if (!adminClient) log.warn('no OpenPAI admin token configured: kill and downgrade actions will fail');
-  if (!idleCheck) log.warn('no ruleService.prometheus configured: kill and downgrade actions are refused (a job must be confirmed idle first)');
+  if (!idleCheck) log.warn('no ruleService.prometheus configured: low-utilization kill and downgrade actions are refused (a job must be confirmed idle first)');
+  if (!runtimeCheck) log.warn('no ruleService.prometheus configured: running-too-long kill and downgrade actions are refused (a job must be confirmed old enough first)');
 
   return {
     url: server.url,
