@@ -61,7 +61,7 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
   return { dir, rules, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
 }
 
-/** The rule service's section with the stack's Prometheus to confirm idle jobs, unless it names its own. */
+/** The rule service's section with the stack's Prometheus to confirm what each action claims (an idle job, a run past its threshold), unless it names its own. */
 export function ruleServiceWithStackPrometheus(ruleService: RuleServiceConfig, plan: StackPlan): RuleServiceConfig {
   return ruleService.prometheus ? ruleService : { ...ruleService, prometheus: { url: `http://${plan.prometheus.listen}`, timeout: '5s' } };
 }
