@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderExposition } from '../../exposition.js';
+import { sanitizeSnapshot } from '../../sanitize.js';
 import { SourceError } from '../../types.js';
 import { nvLinkReadings, parseNvLinkLines } from './nvlink.js';
 
@@ -63,7 +64,11 @@ describe('nvidia-smi nvlink -s, -e and -gt d', () => {
   it('keeps a negative count for the impossible-value check rather than dropping it unseen', () => {
     const lines = parseNvLinkLines('GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-a)\n\t Link 0: Replay Errors: -4\n', 'nvidia-smi nvlink -e');
     const state = parseNvLinkLines('GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-a)\n\t Link 0: 26.562 GB/s\n', 'nvidia-smi nvlink -s');
-    expect(nvLinkReadings(state, lines, new Map()).get('GPU-a')).toEqual([{ link: 0, errors: { replay: -4 } }]);
+    const nvlinks = nvLinkReadings(state, lines, new Map()).get('GPU-a');
+    expect(nvlinks).toEqual([{ link: 0, errors: { replay: -4 } }]);
+    const { snapshot, invalid } = sanitizeSnapshot({ gpus: [{ index: 0, uuid: 'GPU-a', nvlinks }] });
+    expect(snapshot.gpus[0]!.nvlinks).toEqual([{ link: 0, errors: {} }]);
+    expect(Object.fromEntries(invalid)).toEqual({ gpuwatch_gpu_nvlink_errors_total: 1 });
   });
 
   it('names the command, line and text of a line it cannot read', () => {
