@@ -80,6 +80,15 @@ describe('nvidia-smi nvlink -s, -e and -gt d', () => {
     expect(() => parseNvLinkLines(twice, 'nvidia-smi nvlink -s')).toThrow(/line 136: a GPU listed twice/);
   });
 
+  it('refuses a counter that is neither a number (in KiB for data) nor a placeholder, naming GPU, link and label', () => {
+    const state = parseNvLinkLines(fixture('nvlink-s.txt'), 'nvidia-smi nvlink -s');
+    const errors = parseNvLinkLines(fixture('nvlink-e.txt').replace('\t Link 2: CRC Errors: 0', '\t Link 2: CRC Errors: many'), 'nvidia-smi nvlink -e');
+    const data = parseNvLinkLines(fixture('nvlink-gt-d.txt'), 'nvidia-smi nvlink -gt d');
+    expect(() => nvLinkReadings(state, errors, data)).toThrow(`nvidia-smi nvlink -e: GPU ${uuid(0)} link 2: CRC Errors is not a count: "many"`);
+    const inMib = parseNvLinkLines(fixture('nvlink-gt-d.txt').replace('\t Link 1: Data Rx: 5863210 KiB', '\t Link 1: Data Rx: 5726 MiB'), 'nvidia-smi nvlink -gt d');
+    expect(() => nvLinkReadings(state, parseNvLinkLines(fixture('nvlink-e.txt'), 'nvidia-smi nvlink -e'), inMib)).toThrow(`nvidia-smi nvlink -gt d: GPU ${uuid(0)} link 1: Data Rx is not a count: "5726 MiB"`);
+  });
+
   it('refuses a link state that is neither a speed nor <inactive>', () => {
     const state = parseNvLinkLines(fixture('nvlink-s.txt').replace('\t Link 4: 26.562 GB/s', '\t Link 4: degraded'), 'nvidia-smi nvlink -s');
     expect(() => nvLinkReadings(state, new Map(), new Map())).toThrow(`nvidia-smi nvlink -s: GPU ${uuid(0)} link 4: not a speed or <inactive>: "degraded"`);

@@ -25,6 +25,7 @@ const GPU_LINE = /^GPU \d+: .* \(UUID: (\S+)\)$/;
 const LINK_LINE = /^Link (\d+): (?:([A-Za-z][A-Za-z ]*): )?(.*)$/;
 const NO_ACTIVE_LINK = /all links are inactive/i;
 const LINK_SPEED = /^\d+(?:\.\d+)? GB\/s$/;
+const PLACEHOLDER = /^(?:N\/A|\[[^\]]*\])$/;
 
 /** `nvlink -e` labels, as the catalog's `type` values (those of NVML's nvmlNvLinkErrorCounter_t). */
 const ERROR_LABELS: Readonly<Record<string, NvLinkErrorType>> = {
@@ -65,7 +66,7 @@ export function parseNvLinkLines(text: string, command: string): LinkLines {
  * `nvlink -s`: the active links of each GPU, those shown with a speed (`26.562 GB/s`); a link shown
  * `<inactive>` is left out. Any other state is an error naming the GPU and link.
  */
-export function readActiveLinks(lines: LinkLines): Map<string, number[]> {
+function readActiveLinks(lines: LinkLines): Map<string, number[]> {
   const active = new Map<string, number[]>();
   for (const [uuid, links] of lines) {
     const up: number[] = [];
@@ -84,12 +85,13 @@ export function readActiveLinks(lines: LinkLines): Map<string, number[]> {
 type LinkValues = Map<number, Omit<NvLinkReading, 'link'>>;
 
 /** `nvlink -e`: error counts per link. A label the catalog has no type for is left out. */
-export function readErrorCounts(lines: LinkLine[]): LinkValues {
+function readErrorCounts(lines: LinkLine[], uuid: string): LinkValues {
   const values: LinkValues = new Map();
   for (const line of lines) {
     const type = line.label === undefined ? undefined : ERROR_LABELS[line.label];
-    const count = readWholeNumber(line.value);
-    if (type === undefined || count === undefined) continue;
+    if (type === undefined) continue;
+    const count = readCounter(line, `nvidia-smi nvlink -e: GPU ${uuid}`, readWholeNumber);
+    if (count === undefined) continue;
     const entry = values.get(line.link) ?? {};
     entry.errors = { ...entry.errors, [type]: count };
     values.set(line.link, entry);
@@ -98,12 +100,13 @@ export function readErrorCounts(lines: LinkLine[]): LinkValues {
 }
 
 /** `nvlink -gt d`: data bytes sent and received per link (KiB in the output). */
-export function readDataCounts(lines: LinkLine[]): LinkValues {
+function readDataCounts(lines: LinkLine[], uuid: string): LinkValues {
   const values: LinkValues = new Map();
   for (const line of lines) {
     const member = line.label === 'Data Tx' ? 'transmitBytes' : line.label === 'Data Rx' ? 'receiveBytes' : undefined;
-    const bytes = readNumber(line.value, 'KiB', KIB);
-    if (member === undefined || bytes === undefined) continue;
+    if (member === undefined) continue;
+    const bytes = readCounter(line, `nvidia-smi nvlink -gt d: GPU ${uuid}`, (raw) => readNumber(raw, 'KiB', KIB));
+    if (bytes === undefined) continue;
     values.set(line.link, { ...values.get(line.link), [member]: bytes });
   }
   return values;
@@ -117,12 +120,22 @@ export function nvLinkReadings(state: LinkLines, errors: LinkLines, data: LinkLi
   const readings = new Map<string, NvLinkReading[]>();
   for (const [uuid, links] of readActiveLinks(state)) {
     if (links.length === 0) continue;
-    const errorCounts = readErrorCounts(errors.get(uuid) ?? []);
-    const dataCounts = readDataCounts(data.get(uuid) ?? []);
+    const errorCounts = readErrorCounts(errors.get(uuid) ?? [], uuid);
+    const dataCounts = readDataCounts(data.get(uuid) ?? [], uuid);
     const gpuLinks = [...new Set(links)].sort((a, b) => a - b).map((link) => ({ link, ...errorCounts.get(link), ...dataCounts.get(link) }));
     readings.set(uuid, gpuLinks);
   }
   return readings;
+}
+
+/**
+ * The value of a counter line: undefined for nvidia-smi's placeholders (`N/A`, `[Not Supported]`),
+ * an error naming `where`, the link and the label for anything else that `read` cannot read.
+ */
+function readCounter(line: LinkLine, where: string, read: (raw: string) => number | undefined): number | undefined {
+  const value = read(line.value);
+  if (value !== undefined || PLACEHOLDER.test(line.value)) return value;
+  throw new SourceError('parse', `${where} link ${line.link}: ${line.label} is not a count: "${line.value.slice(0, 80)}"`);
 }
 
 /**
