@@ -89,22 +89,27 @@ function sanitizeReading(gpu: GpuReading, drop: Drop): GpuReading {
     }
   }
   const m = GPU_METRICS;
-  const counts = (group: object | undefined, metric: string) => group && nonNegativeMembers(group, metric, drop);
+  const counts = (group: object | undefined, metric: string | ((member: string) => string)) => group && nonNegativeMembers(group, metric, drop);
   clean.ecc = counts(clean.ecc, m.ecc.name);
   clean.remappedRows = counts(clean.remappedRows, m.remappedRows.name);
   clean.retiredPages = counts(clean.retiredPages, m.retiredPages.name);
-  clean.pcieLink = counts(clean.pcieLink, m.pcieLinkGeneration.name);
-  clean.nvlinks = clean.nvlinks?.map((link) => ({ ...nonNegativeMembers(link, m.nvlinkTransmit.name, drop), errors: counts(link.errors, m.nvlinkErrors.name) }));
-  clean.migDevices = clean.migDevices?.map((device) => nonNegativeMembers(device, m.migMemoryUsed.name, drop));
+  clean.pcieLink = counts(clean.pcieLink, (member) => (member.startsWith('width') ? m.pcieLinkWidth.name : m.pcieLinkGeneration.name));
+  const nvlinkMetric = (member: string) => (member === 'receiveBytes' ? m.nvlinkReceive.name : m.nvlinkTransmit.name);
+  clean.nvlinks = clean.nvlinks?.map((link) => ({ ...nonNegativeMembers(link, nvlinkMetric, drop), errors: counts(link.errors, m.nvlinkErrors.name) }));
+  const migMetric = (member: string) => (member === 'memoryTotalBytes' ? m.migMemoryTotal.name : m.migMemoryUsed.name);
+  clean.migDevices = clean.migDevices?.map((device) => nonNegativeMembers(device, migMetric, drop));
   if (clean.processes) clean.processes = mergeProcesses(clean.processes, drop);
   return withoutUndefined(clean);
 }
 
-/** `group` without its negative numeric members, each counted under `metric`. */
-function nonNegativeMembers<T extends object>(group: T, metric: string, drop: Drop): T {
+/**
+ * `group` without its negative numeric members, each counted under `metric`, or under the metric
+ * `metric` names for that member when the members feed different metrics.
+ */
+function nonNegativeMembers<T extends object>(group: T, metric: string | ((member: string) => string), drop: Drop): T {
   const clean: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(group)) {
-    if (typeof value === 'number' && !(value >= 0)) drop(metric);
+    if (typeof value === 'number' && !(value >= 0)) drop(typeof metric === 'string' ? metric : metric(key));
     else clean[key] = value;
   }
   return clean as T;
