@@ -36,13 +36,15 @@
  *                                 utilization answers NOT_SUPPORTED, as in MIG mode, and the
  *                                 recorded process runs in the first instance. Constructed from
  *                                 nvml.h's MIG API, not recorded: no MIG GPU was at hand.
+ *   FAKE_NVML_GPM, FAKE_NVML_MIG_UTIL  GPM support and per-instance utilization: see fake_gpm.c.
  * Without FAKE_NVML_XID an event wait sleeps its whole timeout and answers NVML_ERROR_TIMEOUT.
  *
  * Built with -DFAKE_NVML_OLD_DRIVER it leaves out the symbols that R510 and newer drivers added
  * (nvmlDeviceGetTemperatureV, nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons,
  * the *RunningProcesses_v3 calls), as an R470 libnvidia-ml.so.1 would. With
  * -DFAKE_NVML_PROCESS_V1_ONLY it also lacks the *RunningProcesses_v2 calls (drivers before R450):
- * only the unversioned calls with the 16-byte nvmlProcessInfo_v1_t are left.
+ * only the unversioned calls with the 16-byte nvmlProcessInfo_v1_t are left. An old driver also
+ * lacks the GPM calls (R520 and newer).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -227,6 +229,7 @@ static struct {
 
 static void read_mig_config(void);
 static void read_graphics_config(void);
+static void read_gpm_config(void);
 
 static unsigned long env_number(const char *name, unsigned long fallback) {
   const char *text = getenv(name);
@@ -270,6 +273,7 @@ static void read_config(void) {
   }
   read_mig_config();
   read_graphics_config();
+  read_gpm_config();
 }
 
 /* Looks `name` up in a comma-separated list of `name` or `name:rc` entries; returns the entry's
@@ -876,3 +880,5 @@ nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
   free(set);
   return NVML_SUCCESS;
 }
+
+#include "fake_gpm.c"
