@@ -82,22 +82,31 @@ export interface GpuHistory {
   utilization: number;
   /** How far back the samples start (seconds before now). */
   sinceSeconds: number;
+  /** A job on this MIG GPU instance: the utilization is the instance's, the allocation names it. */
+  gpuInstanceId?: number;
 }
 
 /** OpenMetrics text of the attribution and utilization series of `gpus`, ending 15 s ago. */
 export function gpuHistoryOpenMetrics(gpus: readonly GpuHistory[], nowSeconds = Math.floor(Date.now() / 1000), stepSeconds = 15): string {
-  const samples = (name: string, labels: (g: GpuHistory) => string, value: (g: GpuHistory) => number) =>
-    gpus.flatMap((g) => {
+  const samples = (of: readonly GpuHistory[], name: string, labels: (g: GpuHistory) => string, value: (g: GpuHistory) => number) =>
+    of.flatMap((g) => {
       const lines: string[] = [];
       for (let t = nowSeconds - g.sinceSeconds; t <= nowSeconds - 15; t += stepSeconds) lines.push(`${name}{${labels(g)}} ${value(g)} ${t}`);
       return lines;
     });
   const gpuLabels = (g: GpuHistory) => `node="${g.node}",gpu="0",uuid="${g.uuid}"`;
+  const instance = (g: GpuHistory) => `gpu_instance_id="${g.gpuInstanceId}"`;
+  const whole = gpus.filter((g) => g.gpuInstanceId === undefined);
+  const mig = gpus.filter((g) => g.gpuInstanceId !== undefined);
+  const allocation = (g: GpuHistory) =>
+    `${gpuLabels(g)},job="${g.job}",user="${g.job.split('~')[0]}",vc="default",priority="oppo"${g.gpuInstanceId === undefined ? '' : `,${instance(g)},compute_instance_id="0"`}`;
   return [
     '# TYPE gpuwatch_gpu_utilization_ratio gauge',
-    ...samples('gpuwatch_gpu_utilization_ratio', gpuLabels, (g) => g.utilization),
+    ...samples(whole, 'gpuwatch_gpu_utilization_ratio', gpuLabels, (g) => g.utilization),
+    '# TYPE gpuwatch_gpu_mig_utilization_ratio gauge',
+    ...samples(mig, 'gpuwatch_gpu_mig_utilization_ratio', (g) => `${gpuLabels(g)},${instance(g)}`, (g) => g.utilization),
     '# TYPE gpuwatch_job_gpu_allocated gauge',
-    ...samples('gpuwatch_job_gpu_allocated', (g) => `${gpuLabels(g)},job="${g.job}",user="${g.job.split('~')[0]}",vc="default",priority="oppo"`, () => 1),
+    ...samples(gpus, 'gpuwatch_job_gpu_allocated', allocation, () => 1),
     '# EOF',
     '',
   ].join('\n');
