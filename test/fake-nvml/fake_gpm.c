@@ -11,6 +11,10 @@
  *                                 NVML_GPM_METRIC_GRAPHICS_UTIL (busy time) and
  *                                 NVML_GPM_METRIC_SM_UTIL (SMs busy) report between two of its
  *                                 samples; an instance not listed reports 0 and 0.
+ *   FAKE_NVML_GPM_MAX_SAMPLES=n   nvmlGpmSampleAlloc answers NVML_ERROR_MEMORY while n samples are
+ *                                 allocated and not freed, so a caller that leaks samples shows.
+ * Like FAKE_NVML_MIG, these are also re-read at every nvmlDeviceGetCount_v2, to stand for MIG
+ * instances created or destroyed while the library is initialized.
  * A sample records the instance and a sequence number; nvmlGpmMetricsGet answers only for two
  * samples of the same instance taken in order (sample1 first), else NVML_ERROR_INVALID_ARGUMENT.
  */
@@ -67,11 +71,14 @@ static struct {
   unsigned int gi[MAX_MIG];
   double busy[MAX_MIG], sm[MAX_MIG];
   unsigned long long sequence;
+  unsigned long max_samples; /* 0: no limit */
+  unsigned long live_samples;
 } gpm;
 
 /* "gi:busy:sm,..." */
 static void read_gpm_config(void) {
   gpm.supported = (int)env_number("FAKE_NVML_GPM", 1) != 0;
+  gpm.max_samples = env_number("FAKE_NVML_GPM_MAX_SAMPLES", 0);
   gpm.count = 0;
   const char *text = getenv("FAKE_NVML_MIG_UTIL");
   while (text && *text && gpm.count < MAX_MIG) {
@@ -118,9 +125,11 @@ nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *sample) {
   CHECK_OUT(sample);
   nvmlReturn_t rc = forced_answer(__func__);
   if (rc != NVML_SUCCESS) return rc;
+  if (gpm.max_samples > 0 && gpm.live_samples >= gpm.max_samples) return NVML_ERROR_MEMORY;
   *sample = calloc(1, sizeof(struct fake_gpm_sample));
   if (!*sample) return NVML_ERROR_MEMORY;
   (*sample)->magic = GPM_SAMPLE_MAGIC;
+  gpm.live_samples++;
   return NVML_SUCCESS;
 }
 
@@ -129,6 +138,7 @@ nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t sample) {
   if (!sample || sample->magic != GPM_SAMPLE_MAGIC) return NVML_ERROR_INVALID_ARGUMENT;
   sample->magic = 0;
   free(sample);
+  gpm.live_samples--;
   return NVML_SUCCESS;
 }
 

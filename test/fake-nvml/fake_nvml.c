@@ -35,7 +35,9 @@
  *                                 compute instance ids, memory total and used in MiB); its
  *                                 utilization answers NOT_SUPPORTED, as in MIG mode, and the
  *                                 recorded process runs in the first instance. Constructed from
- *                                 nvml.h's MIG API, not recorded: no MIG GPU was at hand.
+ *                                 nvml.h's MIG API, not recorded: no MIG GPU was at hand. Also
+ *                                 re-read at every nvmlDeviceGetCount_v2 (instances created or
+ *                                 destroyed while the library is initialized).
  *   FAKE_NVML_GPM, FAKE_NVML_MIG_UTIL  GPM support and per-instance utilization: see fake_gpm.c.
  * Without FAKE_NVML_XID an event wait sleeps its whole timeout and answers NVML_ERROR_TIMEOUT.
  *
@@ -391,6 +393,8 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
   CHECK_OUT(count);
   config.gpus = gpu_count_from_env();
   env_copy("FAKE_NVML_HANG", config.hang, sizeof config.hang);
+  read_mig_config();
+  read_gpm_config();
   *count = config.gpus;
   return NVML_SUCCESS;
 }

@@ -108,6 +108,25 @@ describe('MIG instance utilization through GPM', () => {
     expect(gpus[1]?.utilizationRatio).toBe(1);
   });
 
+  it('keeps one sample per instance, frees those of a destroyed instance, and starts a new one afresh', async () => {
+    // At most 3 live samples: the two kept ones and the one being taken. A leak fails the allocation.
+    setFakeNvmlEnv({ FAKE_NVML_MIG: TWO_INSTANCES, FAKE_NVML_MIG_UTIL: '1:3:2,2:95:60,3:40:30', FAKE_NVML_GPM_MAX_SAMPLES: 3 });
+    const errors: string[] = [];
+    const backend = await NvmlBackend.open({ libraryPath: current, watchXid: false, onError: (_reason, message) => errors.push(message) });
+    const instances = async () => (await backend.collect()).gpus[0]?.migInstanceUtilization?.map((u) => [u.gpuInstanceId, u.utilizationRatio]);
+    try {
+      for (let i = 0; i < 4; i++) await backend.collect();
+      expect(await instances()).toEqual([[1, 0.03], [2, 0.95]]);
+      process.env.FAKE_NVML_MIG = '1:0:40000:20204,3:0:20000:0'; // instance 2 destroyed, 3 created
+      expect(await instances()).toEqual([[1, 0.03]]);
+      expect(await instances()).toEqual([[1, 0.03], [3, 0.4]]);
+      expect(await instances()).toEqual([[1, 0.03], [3, 0.4]]);
+      expect(errors).toEqual([]);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('reports a failing metrics call as a field error and leaves the values absent', async () => {
     const { gpus, errors } = await collect(current, { FAKE_NVML_MIG: TWO_INSTANCES, FAKE_NVML_FAIL: 'nvmlGpmMetricsGet:20' }, 2);
     expect(gpus[1]).not.toHaveProperty('migInstanceUtilization');
