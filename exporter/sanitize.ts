@@ -1,6 +1,6 @@
 /**
  * What every GPU reading goes through before it is exported, whichever backend read it:
- * - values no GPU can have (a ratio outside 0..1, negative bytes, watts, hertz or counts, a
+ * - values no GPU can have (a ratio outside 0..1, a MIG instance's included, negative bytes, watts, hertz or counts, a
  *   temperature no sensor reports) are dropped and counted by metric, never exported as they are
  *   (device counters such as ECC, remapped rows and retired pages included: the nvidia-smi readers
  *   keep a negative count for this check instead of dropping it unseen);
@@ -12,7 +12,7 @@
  * Pure: the caller keeps the counts.
  */
 import { GPU_METRICS } from '../src/catalog/metrics.js';
-import type { GpuProcess, GpuReading, GpuSnapshot, SkippedGpus } from './types.js';
+import type { GpuProcess, GpuReading, GpuSnapshot, MigInstanceUtilization, SkippedGpus } from './types.js';
 
 type Check = (value: number) => boolean;
 
@@ -98,8 +98,23 @@ function sanitizeReading(gpu: GpuReading, drop: Drop): GpuReading {
   clean.nvlinks = clean.nvlinks?.map((link) => ({ ...nonNegativeMembers(link, nvlinkMetric, drop), errors: counts(link.errors, m.nvlinkErrors.name) }));
   const migMetric = (member: string) => (member === 'memoryTotalBytes' ? m.migMemoryTotal.name : m.migMemoryUsed.name);
   clean.migDevices = clean.migDevices?.map((device) => nonNegativeMembers(device, migMetric, drop));
+  clean.migInstanceUtilization = clean.migInstanceUtilization?.map((instance) => validInstanceUtilization(instance, drop));
   if (clean.processes) clean.processes = mergeProcesses(clean.processes, drop);
   return withoutUndefined(clean);
+}
+
+/** One MIG instance's utilization without ratios outside 0..1, each counted under its metric. */
+function validInstanceUtilization(instance: MigInstanceUtilization, drop: Drop): MigInstanceUtilization {
+  const clean = { ...instance };
+  if (clean.utilizationRatio !== undefined && !ratio(clean.utilizationRatio)) {
+    delete clean.utilizationRatio;
+    drop(GPU_METRICS.migUtilization.name);
+  }
+  if (clean.smUtilizationRatio !== undefined && !ratio(clean.smUtilizationRatio)) {
+    delete clean.smUtilizationRatio;
+    drop(GPU_METRICS.migSmUtilization.name);
+  }
+  return clean;
 }
 
 /**
