@@ -83,18 +83,18 @@ interface Matcher {
 function selectorOf(expr: string, node: SyntaxNode): Selector {
   const text = expr.slice(node.from, node.to);
   const identifier = node.getChild('Identifier');
-  const matchers = node.getChild('LabelMatchers');
-  const bareNames = (matchers?.getChildren('QuotedLabelName') ?? []).map((q) => stringValue(expr, q.firstChild!));
-  const all = (matchers ? [...matchers.getChildren('UnquotedLabelMatcher'), ...matchers.getChildren('QuotedLabelMatcher')] : [])
-    .sort((a, b) => a.from - b.from)
-    .map((m) => matcherOf(expr, m));
-  const byName = all.filter((m) => m.label === '__name__');
-  const given = [...(identifier ? [expr.slice(identifier.from, identifier.to)] : []), ...bareNames];
-  if (given.length + byName.length > 1 && given.length > 0) {
+  const names = identifier ? [expr.slice(identifier.from, identifier.to)] : [];
+  const matchers: Matcher[] = [];
+  for (let child = node.getChild('LabelMatchers')?.firstChild; child; child = child.nextSibling) {
+    if (child.name === 'QuotedLabelName') names.push(stringValue(expr, child.firstChild!)); // {"my.metric"}
+    if (child.name === 'UnquotedLabelMatcher' || child.name === 'QuotedLabelMatcher') matchers.push(matcherOf(expr, child));
+  }
+  const byName = matchers.filter((m) => m.label === '__name__');
+  if (names.length > 1 || (names.length === 1 && byName.length > 0)) {
     throw new PromqlError(expr, node.from, `metric name set twice in ${text}`);
   }
   const exact = byName.length === 1 && byName[0]!.op === '=' ? byName[0]!.value : undefined;
-  return { name: given[0] ?? exact, text, labels: all.filter((m) => m.label !== '__name__').map((m) => m.label) };
+  return { name: names[0] ?? exact, text, labels: matchers.filter((m) => m.label !== '__name__').map((m) => m.label) };
 }
 
 function matcherOf(expr: string, node: SyntaxNode): Matcher {
