@@ -1,6 +1,7 @@
 /** Which of a user's jobs count as holding GPUs, read from the fake rest-server through the service. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
+import { OpenPaiClient } from './openpai-client.js';
 import type { RunningRuleService } from './service.js';
 import { http, loadSeed, startTestService } from '../../test/rule-service-support.js';
 
@@ -27,5 +28,28 @@ describe('holdings', () => {
     expect(answer.json).toMatchObject({ holdings: { source: 'rest-server', oppo: 18 }, result: 'fail', reasons: ['more than 20 GPUs will fail'] });
     const asked = fake.requests.filter((r) => r.method === 'GET' && r.path === '/api/v2/jobs').at(-1);
     expect(asked?.query.state?.split(',').sort()).toEqual(['RUNNING', 'STOPPING', 'WAITING']);
+  });
+
+  it('refuses a job list that does not fit, naming the field, instead of counting nothing', async () => {
+    fake.replyWith('/api/v2/jobs', [{ name: 'big', username: 'carol', totalGpuNumber: 30, jobPriority: 'oppo' }]);
+    try {
+      const answer = await http(`${service.url}/api/v1/admission`, { body: { user: 'carol', priority: 'oppo', gpus: 3 } });
+      expect(answer.json).toMatchObject({ holdings: { source: 'unknown' }, notes: [expect.stringMatching(/holdings unknown \(rest-server GET \/api\/v2\/jobs answered with an unexpected reply: 0\.state: Required\)/)] });
+    } finally {
+      fake.replyWith('/api/v2/jobs', undefined);
+    }
+  });
+
+  it('reads the {totalCount, data} form of the list, and names a field of the wrong type in it', async () => {
+    const client = new OpenPaiClient({ url: fake.url, token: fake.tokenFor('admin', { application: true }) });
+    const job = { name: 'big', username: 'carol', state: 'RUNNING', totalGpuNumber: 4, jobPriority: null, retries: 0 };
+    try {
+      fake.replyWith('/api/v2/jobs', { totalCount: 1, data: [job] });
+      expect(await client.listJobs({ username: 'carol' })).toEqual([{ name: 'big', username: 'carol', state: 'RUNNING', totalGpuNumber: 4, jobPriority: null }]);
+      fake.replyWith('/api/v2/jobs', { totalCount: 1, data: [{ ...job, totalGpuNumber: '4' }] });
+      await expect(client.listJobs({ username: 'carol' })).rejects.toThrow(/unexpected reply: 0\.totalGpuNumber: Expected number, received string$/);
+    } finally {
+      fake.replyWith('/api/v2/jobs', undefined);
+    }
   });
 });

@@ -11,7 +11,7 @@ export function holdingsFromJobs(jobs: readonly ListedJob[]): Holdings {
   for (const job of jobs) {
     if (!(HOLDING_STATES as readonly string[]).includes(job.state)) continue;
     const priority = isPriority(job.jobPriority) ? job.jobPriority : 'default';
-    const gpus = Number(job.totalGpuNumber ?? 0);
+    const gpus = job.totalGpuNumber ?? 0;
     if (Number.isFinite(gpus) && gpus > 0) sums[priority] += gpus;
   }
   return holdingsOf(sums);
