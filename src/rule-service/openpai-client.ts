@@ -4,23 +4,8 @@
  * be reached at all. JSON replies are checked against what the service reads from them: one that does
  * not fit is an error naming the field, never taken as it is.
  */
-import { z } from 'zod';
-
-/** One job as rest-server lists it (GET /api/v2/jobs); fields the service does not read are dropped. */
-const listedJobSchema = z.object({
-  name: z.string(),
-  username: z.string(),
-  state: z.string(),
-  virtualCluster: z.string().optional(),
-  totalGpuNumber: z.number().optional(),
-  /** null means default. */
-  jobPriority: z.string().nullable().optional(),
-});
-
-/** rest-server answers a bare list, or `{totalCount, data}` when asked `withTotalCount`: the list either way. */
-const jobListSchema = z.preprocess((reply) => (typeof reply === 'object' && reply !== null && !Array.isArray(reply) && 'data' in reply ? reply.data : reply), z.array(listedJobSchema));
-
-export type ListedJob = z.infer<typeof listedJobSchema>;
+import type { z } from 'zod';
+import { jobListSchema, parseReply, type ListedJob } from '../openpai/replies.js';
 
 export interface JobListQuery {
   username?: string;
@@ -125,8 +110,8 @@ export class OpenPaiClient {
     } catch {
       throw new OpenPaiError(`${what} answered with invalid JSON`, 200);
     }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new OpenPaiError(`${what} answered with an unexpected reply: ${replyProblems(parsed.error)}`, 200);
+    const parsed = parseReply(schema, body);
+    if (!parsed.ok) throw new OpenPaiError(`${what} answered with an unexpected reply: ${parsed.error}`, 200);
     return parsed.data;
   }
 
@@ -170,12 +155,4 @@ export class OpenPaiClient {
     }
     return text;
   }
-}
-
-/** Where a reply did not fit, e.g. `3.state: Required` (job 3 of a list has no state). */
-function replyProblems(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(reply)'}: ${i.message}`)
-    .join('; ');
 }
