@@ -30,6 +30,9 @@ export const jobRecordSchema = z.object({
 /** A user's record (GET /api/v2/users/{name}); `email` is empty when none is set. */
 export const userRecordSchema = z.object({ email: z.string().nullable().optional() });
 
+/** rest-server's error body: `{code: "NoJobError", message: "…"}`. */
+export const errorReplySchema = z.object({ code: z.string().optional(), message: z.string().optional() });
+
 /** The reply as `schema` reads it, or where it does not fit (e.g. `3.state: Required`: job 3 of a list has no state). */
 export function parseReply<S extends z.ZodTypeAny>(schema: S, reply: unknown): { ok: true; data: z.output<S> } | { ok: false; error: string } {
   const parsed = schema.safeParse(reply);

@@ -5,7 +5,7 @@
  * not fit is an error naming the field, never taken as it is.
  */
 import type { z } from 'zod';
-import { jobListSchema, parseReply, type ListedJob } from '../openpai/replies.js';
+import { errorReplySchema, jobListSchema, parseReply, type ListedJob } from '../openpai/replies.js';
 
 export interface JobListQuery {
   username?: string;
@@ -142,17 +142,21 @@ export class OpenPaiClient {
     }
     const text = await response.text();
     if (!response.ok) {
-      let code: string | undefined;
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { code?: string; message?: string };
-        code = parsed.code;
-        message = parsed.message ?? message;
-      } catch {
-        // not JSON: keep the text
-      }
+      const { code, message } = errorReply(text);
       throw new OpenPaiError(`rest-server ${method} ${path.split('?')[0]}: ${response.status}${code ? ` ${code}` : ''}: ${message}`, response.status, code);
     }
     return text;
   }
+}
+
+/** OpenPAI's error code and message from an error reply; its text when it is not rest-server's error JSON. */
+function errorReply(text: string): { code?: string; message: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 500) };
+  }
+  const parsed = parseReply(errorReplySchema, body);
+  return parsed.ok ? { code: parsed.data.code, message: parsed.data.message ?? text.slice(0, 500) } : { message: text.slice(0, 500) };
 }
