@@ -21,7 +21,7 @@ import { EmailChannel } from './notify/email.js';
 import { WebhookChannel } from './notify/http-post.js';
 import { Notifier } from './notify/notifier.js';
 import { onPageSummaryDue } from './notify/page-limit.js';
-import { OutboxDispatcher, type Channel, type DeliveryResult, type OutboxRow } from './notify/outbox.js';
+import { OutboxDispatcher, type Channels, type DeliveryResult, type OutboxRow } from './notify/outbox.js';
 import { MailTemplates } from './notify/templates.js';
 import type { RouterOptions } from './options.js';
 import { ensureHandoffTimer, onHandoffDue } from './schedule/handoff.js';
@@ -110,7 +110,7 @@ export class Router {
       wake: (at) => this.onWork.timerAt(at),
     };
     const owners = new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now());
-    const channels: Record<string, Channel> = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners) };
+    const channels: Channels = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners) };
     if (options.smtp) {
       this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
       channels.email = this.email;
@@ -245,7 +245,7 @@ export class Router {
 
   private countDelivery(row: OutboxRow, result: DeliveryResult): void {
     if (row.channel === 'rule-service') return;
-    const channel = row.channel === 'webhook' && (row.target as { format?: string }).format === 'slack' ? 'chat' : row.channel;
+    const channel = row.channel === 'webhook' && row.target.format === 'slack' ? 'chat' : row.channel;
     this.metrics.notifications.inc({ channel, result: result.ok ? 'sent' : 'failed' });
   }
 }

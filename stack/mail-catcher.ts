@@ -1,10 +1,11 @@
 /**
- * A real SMTP server on 127.0.0.1 (smtp-server) that keeps every mail it receives: in memory, with
- * just enough MIME reading (multipart, quoted-printable, base64) to look at subjects, bodies and
- * links, and, when given a folder, as one .eml file per mail (what `gpuwatch stack` shows).
+ * A real SMTP server on 127.0.0.1 (smtp-server) that keeps every mail it receives: in memory, read
+ * by mailparser (subjects, text and HTML bodies, headers), and, when given a folder, as one .eml
+ * file per mail exactly as received (what `gpuwatch stack` shows).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { simpleParser, type AddressObject, type HeaderLines, type Headers } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -43,6 +44,12 @@ export class SmtpSink {
     await writeFile(join(this.saveDir, name), raw);
   }
 
+  private async keep(raw: Buffer, to: string[], from: string): Promise<void> {
+    const mail = { ...(await readMail(raw)), to, from };
+    this.mails.push(mail);
+    await this.save(raw, mail);
+  }
+
   /** Starts (again) on the same port. */
   async listen(): Promise<void> {
     const server = new SMTPServer({
@@ -62,9 +69,7 @@ export class SmtpSink {
           const to = session.envelope.rcptTo.map((r) => r.address);
           const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
           const raw = Buffer.concat(chunks);
-          const mail = { ...readMail(raw.toString('utf8')), to, from };
-          this.mails.push(mail);
-          this.save(raw, mail).then(
+          this.keep(raw, to, from).then(
             () => callback(),
             (err: Error) => callback(Object.assign(err, { responseCode: 451 })),
           );
@@ -97,61 +102,28 @@ export class SmtpSink {
   }
 }
 
-/** Headers and the text/plain and text/html bodies of a MIME message. */
-export function readMail(raw: string): Omit<ReceivedMail, 'to' | 'from'> {
-  const { headers, body } = splitHeaders(raw);
-  const parts = collectParts(headers, body);
+/** Subject, bodies and headers of a MIME message, decoded by mailparser (charsets, encoded words, multipart). */
+export async function readMail(raw: Buffer): Promise<Omit<ReceivedMail, 'to' | 'from'>> {
+  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true });
   return {
-    headers,
-    subject: decodeWords(headers.subject ?? ''),
-    text: parts.find((p) => p.type === 'text/plain')?.body ?? '',
-    html: parts.find((p) => p.type === 'text/html')?.body ?? '',
+    headers: headerTexts(parsed.headers, parsed.headerLines),
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? '',
+    html: parsed.html || '',
   };
 }
 
-function splitHeaders(raw: string): { headers: Record<string, string>; body: string } {
-  const normalized = raw.replace(/\r\n/g, '\n');
-  const end = normalized.indexOf('\n\n');
-  const head = end === -1 ? normalized : normalized.slice(0, end);
-  const body = end === -1 ? '' : normalized.slice(end + 2);
-  const headers: Record<string, string> = {};
-  for (const line of head.replace(/\n[ \t]+/g, ' ').split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+/** Each header as one line of text (lower-case names): decoded where mailparser decodes it, else as sent. */
+function headerTexts(headers: Headers, lines: HeaderLines): Record<string, string> {
+  const texts: Record<string, string> = {};
+  for (const { key, line } of lines) {
+    const value = headers.get(key);
+    const decoded = typeof value === 'string' ? value : isAddressObject(value) ? value.text : undefined;
+    texts[key] = decoded ?? line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
   }
-  return { headers, body };
+  return texts;
 }
 
-function collectParts(headers: Record<string, string>, body: string): { type: string; body: string }[] {
-  const contentType = headers['content-type'] ?? 'text/plain';
-  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? 'text/plain';
-  if (type.startsWith('multipart/')) {
-    const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
-    if (!boundary) return [];
-    return body
-      .split(`--${boundary}`)
-      .slice(1)
-      .filter((chunk) => !chunk.startsWith('--'))
-      .flatMap((chunk) => {
-        const part = splitHeaders(chunk.replace(/^\n/, ''));
-        return collectParts(part.headers, part.body);
-      });
-  }
-  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
-  const decoded =
-    encoding === 'quoted-printable'
-      ? Buffer.from(body.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8')
-      : encoding === 'base64'
-        ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
-        : body;
-  return [{ type, body: decoded }];
-}
-
-/** RFC 2047 encoded words (=?UTF-8?Q?…?= and =?UTF-8?B?…?=). */
-function decodeWords(text: string): string {
-  return text.replace(/=\?([^?]+)\?([QB])\?([^?]*)\?=\s*/gi, (_m, _charset: string, mode: string, data: string) =>
-    mode.toUpperCase() === 'B'
-      ? Buffer.from(data, 'base64').toString('utf8')
-      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_n, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
-  );
+function isAddressObject(value: unknown): value is AddressObject {
+  return typeof value === 'object' && value !== null && 'text' in value && typeof (value as AddressObject).text === 'string';
 }

@@ -3,6 +3,7 @@
  * escalations (router_outbox) and acknowledgements and job-action steps (router_audit), written as one human
  * line each (activity-line.ts). Only what happens after the start is shown.
  */
+import { parseOutboxContent } from '../alertmanager/notify/outbox-rows.js';
 import type { RouterDb } from '../alertmanager/store/db-schema.js';
 import type { Logger } from '../src/log.js';
 import { activityLine, type IncidentRef, type OnCallPeople, type RouterActivity } from './activity-line.js';
@@ -30,7 +31,7 @@ export async function followRouterActivity(
   const newActivity = async (): Promise<RouterActivity[]> => {
     const mails = await db
       .selectFrom('router_outbox')
-      .select(['id', 'channel', 'kind', 'incident_id', 'target', 'sent_at'])
+      .select(['id', 'channel', 'kind', 'incident_id', 'target', 'payload', 'sent_at'])
       .where('channel', 'in', ['email', 'webhook'])
       .where('kind', 'in', MAIL_KINDS)
       .where('status', '=', 'sent')
@@ -45,7 +46,7 @@ export async function followRouterActivity(
     const incidents = await incidentsById(db, [...fresh.map((m) => m.incident_id), ...audits.map((a) => a.incidentId)]);
     return [
       ...fresh.flatMap((m): RouterActivity[] =>
-        recipientsOf(m.channel, m.target).map((to) => ({ source: 'mail', at: Number(m.sent_at), kind: m.kind as 'page' | 'escalation', to, ...withIncident(incidents, m.incident_id) })),
+        recipientsOf(m).map((to) => ({ source: 'mail', at: Number(m.sent_at), kind: m.kind as 'page' | 'escalation', to, ...withIncident(incidents, m.incident_id) })),
       ),
       ...audits.map(({ incidentId, ...a }): RouterActivity => ({ source: 'audit', ...a, ...withIncident(incidents, incidentId) })),
     ].sort((a, b) => a.at - b.at);
@@ -73,10 +74,13 @@ export async function followRouterActivity(
 }
 
 /** An e-mail's addresses (one per row, as the router queues them), or the IM webhook's host. */
-function recipientsOf(channel: string, target: string): string[] {
-  const parsed = JSON.parse(target) as { to?: string[]; url?: string };
-  if (channel === 'webhook') return [`the ${parsed.url ? new URL(parsed.url).host : 'IM'} webhook`];
-  return parsed.to ?? [];
+/** Who a sent row reached: its mail recipients, or the webhook's host (none for a row that does not parse). */
+function recipientsOf(row: { channel: string; kind: string; target: string; payload: string }): string[] {
+  const parsed = parseOutboxContent(row);
+  if (!parsed.ok) return [];
+  const { content } = parsed;
+  if (content.channel === 'webhook') return [`the ${URL.canParse(content.target.url) ? new URL(content.target.url).host : 'IM'} webhook`];
+  return content.channel === 'email' ? content.target.to : [];
 }
 
 interface AuditEntry {

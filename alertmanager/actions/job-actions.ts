@@ -21,17 +21,13 @@ import { incidentData, lockIncident } from '../incident/incidents.js';
 import { jobOf } from '../incident/grouping.js';
 import type { IncidentRow } from '../incident/views.js';
 import { enqueueAll } from '../notify/outbox.js';
+import type { RuleServiceRequest } from '../notify/outbox-rows.js';
 import { recordAudit } from '../store/audit.js';
 import type { ActionStatus, ActionsTable, RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import { forUpdate } from '../store/transact.js';
 import { cancelTimer, scheduleTimer, type TimerFiring } from '../timers/timers.js';
-
-export const JOB_ACTIONS = ['kill', 'downgrade'] as const;
-export type JobAction = (typeof JOB_ACTIONS)[number];
-
-export const ACTION_CAUSES = ['low-utilization', 'running-too-long'] as const;
-export type ActionCause = (typeof ACTION_CAUSES)[number];
+import { JOB_ACTIONS, type ActionCause, type JobAction } from './action-kinds.js';
 
 /** The cause of an action from the alert's name; anything but the running-too-long alert asks for the idleness check. */
 export function causeOf(alertname: string | undefined): ActionCause {
@@ -44,14 +40,6 @@ export const BUDGET_LOCK = 'action-budget';
 
 const PAST: Record<JobAction, string> = { kill: 'stopped', downgrade: 'stopped and resubmitted at a lower priority' };
 
-export interface RuleServiceRequest {
-  actionId: number;
-  job: string;
-  action: JobAction;
-  cause: ActionCause;
-  reason: string;
-  idempotencyKey: string;
-}
 
 type ActionRow = Selectable<ActionsTable>;
 
@@ -184,7 +172,7 @@ export async function onActionDue(ctx: RouterContext, trx: RouterTx, firing: Tim
   }
   await trx.updateTable('router_actions').set({ status: 'requested', requested_at: now }).where('id', '=', id).execute();
   const request: RuleServiceRequest = { actionId: id, job: row.job, action: row.action as JobAction, cause: row.cause as ActionCause, reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`, idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}` };
-  await enqueueAll(trx, [{ channel: 'rule-service', kind: row.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
+  await enqueueAll(trx, [{ channel: 'rule-service', kind: request.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
   await recordAudit(trx, now, 'router', 'action.request', row.job, { actionId: id, action: row.action, cause: request.cause, idempotencyKey: request.idempotencyKey });
   await addEvent(trx, Number(row.incident_id), now, 'action', 'router', `grace period over and the alert still fires: asked the rule service to ${row.action} ${row.job}`);
 }

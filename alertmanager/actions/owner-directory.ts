@@ -3,8 +3,10 @@
  * record (GET /api/v2/jobs/{user}~{job} → jobStatus.username), then the user's record
  * (GET /api/v2/users/{username} → email), else username@ownerEmailDomain. Alert labels are whatever
  * the sender wrote; only names that pass OpenPAI's user-name syntax ever become part of an address.
- * Answers are cached briefly; an unreachable rest-server is a reason to retry the mail later.
+ * Answers are cached briefly; an unreachable rest-server is a reason to retry the mail later. Replies
+ * are parsed (src/openpai/replies.ts): one that does not fit is named as such, field and all.
  */
+import { jobRecordSchema, parseReply, userRecordSchema } from '../../src/openpai/replies.js';
 import { isOpenPaiUserName } from '../incident/grouping.js';
 import type { AddressBook, OwnerLookup } from '../notify/email.js';
 import { isPlainAddress } from '../notify/email.js';
@@ -12,7 +14,7 @@ import type { RemoteService } from '../options.js';
 
 const CACHE_MS = 10 * 60_000;
 
-type Fetched = { ok: true; body: Record<string, unknown> } | { ok: false; permanent: boolean; error: string };
+type Fetched = { ok: true; body: object } | { ok: false; permanent: boolean; error: string };
 
 export class OwnerDirectory implements AddressBook {
   private readonly cache = new Map<string, { owner: { name: string; email: string }; until: number }>();
@@ -36,9 +38,10 @@ export class OwnerDirectory implements AddressBook {
     if (!this.openpai) return { ok: false, permanent: true, error: 'no OpenPAI rest-server configured (actions.openpai)' };
     const answer = await this.get(this.openpai, `/api/v2/jobs/${encodeURIComponent(job)}`, `job ${job}`);
     if (!answer.ok) return answer;
-    const status = answer.body.jobStatus as { username?: unknown } | undefined;
-    const username = typeof status?.username === 'string' ? status.username : answer.body.username;
-    if (typeof username !== 'string' || !isOpenPaiUserName(username)) return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} names no valid owner` };
+    const record = parseReply(jobRecordSchema, answer.body);
+    if (!record.ok) return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} does not fit: ${record.error}` };
+    const username = record.data.jobStatus?.username ?? record.data.username;
+    if (username === undefined || !isOpenPaiUserName(username)) return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} names no valid owner` };
     return { ok: true, username };
   }
 
@@ -50,9 +53,10 @@ export class OwnerDirectory implements AddressBook {
     let permanent = true;
     if (this.openpai) {
       const user = await this.get(this.openpai, `/api/v2/users/${encodeURIComponent(name)}`, `user ${name}`);
-      const email = user.ok ? user.body.email : undefined;
-      if (typeof email === 'string' && isPlainAddress(email)) return { ok: true, name, email };
-      problem = user.ok ? `OpenPAI has no usable e-mail address for ${name}` : user.error;
+      const record = user.ok ? parseReply(userRecordSchema, user.body) : undefined;
+      const email = record?.ok ? record.data.email : undefined;
+      if (email && isPlainAddress(email)) return { ok: true, name, email };
+      problem = !user.ok ? user.error : record?.ok === false ? `OpenPAI's record of user ${name} does not fit: ${record.error}` : `OpenPAI has no usable e-mail address for ${name}`;
       permanent = user.ok || user.permanent;
     }
     if (this.fallbackDomain) return { ok: true, name, email: `${name}@${this.fallbackDomain}` };
@@ -68,7 +72,7 @@ export class OwnerDirectory implements AddressBook {
       if (!res.ok) return { ok: false, permanent: false, error: `OpenPAI answered ${res.status} for ${what}` };
       const body = (await res.json()) as unknown;
       if (typeof body !== 'object' || body === null) return { ok: false, permanent: false, error: `OpenPAI sent no record for ${what}` };
-      return { ok: true, body: body as Record<string, unknown> };
+      return { ok: true, body };
     } catch (err) {
       return { ok: false, permanent: false, error: `OpenPAI unreachable: ${(err as Error).message}` };
     }

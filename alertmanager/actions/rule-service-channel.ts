@@ -9,11 +9,12 @@
  */
 import type { RouterContext } from '../context.js';
 import { postJson } from '../notify/http-post.js';
-import type { Channel, DeliveryResult, OutboxRow } from '../notify/outbox.js';
+import type { Channel, DeliveryResult, RowOf } from '../notify/outbox.js';
 import type { RemoteService } from '../options.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { forUpdate } from '../store/transact.js';
-import { finishAction, type RuleServiceRequest } from './job-actions.js';
+import type { RuleServiceRequest } from '../notify/outbox-rows.js';
+import { finishAction } from './job-actions.js';
 import type { OwnerDirectory } from './owner-directory.js';
 
 /** Why a request was not sent after all; recorded as the action's outcome. */
@@ -29,7 +30,7 @@ interface RuleServiceAnswer {
   newJob?: string;
 }
 
-export class RuleServiceChannel implements Channel {
+export class RuleServiceChannel implements Channel<'rule-service'> {
   /** A kill that could not be delivered within an hour is stale: the situation has changed. */
   readonly maxAgeMs = 3_600_000;
 
@@ -39,9 +40,9 @@ export class RuleServiceChannel implements Channel {
     private readonly owners: OwnerDirectory,
   ) {}
 
-  async deliver(row: OutboxRow): Promise<DeliveryResult> {
+  async deliver(row: RowOf<'rule-service'>): Promise<DeliveryResult> {
     if (!this.service) return { ok: false, permanent: true, error: 'no rule service configured (actions.ruleService)' };
-    const request = row.payload as RuleServiceRequest;
+    const request = row.payload;
     const withheld = await this.stillWanted(request);
     if (withheld !== undefined) return withheld;
     // A request queued before causes were stored has none: the rule service then checks idleness.
@@ -81,8 +82,8 @@ export class RuleServiceChannel implements Channel {
     return undefined;
   }
 
-  async afterDelivery(trx: RouterTx, row: OutboxRow, result: DeliveryResult): Promise<void> {
-    const request = row.payload as RuleServiceRequest;
+  async afterDelivery(trx: RouterTx, row: RowOf<'rule-service'>, result: DeliveryResult): Promise<void> {
+    const request = row.payload;
     const action = await forUpdate(trx.selectFrom('router_actions').selectAll().where('id', '=', request.actionId), this.ctx.dialect).executeTakeFirst();
     if (!action || action.status !== 'requested') return;
     const detail = (result.detail ?? {}) as RuleServiceAnswer & { httpStatus?: number } & Partial<Withheld>;

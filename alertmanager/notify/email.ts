@@ -5,18 +5,12 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpOptions } from '../options.js';
-import type { Channel, DeliveryResult, OutboxRow } from './outbox.js';
+import type { Channel, DeliveryResult, RowOf } from './outbox.js';
 import type { RenderedMail } from './templates.js';
 
-export interface EmailTarget {
-  to: string[];
-  cc?: string[];
-  /** An OpenPAI job (user~name) whose owner, as OpenPAI records it, gets the mail. */
-  ownerOfJob?: string;
-}
 
 /** Renders a row's mail for its recipient (who gets the acknowledge link), as it is sent. */
-export type ComposeMail = (row: OutboxRow, recipient: string) => RenderedMail & { messageId: string };
+export type ComposeMail = (row: RowOf<'email'>, recipient: string) => RenderedMail & { messageId: string };
 
 export type OwnerLookup = { ok: true; name: string; email: string } | { ok: false; permanent: boolean; error: string };
 
@@ -36,7 +30,7 @@ interface Address {
   address: string;
 }
 
-export class EmailChannel implements Channel {
+export class EmailChannel implements Channel<'email'> {
   private readonly transport: Transporter;
 
   constructor(
@@ -59,8 +53,8 @@ export class EmailChannel implements Channel {
     });
   }
 
-  async deliver(row: OutboxRow): Promise<DeliveryResult> {
-    const target = row.target as EmailTarget;
+  async deliver(row: RowOf<'email'>): Promise<DeliveryResult> {
+    const target = row.target;
     const to: Address[] = [];
     for (const address of target.to) {
       if (!isPlainAddress(address)) return { ok: false, permanent: true, error: `not a single plain e-mail address: ${JSON.stringify(address.slice(0, 100))}` };

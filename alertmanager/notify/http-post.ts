@@ -1,13 +1,6 @@
 /** Webhook and chat deliveries: a JSON POST whose answer decides between done, retry and give up. */
-import type { Channel, DeliveryResult, OutboxRow } from './outbox.js';
-
-export interface PostTarget {
-  url: string;
-  timeoutMs: number;
-  /** json or slack: kept for the notifications metric. */
-  format?: string;
-  token?: string;
-}
+import type { Channel, DeliveryResult, RowOf } from './outbox.js';
+import type { PostTarget } from './outbox-rows.js';
 
 export async function postJson(target: PostTarget, body: unknown): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -23,17 +16,17 @@ export function resultOfStatus(status: number, text: string): DeliveryResult {
   return { ok: false, permanent, error: `HTTP ${status}: ${text.slice(0, 300)}` };
 }
 
-export class WebhookChannel implements Channel {
+export class WebhookChannel implements Channel<'webhook'> {
   /** A chat message a day late is noise. */
   readonly maxAgeMs = 24 * 3_600_000;
 
   /** @param compose the body a row stands for. */
-  constructor(private readonly compose: (row: OutboxRow) => unknown) {}
+  constructor(private readonly compose: (row: RowOf<'webhook'>) => unknown) {}
 
-  async deliver(row: OutboxRow): Promise<DeliveryResult> {
+  async deliver(row: RowOf<'webhook'>): Promise<DeliveryResult> {
     const body = this.compose(row);
     try {
-      const answer = await postJson(row.target as PostTarget, body);
+      const answer = await postJson(row.target, body);
       return resultOfStatus(answer.status, answer.text);
     } catch (err) {
       return { ok: false, permanent: false, error: (err as Error).message };

@@ -9,9 +9,8 @@ import type { NotificationKind } from '../config.js';
 import type { WebhookOptions } from '../options.js';
 import type { RouterExecutor } from '../store/db-schema.js';
 import type { Links } from '../web/links.js';
-import type { EmailTarget } from './email.js';
-import type { PostTarget } from './http-post.js';
-import { enqueueAll, type OutboxMessage, type OutboxRow } from './outbox.js';
+import { enqueueAll, type OutboxMessage, type RowOf } from './outbox.js';
+import type { EmailTarget, MailPayload, PostTarget, WebhookPayload } from './outbox-rows.js';
 import { admitPage } from './page-limit.js';
 import type { MailTemplates, RenderedMail } from './templates.js';
 
@@ -26,21 +25,6 @@ export interface NotifyRequest {
   /** Give each recipient a signed link that acknowledges this incident. */
   ackIncidentId?: number;
   data: Record<string, unknown>;
-}
-
-/** What an e-mail row holds until it is delivered. */
-export interface MailPayload {
-  data: Record<string, unknown>;
-  ackIncidentId?: number;
-  /** Stable per message, so a mail sent again after a crash can be recognised as the same one. */
-  messageId: string;
-}
-
-/** What a webhook row holds until it is delivered. */
-export interface WebhookPayload {
-  data: Record<string, unknown>;
-  to: string[];
-  ownerOfJob?: string;
 }
 
 export interface NotifierDeps {
@@ -96,19 +80,19 @@ export class Notifier {
    * The link is signed now, as the mail goes out: a page held back by an SMTP outage still
    * arrives with a link valid for the whole ackLinkTtl.
    */
-  composeMail(row: OutboxRow, recipient: string, now: number): RenderedMail & { messageId: string } {
-    const payload = row.payload as MailPayload;
+  composeMail(row: RowOf<'email'>, recipient: string, now: number): RenderedMail & { messageId: string } {
+    const payload = row.payload;
     const { links, templates } = this.deps;
     const ackUrl = payload.ackIncidentId === undefined ? undefined : links.ack(payload.ackIncidentId, recipient, now);
-    return { ...templates.render(row.kind as NotificationKind, { ...payload.data, boardUrl: links.board(), recipient, ackUrl }), messageId: payload.messageId };
+    return { ...templates.render(row.kind, { ...payload.data, boardUrl: links.board(), recipient, ackUrl }), messageId: payload.messageId };
   }
 
   /** The body a webhook row stands for, in the hook's format. */
-  composeWebhook(row: OutboxRow): Record<string, unknown> {
-    const payload = row.payload as WebhookPayload;
-    const request: NotifyRequest = { kind: row.kind as NotificationKind, incidentId: row.incidentId, to: payload.to, ownerOfJob: payload.ownerOfJob, data: payload.data };
+  composeWebhook(row: RowOf<'webhook'>): Record<string, unknown> {
+    const payload = row.payload;
+    const request: NotifyRequest = { kind: row.kind, incidentId: row.incidentId, to: payload.to, ownerOfJob: payload.ownerOfJob, data: payload.data };
     const summary = this.deps.templates.render(request.kind, { ...payload.data, boardUrl: this.deps.links.board() });
-    return (row.target as PostTarget).format === 'slack' ? slackMessage(request, summary) : jsonMessage(request, summary, row.createdAt);
+    return row.target.format === 'slack' ? slackMessage(request, summary) : jsonMessage(request, summary, row.createdAt);
   }
 }
 

@@ -99,6 +99,51 @@ describe('the outbox', () => {
     expect(await running.router.deliverOutbox()).toBe(0);
   });
 
+  it('fails a row of an unknown channel or shape for good, naming the field, and delivers the others', async () => {
+    running = await startTestRouter(await testOptions({}, smtp.port), clock);
+    const stored = (channel: string, kind: string, target: unknown, payload: unknown) => ({
+      channel,
+      kind,
+      incident_id: null,
+      target: JSON.stringify(target),
+      payload: JSON.stringify(payload),
+      status: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: TUESDAY_10,
+      lease_owner: null,
+      lease_until: null,
+      last_error: null,
+      created_at: TUESDAY_10,
+      sent_at: null,
+    });
+    await running.db
+      .insertInto('router_outbox')
+      .values([
+        stored('email', 'page', { cc: ['ben@oncall.example'] }, { data: {}, messageId: '<m@x>' }),
+        stored('email', 'gossip', { to: ['ben@oncall.example'] }, { data: {}, messageId: '<m@x>' }),
+        stored('fax', 'page', {}, {}),
+        stored('webhook', 'page', { url: 42, timeoutMs: 1_000 }, { data: {}, to: [] }),
+      ])
+      .execute();
+    await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 })]) });
+    expect(await running.router.deliverOutbox()).toBe(5);
+    const rows = await outboxRows();
+    expect(rows.map((r) => [r.channel, r.status, r.attempts])).toEqual([
+      ['email', 'failed', 1],
+      ['email', 'failed', 1],
+      ['fax', 'failed', 1],
+      ['webhook', 'failed', 1],
+      ['email', 'sent', 1],
+    ]);
+    expect(rows[0]?.last_error).toBe('outbox row 1 (email, page) does not fit its channel: target.to: Required');
+    expect(rows[1]?.last_error).toMatch(/^outbox row 2 \(email, gossip\) does not fit its channel: kind: Invalid enum value/);
+    expect(rows[2]?.last_error).toMatch(/^outbox row 3 \(fax, page\) does not fit its channel: channel: Invalid discriminator value\. Expected 'email' \| 'webhook' \| 'rule-service'/);
+    expect(rows[3]?.last_error).toBe('outbox row 4 (webhook, page) does not fit its channel: target.url: Expected string, received number');
+    expect(smtp.mails.map((m) => m.to)).toEqual([['ben@oncall.example']]);
+    clock.advance(3_600_000);
+    expect(await running.router.deliverOutbox()).toBe(0);
+  });
+
   it('posts JSON and Slack-compatible webhooks, retrying a failing receiver', async () => {
     const receiver = await startReceiver();
     try {

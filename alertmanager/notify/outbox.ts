@@ -10,35 +10,23 @@ import type { Logger } from '../../src/log.js';
 import type { Clock } from '../clock.js';
 import type { OutboxTable, RouterDb, RouterExecutor, RouterTx } from '../store/db-schema.js';
 import { inTransaction, type Dialect } from '../store/transact.js';
+import { parseOutboxContent, type ChannelName, type OutboxMessage, type OutboxRow, type RowOf } from './outbox-rows.js';
 
-export interface OutboxMessage {
-  channel: string;
-  kind: string;
-  incidentId?: number | null;
-  target: unknown;
-  payload: unknown;
-}
-
-export interface OutboxRow {
-  id: number;
-  channel: string;
-  kind: string;
-  incidentId: number | null;
-  target: unknown;
-  payload: unknown;
-  attempts: number;
-  createdAt: number;
-}
+export type { OutboxMessage, OutboxRow, RowOf } from './outbox-rows.js';
 
 export type DeliveryResult = { ok: true; detail?: unknown } | { ok: false; permanent: boolean; error: string; detail?: unknown };
 
-export interface Channel {
-  deliver(row: OutboxRow): Promise<DeliveryResult>;
+/** Delivers the rows of one channel. */
+export interface Channel<C extends ChannelName> {
+  deliver(row: RowOf<C>): Promise<DeliveryResult>;
   /** Work that follows a final outcome (sent, or failed for good), in the transaction that records it. */
-  afterDelivery?(trx: RouterTx, row: OutboxRow, result: DeliveryResult): Promise<void>;
+  afterDelivery?(trx: RouterTx, row: RowOf<C>, result: DeliveryResult): Promise<void>;
   /** Give up after this long (default: never). */
   maxAgeMs?: number;
 }
+
+/** The configured channels; a row of a channel that is not here fails for good. */
+export type Channels = { [C in ChannelName]?: Channel<C> };
 
 /** Several messages in one statement. */
 export async function enqueueAll(trx: RouterExecutor, messages: readonly OutboxMessage[], now: number): Promise<void> {
@@ -70,7 +58,7 @@ export interface OutboxDispatcherOptions {
   dialect: Dialect;
   clock: Clock;
   log: Logger;
-  channels: Record<string, Channel>;
+  channels: Channels;
   retry: { minMs: number; maxMs: number };
   /** How long a claim holds: longer than any channel's send timeout. */
   leaseMs?: number;
@@ -139,12 +127,19 @@ export class OutboxDispatcher {
 
   private async deliverOne(id: number): Promise<boolean> {
     const { db, clock, log } = this.options;
-    const row = await this.claim(id);
-    if (!row) return false;
-    const channel = this.options.channels[row.channel];
+    const claimed = await this.claim(id);
+    if (!claimed) return false;
+    if (!claimed.ok) {
+      const error = `outbox row ${id} (${claimed.stored.channel}, ${claimed.stored.kind}) does not fit its channel: ${claimed.error}`;
+      await inTransaction(db, (trx) => this.settle(trx, id, Number(claimed.stored.attempts) + 1, { ok: false, permanent: true, error }, true));
+      log.warn({ outbox: id, channel: claimed.stored.channel, kind: claimed.stored.kind, err: error }, 'delivery failed for good');
+      return true;
+    }
+    const row = claimed.row;
+    const channel = boundChannel(this.options.channels, row);
     let result: DeliveryResult;
     try {
-      result = channel ? await channel.deliver(row) : { ok: false, permanent: true, error: `no channel "${row.channel}" configured` };
+      result = channel ? await channel.deliver() : { ok: false, permanent: true, error: `no channel "${row.channel}" configured` };
     } catch (err) {
       result = { ok: false, permanent: false, error: (err as Error).message };
     }
@@ -154,30 +149,37 @@ export class OutboxDispatcher {
     const attempts = row.attempts + 1;
     const outcome: DeliveryResult = expired && !result.ok ? { ...result, permanent: true, error: `gave up after ${attempts} attempts: ${result.error}` } : result;
     await inTransaction(db, async (trx) => {
-      const update = await trx
-        .updateTable('router_outbox')
-        .set({
-          status: outcome.ok ? 'sent' : final ? 'failed' : 'pending',
-          attempts,
-          next_attempt_at: final ? now : now + this.backoff(attempts),
-          lease_owner: null,
-          lease_until: null,
-          last_error: outcome.ok ? null : outcome.error.slice(0, 2_000),
-          sent_at: outcome.ok ? now : null,
-        })
-        .where('id', '=', row.id)
-        .where('lease_owner', '=', this.owner)
-        .executeTakeFirst();
       // Our claim ran out and another replica took the row over: its outcome counts, not ours.
-      if (Number(update.numUpdatedRows) !== 1) return;
-      if (final && channel?.afterDelivery) await channel.afterDelivery(trx, row, outcome);
+      if (!(await this.settle(trx, row.id, attempts, outcome, final))) return;
+      if (final && channel?.afterDelivery) await channel.afterDelivery(trx, outcome);
     });
     this.options.onOutcome?.(row, outcome);
     if (!outcome.ok) log.warn({ outbox: row.id, channel: row.channel, kind: row.kind, attempts, final, err: outcome.error }, final ? 'delivery failed for good' : 'delivery failed; will retry');
     return final;
   }
 
-  private async claim(id: number): Promise<OutboxRow | undefined> {
+  /** Records an attempt's outcome on a row this replica still holds; false when another replica took it over. */
+  private async settle(trx: RouterTx, id: number, attempts: number, outcome: DeliveryResult, final: boolean): Promise<boolean> {
+    const now = this.options.clock.now();
+    const update = await trx
+      .updateTable('router_outbox')
+      .set({
+        status: outcome.ok ? 'sent' : final ? 'failed' : 'pending',
+        attempts,
+        next_attempt_at: final ? now : now + this.backoff(attempts),
+        lease_owner: null,
+        lease_until: null,
+        last_error: outcome.ok ? null : outcome.error.slice(0, 2_000),
+        sent_at: outcome.ok ? now : null,
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', this.owner)
+      .executeTakeFirst();
+    return Number(update.numUpdatedRows) === 1;
+  }
+
+  /** The claimed row, parsed for its channel (or what does not fit); undefined when another replica has it. */
+  private async claim(id: number): Promise<{ ok: true; row: OutboxRow } | { ok: false; stored: Selectable<OutboxTable>; error: string } | undefined> {
     const { db, clock } = this.options;
     const now = clock.now();
     const claimed = await db
@@ -188,8 +190,18 @@ export class OutboxDispatcher {
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return undefined;
-    const row = await db.selectFrom('router_outbox').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toOutboxRow(row);
+    const stored = await db.selectFrom('router_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!stored) return undefined;
+    const parsed = parseOutboxContent(stored);
+    if (!parsed.ok) return { ok: false, stored, error: parsed.error };
+    const row: OutboxRow = {
+      ...parsed.content,
+      id: Number(stored.id),
+      incidentId: stored.incident_id === null ? null : Number(stored.incident_id),
+      attempts: Number(stored.attempts),
+      createdAt: Number(stored.created_at),
+    };
+    return { ok: true, row };
   }
 
   /** min · 2^(attempts−1), capped at max, with ±20 % jitter so replicas do not retry in step. */
@@ -200,15 +212,26 @@ export class OutboxDispatcher {
   }
 }
 
-function toOutboxRow(row: Selectable<OutboxTable>): OutboxRow {
-  return {
-    id: Number(row.id),
-    channel: row.channel,
-    kind: row.kind,
-    incidentId: row.incident_id === null ? null : Number(row.incident_id),
-    target: JSON.parse(row.target) as unknown,
-    payload: JSON.parse(row.payload) as unknown,
-    attempts: Number(row.attempts),
-    createdAt: Number(row.created_at),
-  };
+/** A channel with its row: what the dispatcher calls, whichever channel it is. */
+interface BoundChannel {
+  deliver(): Promise<DeliveryResult>;
+  afterDelivery?(trx: RouterTx, result: DeliveryResult): Promise<void>;
+  maxAgeMs?: number;
+}
+
+function boundChannel(channels: Channels, row: OutboxRow): BoundChannel | undefined {
+  switch (row.channel) {
+    case 'email':
+      return bind(channels.email, row);
+    case 'webhook':
+      return bind(channels.webhook, row);
+    case 'rule-service':
+      return bind(channels['rule-service'], row);
+  }
+}
+
+function bind<C extends ChannelName>(channel: Channel<C> | undefined, row: RowOf<C>): BoundChannel | undefined {
+  if (!channel) return undefined;
+  const after = channel.afterDelivery?.bind(channel);
+  return { deliver: () => channel.deliver(row), afterDelivery: after && ((trx, result) => after(trx, row, result)), maxAgeMs: channel.maxAgeMs };
 }

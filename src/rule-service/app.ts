@@ -15,6 +15,7 @@ import type { RuleServiceMetrics } from './metrics.js';
 import { forward } from './proxy.js';
 import { invalidRules, type RuleStore } from './rule-store.js';
 import { renderPage, type PageData } from './page.js';
+import { admissionQuerySchema, auditQuerySchema, queryOf } from './query.js';
 import { rulesRouter } from './rules-routes.js';
 import { submitterOf } from './token.js';
 
@@ -60,7 +61,9 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
   app.post('/api/v1/admission', json, text, async (req, res) => {
     const submitter = submitterOf(req.headers.authorization);
     const token = submitter.ok ? submitter.token : undefined;
-    const queryUser = typeof req.query.user === 'string' ? req.query.user : undefined;
+    const query = queryOf(admissionQuerySchema, req, res);
+    if (!query) return;
+    const queryUser = query.user;
     let request;
     try {
       request = admissionRequestFrom(req.body, req.headers['content-type'], queryUser ?? (submitter.ok ? submitter.user : undefined));
@@ -87,9 +90,9 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
   });
 
   app.get('/api/v1/audit', guard, async (req, res) => {
-    const subject = typeof req.query.subject === 'string' ? req.query.subject : undefined;
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1_000);
-    res.json({ entries: await readAudit(store.db, { subject, limit }) });
+    const query = queryOf(auditQuerySchema, req, res);
+    if (!query) return;
+    res.json({ entries: await readAudit(store.db, query) });
   });
 
   if (deps.proxyTo) {

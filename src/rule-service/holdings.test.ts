@@ -28,4 +28,14 @@ describe('holdings', () => {
     const asked = fake.requests.filter((r) => r.method === 'GET' && r.path === '/api/v2/jobs').at(-1);
     expect(asked?.query.state?.split(',').sort()).toEqual(['RUNNING', 'STOPPING', 'WAITING']);
   });
+
+  it('refuses a job list that does not fit, naming the field, instead of counting nothing', async () => {
+    fake.replyWith('/api/v2/jobs', [{ name: 'big', username: 'carol', totalGpuNumber: 30, jobPriority: 'oppo' }]);
+    try {
+      const answer = await http(`${service.url}/api/v1/admission`, { body: { user: 'carol', priority: 'oppo', gpus: 3 } });
+      expect(answer.json).toMatchObject({ holdings: { source: 'unknown' }, notes: [expect.stringMatching(/holdings unknown \(rest-server GET \/api\/v2\/jobs answered with an unexpected reply: 0\.state: Required\)/)] });
+    } finally {
+      fake.replyWith('/api/v2/jobs', undefined);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 /** What a user holds now: GPUs per priority over their running and waiting jobs. */
 import { holdingsOf, isPriority, type Holdings, type Priority } from './priority.js';
-import type { ListedJob } from './openpai-client.js';
+import type { ListedJob } from '../openpai/replies.js';
 
 /** The job states that hold (or are about to hold) GPUs: a stopping job keeps its GPUs until it has stopped. */
 export const HOLDING_STATES = ['RUNNING', 'WAITING', 'STOPPING'] as const;
@@ -11,7 +11,7 @@ export function holdingsFromJobs(jobs: readonly ListedJob[]): Holdings {
   for (const job of jobs) {
     if (!(HOLDING_STATES as readonly string[]).includes(job.state)) continue;
     const priority = isPriority(job.jobPriority) ? job.jobPriority : 'default';
-    const gpus = Number(job.totalGpuNumber ?? 0);
+    const gpus = job.totalGpuNumber ?? 0;
     if (Number.isFinite(gpus) && gpus > 0) sums[priority] += gpus;
   }
   return holdingsOf(sums);

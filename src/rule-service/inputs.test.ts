@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AdmissionInputError, admissionRequestFrom } from './admission-input.js';
-import { formatCsv, parseCsv } from './csv.js';
+import { CsvSyntaxError, formatCsv, parseCsv } from './csv.js';
 import { holdingsFromJobs } from './holdings.js';
 import { JobProtocolError, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
 import { bearerToken, tokenUser } from './token.js';
@@ -79,6 +79,47 @@ describe('CSV', () => {
     expect(parseCsv(formatCsv([['a,1', ' lead', 'q"'], ['', 'plain', '']]))).toEqual([
       { line: 1, cells: ['a,1', ' lead', 'q"'] },
       { line: 2, cells: ['', 'plain', ''] },
+    ]);
+  });
+});
+
+describe('CSV quoting and positions', () => {
+  const failure = (text: string) => {
+    try {
+      parseCsv(text);
+    } catch (err) {
+      return err instanceof CsvSyntaxError ? { line: err.line, column: err.column, message: err.message } : err;
+    }
+    return 'parsed';
+  };
+
+  it('refuses text after a closing quote, naming line and cell', () => {
+    expect(failure('a,"b"c\n')).toEqual({ line: 1, column: 2, message: expect.stringMatching(/after the closing quote/) });
+    expect(failure('user,result\n.*,"retain" \n')).toEqual({ line: 2, column: 2, message: expect.stringMatching(/after the closing quote/) });
+  });
+
+  it('refuses a quote inside an unquoted field', () => {
+    expect(failure('user\nab"c\n')).toEqual({ line: 2, column: 1, message: expect.stringMatching(/quote inside an unquoted field/) });
+  });
+
+  it('refuses a quoted field that is not closed', () => {
+    expect(failure('a\n"b,c\n')).toMatchObject({ message: 'a quoted field is not closed' });
+  });
+
+  it('counts a CRLF inside a quoted field as one line', () => {
+    expect(failure('h,i\r\n"two\r\nlines",ok\r\nz,"bad"x\r\n')).toMatchObject({ line: 4, column: 2 });
+    expect(parseCsv('h,i\r\n"two\r\nlines",ok\r\nz,y\r\n')).toEqual([
+      { line: 1, cells: ['h', 'i'] },
+      { line: 2, cells: ['two\r\nlines', 'ok'] },
+      { line: 4, cells: ['z', 'y'] },
+    ]);
+  });
+
+  it('reads quoted commas, doubled quotes, CRLF and a byte-order mark', () => {
+    expect(parseCsv('\ufeffuser,description\r\n"^a,b$","say ""no"""\r\n,""\r\n')).toEqual([
+      { line: 1, cells: ['user', 'description'] },
+      { line: 2, cells: ['^a,b$', 'say "no"'] },
+      { line: 3, cells: ['', ''] },
     ]);
   });
 });

@@ -1,18 +1,11 @@
 /**
  * The few OpenPAI rest-server calls the rule service makes (DESIGN §9): list a user's jobs, read a
  * job's config, tag, stop, submit. Every call has a timeout; failures say whether the server could
- * be reached at all.
+ * be reached at all. JSON replies are checked against what the service reads from them: one that does
+ * not fit is an error naming the field, never taken as it is.
  */
-
-export interface ListedJob {
-  name: string;
-  username: string;
-  state: string;
-  virtualCluster?: string;
-  totalGpuNumber?: number;
-  /** null means default. */
-  jobPriority?: string | null;
-}
+import type { z } from 'zod';
+import { errorReplySchema, jobListSchema, parseReply, type ListedJob } from '../openpai/replies.js';
 
 export interface JobListQuery {
   username?: string;
@@ -76,10 +69,7 @@ export class OpenPaiClient {
     if (query.jobPriority) params.set('jobPriority', query.jobPriority.join(','));
     if (query.offset !== undefined) params.set('offset', String(query.offset));
     if (query.limit !== undefined) params.set('limit', String(query.limit));
-    const body = await this.call('GET', `/api/v2/jobs?${params.toString()}`, { token });
-    const list = Array.isArray(body) ? body : (body as { data?: unknown }).data;
-    if (!Array.isArray(list)) throw new OpenPaiError('rest-server answered the job list with something that is not a list', 200);
-    return list as ListedJob[];
+    return this.callJson('GET', `/api/v2/jobs?${params.toString()}`, jobListSchema, { token });
   }
 
   /** Every job of a user in the given states, page by page (at most 100,000 jobs). */
@@ -95,7 +85,7 @@ export class OpenPaiClient {
 
   /** The job's submitted config (YAML text). */
   async jobConfig(job: string): Promise<string> {
-    return (await this.call('GET', `/api/v2/jobs/${encodeURIComponent(job)}/config`, { text: true })) as string;
+    return this.call('GET', `/api/v2/jobs/${encodeURIComponent(job)}/config`, { text: true });
   }
 
   async stopJob(job: string): Promise<void> {
@@ -110,11 +100,27 @@ export class OpenPaiClient {
     await this.call('POST', '/api/v2/jobs', { body: yamlText, contentType: 'text/yaml' });
   }
 
+  /** A JSON reply, checked against `schema`. */
+  private async callJson<S extends z.ZodTypeAny>(method: string, path: string, schema: S, opts: { token?: string } = {}): Promise<z.output<S>> {
+    const what = `rest-server ${method} ${path.split('?')[0]}`;
+    const text = await this.call(method, path, opts);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new OpenPaiError(`${what} answered with invalid JSON`, 200);
+    }
+    const parsed = parseReply(schema, body);
+    if (!parsed.ok) throw new OpenPaiError(`${what} answered with an unexpected reply: ${parsed.error}`, 200);
+    return parsed.data;
+  }
+
+  /** The reply's text (after a 2xx status). */
   private async call(
     method: string,
     path: string,
     opts: { token?: string; json?: unknown; body?: string; contentType?: string; text?: boolean } = {},
-  ): Promise<unknown> {
+  ): Promise<string> {
     const headers: Record<string, string> = { accept: opts.text ? 'text/yaml, */*' : 'application/json' };
     // The service's own token wins; a caller's token (the submitter's, in proxy mode) is the fallback.
     const token = this.options.token ?? opts.token;
@@ -136,23 +142,21 @@ export class OpenPaiClient {
     }
     const text = await response.text();
     if (!response.ok) {
-      let code: string | undefined;
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { code?: string; message?: string };
-        code = parsed.code;
-        message = parsed.message ?? message;
-      } catch {
-        // not JSON: keep the text
-      }
+      const { code, message } = errorReply(text);
       throw new OpenPaiError(`rest-server ${method} ${path.split('?')[0]}: ${response.status}${code ? ` ${code}` : ''}: ${message}`, response.status, code);
     }
-    if (opts.text) return text;
-    if (text === '') return undefined;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new OpenPaiError(`rest-server ${method} ${path.split('?')[0]} answered with invalid JSON`, response.status);
-    }
+    return text;
   }
+}
+
+/** OpenPAI's error code and message from an error reply; its text when it is not rest-server's error JSON. */
+function errorReply(text: string): { code?: string; message: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 500) };
+  }
+  const parsed = parseReply(errorReplySchema, body);
+  return parsed.ok ? { code: parsed.data.code, message: parsed.data.message ?? text.slice(0, 500) } : { message: text.slice(0, 500) };
 }

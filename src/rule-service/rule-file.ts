@@ -57,7 +57,7 @@ export function parseRulesCsv(text: string, file: string): RuleFields[] {
   try {
     rows = parseCsv(text);
   } catch (err) {
-    if (err instanceof CsvSyntaxError) throw fail(file, [{ file, line: err.line, field: '', message: err.message }]);
+    if (err instanceof CsvSyntaxError) throw fail(file, [{ file, line: err.line, column: err.column, field: '', message: err.message }]);
     throw err;
   }
   const [header, ...body] = rows;

@@ -112,5 +112,6 @@ describe('rule files', () => {
   it('names the line of a bad CSV row and refuses unknown columns', () => {
     expect(() => parseRulesCsv('user,result\n.*,retain\n(?=a)b,fail\n', 'r.csv')).toThrow(/^r\.csv:3:1: 1\.user: .*needs a backtracking engine/);
     expect(() => parseRulesCsv('user,colour\n', 'r.csv')).toThrow(/r\.csv:1:2: colour: unknown column/);
+    expect(() => parseRulesCsv('user,result\n.*,"retain"x\n', 'r.csv')).toThrow(/^r\.csv:2:2: \(top level\): text after the closing quote/);
   });
 });

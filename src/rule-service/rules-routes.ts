@@ -2,6 +2,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ConfigError } from '../config/yaml-file.js';
+import { queryOf, rulesQuerySchema } from './query.js';
 import { parseRuleFile, formatRuleFile, ruleInputSchema } from './rule-file.js';
 import type { RuleFields } from './rule.js';
 import { invalidRules, type RuleStore } from './rule-store.js';
@@ -14,7 +15,9 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
   const text = express.text({ type: ['text/*', 'application/yaml', 'application/x-yaml'], limit: '4mb' });
 
   router.get('/', async (req, res) => {
-    const format = req.query.format;
+    const query = queryOf(rulesQuerySchema, req, res);
+    if (!query) return;
+    const { format } = query;
     const [rules, revision] = await Promise.all([store.list(), store.revision()]);
     if (format === 'yaml' || format === 'csv') {
       res.type(format === 'csv' ? 'text/csv' : 'text/yaml').send(formatRuleFile(rules, format));

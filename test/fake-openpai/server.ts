@@ -64,6 +64,8 @@ export interface FakeOpenPai {
   addJob(job: NewJob): FakeJob;
   job(id: string): FakeJob | undefined;
   jobs(): FakeJob[];
+  /** Misbehaves: answers every GET of `path` (e.g. `/api/v2/jobs`) with this JSON body and status (200); undefined: behaves again. */
+  replyWith(path: string, body: unknown, status?: number): void;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
   const users = new Map(options.users.map((u) => [u.name, u]));
   const jobs = new Map<string, FakeJob>();
   const requests: RecordedRequest[] = [];
+  const replies = new Map<string, { body: unknown; status: number }>();
   let clock = Date.now();
   const tick = () => ++clock;
 
@@ -131,6 +134,11 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
     req.claims = claims;
     record.user = claims.username;
     next();
+  });
+  app.use((req, res, next) => {
+    const reply = req.method === 'GET' ? replies.get(req.path) : undefined;
+    if (reply === undefined) next();
+    else res.status(reply.status).json(reply.body);
   });
 
   app.post('/api/v2/jobs', (req: Authed, res) => {
@@ -293,6 +301,10 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
     addJob,
     job: (id) => jobs.get(id),
     jobs: () => [...jobs.values()],
+    replyWith: (path, body, status = 200) => {
+      if (body === undefined) replies.delete(path);
+      else replies.set(path, { body, status });
+    },
     close: () => server.close(),
   };
 }
