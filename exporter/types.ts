@@ -155,6 +155,22 @@ export const CLOCK_EVENT_REASONS = [
 ] as const;
 export type ClockEventReason = (typeof CLOCK_EVENT_REASONS)[number];
 
+/**
+ * NVML's nvmlClocksEventReason* bits (named nvmlClocksThrottleReason* before NVML 12.2; same
+ * values), as in NVML's mask and nvidia-smi's `clocks_event_reasons.active`/`.supported`.
+ */
+export const CLOCK_EVENT_REASON_BITS: Readonly<Record<ClockEventReason, number>> = {
+  gpu_idle: 0x1,
+  applications_clocks_setting: 0x2,
+  sw_power_cap: 0x4,
+  hw_slowdown: 0x8,
+  sync_boost: 0x10,
+  sw_thermal_slowdown: 0x20,
+  hw_thermal_slowdown: 0x40,
+  hw_power_brake_slowdown: 0x80,
+  display_clocks_setting: 0x100,
+};
+
 /** A source-specific failure with a short machine-readable reason (used as a metric label). */
 export class SourceError extends Error {
   constructor(

@@ -8,6 +8,7 @@
  * that needs a reset, is not ready or answers UNKNOWN is reported in that state, identity only.
  */
 import {
+  CLOCK_EVENT_REASON_BITS,
   CLOCK_EVENT_REASONS,
   SourceError,
   type ClockEventReason,
@@ -22,7 +23,6 @@ import { readMig } from './read-mig.js';
 import { readMore } from './read-more.js';
 import { PROCESS_KINDS } from './signatures.js';
 import {
-  CLOCK_EVENT_REASON_BITS,
   NVML_PSTATE_UNKNOWN,
   NvmlClock,
   NvmlEccCounter,
