@@ -5,9 +5,9 @@
  * number with its expected unit. Field aliases that nvidia-smi accepts (`clocks.sm`,
  * `clocks_throttle_reasons.*`, `gpu_uuid`, …) are read like their main names.
  */
+import { compact } from '../../../src/defined.js';
 import { CLOCK_EVENT_REASON_BITS, CLOCK_EVENT_REASONS, SourceError, type ClockEventReason, type GpuReading } from '../../types.js';
 import {
-  compact,
   readActive,
   readCount,
   readCounter,
