@@ -5,10 +5,9 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseDuration } from '../src/config/duration.js';
-import { listenAddressField } from '../src/config/listen-address.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
 import { parseDatabaseUrl } from '../src/storage/database-url.js';
 
-export const DEFAULT_ROUTER_LISTEN = '127.0.0.1:9460';
 export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
 
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
@@ -24,7 +23,6 @@ const positiveDuration = z.string().superRefine((s, ctx) => {
   if (ms === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a duration ("${s}"); use e.g. 30m, 2h, 1w` });
   else if (ms <= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be longer than 0' });
 });
-const listenAddress = listenAddressField('127.0.0.1:9460');
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
 const email = z.string().email();
 const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), (zone) => ({ message: `unknown time zone "${zone}"; use an IANA name such as Europe/Berlin` }));
@@ -208,7 +206,7 @@ const actionsSchema = z
 
 export const routerConfigSchema = z
   .object({
-    listen: listenAddress.default(DEFAULT_ROUTER_LISTEN),
+    listen: listenAddressWithDefault(DEFAULT_LISTEN.router),
     /** sqlite:///abs.db, sqlite://./relative.db (relative to gpuwatch.yaml), mysql://user:pass@host:3306/db */
     db: databaseUrl.default(DEFAULT_ROUTER_DB),
     /** Where people reach the board; ack links in e-mails start with it. Default: http://<listen>. */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../src/config/duration-field.js';
-import { listenAddressField } from '../src/config/listen-address.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
 
 export const stackSchema = z
   .object({
@@ -23,8 +23,8 @@ export const stackSchema = z
     replay: z.string().min(1).optional(),
     /** The first worker's exporter listens on 127.0.0.1:exporterBasePort, the next on +1, … */
     exporterBasePort: z.number().int().min(1).max(65535).default(19445),
-    prometheus: listenAddressField('127.0.0.1:9090').default('127.0.0.1:9090'),
-    alertmanager: listenAddressField('127.0.0.1:9093').default('127.0.0.1:9093'),
+    prometheus: listenAddressWithDefault(DEFAULT_LISTEN.prometheus),
+    alertmanager: listenAddressWithDefault(DEFAULT_LISTEN.alertmanager),
     /** Prometheus's rule evaluation interval; default: the exporter interval (which is also the scrape interval). */
     evaluationInterval: duration.optional(),
   })

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
-import { listenAddressField } from '../config/listen-address.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from '../config/listen-address.js';
 import { ConfigError } from '../config/yaml-file.js';
 import { parseDatabaseUrl, resolveSqliteUrl } from '../storage/database-url.js';
 import { policiesSchema, type Policies } from '../config/policies.js';
@@ -14,11 +14,9 @@ import type { HoldingsPolicy } from './admission.js';
 import type { IdleCheckOptions } from './idle-check.js';
 import { runtimePolicyOf, type RuntimeCheckOptions } from './runtime-check.js';
 
-export const DEFAULT_RULE_SERVICE_LISTEN = '127.0.0.1:9470';
 export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, (s) => ({ message: `not a duration ("${s}"); use e.g. 150ms, 3s` }));
-const listenAddress = listenAddressField('127.0.0.1:9470');
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
 const databaseUrl = z.string().superRefine((url, ctx) => {
   try {
@@ -31,7 +29,7 @@ const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !
 
 export const ruleServiceConfigSchema = z
   .object({
-    listen: listenAddress.default(DEFAULT_RULE_SERVICE_LISTEN),
+    listen: listenAddressWithDefault(DEFAULT_LISTEN.ruleService),
     /** sqlite:///abs.db, sqlite://./relative.db (relative to this file), sqlite::memory:, mysql://user:pass@host:3306/db */
     db: databaseUrl.default(DEFAULT_RULE_DB),
     /** Longest a rule-store read may take on the admission path before the job is kept as submitted. */
