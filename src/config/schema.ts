@@ -8,6 +8,7 @@ import { stackSchema } from '../../stack/config.js';
 import { ruleServiceConfigSchema } from '../rule-service/config.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
+import { portNumber } from './fields.js';
 import { DEFAULT_EXPORTER_PORT, DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
 import { policiesSchema } from './policies.js';
 import { section } from './policy-fields.js';
@@ -54,7 +55,7 @@ export const clusterSchema = z
     /** The gpuwatch alert router's Alertmanager webhook for this cluster's alerts. */
     router: z.string().url().default(DEFAULT_ROUTER_URL),
     /** Port of the exporter on every worker, for the generated scrape targets (hostip:port). */
-    exporterPort: z.number().int().min(1).max(65535).default(DEFAULT_EXPORTER_PORT),
+    exporterPort: portNumber.default(DEFAULT_EXPORTER_PORT),
   })
   .strict();
 

@@ -6,9 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
+import { duration } from '../config/duration-field.js';
+import { databaseUrl, httpUrl, notBoth } from '../config/fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from '../config/listen-address.js';
 import { ConfigError } from '../config/yaml-file.js';
-import { parseDatabaseUrl, resolveSqliteUrl } from '../storage/database-url.js';
+import { resolveSqliteUrl } from '../storage/database-url.js';
 import { policiesSchema, type Policies } from '../config/policies.js';
 import type { HoldingsPolicy } from './admission.js';
 import type { IdleCheckOptions } from './idle-check.js';
@@ -16,16 +18,6 @@ import { runtimePolicyOf, type RuntimeCheckOptions } from './runtime-check.js';
 
 export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
 
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, (s) => ({ message: `not a duration ("${s}"); use e.g. 150ms, 3s` }));
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
-const databaseUrl = z.string().superRefine((url, ctx) => {
-  try {
-    parseDatabaseUrl(url);
-  } catch (err) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
-  }
-});
-const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !== undefined && v[b] !== undefined);
 
 export const ruleServiceConfigSchema = z
   .object({
@@ -45,7 +37,7 @@ export const ruleServiceConfigSchema = z
         timeout: duration.default('3s'),
       })
       .strict()
-      .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
+      .refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both')
       .optional(),
     /**
      * Prometheus, asked before every kill or downgrade whether its cause holds (without it, every
@@ -74,7 +66,7 @@ export const ruleServiceConfigSchema = z
     apiTokenFile: z.string().min(1).optional(),
   })
   .strict()
-  .refine(oneOf('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both');
+  .refine(notBoth('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both');
 
 export type RuleServiceConfig = z.output<typeof ruleServiceConfigSchema>;
 
