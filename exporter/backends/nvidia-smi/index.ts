@@ -6,6 +6,7 @@
  * (processes, PCIe replays) are refreshed in the background at most every `xmlIntervalMs`.
  * `collect()` merges the two by UUID and never waits longer than `timeoutMs`.
  */
+import { settlesWithin } from '../../../src/storage/timeout.js';
 import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot, type SkippedGpus } from '../../types.js';
 import { QUERY_FIELDS } from './csv.js';
 import { mergeReadings } from './merge.js';
@@ -161,12 +162,7 @@ export class NvidiaSmiBackend implements GpuBackend {
   private async waitForXml(): Promise<void> {
     const refresh = this.xmlRefresh;
     if (refresh === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMs);
-    });
-    await Promise.race([refresh, limit]);
-    clearTimeout(timer);
+    await settlesWithin(refresh, this.timeoutMs);
   }
 
   private currentXml(): XmlSnapshot | undefined {
