@@ -2,14 +2,13 @@
  * The `ruleService:` section of gpuwatch.yaml, and the options the service runs with once token
  * files are read and relative paths resolved.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { duration } from '../config/duration-field.js';
 import { databaseUrl, httpUrl, notBoth } from '../config/fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from '../config/listen-address.js';
-import { ConfigError } from '../config/yaml-file.js';
+import { secretReader } from '../config/secret-file.js';
 import { resolveSqliteUrl } from '../storage/database-url.js';
 import { policiesSchema, type Policies } from '../config/policies.js';
 import type { HoldingsPolicy } from './admission.js';
@@ -100,20 +99,10 @@ export interface RuleServiceOptions {
 export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string, policies: Policies = policiesSchema.parse(undefined)): Promise<RuleServiceOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const source = configFile ?? '(defaults)';
-  const readToken = async (file: string, field: string): Promise<string> => {
-    const path = resolve(base, file);
-    try {
-      const token = (await readFile(path, 'utf8')).trim();
-      if (token === '') throw new Error('the file is empty');
-      return token;
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-      throw new ConfigError(`${source}: ruleService.${field}: ${path}: ${why}`, source, [{ file: source, field: `ruleService.${field}`, message: `${path}: ${why}` }]);
-    }
-  };
+  const secret = secretReader({ base, source, section: 'ruleService' });
   const openpai = config.openpai && {
     url: config.openpai.url,
-    token: config.openpai.tokenFile ? await readToken(config.openpai.tokenFile, 'openpai.tokenFile') : config.openpai.token,
+    token: await secret(config.openpai.token, config.openpai.tokenFile, 'openpai.tokenFile'),
     timeoutMs: parseDuration(config.openpai.timeout) ?? 3_000,
   };
   const low = policies.jobLowUtilization;
@@ -140,6 +129,6 @@ export async function resolveRuleServiceConfig(config: RuleServiceConfig, config
     holdingsWhenUnreachable: config.holdingsWhenUnreachable,
     exemptJobs: config.exemptJobs,
     exemptUsers: config.exemptUsers,
-    apiToken: config.apiTokenFile ? await readToken(config.apiTokenFile, 'apiTokenFile') : config.apiToken,
+    apiToken: await secret(config.apiToken, config.apiTokenFile, 'apiTokenFile'),
   };
 }
