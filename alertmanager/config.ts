@@ -6,7 +6,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseDuration } from '../src/config/duration.js';
 import { positiveDuration } from '../src/config/duration-field.js';
-import { databaseUrl, httpUrl, notBoth, portNumber } from '../src/config/fields.js';
+import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from '../src/config/fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
 
 export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
@@ -113,16 +113,15 @@ export const DEFAULT_SLA_TABLE: z.input<typeof slaRowSchema>[] = [
 /** The actor recorded for writes made with the shared apiToken. */
 export const SHARED_TOKEN_ACTOR = 'shared-token';
 
-const secretFields = { token: z.string().min(1).optional(), tokenFile: z.string().min(1).optional() };
 
 const webUserSchema = z
   .object({
     /** Recorded as the actor of everything done with this token (acknowledge, update, resolve). */
     name: z.string().min(1).max(100).regex(/^[^\s"]+$/, 'a name without spaces or quotes, e.g. ana'),
-    ...secretFields,
+    ...secretFields('token'),
   })
   .strict()
-  .refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both')
+  .refine(...secretGivenOnce('token'))
   .refine((u) => u.token !== undefined || u.tokenFile !== undefined, 'give token or tokenFile');
 
 const webSchema = z
@@ -165,7 +164,7 @@ const smtpSchema = z
     auth: z
       .object({ user: z.string().min(1), pass: z.string().optional(), passFile: z.string().min(1).optional() })
       .strict()
-      .refine(notBoth('pass', 'passFile'), 'give pass or passFile, not both')
+      .refine(...secretGivenOnce('pass'))
       .optional(),
     timeout: positiveDuration.default('15s'),
   })
@@ -181,9 +180,9 @@ const actionsSchema = z
     grace: positiveDuration.default('30m'),
     /** The shortest grace period any action gets: an alert's `action_grace` annotation may lengthen the grace, never shorten it below this. */
     minGrace: positiveDuration.default('15m'),
-    ruleService: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('10s') }).strict().refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
+    ruleService: z.object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('10s') }).strict().refine(...secretGivenOnce('token')).optional(),
     /** rest-server: who owns a job (GET /api/v2/jobs/{user}~{job}) and their e-mail (GET /api/v2/users/{username}). Required when dryRun is false. */
-    openpai: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('5s') }).strict().refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
+    openpai: z.object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('5s') }).strict().refine(...secretGivenOnce('token')).optional(),
     /** When rest-server has no address for a user: user@this-domain. */
     ownerEmailDomain: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com').optional(),
     exemptJobs: z.array(z.string().min(1)).default([]),
@@ -199,8 +198,7 @@ export const routerConfigSchema = z
     /** Where people reach the board; ack links in e-mails start with it. Default: http://<listen>. */
     publicUrl: httpUrl.optional(),
     /** Shared bearer token for machines (acknowledge, update, resolve, the audit log); recorded as `shared-token`. */
-    apiToken: z.string().min(1).optional(),
-    apiTokenFile: z.string().min(1).optional(),
+    ...secretFields('apiToken'),
     /** Key that signs ack links. Default: a random key kept in the database (shared by every replica). */
     ackSecret: z.string().min(16).optional(),
     ackSecretFile: z.string().min(1).optional(),
@@ -208,8 +206,7 @@ export const routerConfigSchema = z
     /** The board's logins and personal tokens. */
     web: webSchema.default({}),
     /** Bearer token Alertmanager must send (http_config.authorization); required when actions.dryRun is false. */
-    webhookToken: z.string().min(1).optional(),
-    webhookTokenFile: z.string().min(1).optional(),
+    ...secretFields('webhookToken'),
     /** Pages and escalations per receiver (mail address) per minute; more are held back and summarised in one mail. */
     pagesPerMinute: z.number().int().min(1).default(20),
     /** The dead man's switch: page the DRIs when a cluster's Watchdog alert has not arrived for this long (after it was seen once). */
@@ -246,9 +243,9 @@ export const routerConfigSchema = z
     retry: z.object({ min: positiveDuration.default('5s'), max: positiveDuration.default('10m') }).strict().default({}),
   })
   .strict()
-  .refine(notBoth('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both')
-  .refine(notBoth('ackSecret', 'ackSecretFile'), 'give ackSecret or ackSecretFile, not both')
-  .refine(notBoth('webhookToken', 'webhookTokenFile'), 'give webhookToken or webhookTokenFile, not both')
+  .refine(...secretGivenOnce('apiToken'))
+  .refine(...secretGivenOnce('ackSecret'))
+  .refine(...secretGivenOnce('webhookToken'))
   .superRefine((config, ctx) => checkTeamReferences(config, ctx))
   .superRefine((config, ctx) => checkLiveActions(config, ctx))
   .superRefine((config, ctx) => checkSlaCoverage(config.sla, ctx));

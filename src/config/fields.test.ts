@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { positiveDuration } from './duration-field.js';
-import { databaseUrl, httpUrl, notBoth, portNumber } from './fields.js';
+import { databaseUrl, httpUrl, notBoth, portNumber, secretFields, secretGivenOnce } from './fields.js';
 
 const messages = (schema: z.ZodTypeAny, value: unknown) => schema.safeParse(value).error?.issues.map((i) => i.message) ?? [];
 
@@ -34,5 +34,13 @@ describe('shared config fields', () => {
     expect(messages(positiveDuration, '30m')).toEqual([]);
     expect(messages(positiveDuration, '0s')).toEqual(['must be longer than 0']);
     expect(messages(positiveDuration, 'soon')).toEqual(['not a duration ("soon"); use e.g. 30m, 2h, 1w']);
+  });
+
+  it('secretFields and secretGivenOnce take a secret inline or from a file, not both', () => {
+    const schema = z.object({ ...secretFields('apiToken') }).strict().refine(...secretGivenOnce('apiToken'));
+    expect(schema.parse({ apiToken: 'a' })).toEqual({ apiToken: 'a' });
+    expect(schema.parse({ apiTokenFile: '/etc/token' })).toEqual({ apiTokenFile: '/etc/token' });
+    expect(messages(schema, { apiToken: 'a', apiTokenFile: 'f' })).toEqual(['give apiToken or apiTokenFile, not both']);
+    expect(messages(schema, { apiToken: '' })).toHaveLength(1);
   });
 });

@@ -18,3 +18,13 @@ export const databaseUrl = z.string().superRefine((url, ctx) => {
 
 /** For `.refine`: not both `a` and `b` are set (a value or the file it is read from, say). */
 export const notBoth = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !== undefined && v[b] !== undefined);
+
+/** A secret given inline or in a file: the optional fields `<name>` and `<name>File`. */
+export function secretFields<N extends string>(name: N): Record<N | `${N}File`, z.ZodOptional<z.ZodString>> {
+  return { [name]: z.string().min(1).optional(), [`${name}File`]: z.string().min(1).optional() } as Record<N | `${N}File`, z.ZodOptional<z.ZodString>>;
+}
+
+/** The `.refine` arguments that refuse a secret given both inline and in a file. */
+export function secretGivenOnce(name: string): [(v: Record<string, unknown>) => boolean, string] {
+  return [notBoth(name, `${name}File`), `give ${name} or ${name}File, not both`];
+}

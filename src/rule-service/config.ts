@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { duration } from '../config/duration-field.js';
-import { databaseUrl, httpUrl, notBoth } from '../config/fields.js';
+import { databaseUrl, httpUrl, secretFields, secretGivenOnce } from '../config/fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from '../config/listen-address.js';
 import { secretReader } from '../config/secret-file.js';
 import { resolveSqliteUrl } from '../storage/database-url.js';
@@ -31,12 +31,11 @@ export const ruleServiceConfigSchema = z
     openpai: z
       .object({
         url: httpUrl,
-        token: z.string().min(1).optional(),
-        tokenFile: z.string().min(1).optional(),
+        ...secretFields('token'),
         timeout: duration.default('3s'),
       })
       .strict()
-      .refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both')
+      .refine(...secretGivenOnce('token'))
       .optional(),
     /**
      * Prometheus, asked before every kill or downgrade whether its cause holds (without it, every
@@ -61,11 +60,10 @@ export const ruleServiceConfigSchema = z
     exemptJobs: z.array(z.string().min(1)).default([]),
     exemptUsers: z.array(z.string().min(1)).default([]),
     /** Bearer token for rule changes, actions and the audit trail; without one those are refused. */
-    apiToken: z.string().min(1).optional(),
-    apiTokenFile: z.string().min(1).optional(),
+    ...secretFields('apiToken'),
   })
   .strict()
-  .refine(notBoth('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both');
+  .refine(...secretGivenOnce('apiToken'));
 
 export type RuleServiceConfig = z.output<typeof ruleServiceConfigSchema>;
 
