@@ -10,7 +10,7 @@ import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { RECORDING } from '../rules-gen/recording-names.js';
 import { generateDashboards } from './index.js';
 import { allPanels, dashboardQueries } from './inspect.js';
-import { metricNamesIn, selectorsIn, variableQueryLabel } from './promql-names.js';
+import { grafanaMetricNamesIn, grafanaSelectorsIn, variableQueryLabel, variableQueryPromql } from './grafana-promql.js';
 import { unitOf } from './units.js';
 
 const EXAMPLE = new URL('../examples/gpuwatch.yaml', import.meta.url).pathname;
@@ -229,7 +229,7 @@ describe('PromQL', () => {
     for (const d of dashboards) {
       for (const q of dashboardQueries(d)) {
         count++;
-        for (const name of metricNamesIn(q.expr)) if (!ALLOWED_NAMES.has(name)) unknown.push(`${q.where}: ${name}`);
+        for (const name of grafanaMetricNamesIn(q.expr)) if (!ALLOWED_NAMES.has(name)) unknown.push(`${q.where}: ${name}`);
       }
     }
     expect(unknown).toEqual([]);
@@ -240,8 +240,8 @@ describe('PromQL', () => {
     const wrong: string[] = [];
     for (const d of dashboards) {
       for (const q of dashboardQueries(d)) {
-        for (const s of selectorsIn(q.expr)) {
-          const found = catalogMetricOf(s.name);
+        for (const s of grafanaSelectorsIn(q.expr)) {
+          const found = s.name === undefined ? undefined : catalogMetricOf(s.name);
           if (!found) continue;
           const known = new Set([...found.metric.labels, ...found.extraLabels, ...TARGET_LABELS]);
           for (const l of s.labels) if (!known.has(l)) wrong.push(`${q.where}: ${s.name}{${l}}`);
@@ -258,10 +258,11 @@ describe('PromQL', () => {
         const query = v.query as string;
         const label = variableQueryLabel(query);
         expect(label, `${d.uid} ${v.name}`).toBe(v.name);
-        const [selector] = selectorsIn(query.slice('label_values('.length));
-        const metric = findMetric(selector!.name);
+        const [selector] = grafanaSelectorsIn(variableQueryPromql(query));
+        const name = selector?.name ?? '';
+        const metric = findMetric(name);
         if (metric) expect(metric.labels, `${d.uid} ${v.name}`).toContain(label);
-        else expect(Object.values(RECORDING), `${d.uid} ${v.name}`).toContain(selector!.name);
+        else expect(Object.values(RECORDING), `${d.uid} ${v.name}`).toContain(name);
       }
     }
   });
@@ -301,7 +302,7 @@ describe('PromQL', () => {
 
   it('reads the on-call dashboard from the router metrics only', () => {
     const router = CATALOG.filter((m) => m.name.startsWith('gpuwatch_router_')).map((m) => m.name);
-    const used = new Set(dashboardQueries(byUid('gpuwatch-oncall')).flatMap((q) => metricNamesIn(q.expr)));
+    const used = new Set(dashboardQueries(byUid('gpuwatch-oncall')).flatMap((q) => grafanaMetricNamesIn(q.expr)));
     for (const name of used) expect(router.some((r) => name.startsWith(r)), name).toBe(true);
     expect(used.size).toBeGreaterThanOrEqual(router.length);
   });

@@ -3,7 +3,7 @@
  * sits, so checks over generated PromQL can cover dashboards the same way they cover rules.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { variableQueryPromql } from './promql-names.js';
+import { variableQueryPromql } from './grafana-promql.js';
 
 export interface DashboardQuery {
   /** e.g. `gpuwatch-node / panel "Power" / A` or `gpuwatch-node / variable node`. */

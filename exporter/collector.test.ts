@@ -106,25 +106,34 @@ describe('Collector', () => {
 });
 
 describe('exporter HTTP', () => {
-  it('answers /metrics within 50 ms while the GPU source hangs, and /healthz turns 503', async () => {
+  it('answers /metrics from the last collection while the GPU source is still hung, and /healthz turns 503', async () => {
     let now = Date.now();
     const source = new ScriptedSource();
-    const c = collector(source, () => now);
+    // A time limit far beyond the test: the collection below stays in flight until the latch opens.
+    const c = new Collector({ node: 'n1', version: '1.0.0', backend: source, intervalMs: 1000, timeoutMs: 600_000, log, now: () => now });
     await c.collectOnce();
+    const before = c.exposition;
     server = await listen(exporterHandler(c), '127.0.0.1:0');
-    await (await fetch(`${server.url}/metrics`)).text(); // warm the client (fetch loads lazily)
-    source.next = never;
-    void c.collectOnce();
+    let openLatch: () => void = () => undefined;
+    let sourceAnswered = false;
+    source.next = () =>
+      new Promise<GpuSnapshot>((resolve) => {
+        openLatch = () => resolve({ gpus: [gpu(0)] });
+      }).finally(() => (sourceAnswered = true));
+    let collectionDone = false;
+    const hung = c.collectOnce().then(() => (collectionDone = true));
     for (let i = 0; i < 20; i++) {
-      const started = performance.now();
-      const res = await fetch(`${server.url}/metrics`);
-      const body = await res.text();
-      expect(performance.now() - started).toBeLessThan(50);
-      expect(body).toContain('gpuwatch_exporter_build_info{node="n1"');
+      const body = await (await fetch(`${server.url}/metrics`)).text();
+      expect(sourceAnswered).toBe(false);
+      expect(collectionDone).toBe(false);
+      expect(body).toBe(before);
     }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     now += 3001;
     expect((await fetch(`${server.url}/healthz`)).status).toBe(503);
+    openLatch();
+    await hung;
+    expect(c.exposition).toContain('gpuwatch_node_gpus{node="n1"} 1');
   });
 
   it('parses listen addresses and refuses bad ones', async () => {

@@ -68,8 +68,8 @@ export async function startExporter(flags: ExporterFlags, log: Logger, preloaded
   const intervalMs = parseDuration(settings.interval) ?? 10_000;
   const timeoutMs = parseDuration(settings.timeout) ?? 10_000;
   let collector: Collector | undefined;
-  const onError = (source: string) => (reason: string, message: string) => {
-    log.warn({ source, reason, err: message }, 'GPU source error');
+  const onError = (source: string) => (reason: string, message: string, repeat = false) => {
+    if (!repeat) log.warn({ source, reason, err: message }, 'GPU source error');
     collector?.recordError(source, reason);
   };
   const backend = await openBackend(settings, { intervalMs, timeoutMs, log, onError });
@@ -113,7 +113,7 @@ interface BackendContext {
   intervalMs: number;
   timeoutMs: number;
   log: Logger;
-  onError: (source: string) => (reason: string, message: string) => void;
+  onError: (source: string) => (reason: string, message: string, repeat?: boolean) => void;
 }
 
 /**

@@ -152,6 +152,10 @@ function addMig(b: Builder, l: Labels, g: GpuReading): void {
     b.set(m.migMemoryUsed, where, d.memoryUsedBytes);
     b.set(m.migMemoryTotal, where, d.memoryTotalBytes);
   }
+  for (const u of g.migInstanceUtilization ?? []) {
+    b.set(m.migUtilization, { ...l, gpu_instance_id: u.gpuInstanceId }, u.utilizationRatio);
+    b.set(m.migSmUtilization, { ...l, gpu_instance_id: u.gpuInstanceId }, u.smUtilizationRatio);
+  }
 }
 
 /** The MIG instance labels, where the instance is known. */

@@ -1,8 +1,11 @@
 /**
  * Host metrics through systeminformation: CPU, memory, file systems (NFS shares included) and
  * network. Never its GPU query: that one runs nvidia-smi synchronously and would block the event loop.
+ *
+ * systeminformation reads fixed paths (/proc, /sys, `df`), so the readings enter through
+ * `HostSource`: the real one asks systeminformation, a test one reads a recorded tree.
  */
-import si from 'systeminformation';
+import si, { type Systeminformation } from 'systeminformation';
 
 export interface FilesystemReading {
   mountpoint: string;
@@ -27,11 +30,27 @@ export interface HostReading {
   network: NetworkReading[];
 }
 
+/** The parts of systeminformation's answers that the host metrics use. */
+export interface HostSource {
+  currentLoad(): Promise<Pick<Systeminformation.CurrentLoadData, 'currentLoad' | 'avgLoad'>>;
+  mem(): Promise<Pick<Systeminformation.MemData, 'total' | 'available'>>;
+  fsSize(): Promise<Pick<Systeminformation.FsSizeData, 'fs' | 'type' | 'size' | 'available' | 'mount'>[]>;
+  networkStats(): Promise<Pick<Systeminformation.NetworkStatsData, 'iface' | 'rx_bytes' | 'tx_bytes'>[]>;
+}
+
+/** This machine, as systeminformation reads it. */
+export const systemInformation: HostSource = {
+  currentLoad: () => si.currentLoad(),
+  mem: () => si.mem(),
+  fsSize: () => si.fsSize(),
+  networkStats: () => si.networkStats('*'),
+};
+
 /** Pseudo file systems that say nothing about capacity. */
 const IGNORED_FSTYPES = new Set(['tmpfs', 'devtmpfs', 'overlay', 'squashfs', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'nsfs']);
 
-export async function readHost(): Promise<HostReading> {
-  const [load, mem, fs, net] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.networkStats('*')]);
+export async function readHost(source: HostSource = systemInformation): Promise<HostReading> {
+  const [load, mem, fs, net] = await Promise.all([source.currentLoad(), source.mem(), source.fsSize(), source.networkStats()]);
   return {
     cpuUtilizationRatio: finite(load.currentLoad / 100),
     load1: finite(load.avgLoad),

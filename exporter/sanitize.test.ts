@@ -67,6 +67,23 @@ describe('impossible values', () => {
     });
   });
 
+  it('counts a negative member under the metric that member feeds (NVLink receive, MIG total, PCIe width)', () => {
+    const { invalid } = sanitizeSnapshot({
+      gpus: [
+        gpu(0, {
+          nvlinks: [{ link: 0, transmitBytes: 5, receiveBytes: -1 }],
+          migDevices: [{ index: 0, gpuInstanceId: 1, computeInstanceId: 0, memoryUsedBytes: 1, memoryTotalBytes: -10 }],
+          pcieLink: { generationCurrent: 5, widthCurrent: -16 },
+        }),
+      ],
+    });
+    expect(Object.fromEntries(invalid)).toEqual({
+      gpuwatch_gpu_nvlink_receive_bytes_total: 1,
+      gpuwatch_gpu_mig_memory_total_bytes: 1,
+      gpuwatch_gpu_pcie_link_width_lanes: 1,
+    });
+  });
+
   it('reach the checks from nvidia-smi: a negative ECC count is counted, not dropped unseen', async () => {
     const line = parseQueryGpuLine('0, GPU-a, -3, 5', ['index', 'uuid', 'ecc.errors.corrected.volatile.total', 'ecc.errors.uncorrected.volatile.total']);
     const text = await exposition({ gpus: [line] });

@@ -1,6 +1,6 @@
 /**
  * What every GPU reading goes through before it is exported, whichever backend read it:
- * - values no GPU can have (a ratio outside 0..1, negative bytes, watts, hertz or counts, a
+ * - values no GPU can have (a ratio outside 0..1, a MIG instance's included, negative bytes, watts, hertz or counts, a
  *   temperature no sensor reports) are dropped and counted by metric, never exported as they are
  *   (device counters such as ECC, remapped rows and retired pages included: the nvidia-smi readers
  *   keep a negative count for this check instead of dropping it unseen);
@@ -13,7 +13,7 @@
  */
 import { withoutUndefined } from '../src/defined.js';
 import { GPU_METRICS } from '../src/catalog/metrics.js';
-import type { GpuProcess, GpuReading, GpuSnapshot, SkippedGpus } from './types.js';
+import type { GpuProcess, GpuReading, GpuSnapshot, MigInstanceUtilization, SkippedGpus } from './types.js';
 
 type Check = (value: number) => boolean;
 
@@ -90,22 +90,42 @@ function sanitizeReading(gpu: GpuReading, drop: Drop): GpuReading {
     }
   }
   const m = GPU_METRICS;
-  const counts = (group: object | undefined, metric: string) => group && nonNegativeMembers(group, metric, drop);
+  const counts = (group: object | undefined, metric: string | ((member: string) => string)) => group && nonNegativeMembers(group, metric, drop);
   clean.ecc = counts(clean.ecc, m.ecc.name);
   clean.remappedRows = counts(clean.remappedRows, m.remappedRows.name);
   clean.retiredPages = counts(clean.retiredPages, m.retiredPages.name);
-  clean.pcieLink = counts(clean.pcieLink, m.pcieLinkGeneration.name);
-  clean.nvlinks = clean.nvlinks?.map((link) => ({ ...nonNegativeMembers(link, m.nvlinkTransmit.name, drop), errors: counts(link.errors, m.nvlinkErrors.name) }));
-  clean.migDevices = clean.migDevices?.map((device) => nonNegativeMembers(device, m.migMemoryUsed.name, drop));
+  clean.pcieLink = counts(clean.pcieLink, (member) => (member.startsWith('width') ? m.pcieLinkWidth.name : m.pcieLinkGeneration.name));
+  const nvlinkMetric = (member: string) => (member === 'receiveBytes' ? m.nvlinkReceive.name : m.nvlinkTransmit.name);
+  clean.nvlinks = clean.nvlinks?.map((link) => ({ ...nonNegativeMembers(link, nvlinkMetric, drop), errors: counts(link.errors, m.nvlinkErrors.name) }));
+  const migMetric = (member: string) => (member === 'memoryTotalBytes' ? m.migMemoryTotal.name : m.migMemoryUsed.name);
+  clean.migDevices = clean.migDevices?.map((device) => nonNegativeMembers(device, migMetric, drop));
+  clean.migInstanceUtilization = clean.migInstanceUtilization?.map((instance) => validInstanceUtilization(instance, drop));
   if (clean.processes) clean.processes = mergeProcesses(clean.processes, drop);
   return withoutUndefined(clean);
 }
 
-/** `group` without its negative numeric members, each counted under `metric`. */
-function nonNegativeMembers<T extends object>(group: T, metric: string, drop: Drop): T {
+/** One MIG instance's utilization without ratios outside 0..1, each counted under its metric. */
+function validInstanceUtilization(instance: MigInstanceUtilization, drop: Drop): MigInstanceUtilization {
+  const clean = { ...instance };
+  if (clean.utilizationRatio !== undefined && !ratio(clean.utilizationRatio)) {
+    delete clean.utilizationRatio;
+    drop(GPU_METRICS.migUtilization.name);
+  }
+  if (clean.smUtilizationRatio !== undefined && !ratio(clean.smUtilizationRatio)) {
+    delete clean.smUtilizationRatio;
+    drop(GPU_METRICS.migSmUtilization.name);
+  }
+  return clean;
+}
+
+/**
+ * `group` without its negative numeric members, each counted under `metric`, or under the metric
+ * `metric` names for that member when the members feed different metrics.
+ */
+function nonNegativeMembers<T extends object>(group: T, metric: string | ((member: string) => string), drop: Drop): T {
   const clean: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(group)) {
-    if (typeof value === 'number' && !(value >= 0)) drop(metric);
+    if (typeof value === 'number' && !(value >= 0)) drop(typeof metric === 'string' ? metric : metric(key));
     else clean[key] = value;
   }
   return clean as T;

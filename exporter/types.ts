@@ -76,6 +76,15 @@ export interface MigDevice {
   memoryUsedBytes?: number;
 }
 
+/** One MIG GPU instance's utilization over the last collection interval (NVML GPM, between two samples). */
+export interface MigInstanceUtilization {
+  gpuInstanceId: number;
+  /** Share of the interval the instance's graphics/compute engine was busy (GPM GRAPHICS_UTIL). */
+  utilizationRatio?: number;
+  /** Average share of the instance's SMs that were busy (GPM SM_UTIL). */
+  smUtilizationRatio?: number;
+}
+
 /**
  * Whether the driver can read the GPU: `ok`, or the state that keeps it from answering (NVML's
  * RESET_REQUIRED, NOT_READY and UNKNOWN answers). A GPU in any state but `ok` carries its identity
@@ -137,8 +146,10 @@ export interface GpuReading {
   processes?: GpuProcess[];
   /** MIG mode is on (true) or off (false); absent where the GPU or source cannot tell. */
   migMode?: boolean;
-  /** In MIG mode: its MIG devices. Utilization is then absent: the driver gives none. */
+  /** In MIG mode: its MIG devices. The whole GPU's utilization is then absent: the driver gives none. */
   migDevices?: MigDevice[];
+  /** In MIG mode, where NVML GPM works: per GPU instance, utilization since the previous collection. */
+  migInstanceUtilization?: MigInstanceUtilization[];
 }
 
 /** Reason names, as nvidia-smi's `clocks_event_reasons` element names them (minus the prefix). */

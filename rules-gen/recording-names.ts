@@ -6,7 +6,10 @@
  * Every series carries `cluster` (added at scrape time from the generated scrape config).
  */
 export const RECORDING = {
-  /** Per GPU: utilization with the job that holds the GPU (GPUs no job holds keep job=""). labels: cluster,node,gpu,uuid,job,user,vc,priority */
+  /**
+   * Per GPU: utilization with the job that holds the GPU (GPUs no job holds keep job=""). labels: cluster,node,gpu,uuid,job,user,vc,priority.
+   * On a GPU in MIG mode one series per GPU instance instead, from gpuwatch_gpu_mig_utilization_ratio, with gpu_instance_id added.
+   */
   gpuUtilizationByJob: 'gpuwatch:gpu_utilization:by_job',
   /** Per node: mean GPU utilization. labels: cluster,node */
   nodeUtilization: 'gpuwatch:node_gpu_utilization:avg',

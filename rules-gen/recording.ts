@@ -8,6 +8,11 @@
  * The join runs from the attribution side (`group_right`): the utilization is unique per GPU, while a
  * GPU shared by two jobs has two attribution series, which `group_left` from the GPU side would
  * reject as a many-to-many match and fail the whole rule.
+ *
+ * A GPU in MIG mode has no whole-GPU utilization; a job on one of its MIG instances is joined with
+ * that GPU instance's utilization instead, on (cluster, node, uuid, gpu_instance_id), and its series
+ * carry `gpu_instance_id`. Those series exist only for MIG GPUs, so every other GPU's series and
+ * everything recorded from them stay as they were.
  */
 import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { GenContext } from './context.js';
@@ -17,14 +22,19 @@ import type { RecordingRule, RuleGroup } from './types.js';
 
 const JOB = ['cluster', 'job', 'user', 'vc', 'priority'] as const;
 const GPU = ['cluster', 'node', 'gpu', 'uuid'] as const;
+const INSTANCE = [...GPU, 'gpu_instance_id'] as const;
 const UTIL = GPU_METRICS.utilization.name;
+const MIG_UTIL = GPU_METRICS.migUtilization.name;
 const ALLOCATED = JOB_METRICS.allocated.name;
+const JOB_IDENTITY = ['job', 'user', 'vc', 'priority'] as const;
 
 /** One attribution series per (GPU, job), without pod/namespace and scrape labels. */
-const allocations = `max ${by([...GPU, 'job', 'user', 'vc', 'priority'])} (${ALLOCATED})`;
+const allocations = `max ${by([...GPU, ...JOB_IDENTITY])} (${ALLOCATED})`;
+/** One attribution series per (MIG GPU instance, job), where the exporter knows the instance. */
+const instanceAllocations = `max ${by([...INSTANCE, ...JOB_IDENTITY])} (${ALLOCATED}{gpu_instance_id!=""})`;
 const attributed = `${R.gpuUtilizationByJob}{job!=""}`;
 
-/** Per GPU: utilization with the job holding the GPU. */
+/** Per GPU (per GPU instance on a MIG GPU): utilization with the job holding it. */
 export function gpuRules(): RecordingRule[] {
   return [
     {
@@ -37,6 +47,14 @@ export function gpuRules(): RecordingRule[] {
         `)`,
         `or ${on(['cluster', 'node', 'uuid'])}`,
         `max ${by(GPU)} (${UTIL})`,
+        `or`,
+        `(`,
+        `  max ${by(INSTANCE)} (${MIG_UTIL})`,
+        `  * ${on(['cluster', 'node', 'uuid', 'gpu_instance_id'])} group_right ()`,
+        `  ${instanceAllocations}`,
+        `)`,
+        `or ${on(['cluster', 'node', 'uuid', 'gpu_instance_id'])}`,
+        `max ${by(INSTANCE)} (${MIG_UTIL})`,
       ].join('\n'),
     },
   ];

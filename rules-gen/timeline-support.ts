@@ -23,6 +23,8 @@ export interface Timeline {
   name: string;
   series: { series: string; values: string }[];
   checks: FiringCheck[];
+  /** Exact values of an expression (e.g. a recorded series) at given times; labels as `name{...}` text. */
+  valueChecks?: { expr: string; at: string; samples: { labels: string; value: number }[] }[];
   /** promtool alert_rule_test entries, for checks that need the exact labels and annotations. */
   alertRuleTests?: { eval_time: string; alertname: string; exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[] }[];
 }
@@ -37,11 +39,14 @@ function testGroup(t: Timeline) {
     name: t.name,
     interval: '1m',
     input_series: t.series,
-    promql_expr_test: t.checks.map((c) => ({
-      expr: `count by (${c.by.join(', ')}) (ALERTS{alertname=${JSON.stringify(c.alertname)}, alertstate="firing"})`,
-      eval_time: c.at,
-      exp_samples: c.firing.map((labels) => ({ labels: labelText(labels), value: 1 })),
-    })),
+    promql_expr_test: [
+      ...t.checks.map((c) => ({
+        expr: `count by (${c.by.join(', ')}) (ALERTS{alertname=${JSON.stringify(c.alertname)}, alertstate="firing"})`,
+        eval_time: c.at,
+        exp_samples: c.firing.map((labels) => ({ labels: labelText(labels), value: 1 })),
+      })),
+      ...(t.valueChecks ?? []).map((c) => ({ expr: c.expr, eval_time: c.at, exp_samples: c.samples })),
+    ],
     ...(t.alertRuleTests ? { alert_rule_test: t.alertRuleTests } : {}),
   };
 }

@@ -7,11 +7,12 @@ const CONFIG = `clusters:\n  - {name: c1, layout: layout.yaml}\n`;
 const JOB = { job: 'alice~train', user: 'alice', vc: 'default', priority: 'test' };
 const W0 = { cluster: 'c1', node: 'w0', instance: '10.0.0.1:9445' };
 
-/** A job on `gpus` GPUs of w0, started at time 0, each GPU with its own utilization values. */
-function jobSeries(utilization: string[], allocated: string, started = '0x200') {
+/** A job on GPUs of w0 from index `firstGpu` on, started at time 0, each GPU with its own utilization values. */
+function jobSeries(utilization: string[], allocated: string, started = '0x200', firstGpu = 0) {
   return [
     { series: series('gpuwatch_job_start_time_seconds', { ...W0, ...JOB }), values: started },
-    ...utilization.flatMap((values, gpu) => {
+    ...utilization.flatMap((values, i) => {
+      const gpu = firstGpu + i;
       const g = { ...W0, gpu: String(gpu), uuid: `GPU-w0-${gpu}` };
       return [
         { series: series('gpuwatch_gpu_utilization_ratio', g), values },
@@ -19,6 +20,22 @@ function jobSeries(utilization: string[], allocated: string, started = '0x200') 
       ];
     }),
   ];
+}
+
+/**
+ * Two jobs, each on one MIG instance of GPU 0 of w0 (GPU instances 1 and 2), started at time 0: the
+ * GPU has no whole-GPU utilization, only each instance's (the exporter's GPM reading).
+ */
+function migJobsSeries(jobs: { job: typeof JOB; gpuInstanceId: string; utilization: string }[]) {
+  const g = { ...W0, gpu: '0', uuid: 'GPU-w0-0' };
+  return jobs.flatMap(({ job, gpuInstanceId, utilization }) => [
+    { series: series('gpuwatch_job_start_time_seconds', { ...W0, ...job }), values: '0x200' },
+    { series: series('gpuwatch_gpu_mig_utilization_ratio', { ...g, gpu_instance_id: gpuInstanceId }), values: utilization },
+    {
+      series: series('gpuwatch_job_gpu_allocated', { ...g, ...job, pod: `${job.user}-0`, namespace: 'default', gpu_instance_id: gpuInstanceId, compute_instance_id: '0' }),
+      values: '1x200',
+    },
+  ]);
 }
 
 const firing = (at: string, jobs: string[]) => ({ at, alertname: 'GpuJobLowUtilization', by: ['job'], firing: jobs.map((job) => ({ job })) });
@@ -61,6 +78,56 @@ describe('GpuJobLowUtilization timelines', () => {
         name: 'eight busy GPUs',
         series: jobSeries(Array(8).fill('0.8x200'), '1x200'),
         checks: [firing('95m', [])],
+      },
+    ]);
+  });
+
+  it('judges a job on a MIG instance by that instance alone: the idle one fires, the busy one beside it does not', async () => {
+    const BOB = { job: 'bob~serve', user: 'bob', vc: 'default', priority: 'test' };
+    await expectTimelines([
+      {
+        name: 'idle and busy MIG instances of one GPU',
+        series: migJobsSeries([
+          { job: JOB, gpuInstanceId: '1', utilization: '0.02x200' },
+          { job: BOB, gpuInstanceId: '2', utilization: '0.9x200' },
+        ]),
+        checks: [firing('80m', []), firing('95m', ['alice~train'])],
+      },
+      {
+        name: 'both MIG instances busy',
+        series: migJobsSeries([
+          { job: JOB, gpuInstanceId: '1', utilization: '0.5x200' },
+          { job: BOB, gpuInstanceId: '2', utilization: '0.9x200' },
+        ]),
+        checks: [firing('95m', [])],
+      },
+    ]);
+  });
+
+  it("records a MIG job's utilization from its instance, and a whole-GPU job's as before", async () => {
+    const BOB = { job: 'bob~serve', user: 'bob', vc: 'default', priority: 'test' };
+    const recorded = (name: string, labels: Record<string, string>, value: number) => ({ labels: series(name, { cluster: 'c1', ...labels }), value });
+    const perJob = (job: typeof JOB, value: number) => recorded('gpuwatch:job_gpu_utilization:avg', { job: job.job, priority: job.priority, user: job.user, vc: job.vc }, value);
+    await expectTimelines([
+      {
+        name: 'a job on a MIG instance beside a job on whole GPUs',
+        series: [
+          ...migJobsSeries([{ job: BOB, gpuInstanceId: '2', utilization: '0.25x30' }]),
+          { series: series('gpuwatch_gpu_mig_utilization_ratio', { ...W0, gpu: '0', uuid: 'GPU-w0-0', gpu_instance_id: '1' }), values: '0.75x30' },
+          ...jobSeries(['0.5x30', '0.5x30'], '1x30', '0x30', 1),
+        ],
+        checks: [],
+        valueChecks: [
+          { expr: 'gpuwatch:job_gpu_utilization:avg', at: '10m', samples: [perJob(BOB, 0.25), perJob(JOB, 0.5)] },
+          {
+            expr: 'gpuwatch:gpu_utilization:by_job{node="w0",gpu="0"}',
+            at: '10m',
+            samples: [
+              recorded('gpuwatch:gpu_utilization:by_job', { node: 'w0', gpu: '0', uuid: 'GPU-w0-0', gpu_instance_id: '2', ...BOB }, 0.25),
+              recorded('gpuwatch:gpu_utilization:by_job', { node: 'w0', gpu: '0', uuid: 'GPU-w0-0', gpu_instance_id: '1' }, 0.75),
+            ],
+          },
+        ],
       },
     ]);
   });

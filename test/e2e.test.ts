@@ -180,7 +180,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the whole chain, with real Prometheus and Alertmanager', () => {
-  it('runs every part: three exporters, Prometheus, Alertmanager, router, rule service, mail', () => {
+  it('starts every part and misses none: three exporters, Prometheus, Alertmanager, router, rule service, mail', () => {
     expect(stack.exporters).toHaveLength(3);
     expect(stack.prometheus).toBeDefined();
     expect(stack.alertmanager).toBeDefined();
@@ -189,7 +189,7 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect(stack.missing).toEqual([]);
   });
 
-  it('fires the right alerts in Prometheus with the right labels', async () => {
+  it('fires GpuEccUncorrectable on e2e-w1 GPU 1, NodeGpusMissing on e2e-w2 and GpuJobLowUtilization for the idle job, each with its cluster, target and severity labels', async () => {
     const ecc = await eventually('GpuEccUncorrectable', () => firing('GpuEccUncorrectable'), 90_000);
     expect(ecc.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', node: 'e2e-w1', gpu: '1', severity: '1' })]);
 
@@ -200,7 +200,7 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect(idle.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', job: IDLE_JOB, user: 'alice', vc: 'default', action: 'kill', severity: '3' })]);
   }, 200_000);
 
-  it('pages the DRI exactly once per incident, by e-mail, with an ack link that works', async () => {
+  it("opens a severity-1 node incident for the ECC error, pages the DRI by e-mail, and the page's ack link acknowledges it", async () => {
     const ecc = await eventually('the ECC incident', () => incidentFor(/uncorrectable ECC/i, 'e2e-w1'), 30_000);
     expect(ecc).toMatchObject({ cluster: 'e2e', severity: 1, scope: 'node' });
     const [page] = await eventually('the page for the ECC incident', async () => (pagesOf(ecc.id).length > 0 ? pagesOf(ecc.id) : undefined), 30_000);
@@ -213,7 +213,7 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect((await incidentFor(/uncorrectable ECC/i, 'e2e-w1'))?.status).toBe('acknowledged');
   }, 90_000);
 
-  it("warns the idle job's owner, then stops exactly that job on OpenPAI after the grace period", async () => {
+  it("warns the idle job's owner, stops exactly that job on OpenPAI after the policy's grace, and mails the result to the owner and the DRI", async () => {
     const warning = await eventually('the owner warning', async () => mails().find((m) => m.to.includes('alice@research.example') && m.subject.startsWith(`Your job ${IDLE_JOB} will be stopped`)), 60_000);
     expect(warning.text).toContain('GpuJobLowUtilization');
     const stop = await eventually('the STOP on OpenPAI', async () => openpai.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/executionType')), 60_000);
@@ -226,7 +226,7 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect(result.to).toEqual(expect.arrayContaining(['alice@research.example', DRI]));
   }, 150_000);
 
-  it('closes the incidents when the alerts resolve, and tells the DRI', async () => {
+  it('resolves the missing-GPU and ECC incidents when their alerts resolve, and mails the DRI each resolution', async () => {
     const gpuGone = await eventually('the missing-GPU incident', () => incidentFor(/^Node e2e-w2 shows only 3 GPUs$/, 'e2e-w2'), 30_000);
     const resolved = await eventually(
       'the missing-GPU and ECC incidents to resolve',
@@ -243,7 +243,7 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     }
   }, 200_000);
 
-  it('never pages for the temperature blip, which did happen', async () => {
+  it('records the 97 °C temperature blip but never fires, pages or opens an incident for it', async () => {
     const peak = await query('max_over_time(gpuwatch_gpu_temperature_celsius{node="e2e-w0", gpu="0"}[10m])');
     expect(Number(peak[0]?.value[1])).toBe(97);
     expect(await query('max_over_time(ALERTS{alertname="GpuTemperatureHigh", alertstate="firing"}[10m])')).toEqual([]);
@@ -251,7 +251,7 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect((await incidents()).filter((i) => /temperature/i.test(i.title))).toEqual([]);
   });
 
-  it('pages once per incident over the whole run, and for nothing else', async () => {
+  it('pages once per incident over the whole run and for nothing else, sends one STOP (the idle job), and ends within 8 minutes', async () => {
     const all = await incidents();
     const pages = mails().filter((m) => m.to.includes(DRI) && /^\[SEV\d\]/.test(m.subject));
     const pagedIds = pages.map((m) => Number(/#(\d+)$/.exec(m.subject)?.[1]));

@@ -1,6 +1,7 @@
 /**
- * The exporter against an nvidia-smi that never answers: /metrics keeps answering fast, the
- * timeout is counted, and no hung child is left behind.
+ * The exporter against an nvidia-smi that never answers: /metrics keeps answering, the timeouts are
+ * counted, and no hung child is left behind. Every check is on behaviour (an answer, a counter, a
+ * process gone), never on how many milliseconds something took.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -26,43 +27,58 @@ function processesMentioning(text: string): string[] {
   }
 }
 
+/** Asks `probe` up to `tries` times, 100 ms apart, until it returns a value. */
+async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, tries = 300): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw new Error(`gave up waiting for ${what} after ${tries} tries`);
+}
+
+/** A directory with an nvidia-smi that answers the presence check (-L), then hangs on every read. */
+async function hangingNvidiaSmi(timeout: string): Promise<{ dir: string; config: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-hang-'));
+  const fake = join(dir, 'nvidia-smi');
+  await writeFile(fake, `#!/bin/sh\nif [ "$1" = "-L" ]; then echo "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-x)"; exit 0; fi\nsleep 1000\n`);
+  await chmod(fake, 0o755);
+  await writeFile(join(dir, 'layout.yaml'), 'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 8}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n');
+  const config = join(dir, 'gpuwatch.yaml');
+  await writeFile(
+    config,
+    `clusters: [{name: c, layout: layout.yaml}]\nexporter:\n  backend: nvidia-smi\n  nvidiaSmi: ${fake}\n  listen: 127.0.0.1:0\n  node: w0\n  interval: 1s\n  slowInterval: 1s\n  timeout: ${timeout}\n  hostMetrics: false\n`,
+  );
+  return { dir, config };
+}
+
 async function startExporter(config: string): Promise<string> {
   exporter = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'exporter', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   exporter.stderr?.on('data', (c: Buffer) => (log += c.toString()));
-  for (let i = 0; i < 150; i++) {
-    const url = /"url":"([^"]+)"/.exec(log)?.[1];
-    if (url) return url;
-    await sleep(100);
+  try {
+    return await poll('the exporter to start', () => /"url":"([^"]+)"/.exec(log)?.[1], 150);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; its log: ${log}`);
   }
-  throw new Error(`exporter did not start: ${log}`);
 }
 
+const timeouts = (body: string) => Number(/gpuwatch_exporter_collection_errors_total\{node="w0",source="gpu",reason="timeout"\} (\d+)/.exec(body)?.[1] ?? 0);
+
 describe('exporter with a hanging nvidia-smi', () => {
-  it('answers /metrics within 50 ms, counts timeouts and kills the hung children', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-hang-'));
-    const fake = join(dir, 'nvidia-smi');
-    // Answers the presence check (-L), then hangs on every real read.
-    await writeFile(fake, `#!/bin/sh\nif [ "$1" = "-L" ]; then echo "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-x)"; exit 0; fi\nsleep 1000\n`);
-    await chmod(fake, 0o755);
-    const layout = join(dir, 'layout.yaml');
-    await writeFile(layout, 'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 8}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n');
-    const config = join(dir, 'gpuwatch.yaml');
-    await writeFile(
-      config,
-      `clusters: [{name: c, layout: layout.yaml}]\nexporter:\n  backend: nvidia-smi\n  nvidiaSmi: ${fake}\n  listen: 127.0.0.1:0\n  node: w0\n  interval: 1s\n  slowInterval: 1s\n  timeout: 300ms\n  hostMetrics: false\n`,
-    );
+  // That a scrape never waits for a hung source is proven with a latch in exporter/collector.test.ts;
+  // here the real process answers every scrape over several timed-out collections (a scrape that
+  // waited would hang the test), and the hung children are killed.
+  it('answers every scrape while nvidia-smi hangs, counts each timeout, and kills the hung children', async () => {
+    const { dir, config } = await hangingNvidiaSmi('300ms');
     const url = await startExporter(config);
-    await (await fetch(`${url}/metrics`)).text(); // warm the client
-    let body = '';
-    const deadline = Date.now() + 4000;
-    while (Date.now() < deadline) {
-      const started = performance.now();
-      body = await (await fetch(`${url}/metrics`)).text();
-      expect(performance.now() - started).toBeLessThan(50);
-      await sleep(100);
-    }
-    expect(body).toMatch(/gpuwatch_exporter_collection_errors_total\{node="w0",source="gpu",reason="timeout"\} [1-9]/);
+    const body = await poll('three timeouts counted', async () => {
+      const res = await fetch(`${url}/metrics`);
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(text).toContain('gpuwatch_exporter_build_info{node="w0"');
+      return timeouts(text) >= 3 ? text : undefined;
+    });
     expect(body).toContain('gpuwatch_exporter_source_up{node="w0",source="gpu"} 0');
     expect(body).toContain('gpuwatch_node_expected_gpus{node="w0"} 8');
     expect(body).not.toContain('gpuwatch_node_gpus{');
@@ -70,7 +86,6 @@ describe('exporter with a hanging nvidia-smi', () => {
     // At most the reads in flight right now may exist; every earlier one was killed.
     expect(processesMentioning(dir).length).toBeLessThanOrEqual(2);
     exporter?.kill('SIGTERM');
-    await sleep(1000);
-    expect(processesMentioning(dir)).toEqual([]);
+    await poll('every nvidia-smi child gone after SIGTERM', () => (processesMentioning(dir).length === 0 ? true : undefined), 50);
   });
 });

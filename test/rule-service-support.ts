@@ -87,6 +87,8 @@ export interface GpuHistory {
   priority?: string;
   /** When given, the exporter's start time of the job on this node: this many seconds before now. */
   startedSecondsAgo?: number;
+  /** A job on this MIG GPU instance: the utilization is the instance's, the allocation names it. */
+  gpuInstanceId?: number;
 }
 
 /** OpenMetrics text of the attribution, utilization (and, where given, start time) series of `gpus`, ending 15 s ago. */
@@ -99,13 +101,19 @@ export function gpuHistoryOpenMetrics(gpus: readonly GpuHistory[], nowSeconds = 
     });
   const gpuLabels = (g: GpuHistory) => `node="${g.node}",gpu="0",uuid="${g.uuid}"`;
   const jobLabels = (g: GpuHistory) => `job="${g.job}",user="${g.job.split('~')[0]}",vc="${g.vc ?? 'default'}",priority="${g.priority ?? 'oppo'}"`;
+  const instance = (g: GpuHistory) => `gpu_instance_id="${g.gpuInstanceId}"`;
+  const whole = gpus.filter((g) => g.gpuInstanceId === undefined);
+  const mig = gpus.filter((g) => g.gpuInstanceId !== undefined);
+  const allocation = (g: GpuHistory) => `${gpuLabels(g)},${jobLabels(g)}${g.gpuInstanceId === undefined ? '' : `,${instance(g)},compute_instance_id="0"`}`;
   // One start time per job and node, as the exporter reports it.
   const started = gpus.filter((g, i) => g.startedSecondsAgo !== undefined && gpus.findIndex((o) => o.node === g.node && o.job === g.job) === i);
   return [
     '# TYPE gpuwatch_gpu_utilization_ratio gauge',
-    ...samples('gpuwatch_gpu_utilization_ratio', gpus, gpuLabels, (g) => g.utilization),
+    ...samples('gpuwatch_gpu_utilization_ratio', whole, gpuLabels, (g) => g.utilization),
+    '# TYPE gpuwatch_gpu_mig_utilization_ratio gauge',
+    ...samples('gpuwatch_gpu_mig_utilization_ratio', mig, (g) => `${gpuLabels(g)},${instance(g)}`, (g) => g.utilization),
     '# TYPE gpuwatch_job_gpu_allocated gauge',
-    ...samples('gpuwatch_job_gpu_allocated', gpus, (g) => `${gpuLabels(g)},${jobLabels(g)}`, () => 1),
+    ...samples('gpuwatch_job_gpu_allocated', gpus, allocation, () => 1),
     ...(started.length > 0 ? ['# TYPE gpuwatch_job_start_time_seconds gauge'] : []),
     ...samples('gpuwatch_job_start_time_seconds', started, (g) => `node="${g.node}",${jobLabels(g)}`, (g) => nowSeconds - (g.startedSecondsAgo ?? 0)),
     '# EOF',

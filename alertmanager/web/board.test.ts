@@ -1,9 +1,6 @@
 /** The on-call board in headless Chromium (Debian's chromium, driven by playwright-core). */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
@@ -14,35 +11,56 @@ const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const BEN_TOKEN = 'ben-board-token';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-let profile: string;
-let browser: BrowserContext;
+let browser: Browser;
+let context: BrowserContext;
 let page: Page;
 let smtp: SmtpSink;
 let running: RunningRouter;
-const cspViolations: string[] = [];
+let cspViolations: string[];
 
+// One Chromium for the file; every case gets its own router (a fresh in-memory database with the
+// same two incidents), its own mail sink and its own browser context (no cookie or page carried
+// over), so each case runs alone (`-t`) or in any order.
 beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+beforeEach(async () => {
   smtp = await SmtpSink.start();
   running = await startTestRouter(await testOptions({ web: { users: [{ name: 'ben', token: BEN_TOKEN }] } }, smtp.port), new ManualClock(TUESDAY_10));
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-7', { startsAt: TUESDAY_10 })]) });
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-8', { severity: '2', startsAt: TUESDAY_10, summary: 'ECC <errors> on node-8' })]) });
   await running.router.deliverOutbox();
   await smtp.waitFor(2);
-  profile = mkdtempSync(join(tmpdir(), 'router-chromium-'));
-  // A fresh profile directory each run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  context = await browser.newContext();
+  page = await context.newPage();
+  cspViolations = [];
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
 }, 30_000);
 
-afterAll(async () => {
-  await browser?.close();
+afterEach(async () => {
+  expect(cspViolations).toEqual([]);
+  await context?.close();
   await running?.close();
   await smtp?.stop();
-  rmSync(profile, { recursive: true, force: true });
 });
+
+async function logInAsBen(): Promise<void> {
+  await page.goto(`${running.url}/login`);
+  await page.fill('#token-input', BEN_TOKEN);
+  await Promise.all([page.waitForURL(`${running.url}/`), page.click('#login-submit')]);
+}
+
+async function acknowledgeOnTheBoard(incident: number): Promise<void> {
+  await page.goto(`${running.url}/`);
+  await Promise.all([page.waitForEvent('load'), page.locator(`tr[data-incident="${incident}"] button[data-action="ack"]`).click()]);
+}
 
 describe('the on-call board', () => {
   it('shows who is on call, the open incidents and their SLA in working time', async () => {
@@ -74,7 +92,7 @@ describe('the on-call board', () => {
     // The login is an HttpOnly cookie: no script can read it, and no token is kept in the page's storage.
     const storage = await page.evaluate(() => ({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }), cookie: document.cookie }));
     expect(storage).toEqual({ session: '{}', local: '{}', cookie: '' });
-    const [cookie] = await browser.cookies(running.url);
+    const [cookie] = await context.cookies(running.url);
     expect(cookie).toMatchObject({ name: 'gpuwatch_session', httpOnly: true, sameSite: 'Strict' });
     expect(cookie?.value).not.toContain(BEN_TOKEN);
 
@@ -86,6 +104,8 @@ describe('the on-call board', () => {
   });
 
   it("shows an incident's timeline in the board's time zone, and resolves it from there", async () => {
+    await logInAsBen();
+    await acknowledgeOnTheBoard(1);
     await page.goto(`${running.url}/incidents/1`);
     const timeline = (await page.locator('#timeline').textContent()) ?? '';
     expect(timeline).toContain('opened');
@@ -109,6 +129,5 @@ describe('the on-call board', () => {
     await Promise.all([page.waitForEvent('load'), page.click('#ack-confirm')]);
     expect(await page.locator('h1').textContent()).toBe('Incident #2 acknowledged');
     expect((await request(`${running.url}/api/v1/incidents/2`)).json.incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ben@oncall.example' });
-    expect(cspViolations).toEqual([]);
   });
 });

@@ -15,8 +15,9 @@ let prometheus: { url: string; stop(): Promise<void> };
 let service: RunningRuleService;
 
 beforeAll(async () => {
-  fake = await startFakeOpenPai({ users: [{ name: 'pai-admin', admin: true }, { name: 'alice' }, { name: 'bob' }, { name: 'carol' }, { name: 'dave' }] });
-  for (const [user, name] of [['alice', 'idle-train'], ['bob', 'busy-train'], ['carol', 'just-started'], ['dave', 'unseen'], ['alice', 'idle-two']]) fake.addJob({ user: user as string, name: name as string, gpus: 2, priority: 'prod' });
+  fake = await startFakeOpenPai({ users: [{ name: 'pai-admin', admin: true }, { name: 'alice' }, { name: 'bob' }, { name: 'carol' }, { name: 'dave' }, { name: 'erin' }, { name: 'frank' }] });
+  const jobs = [['alice', 'idle-train'], ['bob', 'busy-train'], ['carol', 'just-started'], ['dave', 'unseen'], ['alice', 'idle-two'], ['erin', 'mig-idle'], ['frank', 'mig-busy']];
+  for (const [user, name] of jobs) fake.addJob({ user: user as string, name: name as string, gpus: 2, priority: 'prod' });
   prometheus = await startPrometheusWithHistory(
     gpuHistoryOpenMetrics([
       { node: 'w0', uuid: 'GPU-a0', job: 'alice~idle-train', utilization: 0.02, sinceSeconds: 7_200 },
@@ -25,6 +26,9 @@ beforeAll(async () => {
       { node: 'w1', uuid: 'GPU-b1', job: 'bob~busy-train', utilization: 0.01, sinceSeconds: 7_200 },
       { node: 'w2', uuid: 'GPU-c0', job: 'carol~just-started', utilization: 0.0, sinceSeconds: 600 },
       { node: 'w2', uuid: 'GPU-c1', job: 'alice~idle-two', utilization: 0.0, sinceSeconds: 7_200 },
+      // One GPU in MIG mode, shared: an idle job on GPU instance 1, a busy one on instance 2.
+      { node: 'w3', uuid: 'GPU-m0', job: 'erin~mig-idle', utilization: 0.03, sinceSeconds: 7_200, gpuInstanceId: 1 },
+      { node: 'w3', uuid: 'GPU-m0', job: 'frank~mig-busy', utilization: 0.8, sinceSeconds: 7_200, gpuInstanceId: 2 },
     ]),
   );
   service = await startTestService({
@@ -58,6 +62,17 @@ describe('the idleness check before an action', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/api/v2/jobs/bob~busy-train'))).toEqual([]);
     const [entry] = await auditOf('bob~busy-train');
     expect(entry).toMatchObject({ event: 'action.downgrade', detail: { status: 'refused', message: expect.stringMatching(/not idle/) } });
+  });
+
+  it('judges a job on a MIG instance by that instance: the idle one is killed, the busy one beside it refused', async () => {
+    const idle = await act('erin~mig-idle', 'kill', 'mig-idle-1');
+    expect(idle.status).toBe(200);
+    expect(idle.json).toMatchObject({ status: 'done', check: expect.stringMatching(/erin~mig-idle confirmed idle: GPUs busy 3% on average/) });
+    expect(fake.job('erin~mig-idle')?.state).toBe('STOPPED');
+    const busy = await act('frank~mig-busy', 'kill', 'mig-busy-1');
+    expect(busy.status).toBe(403);
+    expect(busy.json.message).toMatch(/frank~mig-busy is not idle: its GPUs were busy 80% on average/);
+    expect(fake.job('frank~mig-busy')?.state).toBe('RUNNING');
   });
 
   it('refuses a job with too little history, and one Prometheus has never seen', async () => {
@@ -95,6 +110,7 @@ describe('the idleness verdict (pure)', () => {
   it('asks for the job by its exact id, escaped', () => {
     expect(idleQueries('a~"b"', criterion).average).toContain('gpuwatch_job_gpu_allocated{job="a~\\"b\\""}');
     expect(idleQueries('a~b', criterion).average).toMatch(/\[600s:10s\]\)$/);
+    expect(idleQueries('a~b', criterion).average).toContain('on (node, uuid, gpu_instance_id) group_right () max by (node, uuid, gpu_instance_id, job) (gpuwatch_job_gpu_allocated{job="a~b",gpu_instance_id!=""})');
   });
 
   it('is idle only strictly below the threshold', () => {

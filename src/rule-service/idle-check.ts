@@ -1,8 +1,10 @@
 /**
  * Before a kill or downgrade: ask Prometheus whether the job really is idle. The job's GPUs
- * (`gpuwatch_job_gpu_allocated`, joined with `gpuwatch_gpu_utilization_ratio` on node and uuid)
- * must have been busy on average less than `threshold` over `window`, with utilization data over
- * at least half of the window. Anything else refuses the action: fail closed.
+ * (`gpuwatch_job_gpu_allocated`, joined with `gpuwatch_gpu_utilization_ratio` on node and uuid;
+ * on a GPU in MIG mode, the job's GPU instances joined with `gpuwatch_gpu_mig_utilization_ratio` on
+ * node, uuid and gpu_instance_id) must have been busy on average less than `threshold` over
+ * `window`, with utilization data over at least half of the window. Anything else refuses the
+ * action: fail closed.
  */
 import { promqlString, scalarQuery, type PrometheusTarget } from './prometheus-query.js';
 
@@ -22,10 +24,17 @@ export function stepSeconds(windowSeconds: number): number {
   return Math.max(1, Math.ceil(windowSeconds / 60));
 }
 
-/** PromQL for the job's average GPU utilization over the window, and how many points it had. */
+/**
+ * PromQL for the job's average GPU utilization over the window, and how many points it had. A GPU
+ * in MIG mode has no whole-GPU utilization, so the two branches never both count one GPU.
+ */
 export function idleQueries(job: string, criterion: IdleCriterion): { average: string; points: string } {
   const selector = `gpuwatch_job_gpu_allocated{job=${promqlString(job)}}`;
-  const perStep = `avg(max by (node, uuid) (gpuwatch_gpu_utilization_ratio) * on (node, uuid) group_right () max by (node, uuid, job) (${selector}))`;
+  const instanceSelector = `gpuwatch_job_gpu_allocated{job=${promqlString(job)},gpu_instance_id!=""}`;
+  const wholeGpus = `max by (node, uuid) (gpuwatch_gpu_utilization_ratio) * on (node, uuid) group_right () max by (node, uuid, job) (${selector})`;
+  const instance = ['node', 'uuid', 'gpu_instance_id'].join(', ');
+  const migInstances = `max by (${instance}) (gpuwatch_gpu_mig_utilization_ratio) * on (${instance}) group_right () max by (${instance}, job) (${instanceSelector})`;
+  const perStep = `avg(${wholeGpus} or ${migInstances})`;
   const range = `[${criterion.windowSeconds}s:${stepSeconds(criterion.windowSeconds)}s]`;
   return { average: `avg_over_time((${perStep})${range})`, points: `count_over_time((${perStep})${range})` };
 }

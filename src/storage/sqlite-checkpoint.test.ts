@@ -20,13 +20,27 @@ afterEach(async () => {
 
 const walSize = async (file: string) => (await stat(`${file}-wal`)).size;
 
-async function until<T>(what: string, probe: () => T | undefined, limitMs = 10_000): Promise<T> {
-  for (let waited = 0; waited < limitMs; waited += 20) {
-    const value = probe();
+/** Asks `probe` up to `tries` times, 20 ms apart, until it returns a value. */
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, tries = 500): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await probe();
     if (value !== undefined) return value;
     await sleep(20);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`gave up waiting for ${what} after ${tries} tries`);
+}
+
+/** Counts the checker's looks at the WAL file, so a test can wait for a number of them. */
+class LookCounter {
+  count = 0;
+  readonly onLook = () => {
+    this.count++;
+  };
+  /** Waits until the checker has looked `more` times after now. */
+  async passes(more: number): Promise<void> {
+    const target = this.count + more;
+    await until(`${more} more looks at the WAL`, () => (this.count >= target ? true : undefined));
+  }
 }
 
 function writerWithoutAutoCheckpoint(file: string): SqliteDatabase.Database {
@@ -72,18 +86,20 @@ describe('WAL checkpoints in a worker thread', () => {
     const file = join(dir, 'b.db');
     const db = writerWithoutAutoCheckpoint(file);
     const replies: Done[] = [];
-    const checkpointer = new WalCheckpointer(file, { intervalMs: 20, walBytes: 256 * 1024, onFallback: () => undefined, onCheckpoint: (r) => replies.push(r) });
+    const looks = new LookCounter();
+    const checkpointer = new WalCheckpointer(file, { intervalMs: 20, walBytes: 256 * 1024, onFallback: () => undefined, onCheckpoint: (r) => replies.push(r), onLook: looks.onLook });
     try {
       insertKilobytes(db, 10);
-      await sleep(200);
+      await looks.passes(5);
       expect(replies).toEqual([]);
       insertKilobytes(db, 400);
       // Once the whole WAL is in the database file, nothing more happens while it stays unchanged.
-      // (A look at the file taken while the inserts ran can have started a checkpoint of part of it.)
+      // (A look at the file taken while the inserts ran can have started a checkpoint of part of it,
+      // and one more can follow for the rest: let a few looks pass before counting.)
       await until('the whole WAL checkpointed', () => replies.find((r) => r.walFrames > 0 && r.checkpointedFrames === r.walFrames));
-      await sleep(100);
+      await looks.passes(3);
       const settled = replies.length;
-      await sleep(300);
+      await looks.passes(10);
       expect(replies).toHaveLength(settled);
     } finally {
       checkpointer.stop();
@@ -116,12 +132,7 @@ describe('WAL checkpoints in a worker thread', () => {
       // 5 MB of WAL and a database file of a few pages: nobody else checkpoints, so the file grows
       // only when the checker (once a second) has the worker copy the WAL back.
       expect((await stat(file)).size).toBeLessThan(100_000);
-      let size = 0;
-      for (let i = 0; i < 500 && size < 5_000_000; i++) {
-        await sleep(20);
-        size = (await stat(file)).size;
-      }
-      expect(size).toBeGreaterThan(5_000_000);
+      await until('the WAL copied back into the database file', async () => ((await stat(file)).size > 5_000_000 ? true : undefined));
       const reader = new SqliteDatabase(file, { readonly: true });
       expect(reader.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 5_000 });
       reader.close();

@@ -28,6 +28,8 @@ export interface WalCheckpointerOptions {
   /** The checkpointer has stopped for good: the caller turns SQLite's automatic checkpoint back on. */
   onFallback(reason: string): void;
   onCheckpoint?(reply: Extract<CheckpointReply, { ok: true }>): void;
+  /** The WAL file was looked at (whether or not that started a checkpoint). */
+  onLook?(): void;
 }
 
 export class WalCheckpointer {
@@ -57,6 +59,7 @@ export class WalCheckpointer {
   private async tick(): Promise<void> {
     if (this.inFlight || this.stopped) return;
     const wal = await stat(`${this.file}-wal`).catch(() => undefined);
+    this.options.onLook?.();
     // Stopped while the file was being looked at: start no worker for a closed database.
     if (this.stopped || !wal || wal.size < (this.options.walBytes ?? 4 * 1024 * 1024) || wal.mtimeMs === this.checkpointedAt) return;
     this.inFlight = true;

@@ -35,14 +35,18 @@
  *                                 compute instance ids, memory total and used in MiB); its
  *                                 utilization answers NOT_SUPPORTED, as in MIG mode, and the
  *                                 recorded process runs in the first instance. Constructed from
- *                                 nvml.h's MIG API, not recorded: no MIG GPU was at hand.
+ *                                 nvml.h's MIG API, not recorded: no MIG GPU was at hand. Also
+ *                                 re-read at every nvmlDeviceGetCount_v2 (instances created or
+ *                                 destroyed while the library is initialized).
+ *   FAKE_NVML_GPM, FAKE_NVML_MIG_UTIL  GPM support and per-instance utilization: see fake_gpm.c.
  * Without FAKE_NVML_XID an event wait sleeps its whole timeout and answers NVML_ERROR_TIMEOUT.
  *
  * Built with -DFAKE_NVML_OLD_DRIVER it leaves out the symbols that R510 and newer drivers added
  * (nvmlDeviceGetTemperatureV, nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons,
  * the *RunningProcesses_v3 calls), as an R470 libnvidia-ml.so.1 would. With
  * -DFAKE_NVML_PROCESS_V1_ONLY it also lacks the *RunningProcesses_v2 calls (drivers before R450):
- * only the unversioned calls with the 16-byte nvmlProcessInfo_v1_t are left.
+ * only the unversioned calls with the 16-byte nvmlProcessInfo_v1_t are left. An old driver also
+ * lacks the GPM calls (R520 and newer).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -227,6 +231,7 @@ static struct {
 
 static void read_mig_config(void);
 static void read_graphics_config(void);
+static void read_gpm_config(void);
 
 static unsigned long env_number(const char *name, unsigned long fallback) {
   const char *text = getenv(name);
@@ -270,6 +275,7 @@ static void read_config(void) {
   }
   read_mig_config();
   read_graphics_config();
+  read_gpm_config();
 }
 
 /* Looks `name` up in a comma-separated list of `name` or `name:rc` entries; returns the entry's
@@ -387,6 +393,8 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
   CHECK_OUT(count);
   config.gpus = gpu_count_from_env();
   env_copy("FAKE_NVML_HANG", config.hang, sizeof config.hang);
+  read_mig_config();
+  read_gpm_config();
   *count = config.gpus;
   return NVML_SUCCESS;
 }
@@ -876,3 +884,5 @@ nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
   free(set);
   return NVML_SUCCESS;
 }
+
+#include "fake_gpm.c"

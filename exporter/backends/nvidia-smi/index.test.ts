@@ -16,16 +16,17 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 let scriptCount = 0;
 
 /**
- * A fake nvidia-smi: `-q -x` runs `xml`, `--help-query-gpu` prints the recorded help, anything
- * else (the streaming query) runs `stream`.
+ * A fake nvidia-smi: `-q -x` runs `xml`, `--help-query-gpu` prints the recorded help, `nvlink …`
+ * runs `nvlink` (by default it lists no NVLink, as on a machine without any), anything else (the
+ * streaming query) runs `stream`.
  * Every `-q` call is logged to the returned file.
  */
-function fakeSmi(xml: string, stream: string): { binary: string; xmlCalls: () => number } {
+function fakeSmi(xml: string, stream: string, nvlink = 'exit 0'): { binary: string; xmlCalls: () => number } {
   const binary = join(workDir, `nvidia-smi-${++scriptCount}`);
   const log = `${binary}.xml-calls`;
   writeFileSync(
     binary,
-    `#!/bin/sh\nif [ "$1" = "-q" ]; then\n  echo call >> '${log}'\n  ${xml}\nelif [ "$1" = "--help-query-gpu" ]; then\n  ${catFixture('help-query-gpu.txt')}\nelse\n  ${stream}\nfi\n`,
+    `#!/bin/sh\nif [ "$1" = "-q" ]; then\n  echo call >> '${log}'\n  ${xml}\nelif [ "$1" = "--help-query-gpu" ]; then\n  ${catFixture('help-query-gpu.txt')}\nelif [ "$1" = "nvlink" ]; then\n  ${nvlink}\nelse\n  ${stream}\nfi\n`,
     { mode: 0o755 },
   );
   return {
@@ -51,7 +52,7 @@ function backend(binary: string, options: NvidiaSmiBackendOptions = {}) {
     xmlIntervalMs: 60_000,
     timeoutMs: 2_000,
     queryFields: ALL_FIELDS,
-    onError: (reason, message) => errors.push(`${reason}: ${message}`),
+    onError: (reason, message, repeat) => errors.push(`${repeat ? '(repeat) ' : ''}${reason}: ${message}`),
     ...options,
   });
   backends.push(created);

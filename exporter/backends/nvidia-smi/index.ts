@@ -3,19 +3,22 @@
  *
  * Spawning nvidia-smi per scrape costs 30-150 ms, so the fast fields come from one long-lived
  * `--query-gpu … -lms N` child (almost free per sample), and the fields that only `-q -x` has
- * (processes, PCIe replays) are refreshed in the background at most every `xmlIntervalMs`.
- * `collect()` merges the two by UUID and never waits longer than `timeoutMs`.
+ * (processes, PCIe replays) are refreshed in the background at most every `xmlIntervalMs`, as are
+ * the NVLink counters of `nvidia-smi nvlink` (which `-q -x` lacks). `collect()` merges them by UUID
+ * and never waits longer than `timeoutMs`.
  */
 import { settlesWithin } from '../../../src/storage/timeout.js';
 import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot, type SkippedGpus } from '../../types.js';
 import { QUERY_FIELDS } from './csv.js';
 import { mergeReadings } from './merge.js';
+import { NvLinkRefresh } from './nvlink-refresh.js';
 import { chooseQueryFields, fieldsInHelp } from './query-fields.js';
 import { runOnce, StreamingQuery, type ErrorListener } from './runner.js';
 import { parseSmiXmlInSteps } from './xml.js';
 
 export { QUERY_FIELDS, parseQueryGpuCsv, parseQueryGpuLine } from './csv.js';
 export { runOnce, StreamingQuery } from './runner.js';
+export { nvLinkReadings, parseNvLinkLines } from './nvlink.js';
 export { parseSmiXml, parseSmiXmlDocument, parseSmiXmlInSteps } from './xml.js';
 
 export interface NvidiaSmiBackendOptions {
@@ -23,9 +26,9 @@ export interface NvidiaSmiBackendOptions {
   binary?: string;
   /** Sampling interval of the streaming query. Default 1 s. */
   streamIntervalMs?: number;
-  /** Least time between two `-q -x` reads. Default 30 s. */
+  /** Least time between two `-q -x` reads, and between two reads of the NVLink counters. Default 30 s. */
   xmlIntervalMs?: number;
-  /** Longest a `-q -x` run, and a `collect()`, may take. Default 10 s. */
+  /** Longest a `-q -x` or `nvlink` run, and a `collect()`, may take. Default 10 s. */
   timeoutMs?: number;
   /** Called for every failure (reason is a short label fit for a metric). */
   onError?: ErrorListener;
@@ -43,7 +46,7 @@ interface XmlSnapshot {
   at: number;
 }
 
-/** `-q -x` data older than this many XML intervals is dropped rather than reported stale. */
+/** `-q -x` and NVLink data older than this many intervals is dropped rather than reported stale. */
 const XML_MAX_AGE_INTERVALS = 3;
 
 export class NvidiaSmiBackend implements GpuBackend {
@@ -61,6 +64,7 @@ export class NvidiaSmiBackend implements GpuBackend {
   private xmlError: SourceError | undefined;
   private xmlRefresh: Promise<void> | undefined;
   private xmlStartedAt = Number.NEGATIVE_INFINITY;
+  private readonly nvlinks: NvLinkRefresh;
   private closed = false;
 
   constructor(options: NvidiaSmiBackendOptions = {}) {
@@ -70,6 +74,7 @@ export class NvidiaSmiBackend implements GpuBackend {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.onError = options.onError;
     this.streamOptions = options;
+    this.nvlinks = new NvLinkRefresh({ binary: this.binary, timeoutMs: this.timeoutMs, signal: this.cancel.signal, onError: this.onError });
   }
 
   /** Restarts of the streaming child so far. */
@@ -92,23 +97,25 @@ export class NvidiaSmiBackend implements GpuBackend {
       // Nothing streamed (starting, or the stream is failing): `-q -x` alone, kept as fresh as
       // the stream would be.
       this.refreshXmlIfOlderThan(this.streamIntervalMs);
-      await this.waitForXml();
+      this.nvlinks.refreshIfOlderThan(this.xmlIntervalMs);
+      await this.waitForSlowReads();
       const xml = this.currentXml();
-      if (xml !== undefined) return { gpus: xml.gpus, ...skipped(xml) };
+      if (xml !== undefined) return { gpus: this.withNvLinks(xml.gpus), ...skipped(xml) };
       throw this.xmlError ?? new SourceError('timeout', `no reading from ${this.binary} within ${this.timeoutMs} ms`);
     }
     this.refreshXmlIfOlderThan(this.xmlIntervalMs);
-    // Only the first collection waits for the slow fields; later ones use the last `-q -x`.
-    if (this.xml === undefined) await this.waitForXml();
+    this.nvlinks.refreshIfOlderThan(this.xmlIntervalMs);
+    // Only the first collection waits for the slow fields; later ones use the last reads.
+    if (this.xml === undefined) await this.waitForSlowReads();
     const xml = this.currentXml();
-    return { gpus: mergeReadings(streamed.gpus, xml?.gpus ?? []), ...skipped(xml) };
+    return { gpus: this.withNvLinks(mergeReadings(streamed.gpus, xml?.gpus ?? [])), ...skipped(xml) };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.cancel.abort();
     await this.streamOpening?.catch(() => undefined);
-    await Promise.all([this.stream?.stop(), this.xmlRefresh]);
+    await Promise.all([this.stream?.stop(), this.xmlRefresh, this.nvlinks.pending]);
   }
 
   /**
@@ -158,19 +165,39 @@ export class NvidiaSmiBackend implements GpuBackend {
       });
   }
 
-  /** Wait for the `-q -x` in flight, if any, but never longer than the time limit. */
-  private async waitForXml(): Promise<void> {
-    const refresh = this.xmlRefresh;
-    if (refresh === undefined) return;
-    await settlesWithin(refresh, this.timeoutMs);
+  /**
+   * Wait for the `-q -x` in flight, if any, but never longer than the time limit, and for the NVLink
+   * read in flight no longer than half of it: a hanging `nvlink` command must leave time for the
+   * GPU readings within the collection's own limit.
+   */
+  private async waitForSlowReads(): Promise<void> {
+    await Promise.all([settledWithin(this.xmlRefresh, this.timeoutMs), settledWithin(this.nvlinks.pending, this.timeoutMs / 2)]);
+  }
+
+  /** How old slow readings may be before they are dropped rather than reported stale. */
+  private get slowMaxAgeMs(): number {
+    return Math.max(this.xmlIntervalMs * XML_MAX_AGE_INTERVALS, this.timeoutMs);
   }
 
   private currentXml(): XmlSnapshot | undefined {
     const xml = this.xml;
-    if (xml === undefined) return undefined;
-    const maxAgeMs = Math.max(this.xmlIntervalMs * XML_MAX_AGE_INTERVALS, this.timeoutMs);
-    return Date.now() - xml.at <= maxAgeMs ? xml : undefined;
+    return xml !== undefined && Date.now() - xml.at <= this.slowMaxAgeMs ? xml : undefined;
   }
+
+  /** The readings with the NVLinks of each GPU, where the last NVLink read is fresh and has them. */
+  private withNvLinks(gpus: GpuReading[]): GpuReading[] {
+    const nvlinks = this.nvlinks.current(this.slowMaxAgeMs);
+    if (nvlinks === undefined) return gpus;
+    return gpus.map((gpu) => {
+      const links = nvlinks.get(gpu.uuid);
+      return links === undefined ? gpu : { ...gpu, nvlinks: links };
+    });
+  }
+}
+
+/** Resolves when `work` (which never rejects) settles or `limitMs` has passed, whichever is first. */
+async function settledWithin(work: Promise<void> | undefined, limitMs: number): Promise<void> {
+  if (work !== undefined) await settlesWithin(work, limitMs);
 }
 
 /** The XML's count of GPUs it left out, for the snapshot (the stream lists only GPUs with a UUID). */

@@ -17,7 +17,11 @@ const DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 const KILL_GRACE_MS = 2_000;
 
 export type SourceErrorReason = SourceError['reason'];
-export type ErrorListener = (reason: SourceErrorReason, message: string) => void;
+/**
+ * Told of every failure; `repeat` is true when it repeats the failure reported just before (to be
+ * counted, but not logged again).
+ */
+export type ErrorListener = (reason: SourceErrorReason, message: string, repeat?: boolean) => void;
 
 export interface RunOnceOptions {
   timeoutMs: number;

@@ -58,6 +58,13 @@ export const NvmlValueType = {
 /** nvmlEventTypeXidCriticalError: the event mask bit for XID errors. */
 export const NVML_EVENT_TYPE_XID_CRITICAL_ERROR = 0x8;
 
+/** NVML_GPM_SUPPORT_VERSION and NVML_GPM_METRICS_GET_VERSION: plain 1, not NVML_STRUCT_VERSION tags. */
+export const NVML_GPM_SUPPORT_VERSION = 1;
+export const NVML_GPM_METRICS_GET_VERSION = 1;
+
+/** nvmlGpmMetricId_t values read per MIG GPU instance; each answers a percent, 0.0-100.0. */
+export const NvmlGpmMetric = { GRAPHICS_UTIL: 1, SM_UTIL: 2 } as const;
+
 /** NVML_VALUE_NOT_AVAILABLE for unsigned long long outputs, e.g. a process's used memory. */
 export const NVML_VALUE_NOT_AVAILABLE_U64 = 0xffff_ffff_ffff_ffffn;
 

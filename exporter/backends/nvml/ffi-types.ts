@@ -64,6 +64,38 @@ export const ProcessInfoType = koffi.struct({
 /** nvmlProcessInfo_v1_t, filled by the unversioned *RunningProcesses calls of drivers before R450. */
 export const ProcessInfoV1Type = koffi.struct({ pid: 'uint', usedGpuMemory: 'uint64' });
 
+/** nvmlGpmSample_t: an opaque pointer to a sample buffer that NVML allocates. */
+export const GpmSampleHandleType = koffi.pointer(koffi.opaque());
+
+/** nvmlGpmSupport_t, for nvmlGpmQueryDeviceSupport. */
+export const GpmSupportType = koffi.struct({ version: 'uint', isSupportedDevice: 'uint' });
+
+/** nvmlGpmMetric_t; its metricInfo (three name pointers, owned by NVML) is kept as raw pointers. */
+export const GpmMetricType = koffi.struct({
+  metricId: 'uint',
+  nvmlReturn: 'int',
+  value: 'double',
+  shortName: 'void *',
+  longName: 'void *',
+  unit: 'void *',
+});
+
+/** How many metrics one nvmlGpmMetricsGet asks for (GRAPHICS_UTIL, SM_UTIL). */
+export const GPM_METRIC_SLOTS = 2;
+
+/**
+ * nvmlGpmMetricsGet_t with room for GPM_METRIC_SLOTS metrics. nvml.h sizes `metrics` with
+ * NVML_GPM_METRIC_MAX, which grows between releases (98, 210, 333): NVML reads and writes only the
+ * first `numMetrics` entries, or every caller built against an older header would break.
+ */
+export const GpmMetricsGetType = koffi.struct({
+  version: 'uint',
+  numMetrics: 'uint',
+  sample1: GpmSampleHandleType,
+  sample2: GpmSampleHandleType,
+  metrics: koffi.array(GpmMetricType, GPM_METRIC_SLOTS),
+});
+
 /** nvmlEventData_t as filled by nvmlEventSetWait_v2. */
 export const EventDataType = koffi.struct({
   device: DeviceHandleType,

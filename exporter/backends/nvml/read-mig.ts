@@ -1,7 +1,7 @@
 /**
  * MIG (Multi-Instance GPU) through NVML: whether a GPU is in MIG mode and, when it is, each MIG
  * device's GPU/compute instance ids, UUID and memory. In MIG mode the whole GPU's utilization
- * answers NOT_SUPPORTED and NVML has no per-instance utilization either, so none is reported.
+ * answers NOT_SUPPORTED; per GPU instance, utilization comes from GPM (read-gpm.ts).
  */
 import type { MigDevice } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary } from './bindings.js';

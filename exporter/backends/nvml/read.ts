@@ -20,6 +20,7 @@ import {
   type RetiredPages,
 } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary, NvmlResult } from './bindings.js';
+import type { GpmSampler } from './read-gpm.js';
 import { readMig } from './read-mig.js';
 import { readMore } from './read-more.js';
 import { PROCESS_KINDS } from './signatures.js';
@@ -40,6 +41,8 @@ export interface ReadContext {
   driverVersion?: string;
   /** Told about a field that failed for a reason other than "not supported". */
   onError?: NvmlErrorHandler;
+  /** Keeps GPM samples between collections; without it no per-MIG-instance utilization is read. */
+  gpm?: GpmSampler;
 }
 
 /** Answers that mean "this GPU, driver or user cannot have this value": absent, not an error. */
@@ -87,7 +90,10 @@ export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, 
     throw error;
   }
   try {
-    return withoutUndefined<GpuReading>({ ...identity, ...readMeasurements(nvml, handle, field) });
+    const measurements = readMeasurements(nvml, handle, field);
+    const instanceIds = measurements.migDevices?.map((device) => device.gpuInstanceId) ?? [];
+    const migInstanceUtilization = context.gpm?.read(handle, identity.uuid, instanceIds, field);
+    return withoutUndefined<GpuReading>({ ...identity, ...measurements, migInstanceUtilization });
   } catch (error) {
     if (error instanceof GpuNotReadable) return { ...identity, state: error.state };
     throw error;

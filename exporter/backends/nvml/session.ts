@@ -7,6 +7,7 @@ import { SourceError, type GpuReading, type GpuSnapshot } from '../../types.js';
 import { DEFAULT_NVML_LIBRARY, NvmlLibrary, type DeviceHandle } from './bindings.js';
 import { NvmlReturn } from './constants.js';
 import { readGpu, type NvmlErrorHandler } from './read.js';
+import { GpmSampler } from './read-gpm.js';
 import { XidWatcher } from './xid-watch.js';
 
 export interface NvmlSessionOptions {
@@ -30,13 +31,16 @@ interface DeviceSlot {
 export class NvmlSession {
   private devices: DeviceSlot[] = [];
   private watcher: XidWatcher | undefined;
+  private readonly gpm: GpmSampler;
   private closed = false;
 
   private constructor(
     private readonly nvml: NvmlLibrary,
     private readonly driverVersion: string | undefined,
     private readonly options: NvmlSessionOptions,
-  ) {}
+  ) {
+    this.gpm = new GpmSampler(nvml);
+  }
 
   /**
    * Loads NVML, initializes it and finds the GPUs. Throws SourceError('library') when the library
@@ -68,22 +72,24 @@ export class NvmlSession {
   /** Every GPU now, plus the XID counts so far when events are watched. */
   collect(): GpuSnapshot {
     if (this.closed) throw new SourceError('unavailable', 'the NVML backend is closed');
-    const gpus = this.readGpus();
+    const gpus = this.readGpus(this.gpm);
+    this.gpm.sweep();
     return this.watcher ? { gpus, xid: this.watcher.snapshot(), xidLastEventSeconds: this.watcher.lastEvents() } : { gpus };
   }
 
   /**
    * Reads every GPU now. A lost GPU is reported through `onError` and left out; when no GPU can
-   * be read at all the first error is thrown.
+   * be read at all the first error is thrown. Per-MIG-instance utilization only with `gpm`
+   * (collections): a measurement's reads must not move the samples collections compare against.
    */
-  readGpus(): GpuReading[] {
+  readGpus(gpm?: GpmSampler): GpuReading[] {
     this.refreshDevices();
     const readings: GpuReading[] = [];
     const failures: SourceError[] = [];
     for (const slot of this.devices) {
       try {
         if (slot.handle === undefined) throw this.enumerationError(slot);
-        const context = { driverVersion: this.driverVersion, onError: this.options.onError };
+        const context = { driverVersion: this.driverVersion, onError: this.options.onError, gpm };
         readings.push(readGpu(this.nvml, slot.handle, slot.index, context));
       } catch (error) {
         if (!(error instanceof SourceError)) throw error;
@@ -101,6 +107,7 @@ export class NvmlSession {
     this.closed = true;
     await this.watcher?.stop();
     this.watcher = undefined;
+    this.gpm.close();
     this.nvml.shutdown();
   }
 

@@ -8,6 +8,9 @@ import {
   EventDataType,
   EventSetHandleType,
   FieldValueType,
+  GpmMetricsGetType,
+  GpmSampleHandleType,
+  GpmSupportType,
   MemoryV1Type,
   MemoryV2Type,
   PciInfoType,
@@ -91,6 +94,11 @@ export const SIGNATURES = {
   nvmlDeviceRegisterEvents: ['int', [device, 'uint64', EventSetHandleType]],
   nvmlEventSetWait_v2: ['int', [EventSetHandleType, outOf(EventDataType), 'uint']],
   nvmlEventSetFree: ['int', [EventSetHandleType]],
+  nvmlGpmQueryDeviceSupport: ['int', [device, inoutOf(GpmSupportType)]],
+  nvmlGpmSampleAlloc: ['int', [koffi.out(koffi.pointer(GpmSampleHandleType))]],
+  nvmlGpmSampleFree: ['int', [GpmSampleHandleType]],
+  nvmlGpmMigSampleGet: ['int', [device, 'uint', GpmSampleHandleType]],
+  nvmlGpmMetricsGet: ['int', [inoutOf(GpmMetricsGetType)]],
 } as const satisfies Record<string, readonly [TypeSpec, readonly TypeSpec[]]>;
 
 export type NvmlFunctionName = keyof typeof SIGNATURES;
