@@ -5,6 +5,7 @@
  * `undefined` (absent), never 0: an absent series and a zero series mean different things
  * to an alert rule.
  */
+import type { ClockEventReason } from '../src/catalog/clock-event-reasons.js';
 
 /** Per-process GPU use as the driver sees it (nvidia-smi `<processes>` or NVML compute processes). */
 export interface GpuProcess {
@@ -152,35 +153,8 @@ export interface GpuReading {
   migInstanceUtilization?: MigInstanceUtilization[];
 }
 
-/** Reason names, as nvidia-smi's `clocks_event_reasons` element names them (minus the prefix). */
-export const CLOCK_EVENT_REASONS = [
-  'gpu_idle',
-  'applications_clocks_setting',
-  'sw_power_cap',
-  'hw_slowdown',
-  'hw_thermal_slowdown',
-  'hw_power_brake_slowdown',
-  'sync_boost',
-  'sw_thermal_slowdown',
-  'display_clocks_setting',
-] as const;
-export type ClockEventReason = (typeof CLOCK_EVENT_REASONS)[number];
-
-/**
- * NVML's nvmlClocksEventReason* bits (named nvmlClocksThrottleReason* before NVML 12.2; same
- * values), as in NVML's mask and nvidia-smi's `clocks_event_reasons.active`/`.supported`.
- */
-export const CLOCK_EVENT_REASON_BITS: Readonly<Record<ClockEventReason, number>> = {
-  gpu_idle: 0x1,
-  applications_clocks_setting: 0x2,
-  sw_power_cap: 0x4,
-  hw_slowdown: 0x8,
-  sync_boost: 0x10,
-  sw_thermal_slowdown: 0x20,
-  hw_thermal_slowdown: 0x40,
-  hw_power_brake_slowdown: 0x80,
-  display_clocks_setting: 0x100,
-};
+/** The reason names and NVML's bits for them live in the shared catalog (policies name them too). */
+export { CLOCK_EVENT_REASON_BITS, CLOCK_EVENT_REASONS, type ClockEventReason } from '../src/catalog/clock-event-reasons.js';
 
 /** A source-specific failure with a short machine-readable reason (used as a metric label). */
 export class SourceError extends Error {
