@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { databaseUrlArgument, listenArgument } from '../src/cli-args.js';
+import { DEFAULT_LISTEN } from '../src/config/listen-address.js';
 import { z } from 'zod';
 import { readYamlWith } from '../src/config/yaml-file.js';
 import { createLogger } from '../src/log.js';
@@ -31,7 +32,7 @@ export function registerRouterCommand(program: Command): void {
     .command('router')
     .description('Alert router: incidents from Alertmanager, DRI rotation, SLA timers, escalation, e-mail pages and job actions.')
     .option('-c, --config <file>', 'gpuwatch.yaml (its router: and clusters: sections)')
-    .option('-l, --listen <host:port>', 'where to serve (default 127.0.0.1:9460)', listenArgument('127.0.0.1:9460'))
+    .option('-l, --listen <host:port>', `where to serve (default ${DEFAULT_LISTEN.router})`, listenArgument(DEFAULT_LISTEN.router))
     .option('--db <url>', 'state: sqlite:///path.db or mysql://user:pass@host:3306/db (default sqlite://./gpuwatch-router.db)', databaseUrlArgument)
     .action(async (flags: { config?: string; listen?: string; db?: string }) => {
       const options = await loadRouterOptions(flags.config);

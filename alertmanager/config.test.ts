@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { loadRouterOptions, registerRouterCommand } from './cli.js';
-import { DEFAULT_ROUTER_DB, DEFAULT_ROUTER_LISTEN, routerConfigSchema } from './config.js';
+import { DEFAULT_LISTEN } from '../src/config/listen-address.js';
+import { DEFAULT_ROUTER_DB, routerConfigSchema } from './config.js';
 import { resolveRouterConfig } from './options.js';
 import { slaFor } from './schedule/sla.js';
 
@@ -28,7 +29,7 @@ function write(name: string, text: string): string {
 describe('router configuration', () => {
   it('has defaults a platform team can start with: the DESIGN SLA table, dry-run actions', async () => {
     const config = routerConfigSchema.parse({});
-    expect(config).toMatchObject({ listen: DEFAULT_ROUTER_LISTEN, db: DEFAULT_ROUTER_DB, ackLinkTtl: '24h', defaultSeverity: 2, pollInterval: '1s' });
+    expect(config).toMatchObject({ listen: DEFAULT_LISTEN.router, db: DEFAULT_ROUTER_DB, ackLinkTtl: '24h', defaultSeverity: 2, pollInterval: '1s' });
     expect(config.actions).toMatchObject({ dryRun: true, hourlyBudget: 10, grace: '30m' });
     expect(config.rotation).toMatchObject({ drisPerShift: 1, shiftLength: '1w', handoff: { weekday: 'monday', time: '10:00', timeZone: 'UTC' } });
     expect(config.workingHours).toMatchObject({ weekdays: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], start: '09:00', end: '18:00' });

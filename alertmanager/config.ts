@@ -5,10 +5,10 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseDuration } from '../src/config/duration.js';
-import { listenAddressField } from '../src/config/listen-address.js';
-import { parseDatabaseUrl } from '../src/storage/database-url.js';
+import { positiveDuration } from '../src/config/duration-field.js';
+import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from '../src/config/fields.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
 
-export const DEFAULT_ROUTER_LISTEN = '127.0.0.1:9460';
 export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
 
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
@@ -19,13 +19,6 @@ export const SEVERITIES = [0, 1, 2, 3] as const;
 export const NOTIFICATION_KINDS = ['page', 'escalation', 'handoff', 'resolved', 'owner-warning', 'action-result', 'page-summary', 'watchdog-silent', 'watchdog-back'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
-const positiveDuration = z.string().superRefine((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a duration ("${s}"); use e.g. 30m, 2h, 1w` });
-  else if (ms <= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be longer than 0' });
-});
-const listenAddress = listenAddressField('127.0.0.1:9460');
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
 const email = z.string().email();
 const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), (zone) => ({ message: `unknown time zone "${zone}"; use an IANA name such as Europe/Berlin` }));
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock)');
@@ -38,14 +31,6 @@ const localDateOrTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DDTHH:MM')
   .refine((d) => DateTime.fromISO(d).isValid, 'not a calendar date');
-const databaseUrl = z.string().superRefine((url, ctx) => {
-  try {
-    parseDatabaseUrl(url);
-  } catch (err) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
-  }
-});
-const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !== undefined && v[b] !== undefined);
 
 const memberSchema = z.object({ name: z.string().min(1), email }).strict();
 
@@ -128,16 +113,15 @@ export const DEFAULT_SLA_TABLE: z.input<typeof slaRowSchema>[] = [
 /** The actor recorded for writes made with the shared apiToken. */
 export const SHARED_TOKEN_ACTOR = 'shared-token';
 
-const secretFields = { token: z.string().min(1).optional(), tokenFile: z.string().min(1).optional() };
 
 const webUserSchema = z
   .object({
     /** Recorded as the actor of everything done with this token (acknowledge, update, resolve). */
     name: z.string().min(1).max(100).regex(/^[^\s"]+$/, 'a name without spaces or quotes, e.g. ana'),
-    ...secretFields,
+    ...secretFields('token'),
   })
   .strict()
-  .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
+  .refine(...secretGivenOnce('token'))
   .refine((u) => u.token !== undefined || u.tokenFile !== undefined, 'give token or tokenFile');
 
 const webSchema = z
@@ -172,7 +156,7 @@ const webhookSchema = z
 const smtpSchema = z
   .object({
     host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(25),
+    port: portNumber.default(25),
     /** TLS from the first byte (port 465); otherwise STARTTLS is used when the server offers it. */
     secure: z.boolean().default(false),
     requireTls: z.boolean().default(false),
@@ -180,7 +164,7 @@ const smtpSchema = z
     auth: z
       .object({ user: z.string().min(1), pass: z.string().optional(), passFile: z.string().min(1).optional() })
       .strict()
-      .refine(oneOf('pass', 'passFile'), 'give pass or passFile, not both')
+      .refine(...secretGivenOnce('pass'))
       .optional(),
     timeout: positiveDuration.default('15s'),
   })
@@ -196,9 +180,9 @@ const actionsSchema = z
     grace: positiveDuration.default('30m'),
     /** The shortest grace period any action gets: an alert's `action_grace` annotation may lengthen the grace, never shorten it below this. */
     minGrace: positiveDuration.default('15m'),
-    ruleService: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('10s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
+    ruleService: z.object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('10s') }).strict().refine(...secretGivenOnce('token')).optional(),
     /** rest-server: who owns a job (GET /api/v2/jobs/{user}~{job}) and their e-mail (GET /api/v2/users/{username}). Required when dryRun is false. */
-    openpai: z.object({ url: httpUrl, ...secretFields, timeout: positiveDuration.default('5s') }).strict().refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both').optional(),
+    openpai: z.object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('5s') }).strict().refine(...secretGivenOnce('token')).optional(),
     /** When rest-server has no address for a user: user@this-domain. */
     ownerEmailDomain: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com').optional(),
     exemptJobs: z.array(z.string().min(1)).default([]),
@@ -208,14 +192,13 @@ const actionsSchema = z
 
 export const routerConfigSchema = z
   .object({
-    listen: listenAddress.default(DEFAULT_ROUTER_LISTEN),
+    listen: listenAddressWithDefault(DEFAULT_LISTEN.router),
     /** sqlite:///abs.db, sqlite://./relative.db (relative to gpuwatch.yaml), mysql://user:pass@host:3306/db */
     db: databaseUrl.default(DEFAULT_ROUTER_DB),
     /** Where people reach the board; ack links in e-mails start with it. Default: http://<listen>. */
     publicUrl: httpUrl.optional(),
     /** Shared bearer token for machines (acknowledge, update, resolve, the audit log); recorded as `shared-token`. */
-    apiToken: z.string().min(1).optional(),
-    apiTokenFile: z.string().min(1).optional(),
+    ...secretFields('apiToken'),
     /** Key that signs ack links. Default: a random key kept in the database (shared by every replica). */
     ackSecret: z.string().min(16).optional(),
     ackSecretFile: z.string().min(1).optional(),
@@ -223,8 +206,7 @@ export const routerConfigSchema = z
     /** The board's logins and personal tokens. */
     web: webSchema.default({}),
     /** Bearer token Alertmanager must send (http_config.authorization); required when actions.dryRun is false. */
-    webhookToken: z.string().min(1).optional(),
-    webhookTokenFile: z.string().min(1).optional(),
+    ...secretFields('webhookToken'),
     /** Pages and escalations per receiver (mail address) per minute; more are held back and summarised in one mail. */
     pagesPerMinute: z.number().int().min(1).default(20),
     /** The dead man's switch: page the DRIs when a cluster's Watchdog alert has not arrived for this long (after it was seen once). */
@@ -261,9 +243,9 @@ export const routerConfigSchema = z
     retry: z.object({ min: positiveDuration.default('5s'), max: positiveDuration.default('10m') }).strict().default({}),
   })
   .strict()
-  .refine(oneOf('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both')
-  .refine(oneOf('ackSecret', 'ackSecretFile'), 'give ackSecret or ackSecretFile, not both')
-  .refine(oneOf('webhookToken', 'webhookTokenFile'), 'give webhookToken or webhookTokenFile, not both')
+  .refine(...secretGivenOnce('apiToken'))
+  .refine(...secretGivenOnce('ackSecret'))
+  .refine(...secretGivenOnce('webhookToken'))
   .superRefine((config, ctx) => checkTeamReferences(config, ctx))
   .superRefine((config, ctx) => checkLiveActions(config, ctx))
   .superRefine((config, ctx) => checkSlaCoverage(config.sla, ctx));

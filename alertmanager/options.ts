@@ -2,9 +2,9 @@
  * What the router runs with: the `router:` section with secret files read, durations in
  * milliseconds, relative paths resolved against gpuwatch.yaml, and each cluster's priority.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../src/config/duration.js';
+import { secretReader, type ReadSecret } from '../src/config/secret-file.js';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { resolveSqliteUrl } from '../src/storage/database-url.js';
 import type { ClusterPriority, NotificationKind, RotationConfig, RouterConfig, TeamMember, WorkingHoursConfig } from './config.js';
@@ -87,18 +87,7 @@ const ms = (text: string) => parseDuration(text) ?? 0;
 export async function resolveRouterConfig(config: RouterConfig, clusters: readonly { name: string; priority: ClusterPriority }[] = [], configFile?: string): Promise<RouterOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const source = configFile ?? '(defaults)';
-  const secret = async (value: string | undefined, file: string | undefined, field: string): Promise<string | undefined> => {
-    if (file === undefined) return value;
-    const path = resolve(base, file);
-    try {
-      const text = (await readFile(path, 'utf8')).trim();
-      if (text === '') throw new Error('the file is empty');
-      return text;
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-      throw new ConfigError(`${source}: router.${field}: ${path}: ${why}`, source, [{ file: source, field: `router.${field}`, message: `${path}: ${why}` }]);
-    }
-  };
+  const secret = secretReader({ base, source, section: 'router' });
   const remote = async (r: { url: string; token?: string; tokenFile?: string; timeout: string } | undefined, field: string): Promise<RemoteService | undefined> =>
     r && { url: r.url.replace(/\/+$/, ''), token: await secret(r.token, r.tokenFile, `${field}.tokenFile`), timeoutMs: ms(r.timeout) };
   const smtp = config.smtp;
@@ -146,8 +135,6 @@ export async function resolveRouterConfig(config: RouterConfig, clusters: readon
     clusters: Object.fromEntries(clusters.map((c) => [c.name, c.priority])),
   };
 }
-
-type ReadSecret = (value: string | undefined, file: string | undefined, field: string) => Promise<string | undefined>;
 
 async function resolveWeb(config: RouterConfig, secret: ReadSecret): Promise<WebOptions> {
   const users: WebOptions['users'] = [];

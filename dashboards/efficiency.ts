@@ -15,6 +15,7 @@ import type { LoadedConfig } from '../src/config/load.js';
 import { RECORDING } from '../rules-gen/recording-names.js';
 import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
 import { goodFrom, row, statPanel, tablePanel, timeseriesPanel, type Column } from './panels.js';
+import { JOB_OWNER_COLUMNS } from './holders.js';
 import { gpuHours, sel } from './promql.js';
 import { GPU_HOURS_UNIT, units } from './units.js';
 import { clusterVariable, userVariable, vcVariable, type TemplateVariable } from './variables.js';
@@ -137,9 +138,7 @@ function lowestJobs(C: string, vc: TemplateVariable, user: TemplateVariable) {
       { expr: `${sel(RECORDING.jobGpus, C, vc.matcher, user.matcher)} and on (cluster, job) ${lowest}` },
     ],
     columns: [
-      { field: 'job', header: 'Job', link: linkTo(DASHBOARD_KEYS.job, 'Job details', { job: '${__value.raw}' }) },
-      { field: 'user', header: 'User' },
-      { field: 'vc', header: 'VC' },
+      ...JOB_OWNER_COLUMNS,
       { field: 'Value #A', header: 'GPU utilization', unit: units.PercentUnit },
       { field: 'Value #B', header: 'GPUs' },
     ],

@@ -5,8 +5,9 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { GPU_METRICS, JOB_METRICS } from '../src/catalog/metrics.js';
 import type { LoadedConfig } from '../src/config/load.js';
-import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
+import { DASHBOARD_KEYS, finish, newDashboard } from './base.js';
 import { badFrom, row, statPanel, tablePanel, timeseriesPanel, type Query } from './panels.js';
+import { holdersTable } from './holders.js';
 import { sel } from './promql.js';
 import { rateUnitOf, unitOf, units } from './units.js';
 import { clusterVariable, gpuVariable, nodeVariable } from './variables.js';
@@ -48,20 +49,7 @@ export function gpuDashboard(loaded: LoadedConfig): dashboard.Dashboard {
       }),
     )
     .withPanel(
-      tablePanel({
-        title: 'Held by',
-        description: JOB_METRICS.allocated.help,
-        queries: [{ expr: sel(JOB_METRICS.allocated.name, ...on) }],
-        columns: [
-          { field: 'job', header: 'Job', link: linkTo(DASHBOARD_KEYS.job, 'Job details', { job: '${__value.raw}' }) },
-          { field: 'user', header: 'User' },
-          { field: 'vc', header: 'VC' },
-          { field: 'priority', header: 'Priority' },
-          { field: 'pod', header: 'Pod' },
-        ],
-        width: 12,
-        height: 4,
-      }),
+      holdersTable({ title: 'Held by', description: JOB_METRICS.allocated.help, on, gpuColumn: false, height: 4 }),
     )
     .withPanel(now(g.utilization, 'Utilization'))
     .withPanel(now(g.memoryUsed, 'Memory used'))

@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../src/config/load.js';
 import { RECORDING } from '../rules-gen/recording-names.js';
 import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
 import { goodFrom, row, statPanel, tablePanel, timeseriesPanel } from './panels.js';
+import { JOB_OWNER_COLUMNS } from './holders.js';
 import { sel } from './promql.js';
 import { DATE_UNIT, unitOf, units } from './units.js';
 import { clusterVariable, jobVariable, userVariable, vcVariable } from './variables.js';
@@ -159,9 +160,7 @@ export function jobDashboard(loaded: LoadedConfig): dashboard.Dashboard {
           { expr: sel(RECORDING.jobGpus, C, vc.matcher, user.matcher) },
         ],
         columns: [
-          { field: 'job', header: 'Job', link: linkTo(DASHBOARD_KEYS.job, 'Job details', { job: '${__value.raw}' }) },
-          { field: 'user', header: 'User' },
-          { field: 'vc', header: 'VC' },
+          ...JOB_OWNER_COLUMNS,
           { field: 'priority', header: 'Priority' },
           { field: 'Value #A', header: 'GPU utilization', unit: units.PercentUnit },
           { field: 'Value #B', header: 'GPUs' },

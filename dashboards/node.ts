@@ -6,8 +6,9 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { EXPORTER_METRICS, GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { LoadedConfig } from '../src/config/load.js';
 import { RECORDING } from '../rules-gen/recording-names.js';
-import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
-import { badFrom, goodFrom, row, statPanel, tablePanel, timeseriesPanel } from './panels.js';
+import { DASHBOARD_KEYS, finish, newDashboard } from './base.js';
+import { badFrom, goodFrom, row, statPanel, timeseriesPanel } from './panels.js';
+import { holdersTable } from './holders.js';
 import { sel } from './promql.js';
 import { rateUnitOf, unitOf, units } from './units.js';
 import { clusterVariable, nodeVariable } from './variables.js';
@@ -183,19 +184,11 @@ export function nodeDashboard(loaded: LoadedConfig): dashboard.Dashboard {
     )
     .withRow(row('Jobs'))
     .withPanel(
-      tablePanel({
+      holdersTable({
         title: 'Jobs on this node',
         description: 'Which job holds which GPU (kubelet pod-resources and process attribution).',
-        queries: [{ expr: sel(JOB_METRICS.allocated.name, ...on) }],
-        columns: [
-          { field: 'gpu', header: 'GPU', link: linkTo(DASHBOARD_KEYS.gpu, 'GPU details', { node: '$node', gpu: '${__value.raw}' }) },
-          { field: 'job', header: 'Job', link: linkTo(DASHBOARD_KEYS.job, 'Job details', { job: '${__value.raw}' }) },
-          { field: 'user', header: 'User' },
-          { field: 'vc', header: 'VC' },
-          { field: 'priority', header: 'Priority' },
-          { field: 'pod', header: 'Pod' },
-        ],
-        width: 12,
+        on,
+        gpuColumn: true,
         height: 8,
       }),
     )

@@ -10,6 +10,7 @@ import type { Attribution } from './attribution/types.js';
 import { renderExposition, type NodeState, type SourceStatus } from './exposition.js';
 import type { HostReading } from './host.js';
 import { sanitizeSnapshot } from './sanitize.js';
+import { TimeoutError, withTimeout } from '../src/storage/timeout.js';
 import { SourceError, type GpuBackend, type GpuSnapshot } from './types.js';
 
 export interface CollectorOptions {
@@ -149,7 +150,7 @@ export class Collector {
       status.lastSuccessSeconds = this.now() / 1000;
       return value;
     } catch (err) {
-      const reason = err instanceof SourceError ? err.reason : 'io';
+      const reason = err instanceof SourceError ? err.reason : err instanceof TimeoutError ? 'timeout' : 'io';
       status.up = false;
       status.durationSeconds = (this.now() - started) / 1000;
       this.recordError(name, reason);
@@ -167,13 +168,4 @@ export interface EncodedExposition {
 function encode(text: string): EncodedExposition {
   const plain = Buffer.from(text);
   return { plain, gzip: gzipSync(plain, { level: 6 }) };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SourceError('timeout', `${what} did not answer within ${ms} ms`)), ms);
-  });
-  promise.catch(() => undefined); // a late rejection after the timeout is already counted
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -11,6 +11,7 @@
  *   all its memory), so that neither entry overwrites the other's series and none is doubled.
  * Pure: the caller keeps the counts.
  */
+import { withoutUndefined } from '../src/defined.js';
 import { GPU_METRICS } from '../src/catalog/metrics.js';
 import type { GpuProcess, GpuReading, GpuSnapshot, MigInstanceUtilization, SkippedGpus } from './types.js';
 
@@ -128,10 +129,6 @@ function nonNegativeMembers<T extends object>(group: T, metric: string | ((membe
     else clean[key] = value;
   }
   return clean as T;
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** One entry per (pid, GPU instance, compute instance), keeping the larger memory figure. */

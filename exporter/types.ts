@@ -5,6 +5,7 @@
  * `undefined` (absent), never 0: an absent series and a zero series mean different things
  * to an alert rule.
  */
+import type { ClockEventReason } from '../src/catalog/clock-event-reasons.js';
 
 /** Per-process GPU use as the driver sees it (nvidia-smi `<processes>` or NVML compute processes). */
 export interface GpuProcess {
@@ -152,19 +153,8 @@ export interface GpuReading {
   migInstanceUtilization?: MigInstanceUtilization[];
 }
 
-/** Reason names, as nvidia-smi's `clocks_event_reasons` element names them (minus the prefix). */
-export const CLOCK_EVENT_REASONS = [
-  'gpu_idle',
-  'applications_clocks_setting',
-  'sw_power_cap',
-  'hw_slowdown',
-  'hw_thermal_slowdown',
-  'hw_power_brake_slowdown',
-  'sync_boost',
-  'sw_thermal_slowdown',
-  'display_clocks_setting',
-] as const;
-export type ClockEventReason = (typeof CLOCK_EVENT_REASONS)[number];
+/** The reason names and NVML's bits for them live in the shared catalog (policies name them too). */
+export { CLOCK_EVENT_REASON_BITS, CLOCK_EVENT_REASONS, type ClockEventReason } from '../src/catalog/clock-event-reasons.js';
 
 /** A source-specific failure with a short machine-readable reason (used as a metric label). */
 export class SourceError extends Error {

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { startExporter } from '../exporter/command.js';
 import { listenArgument, UsageError } from './cli-args.js';
+import { DEFAULT_LISTEN } from './config/listen-address.js';
 import { ConfigError } from './config/yaml-file.js';
 import { createLogger } from './log.js';
 import { exitOnSignals } from './shutdown.js';
@@ -30,7 +31,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .option('-c, --config <file>', 'gpuwatch.yaml (cluster layout, exporter settings)')
     .addOption(new Option('-b, --backend <backend>', 'GPU source (auto: NVML, then nvidia-smi)').choices(['auto', 'nvml', 'nvidia-smi', 'replay']))
     .option('-r, --replay <path>', 'recorded nvidia-smi output (.xml, .csv, a directory) or a scenario (.yaml); implies --backend replay')
-    .option('-l, --listen <host:port>', 'where to serve /metrics (default 0.0.0.0:9445)', listenArgument('0.0.0.0:9445'))
+    .option('-l, --listen <host:port>', `where to serve /metrics (default ${DEFAULT_LISTEN.exporter})`, listenArgument(DEFAULT_LISTEN.exporter))
     .option('-n, --node <name>', 'node label (default: $NODE_NAME, then the host name)')
     .option('--once', 'print one exposition to stdout and exit')
     .action(async (flags: { config?: string; backend?: string; replay?: string; listen?: string; node?: string; once?: boolean }) => {

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { duration } from '../src/config/duration-field.js';
-import { listenAddressField } from '../src/config/listen-address.js';
+import { portNumber } from '../src/config/fields.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
 
 export const stackSchema = z
   .object({
@@ -22,9 +23,9 @@ export const stackSchema = z
     /** Recorded nvidia-smi output replayed (multiplied to the SKU's GPU count) by a worker without a scenario. */
     replay: z.string().min(1).optional(),
     /** The first worker's exporter listens on 127.0.0.1:exporterBasePort, the next on +1, … */
-    exporterBasePort: z.number().int().min(1).max(65535).default(19445),
-    prometheus: listenAddressField('127.0.0.1:9090').default('127.0.0.1:9090'),
-    alertmanager: listenAddressField('127.0.0.1:9093').default('127.0.0.1:9093'),
+    exporterBasePort: portNumber.default(19445),
+    prometheus: listenAddressWithDefault(DEFAULT_LISTEN.prometheus),
+    alertmanager: listenAddressWithDefault(DEFAULT_LISTEN.alertmanager),
     /** Prometheus's rule evaluation interval; default: the exporter interval (which is also the scrape interval). */
     evaluationInterval: duration.optional(),
   })

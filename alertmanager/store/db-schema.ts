@@ -1,4 +1,5 @@
 /** The router's tables, as kysely sees them. Times are milliseconds since the epoch. */
+import type { AuditTable } from '../../src/storage/audit.js';
 import type { Generated, Kysely, Transaction } from 'kysely';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
@@ -109,15 +110,6 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
-}
-
-export interface AuditTable {
-  id: Generated<number>;
-  at: number;
-  actor: string;
-  event: string;
-  subject: string;
-  detail: string;
 }
 
 export type ActionStatus = 'grace' | 'requested' | 'done' | 'dry_run' | 'cancelled' | 'refused' | 'failed';

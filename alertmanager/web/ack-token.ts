@@ -4,7 +4,8 @@
  * database has a new id, and an old link cannot acknowledge the new incident with the same number).
  * A token acknowledges one incident, until it expires, in the name of the person it was sent to.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../src/http/bearer.js';
 
 export interface AckClaim {
   incidentId: number;
@@ -30,9 +31,7 @@ export type AckVerdict = { ok: true; claim: AckClaim } | { ok: false; reason: 'm
 export function verifyAckToken(token: string, key: AckKey, now: number): AckVerdict {
   const [body, signature, extra] = token.split('.');
   if (!body || !signature || extra !== undefined) return { ok: false, reason: 'malformed' };
-  const expected = Buffer.from(mac(body, key));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad-signature' };
+  if (!sameSecret(signature, mac(body, key))) return { ok: false, reason: 'bad-signature' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

@@ -8,7 +8,8 @@ import type { Logger } from '../../src/log.js';
 import { parseWebhook, WEBHOOK_BODY_LIMIT } from '../intake/webhook-schema.js';
 import type { IncidentOutcome } from '../incident/incidents.js';
 import type { IncidentFilter, Router } from '../router.js';
-import { callerIn, requireCaller, requireToken } from './auth.js';
+import { requireBearer } from '../../src/http/bearer.js';
+import { callerIn, requireCaller } from './auth.js';
 import { boardAuth, boardRoutes } from './board-routes.js';
 import { actorOf } from './identity.js';
 import { securityHeaders } from './security.js';
@@ -23,7 +24,8 @@ export function routerApp(router: Router, log: Logger): express.Express {
   const json = express.json({ limit: '32mb' });
   const auth = boardAuth(router);
   const writeGuard = requireCaller(auth.identities, auth.sessions, () => router.ctx.clock.now());
-  const webhookGuard = requireToken(options.webhookToken);
+  // Without a webhook token configured, Alertmanager's posts are let through.
+  const webhookGuard = requireBearer(options.webhookToken, 'let-through');
 
   app.post('/api/v1/alertmanager', webhookGuard, express.json({ limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const parsed = parseWebhook(req.body);

@@ -2,17 +2,13 @@
  * Who is asking: a bearer token (a user's own, or the shared apiToken), or the board's login cookie.
  * Writes need one of them; a write made with the cookie must also carry the page's CSRF token.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
+import { bearerToken, refuseWithoutBearer } from '../../src/http/bearer.js';
 import type { Identities, Identity } from './identity.js';
 import { SESSION_COOKIE, type Sessions } from './session.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
-
-export function bearerToken(header: string | undefined): string | undefined {
-  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-}
 
 export interface Caller {
   identity: Identity;
@@ -45,7 +41,7 @@ export function requireCaller(identities: Identities, sessions: Sessions, now: (
     }
     const caller = callerOf(req, identities, sessions, now());
     if (caller === 'none' || caller === 'bad-token') {
-      res.status(401).set('www-authenticate', 'Bearer').json({ error: caller === 'bad-token' ? 'that bearer token is not valid' : 'log in on the board, or send a valid bearer token' });
+      refuseWithoutBearer(res, caller === 'bad-token' ? 'that bearer token is not valid' : 'log in on the board, or send a valid bearer token');
       return;
     }
     if (req.method !== 'GET' && caller.cookie !== undefined && !sessions.checkCsrf(caller.cookie, csrfOf(req))) {
@@ -64,17 +60,4 @@ export function callerIn(res: Response): Caller {
 function csrfOf(req: Request): string | undefined {
   const header = req.headers[CSRF_HEADER];
   return typeof header === 'string' ? header : undefined;
-}
-
-/** The webhook's optional token: without one configured, Alertmanager's posts are let through. */
-export function requireToken(expectedToken: string | undefined): RequestHandler {
-  const expected = expectedToken === undefined ? undefined : Buffer.from(expectedToken);
-  return (req, res, next) => {
-    const given = Buffer.from(bearerToken(req.headers.authorization) ?? '');
-    if (expected && (given.length !== expected.length || !timingSafeEqual(given, expected))) {
-      res.status(401).set('www-authenticate', 'Bearer').json({ error: 'a valid bearer token is required' });
-      return;
-    }
-    next();
-  };
 }

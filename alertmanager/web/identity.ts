@@ -2,7 +2,7 @@
  * Who a token belongs to: each user's personal token (router.web.users) or the shared apiToken,
  * which machines use and which is recorded as `shared-token`.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../../src/http/bearer.js';
 import { SHARED_TOKEN_ACTOR } from '../config.js';
 
 export interface Identity {
@@ -29,7 +29,7 @@ export class Identities {
     // Compare with every entry, so the time taken does not tell which one matched.
     let found: Identity | undefined;
     for (const entry of this.entries) {
-      if (entry.token.length === given.length && timingSafeEqual(entry.token, given)) found = entry.identity;
+      if (sameSecret(given, entry.token)) found = entry.identity;
     }
     return found;
   }

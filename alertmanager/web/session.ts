@@ -3,7 +3,8 @@
  * replica reads it alike), bound to the user's current token, and a CSRF token derived from it
  * that every POST made with the cookie must carry.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { sameSecret } from '../../src/http/bearer.js';
 import type { Identities, Identity } from './identity.js';
 
 export const SESSION_COOKIE = 'gpuwatch_session';
@@ -31,7 +32,7 @@ export class Sessions {
     const claim = parseBody(body);
     if (!claim || now >= claim.expiresAt) return undefined;
     const expected = this.mac(body, claim.name);
-    if (expected === undefined || !sameText(expected, signature)) return undefined;
+    if (expected === undefined || !sameSecret(expected, signature)) return undefined;
     return this.identities.identityOf(claim.name);
   }
 
@@ -40,7 +41,7 @@ export class Sessions {
   }
 
   checkCsrf(cookie: string, given: string | undefined): boolean {
-    return given !== undefined && sameText(this.csrfToken(cookie), given);
+    return given !== undefined && sameSecret(this.csrfToken(cookie), given);
   }
 
   private mac(body: string, name: string): string | undefined {
@@ -59,10 +60,4 @@ function parseBody(body: string): { name: string; expiresAt: number } | undefine
   } catch {
     return undefined;
   }
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { duration } from './duration-field.js';
-import { listenAddressField } from './listen-address.js';
+import { DEFAULT_LISTEN, listenAddressField } from './listen-address.js';
 import { section } from './policy-fields.js';
 
 const timing = (d: { groupWait: string; groupInterval: string; repeatInterval: string }) =>
@@ -66,9 +66,9 @@ export const scrapeSchema = z
     /** The rule service. Default: `ruleService.listen` when that section is set, else none. */
     ruleService: targets,
     /** Prometheus itself. */
-    prometheus: z.array(listenAddressField('127.0.0.1:9090')).default(['127.0.0.1:9090']),
+    prometheus: z.array(listenAddressField(DEFAULT_LISTEN.prometheus)).default([DEFAULT_LISTEN.prometheus]),
     /** Alertmanager. */
-    alertmanager: z.array(listenAddressField('127.0.0.1:9093')).default(['127.0.0.1:9093']),
+    alertmanager: z.array(listenAddressField(DEFAULT_LISTEN.alertmanager)).default([DEFAULT_LISTEN.alertmanager]),
   })
   .strict();
 

@@ -7,7 +7,7 @@
  * in Prometheus form. Thresholds are "alert when above", except jobLowUtilization ("below").
  */
 import { z } from 'zod';
-import { CLOCK_EVENT_REASONS } from '../../exporter/types.js';
+import { CLOCK_EVENT_REASONS } from '../catalog/clock-event-reasons.js';
 import { duration } from './duration-field.js';
 import {
   actionSchema,

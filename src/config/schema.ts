@@ -8,20 +8,18 @@ import { stackSchema } from '../../stack/config.js';
 import { ruleServiceConfigSchema } from '../rule-service/config.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
-import { listenAddressField } from './listen-address.js';
+import { portNumber } from './fields.js';
+import { DEFAULT_EXPORTER_PORT, DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
 import { policiesSchema } from './policies.js';
 import { section } from './policy-fields.js';
 
 export { duration };
 
-/** host:port, [v6]:port or :port. */
-export const listenAddress = listenAddressField('0.0.0.0:9445');
-
-export const DEFAULT_EXPORTER_PORT = 9445;
+export { DEFAULT_EXPORTER_PORT };
 
 export const exporterSchema = z
   .object({
-    listen: listenAddress.default(`0.0.0.0:${DEFAULT_EXPORTER_PORT}`),
+    listen: listenAddressWithDefault(DEFAULT_LISTEN.exporter),
     backend: z.enum(['auto', 'nvml', 'nvidia-smi', 'replay']).default('auto'),
     /** How often GPUs (fast fields), host metrics and attribution are collected. */
     interval: duration.default('10s'),
@@ -43,7 +41,7 @@ export const exporterSchema = z
   })
   .strict();
 
-export const DEFAULT_ROUTER_URL = 'http://127.0.0.1:9460/api/v1/alertmanager';
+export const DEFAULT_ROUTER_URL = `http://${DEFAULT_LISTEN.router}/api/v1/alertmanager`;
 export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/gpuwatch/gpuwatch/blob/main/docs/runbooks.md';
 
 export const clusterSchema = z
@@ -57,7 +55,7 @@ export const clusterSchema = z
     /** The gpuwatch alert router's Alertmanager webhook for this cluster's alerts. */
     router: z.string().url().default(DEFAULT_ROUTER_URL),
     /** Port of the exporter on every worker, for the generated scrape targets (hostip:port). */
-    exporterPort: z.number().int().min(1).max(65535).default(DEFAULT_EXPORTER_PORT),
+    exporterPort: portNumber.default(DEFAULT_EXPORTER_PORT),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import { Admission } from './admission.js';
 import { AdmissionInputError, admissionRequestFrom } from './admission-input.js';
 import { actionRequestSchema, type Actions } from './actions.js';
 import { readAudit } from './audit.js';
-import { requireApiToken } from './auth.js';
+import { requireBearer } from '../http/bearer.js';
 import { isJsonContentType, JobProtocolError, JSON_SUBMISSION_MESSAGE, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
 import type { RuleServiceMetrics } from './metrics.js';
 import { forward } from './proxy.js';
@@ -34,7 +34,7 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
   const { admission, actions, store, metrics, log } = deps;
   const app = express();
   app.disable('x-powered-by');
-  const guard = requireApiToken(deps.apiToken);
+  const guard = requireBearer(deps.apiToken, { refuse: 'refused: the rule service has no apiToken configured' });
   const json = express.json({ limit: '4mb', type: ['application/json', '+json'] });
   const text = express.text({ type: ['text/*', 'application/yaml', 'application/x-yaml'], limit: '4mb' });
 

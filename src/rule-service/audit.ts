@@ -1,30 +1,21 @@
 /** The audit trail: every rule change and every action, in SQL next to the rules. */
-import type { Kysely, Transaction } from 'kysely';
-import type { RuleServiceDatabase } from './db-schema.js';
+import { AuditLog, type AuditEntry, type AuditExecutor, type AuditRecord } from '../storage/audit.js';
 
-export interface AuditEntry {
-  actor: string;
-  event: string;
-  subject: string;
-  detail: unknown;
-}
+export type { AuditEntry };
 
-export interface AuditRecord extends AuditEntry {
-  id: number;
+/** What the API answers: `at` as an ISO 8601 time, as it always has. */
+export interface AuditAnswer extends Omit<AuditRecord, 'at'> {
   at: string;
 }
 
-export async function recordAudit(db: Kysely<RuleServiceDatabase> | Transaction<RuleServiceDatabase>, entry: AuditEntry, now = new Date()): Promise<void> {
-  await db
-    .insertInto('rule_audit')
-    .values({ at: now.toISOString(), actor: entry.actor, event: entry.event, subject: entry.subject, detail: JSON.stringify(entry.detail ?? null) })
-    .execute();
+const RULE_AUDIT = new AuditLog('rule_audit');
+
+export async function recordAudit(db: AuditExecutor, entry: AuditEntry, now = new Date()): Promise<void> {
+  await RULE_AUDIT.record(db, now.getTime(), entry);
 }
 
 /** Newest first. */
-export async function readAudit(db: Kysely<RuleServiceDatabase>, options: { subject?: string; limit?: number } = {}): Promise<AuditRecord[]> {
-  let query = db.selectFrom('rule_audit').selectAll().orderBy('id', 'desc').limit(options.limit ?? 100);
-  if (options.subject !== undefined) query = query.where('subject', '=', options.subject);
-  const rows = await query.execute();
-  return rows.map((r) => ({ id: Number(r.id), at: r.at, actor: r.actor, event: r.event, subject: r.subject, detail: JSON.parse(r.detail) as unknown }));
+export async function readAudit(db: AuditExecutor, options: { subject?: string; limit?: number } = {}): Promise<AuditAnswer[]> {
+  const records = await RULE_AUDIT.read(db, options);
+  return records.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
 }

@@ -10,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { databaseUrlArgument, listenArgument } from '../cli-args.js';
+import { DEFAULT_LISTEN } from '../config/listen-address.js';
 import { z } from 'zod';
 import { policiesSchema } from '../config/policies.js';
 import { ConfigError, readYamlWith } from '../config/yaml-file.js';
@@ -52,7 +53,7 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
     .command('rule-service')
     .description('Job-admission rules for OpenPAI (keep, lower or reject with reasons) and the kill/downgrade actions.')
     .option('-c, --config <file>', 'gpuwatch.yaml (its ruleService: section)')
-    .option('-l, --listen <host:port>', 'where to serve (default 127.0.0.1:9470)', listenArgument('127.0.0.1:9470'))
+    .option('-l, --listen <host:port>', `where to serve (default ${DEFAULT_LISTEN.ruleService})`, listenArgument(DEFAULT_LISTEN.ruleService))
     .option('--db <url>', 'rule store: sqlite:///path.db, sqlite::memory: or mysql://user:pass@host:3306/db', databaseUrlArgument)
     .option('--proxy-to <url>', 'sit in front of this OpenPAI rest-server and decide job submissions on the way', urlArg)
     .action(async (flags: { config?: string; listen?: string; db?: string; proxyTo?: string }) => {

@@ -2,36 +2,25 @@
  * The `ruleService:` section of gpuwatch.yaml, and the options the service runs with once token
  * files are read and relative paths resolved.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
-import { listenAddressField } from '../config/listen-address.js';
-import { ConfigError } from '../config/yaml-file.js';
-import { parseDatabaseUrl, resolveSqliteUrl } from '../storage/database-url.js';
+import { duration } from '../config/duration-field.js';
+import { databaseUrl, httpUrl, secretFields, secretGivenOnce } from '../config/fields.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from '../config/listen-address.js';
+import { secretReader } from '../config/secret-file.js';
+import { resolveSqliteUrl } from '../storage/database-url.js';
 import { policiesSchema, type Policies } from '../config/policies.js';
 import type { HoldingsPolicy } from './admission.js';
 import type { IdleCheckOptions } from './idle-check.js';
 import { runtimePolicyOf, type RuntimeCheckOptions } from './runtime-check.js';
 
-export const DEFAULT_RULE_SERVICE_LISTEN = '127.0.0.1:9470';
 export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
 
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, (s) => ({ message: `not a duration ("${s}"); use e.g. 150ms, 3s` }));
-const listenAddress = listenAddressField('127.0.0.1:9470');
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
-const databaseUrl = z.string().superRefine((url, ctx) => {
-  try {
-    parseDatabaseUrl(url);
-  } catch (err) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
-  }
-});
-const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => !(v[a] !== undefined && v[b] !== undefined);
 
 export const ruleServiceConfigSchema = z
   .object({
-    listen: listenAddress.default(DEFAULT_RULE_SERVICE_LISTEN),
+    listen: listenAddressWithDefault(DEFAULT_LISTEN.ruleService),
     /** sqlite:///abs.db, sqlite://./relative.db (relative to this file), sqlite::memory:, mysql://user:pass@host:3306/db */
     db: databaseUrl.default(DEFAULT_RULE_DB),
     /** Longest a rule-store read may take on the admission path before the job is kept as submitted. */
@@ -42,12 +31,11 @@ export const ruleServiceConfigSchema = z
     openpai: z
       .object({
         url: httpUrl,
-        token: z.string().min(1).optional(),
-        tokenFile: z.string().min(1).optional(),
+        ...secretFields('token'),
         timeout: duration.default('3s'),
       })
       .strict()
-      .refine(oneOf('token', 'tokenFile'), 'give token or tokenFile, not both')
+      .refine(...secretGivenOnce('token'))
       .optional(),
     /**
      * Prometheus, asked before every kill or downgrade whether its cause holds (without it, every
@@ -72,11 +60,10 @@ export const ruleServiceConfigSchema = z
     exemptJobs: z.array(z.string().min(1)).default([]),
     exemptUsers: z.array(z.string().min(1)).default([]),
     /** Bearer token for rule changes, actions and the audit trail; without one those are refused. */
-    apiToken: z.string().min(1).optional(),
-    apiTokenFile: z.string().min(1).optional(),
+    ...secretFields('apiToken'),
   })
   .strict()
-  .refine(oneOf('apiToken', 'apiTokenFile'), 'give apiToken or apiTokenFile, not both');
+  .refine(...secretGivenOnce('apiToken'));
 
 export type RuleServiceConfig = z.output<typeof ruleServiceConfigSchema>;
 
@@ -110,20 +97,10 @@ export interface RuleServiceOptions {
 export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string, policies: Policies = policiesSchema.parse(undefined)): Promise<RuleServiceOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const source = configFile ?? '(defaults)';
-  const readToken = async (file: string, field: string): Promise<string> => {
-    const path = resolve(base, file);
-    try {
-      const token = (await readFile(path, 'utf8')).trim();
-      if (token === '') throw new Error('the file is empty');
-      return token;
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-      throw new ConfigError(`${source}: ruleService.${field}: ${path}: ${why}`, source, [{ file: source, field: `ruleService.${field}`, message: `${path}: ${why}` }]);
-    }
-  };
+  const secret = secretReader({ base, source, section: 'ruleService' });
   const openpai = config.openpai && {
     url: config.openpai.url,
-    token: config.openpai.tokenFile ? await readToken(config.openpai.tokenFile, 'openpai.tokenFile') : config.openpai.token,
+    token: await secret(config.openpai.token, config.openpai.tokenFile, 'openpai.tokenFile'),
     timeoutMs: parseDuration(config.openpai.timeout) ?? 3_000,
   };
   const low = policies.jobLowUtilization;
@@ -150,6 +127,6 @@ export async function resolveRuleServiceConfig(config: RuleServiceConfig, config
     holdingsWhenUnreachable: config.holdingsWhenUnreachable,
     exemptJobs: config.exemptJobs,
     exemptUsers: config.exemptUsers,
-    apiToken: config.apiTokenFile ? await readToken(config.apiTokenFile, 'apiTokenFile') : config.apiToken,
+    apiToken: await secret(config.apiToken, config.apiTokenFile, 'apiTokenFile'),
   };
 }

@@ -1,5 +1,6 @@
 /** The rule service's tables, as kysely sees them. */
 import type { Generated } from 'kysely';
+import type { AuditTable } from '../storage/audit.js';
 
 export interface RulesTable {
   /** Auto-increment; matching walks from the highest id down. */
@@ -36,22 +37,11 @@ export interface ActionsTable {
   updated_at: string;
 }
 
-export interface AuditTable {
-  id: Generated<number>;
-  at: string;
-  /** Who asked: the API caller (`api`), the CLI (`cli`), or the service itself. */
-  actor: string;
-  /** e.g. rule.create, rule.update, rule.delete, rules.import, action.kill, action.downgrade */
-  event: string;
-  /** A rule id or a job id. */
-  subject: string;
-  /** JSON with the details. */
-  detail: string;
-}
 
 export interface RuleServiceDatabase {
   rules: RulesTable;
   rule_revision: RuleRevisionTable;
   rule_actions: ActionsTable;
+  /** actor: `api`, `cli` or the service; event: rule.create, …, action.kill; subject: a rule id or a job id. */
   rule_audit: AuditTable;
 }

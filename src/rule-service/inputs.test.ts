@@ -4,7 +4,7 @@ import { AdmissionInputError, admissionRequestFrom } from './admission-input.js'
 import { CsvSyntaxError, formatCsv, parseCsv } from './csv.js';
 import { holdingsFromJobs } from './holdings.js';
 import { JobProtocolError, parseJobText, rewriteJob, summarizeJob } from './job-protocol.js';
-import { bearerToken, tokenUser } from './token.js';
+import { tokenUser } from './token.js';
 
 describe('job protocols', () => {
   it('sums instances × gpu over task roles, with OpenPAI defaults', () => {
@@ -57,13 +57,6 @@ describe('bearer tokens', () => {
     expect(tokenUser(jwt({ admin: true }))).toBeUndefined();
     expect(tokenUser('opaque-token')).toBeUndefined();
     expect(tokenUser('a.!!!.c')).toBeUndefined();
-  });
-
-  it('reads the Authorization header', () => {
-    expect(bearerToken('Bearer abc')).toBe('abc');
-    expect(bearerToken('bearer abc ')).toBe('abc');
-    expect(bearerToken('Basic abc')).toBeUndefined();
-    expect(bearerToken(undefined)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 /** The rule service's schema, as migrations run at start (SQLite and MySQL alike). */
 import type { Kysely, Migration } from 'kysely';
-import type { MigrationSet } from '../storage/migrate.js';
+import { MigrationError, type MigrationSet } from '../storage/migrate.js';
 
 const initial: Migration = {
   async up(db: Kysely<any>): Promise<void> {
@@ -52,7 +52,46 @@ const initial: Migration = {
   },
 };
 
+const COPY_BATCH = 500;
+
+/** Epoch ms of an ISO time written by 0001's rows; a row that holds anything else stops the migration. */
+function epochMsOf(row: { id: number; at: string }): number {
+  const ms = Date.parse(row.at);
+  if (Number.isNaN(ms)) throw new MigrationError(`rule_audit row ${row.id}: "at" is not an ISO time ("${row.at}")`);
+  return ms;
+}
+
+/**
+ * The audit log's `at` as epoch ms (bigint), the router's representation: rebuilt into a new
+ * table (SQLite cannot change a column's type), rows copied with their ids, then renamed.
+ */
+const auditAtEpochMs: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('rule_audit_epoch_ms')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('actor', 'varchar(255)', (c) => c.notNull())
+      .addColumn('event', 'varchar(64)', (c) => c.notNull())
+      .addColumn('subject', 'varchar(512)', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .execute();
+    for (let after = 0; ; ) {
+      const rows = await db.selectFrom('rule_audit').selectAll().where('id', '>', after).orderBy('id').limit(COPY_BATCH).execute();
+      if (rows.length === 0) break;
+      await db
+        .insertInto('rule_audit_epoch_ms')
+        .values(rows.map((r) => ({ ...r, id: Number(r.id), at: epochMsOf({ id: Number(r.id), at: String(r.at) }) })))
+        .execute();
+      after = Number(rows.at(-1)?.id);
+    }
+    await db.schema.dropTable('rule_audit').execute();
+    await db.schema.alterTable('rule_audit_epoch_ms').renameTo('rule_audit').execute();
+    await db.schema.createIndex('rule_audit_subject').on('rule_audit').column('subject').execute();
+  },
+};
+
 export const RULE_SERVICE_MIGRATIONS: MigrationSet = {
   tableName: 'rule_service_migrations',
-  migrations: { '0001_rules_actions_audit': initial },
+  migrations: { '0001_rules_actions_audit': initial, '0002_audit_at_epoch_ms': auditAtEpochMs },
 };

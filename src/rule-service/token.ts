@@ -3,11 +3,7 @@
  * (`username`, or `sub`); reading it needs no key because rest-server itself verifies the token when
  * the request reaches it, so a forged token gets nothing done.
  */
-
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1];
-}
+import { bearerToken } from '../http/bearer.js';
 
 export function tokenUser(token: string): string | undefined {
   const payload = token.split('.')[1];

@@ -4,7 +4,7 @@ import { openDatabase } from './database.js';
 import { parseDatabaseUrl, redactUrl, resolveSqliteUrl } from './database-url.js';
 import { migrateToLatest, MigrationError } from './migrate.js';
 import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from './throwaway-mysql.js';
-import { TimeoutError, withTimeout } from './timeout.js';
+import { settlesWithin, TimeoutError, withTimeout } from './timeout.js';
 
 describe('database URLs', () => {
   it('reads sqlite and mysql URLs', () => {
@@ -38,6 +38,12 @@ describe('withTimeout', () => {
     const started = performance.now();
     await expect(withTimeout(never, 30, 'reading')).rejects.toThrow(TimeoutError);
     expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('settlesWithin tells whether work ended in time, failed or not', async () => {
+    expect(await settlesWithin(Promise.resolve(7), 50)).toBe(true);
+    expect(await settlesWithin(Promise.reject(new Error('broken')), 50)).toBe(true);
+    expect(await settlesWithin(new Promise<never>(() => undefined), 30)).toBe(false);
   });
 });
 

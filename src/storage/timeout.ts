@@ -1,4 +1,4 @@
-/** Bounding how long a store call may take, so a hung database never blocks a caller. */
+/** Bounding how long a call may take, so a hung database, process or thread never blocks a caller. */
 
 export class TimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -16,4 +16,12 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
   // A late rejection of abandoned work must not surface as an unhandled rejection.
   work.catch(() => undefined);
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Whether `work` settles (resolves or rejects) within `ms`; `work` itself is not cancelled. */
+export function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return withTimeout(work, ms, 'waiting').then(
+    () => true,
+    (err: unknown) => !(err instanceof TimeoutError),
+  );
 }

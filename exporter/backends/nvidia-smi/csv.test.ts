@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLOCK_EVENT_REASONS, SourceError } from '../../types.js';
+import { clockEventReasonsFromMask } from '../nvml/read.js';
 import { QUERY_FIELDS, parseQueryGpuCsv, parseQueryGpuLine } from './csv.js';
 
 const FIXTURES = new URL('../../../test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/', import.meta.url);
@@ -175,6 +176,14 @@ describe('clock-event reasons', () => {
     const fields = ['index', 'uuid', 'clocks_event_reasons.active'];
     const gpu = parseQueryGpuLine('0, GPU-a, 0x00000000000001FF', fields);
     expect(Object.keys(gpu.clockEventReasons ?? {}).sort()).toEqual([...CLOCK_EVENT_REASONS].sort());
+  });
+
+  it('reads the active mask as the NVML backend reads the same bits', () => {
+    const fields = ['index', 'uuid', 'clocks_event_reasons.active'];
+    for (const mask of [0x1, 0x4, 0x48, 0xa0, 0x1ff]) {
+      const gpu = parseQueryGpuLine(`0, GPU-a, 0x${mask.toString(16).padStart(16, '0')}`, fields);
+      expect(gpu.clockEventReasons).toEqual(clockEventReasonsFromMask(mask));
+    }
   });
 });
 

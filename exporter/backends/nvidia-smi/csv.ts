@@ -5,9 +5,9 @@
  * number with its expected unit. Field aliases that nvidia-smi accepts (`clocks.sm`,
  * `clocks_throttle_reasons.*`, `gpu_uuid`, …) are read like their main names.
  */
-import { CLOCK_EVENT_REASONS, SourceError, type ClockEventReason, type GpuReading } from '../../types.js';
+import { compact } from '../../../src/defined.js';
+import { CLOCK_EVENT_REASON_BITS, CLOCK_EVENT_REASONS, SourceError, type ClockEventReason, type GpuReading } from '../../types.js';
 import {
-  compact,
   readActive,
   readCount,
   readCounter,
@@ -93,19 +93,6 @@ const FIELD_ALIASES: Record<string, string> = {
   'retired_pages.dbe': 'retired_pages.double_bit.count',
   'remapped_rows.sbe': 'remapped_rows.correctable',
   'remapped_rows.dbe': 'remapped_rows.uncorrectable',
-};
-
-/** NVML's clock-event reason bits (nvmlClocksEventReason*), as in the `active` bitmask. */
-const CLOCK_EVENT_REASON_BITS: Record<ClockEventReason, bigint> = {
-  gpu_idle: 0x1n,
-  applications_clocks_setting: 0x2n,
-  sw_power_cap: 0x4n,
-  hw_slowdown: 0x8n,
-  sync_boost: 0x10n,
-  sw_thermal_slowdown: 0x20n,
-  hw_thermal_slowdown: 0x40n,
-  hw_power_brake_slowdown: 0x80n,
-  display_clocks_setting: 0x100n,
 };
 
 function canonicalField(field: string): string {
@@ -224,7 +211,7 @@ function clockEventReasons(get: (field: string) => string | undefined): GpuReadi
   const reasons: Partial<Record<ClockEventReason, boolean>> = {};
   for (const reason of CLOCK_EVENT_REASONS) {
     const named = readActive(get(`clocks_event_reasons.${reason}`));
-    const bit = CLOCK_EVENT_REASON_BITS[reason];
+    const bit = BigInt(CLOCK_EVENT_REASON_BITS[reason]);
     const isSupported = supportedField === undefined || (supported !== undefined && (supported & bit) !== 0n);
     const fromMask = active !== undefined && isSupported ? (active & bit) !== 0n : undefined;
     const value = named ?? fromMask;

@@ -7,6 +7,7 @@
  * the NVLink counters of `nvidia-smi nvlink` (which `-q -x` lacks). `collect()` merges them by UUID
  * and never waits longer than `timeoutMs`.
  */
+import { settlesWithin } from '../../../src/storage/timeout.js';
 import { SourceError, type GpuBackend, type GpuReading, type GpuSnapshot, type SkippedGpus } from '../../types.js';
 import { QUERY_FIELDS } from './csv.js';
 import { mergeReadings } from './merge.js';
@@ -196,13 +197,7 @@ export class NvidiaSmiBackend implements GpuBackend {
 
 /** Resolves when `work` (which never rejects) settles or `limitMs` has passed, whichever is first. */
 async function settledWithin(work: Promise<void> | undefined, limitMs: number): Promise<void> {
-  if (work === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, limitMs);
-  });
-  await Promise.race([work, limit]);
-  clearTimeout(timer);
+  if (work !== undefined) await settlesWithin(work, limitMs);
 }
 
 /** The XML's count of GPUs it left out, for the snapshot (the stream lists only GPUs with a UUID). */

@@ -4,7 +4,7 @@
  * the stream could not give).
  */
 import type { GpuReading } from '../../types.js';
-import { compact } from './values.js';
+import { compact } from '../../../src/defined.js';
 
 /** The members of `value` that are present. */
 function present<T extends object>(value: T): Partial<T> {

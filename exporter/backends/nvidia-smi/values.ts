@@ -110,17 +110,3 @@ export function sumPresent(...parts: (number | undefined)[]): number | undefined
   }
   return total;
 }
-
-/** Copy of `value` without undefined members, or undefined when nothing is left. */
-export function compact<T extends object>(value: T): T | undefined {
-  const result: Record<string, unknown> = {};
-  let empty = true;
-  for (const key in value) {
-    const member = value[key];
-    if (member !== undefined) {
-      result[key] = member;
-      empty = false;
-    }
-  }
-  return empty ? undefined : (result as T);
-}

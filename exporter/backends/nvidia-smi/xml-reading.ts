@@ -7,6 +7,7 @@
  * `clocks_throttle_reasons`, `single_bit`/`double_bit` ECC, older remapped-row names), so one
  * parser reads both.
  */
+import { compact } from '../../../src/defined.js';
 import {
   CLOCK_EVENT_REASONS,
   type ClockEventReason,
@@ -16,7 +17,6 @@ import {
   type MigDevice,
 } from '../../types.js';
 import {
-  compact,
   readActive,
   readCount,
   readCounter,

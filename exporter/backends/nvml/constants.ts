@@ -2,7 +2,6 @@
  * Numbers from NVIDIA's nvml.h that the NVML backend needs: return codes, enum values, bit masks
  * and versioned-struct tags. Kept in one place so each can be checked against the header.
  */
-import type { ClockEventReason } from '../../types.js';
 
 /** nvmlReturn_t values the backend tells apart. */
 export const NvmlReturn = {
@@ -76,19 +75,3 @@ export const NVML_STRING_BUFFER_SIZE = 96;
 export function nvmlStructVersion(size: number, version: number): number {
   return (size | (version << 24)) >>> 0;
 }
-
-/**
- * nvmlClocksEventReason* bits (named nvmlClocksThrottleReason* before NVML 12.2; same values),
- * keyed by the reason names shared by all backends.
- */
-export const CLOCK_EVENT_REASON_BITS: Readonly<Record<ClockEventReason, number>> = {
-  gpu_idle: 0x1,
-  applications_clocks_setting: 0x2,
-  sw_power_cap: 0x4,
-  hw_slowdown: 0x8,
-  sync_boost: 0x10,
-  sw_thermal_slowdown: 0x20,
-  hw_thermal_slowdown: 0x40,
-  hw_power_brake_slowdown: 0x80,
-  display_clocks_setting: 0x100,
-};

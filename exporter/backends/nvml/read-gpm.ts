@@ -11,7 +11,8 @@ import type { MigInstanceUtilization } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary } from './bindings.js';
 import * as calls from './calls-gpm.js';
 import { NvmlGpmMetric } from './constants.js';
-import { withoutAbsent, type FieldReader } from './read.js';
+import { withoutUndefined } from '../../../src/defined.js';
+import type { FieldReader } from './read.js';
 
 const METRICS = [NvmlGpmMetric.GRAPHICS_UTIL, NvmlGpmMetric.SM_UTIL] as const;
 
@@ -63,7 +64,7 @@ export class GpmSampler {
       if (later === undefined || earlier === undefined) return undefined;
       const values = field(calls.gpmMetrics(this.nvml, earlier, later, METRICS));
       if (values === undefined || values.size === 0) return undefined;
-      return withoutAbsent<MigInstanceUtilization>({
+      return withoutUndefined<MigInstanceUtilization>({
         gpuInstanceId,
         utilizationRatio: ratio(values.get(NvmlGpmMetric.GRAPHICS_UTIL)),
         smUtilizationRatio: ratio(values.get(NvmlGpmMetric.SM_UTIL)),

@@ -7,7 +7,8 @@ import type { MigDevice } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary } from './bindings.js';
 import * as calls from './calls-more.js';
 import { NvmlReturn } from './constants.js';
-import { withoutAbsent, type FieldReader } from './read.js';
+import { withoutUndefined } from '../../../src/defined.js';
+import type { FieldReader } from './read.js';
 
 export interface MigFields {
   migMode?: boolean;
@@ -36,7 +37,7 @@ function readMigDevice(nvml: NvmlLibrary, handle: DeviceHandle, index: number, f
   const computeInstanceId = field(calls.computeInstanceId(nvml, handle));
   if (gpuInstanceId === undefined || computeInstanceId === undefined) return undefined;
   const memory = field(nvml.memory(handle));
-  return withoutAbsent<MigDevice>({
+  return withoutUndefined<MigDevice>({
     index,
     gpuInstanceId,
     computeInstanceId,

@@ -6,7 +6,8 @@ import { NVLINK_ERROR_TYPES, type GpuReading, type NvLinkErrorType, type NvLinkR
 import type { DeviceHandle, NvmlLibrary } from './bindings.js';
 import * as calls from './calls-more.js';
 import { NvmlReturn } from './constants.js';
-import { withoutAbsent, type FieldReader } from './read.js';
+import { withoutUndefined } from '../../../src/defined.js';
+import type { FieldReader } from './read.js';
 
 /** NVML_NVLINK_MAX_LINKS */
 const NVLINK_MAX_LINKS = 18;
@@ -23,7 +24,7 @@ const watts = (milliwatts: number | undefined) => (milliwatts === undefined ? un
 export function readMore(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): Partial<GpuReading> {
   const bounds = field(calls.powerLimitConstraints(nvml, handle));
   const link = (call: calls.PcieLinkCall) => field(calls.pcieLink(nvml, handle, call));
-  const pcieLink = withoutAbsent({
+  const pcieLink = withoutUndefined({
     generationCurrent: link('nvmlDeviceGetCurrPcieLinkGeneration'),
     generationMax: link('nvmlDeviceGetMaxPcieLinkGeneration'),
     widthCurrent: link('nvmlDeviceGetCurrPcieLinkWidth'),
@@ -58,7 +59,7 @@ function readNvLinks(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader
     const tx = kib(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX);
     const rx = kib(NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX);
     links.push(
-      withoutAbsent<NvLinkReading>({
+      withoutUndefined<NvLinkReading>({
         link,
         errors: Object.keys(errors).length > 0 ? errors : undefined,
         transmitBytes: tx === undefined ? undefined : tx * KIB,

@@ -7,7 +7,9 @@
  * the rest of the GPU. A GPU that has fallen off the bus (GPU_IS_LOST) fails the whole read; one
  * that needs a reset, is not ready or answers UNKNOWN is reported in that state, identity only.
  */
+import { compact, withoutUndefined } from '../../../src/defined.js';
 import {
+  CLOCK_EVENT_REASON_BITS,
   CLOCK_EVENT_REASONS,
   SourceError,
   type ClockEventReason,
@@ -23,7 +25,6 @@ import { readMig } from './read-mig.js';
 import { readMore } from './read-more.js';
 import { PROCESS_KINDS } from './signatures.js';
 import {
-  CLOCK_EVENT_REASON_BITS,
   NVML_PSTATE_UNKNOWN,
   NvmlClock,
   NvmlEccCounter,
@@ -92,7 +93,7 @@ export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, 
     const measurements = readMeasurements(nvml, handle, field);
     const instanceIds = measurements.migDevices?.map((device) => device.gpuInstanceId) ?? [];
     const migInstanceUtilization = context.gpm?.read(handle, identity.uuid, instanceIds, field);
-    return withoutAbsent<GpuReading>({ ...identity, ...measurements, migInstanceUtilization });
+    return withoutUndefined<GpuReading>({ ...identity, ...measurements, migInstanceUtilization });
   } catch (error) {
     if (error instanceof GpuNotReadable) return { ...identity, state: error.state };
     throw error;
@@ -110,7 +111,7 @@ function readIdentity(
   if (uuid === undefined) {
     throw new SourceError('library', `GPU ${index}: no UUID from NVML, the GPU cannot be identified`);
   }
-  return withoutAbsent<GpuReading>({
+  return withoutUndefined<GpuReading>({
     index,
     uuid,
     name: field(nvml.name(handle)),
@@ -189,7 +190,7 @@ function fieldValue<T>(
 
 function readEcc(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): EccCounts | undefined {
   const count = (errorType: number, counterType: number) => field(nvml.eccErrors(handle, errorType, counterType));
-  return nonEmpty<EccCounts>({
+  return compact<EccCounts>({
     correctedVolatile: count(NvmlMemoryError.CORRECTED, NvmlEccCounter.VOLATILE),
     correctedAggregate: count(NvmlMemoryError.CORRECTED, NvmlEccCounter.AGGREGATE),
     uncorrectedVolatile: count(NvmlMemoryError.UNCORRECTED, NvmlEccCounter.VOLATILE),
@@ -199,7 +200,7 @@ function readEcc(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): E
 
 /** Page retirement predates row remapping; A100/H100 answer NOT_SUPPORTED here. */
 function readRetiredPages(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): RetiredPages | undefined {
-  return nonEmpty<RetiredPages>({
+  return compact<RetiredPages>({
     singleBit: field(nvml.retiredPageCount(handle, NvmlPageRetirementCause.MULTIPLE_SINGLE_BIT_ECC_ERRORS)),
     doubleBit: field(nvml.retiredPageCount(handle, NvmlPageRetirementCause.DOUBLE_BIT_ECC_ERROR)),
     pending: field(nvml.retiredPagesPending(handle)),
@@ -217,16 +218,6 @@ function readProcesses(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldRead
   // A process that exited since the list was taken, or lives in a PID namespace we cannot see,
   // has no name: NOT_FOUND is expected there.
   return processes.map((process) =>
-    withoutAbsent<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }),
+    withoutUndefined<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }),
   );
-}
-
-/** Drops keys whose value is undefined, so an absent field is absent rather than present-undefined. */
-export function withoutAbsent<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-function nonEmpty<T extends object>(value: T): T | undefined {
-  const present = withoutAbsent(value);
-  return Object.keys(present).length > 0 ? present : undefined;
 }

@@ -5,6 +5,7 @@
  * behind it) until NVML returns, and closing terminates a worker that does not stop in time.
  */
 import { Worker } from 'node:worker_threads';
+import { settlesWithin } from '../../../src/storage/timeout.js';
 import { workerEntry } from '../../../src/worker-entry.js';
 import { SourceError } from '../../types.js';
 import { fromFailure, type FromWorker, type ToWorker, type WorkerSettings } from './protocol.js';
@@ -163,13 +164,7 @@ export class NvmlWorker {
 
   /** Waits up to `graceMs` for the thread to exit, then terminates it without waiting further. */
   private async stop(graceMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    });
-    const gaveUp = await Promise.race([this.exited.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (!gaveUp) return;
+    if (await settlesWithin(this.exited, graceMs)) return;
     // A thread inside a native call only ends when the call returns. Unreferenced, it no longer
     // keeps the event loop alive (though process exit still joins it: see NvmlBackend.stuck).
     this.worker.terminate().catch(() => undefined);
