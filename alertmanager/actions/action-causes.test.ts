@@ -9,27 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policiesSchema } from '../../src/config/policies.js';
-import { createLogger } from '../../src/log.js';
 import { runtimePolicyOf } from '../../src/rule-service/runtime-check.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
-import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
-import { gpuHistoryOpenMetrics, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
+import type { RunningRuleService } from '../../src/rule-service/service.js';
+import type { FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
+import { RULE_SERVICE_TOKEN, startActionsWorld, WEBHOOK_TOKEN, type ActionsWorld } from '../testing/actions-fixture.js';
+import { API_TOKEN, request } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
 const DAY = 86_400;
-const RULE_SERVICE_TOKEN = 'rule-service-token';
-const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
 let dir: string;
-let smtp: SmtpSink;
+let world: ActionsWorld;
 let openpai: FakeOpenPai;
-let prometheus: { url: string; stop(): Promise<void> };
 let ruleService: RunningRuleService;
 let running: RunningRouter | undefined;
 
@@ -38,33 +33,16 @@ const JOBS = { 'bob~old-busy': 3, 'bob~old-busy-2': 3, 'bob~young': 1, 'bob~rest
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'router-action-causes-'));
-  smtp = await SmtpSink.start();
-  openpai = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'bob' }] });
-  for (const job of Object.keys(JOBS)) openpai.addJob({ user: 'bob', name: job.split('~')[1] as string, gpus: 1, priority: 'oppo' });
   const history = Object.entries(JOBS).map(([job, days], i) => ({ node: `w${i}`, uuid: `GPU-${i}`, job, utilization: 0.9, sinceSeconds: 7_200, startedSecondsAgo: days * DAY }));
-  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(history));
+  world = await startActionsWorld([{ name: 'admin', admin: true }, { name: 'bob' }], history);
+  openpai = world.openpai;
+  for (const job of Object.keys(JOBS)) openpai.addJob({ user: 'bob', name: job.split('~')[1] as string, gpus: 1, priority: 'oppo' });
   const policy = runtimePolicyOf(policiesSchema.parse({ jobRunningTooLong: { overrides: [{ priority: 'oppo', threshold: '2d' }] } }).jobRunningTooLong);
-  ruleService = await startRuleService(
-    {
-      listen: '127.0.0.1:0',
-      db: 'sqlite::memory:',
-      storeTimeoutMs: 150,
-      holdingsWhenUnreachable: 'request-only',
-      exemptJobs: [],
-      exemptUsers: [],
-      apiToken: RULE_SERVICE_TOKEN,
-      openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
-      idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
-      runtimeCheck: { url: prometheus.url, timeoutMs: 3_000, policy },
-    },
-    createLogger('rule-service-test', 'silent'),
-  );
+  ruleService = await world.startRuleService({ runtimeCheck: { url: world.prometheus.url, timeoutMs: 3_000, policy } });
 }, 60_000);
 afterAll(async () => {
   await ruleService?.close();
-  await prometheus?.stop();
-  await openpai?.close();
-  await smtp?.stop();
+  await world?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -73,8 +51,7 @@ afterEach(async () => {
 });
 
 async function startRouter(clock: ManualClock, db = 'sqlite::memory:'): Promise<RunningRouter> {
-  const actions = { dryRun: false, grace: '10m', minGrace: '5m', ruleService: { url: ruleService.url, token: RULE_SERVICE_TOKEN }, openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) }, ownerEmailDomain: 'users.example' };
-  running = await startTestRouter(await testOptions({ db, webhookToken: WEBHOOK_TOKEN, actions }, smtp.port), clock);
+  running = await world.startRouter(clock, { db, ruleService: { url: ruleService.url }, actions: { dryRun: false, grace: '10m', minGrace: '5m' } });
   return running;
 }
 

@@ -5,62 +5,45 @@
  * service, which acts on the fake OpenPAI rest-server; mails land on a real SMTP server.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
-import { gpuHistoryOpenMetrics, idleGpus, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
-import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
+import type { RunningRuleService } from '../../src/rule-service/service.js';
+import { idleGpus } from '../../test/rule-service-support.js';
+import type { FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { freePort } from '../../test/ports.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
+import type { SmtpSink } from '../../stack/mail-catcher.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { request, startTestRouter, testOptions } from '../testing/harness.js';
+import { RULE_SERVICE_TOKEN, startActionsWorld, WEBHOOK_TOKEN, type ActionsWorld } from '../testing/actions-fixture.js';
+import { request } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
-
-type RuleServiceOptions = Parameters<typeof startRuleService>[0];
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
-const RULE_SERVICE_TOKEN = 'rule-service-token';
-const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
+let world: ActionsWorld;
 let smtp: SmtpSink;
 let openpai: FakeOpenPai;
 let ruleService: RunningRuleService | undefined;
-let prometheus: { url: string; stop(): Promise<void> };
 /** The jobs below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
 const IDLE_JOBS = ['alice~train', 'alice~waiting', 'alice~ghost', 'bob~train', 'mallory~job'];
 let clock: ManualClock;
 let running: RunningRouter;
 
-const ruleServiceOptions = (listen: string): RuleServiceOptions => ({
-  listen,
-  db: 'sqlite::memory:',
-  storeTimeoutMs: 150,
-  holdingsWhenUnreachable: 'request-only',
-  exemptJobs: [],
-  exemptUsers: [],
-  apiToken: RULE_SERVICE_TOKEN,
-  openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
-  idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
-});
-const startRules = (listen = '127.0.0.1:0') => startRuleService(ruleServiceOptions(listen), createLogger('rule-service-test', 'silent'));
+const startRules = (listen = '127.0.0.1:0') => world.startRuleService({ listen });
 
 beforeAll(async () => {
-  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
-  smtp = await SmtpSink.start();
-  openpai = await startFakeOpenPai({
-    users: [
+  world = await startActionsWorld(
+    [
       { name: 'admin', admin: true },
       { name: 'alice', email: 'alice@research.example' },
       { name: 'bob', email: 'bob@research.example' },
       { name: 'mallory', email: '"x" <outsider@evil.example>, mallory@research.example' },
     ],
-  });
+    idleGpus(IDLE_JOBS),
+  );
+  ({ smtp, openpai } = world);
 }, 60_000);
 afterAll(async () => {
-  await prometheus?.stop();
-  await openpai?.close();
-  await smtp?.stop();
+  await world?.close();
 });
 beforeEach(() => {
   smtp.mails.length = 0;
@@ -73,20 +56,7 @@ afterEach(async () => {
 });
 
 async function startRouter(ruleServiceUrl: string, actions: Record<string, unknown> = {}): Promise<void> {
-  const options = await testOptions(
-    {
-      webhookToken: WEBHOOK_TOKEN,
-      actions: {
-        dryRun: false,
-        ruleService: { url: ruleServiceUrl, token: RULE_SERVICE_TOKEN, timeout: '1s' },
-        openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) },
-        ownerEmailDomain: 'users.example',
-        ...actions,
-      },
-    },
-    smtp.port,
-  );
-  running = await startTestRouter(options, clock);
+  running = await world.startRouter(clock, { ruleService: { url: ruleServiceUrl, timeout: '1s' }, actions: { dryRun: false, ...actions } });
 }
 
 function killAlert(job: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; status?: 'firing' | 'resolved' } = {}): TestAlert {

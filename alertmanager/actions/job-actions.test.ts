@@ -3,56 +3,36 @@
  * database), which acts on the fake OpenPAI rest-server; mails land on a real SMTP server.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
-import { gpuHistoryOpenMetrics, idleGpus, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
-import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
+import type { RunningRuleService } from '../../src/rule-service/service.js';
+import { idleGpus } from '../../test/rule-service-support.js';
+import type { FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
+import { RULE_SERVICE_TOKEN, startActionsWorld, WEBHOOK_TOKEN, type ActionsWorld } from '../testing/actions-fixture.js';
+import { API_TOKEN, request } from '../testing/harness.js';
+import type { SmtpSink } from '../../stack/mail-catcher.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
-const RULE_SERVICE_TOKEN = 'rule-service-token';
-const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
+let world: ActionsWorld;
 let smtp: SmtpSink;
 let openpai: FakeOpenPai;
 let ruleService: RunningRuleService;
-let prometheus: { url: string; stop(): Promise<void> };
 /** The jobs acted on below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
 const IDLE_JOBS = ['alice~graced', 'alice~train', 'alice~big', 'bob~b1', 'bob~b2', 'bob~b3'];
 let clock: ManualClock;
 let running: RunningRouter;
 
 beforeAll(async () => {
-  smtp = await SmtpSink.start();
-  openpai = await startFakeOpenPai({
-    users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }],
-  });
-  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
-  ruleService = await startRuleService(
-    {
-      listen: '127.0.0.1:0',
-      db: 'sqlite::memory:',
-      storeTimeoutMs: 150,
-      holdingsWhenUnreachable: 'request-only',
-      exemptJobs: [],
-      exemptUsers: [],
-      apiToken: RULE_SERVICE_TOKEN,
-      openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
-      idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
-    },
-    createLogger('rule-service-test', 'silent'),
-  );
+  world = await startActionsWorld([{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }], idleGpus(IDLE_JOBS));
+  ({ smtp, openpai } = world);
+  ruleService = await world.startRuleService();
 }, 60_000);
 afterAll(async () => {
   await ruleService?.close();
-  await prometheus?.stop();
-  await openpai?.close();
-  await smtp?.stop();
+  await world?.close();
 });
 beforeEach(() => {
   smtp.mails.length = 0;
@@ -63,23 +43,7 @@ afterEach(async () => {
 });
 
 async function startWithActions(actions: Record<string, unknown>): Promise<void> {
-  running = await startTestRouter(
-    await testOptions(
-      {
-        webhookToken: WEBHOOK_TOKEN,
-        actions: {
-          grace: '10m',
-          minGrace: '5m',
-          ruleService: { url: ruleService.url, token: RULE_SERVICE_TOKEN },
-          openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) },
-          ownerEmailDomain: 'users.example',
-          ...actions,
-        },
-      },
-      smtp.port,
-    ),
-    clock,
-  );
+  running = await world.startRouter(clock, { ruleService: { url: ruleService.url }, actions: { grace: '10m', minGrace: '5m', ...actions } });
 }
 
 function jobAlert(job: string, action = 'kill', status: 'firing' | 'resolved' = 'firing'): TestAlert {
