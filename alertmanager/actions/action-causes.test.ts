@@ -11,10 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policiesSchema } from '../../src/config/policies.js';
 import { runtimePolicyOf } from '../../src/rule-service/runtime-check.js';
 import type { RunningRuleService } from '../../src/rule-service/service.js';
-import type { FakeOpenPai } from '../../test/fake-openpai/server.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { RULE_SERVICE_TOKEN, startActionsWorld, WEBHOOK_TOKEN, type ActionsWorld } from '../testing/actions-fixture.js';
+import { RULE_SERVICE_TOKEN, useActionsWorld, WEBHOOK_TOKEN } from '../testing/actions-fixture.js';
 import { API_TOKEN, request } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
 
@@ -22,27 +21,23 @@ const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
 const DAY = 86_400;
 
+/** Busy oppo jobs (GPUs 90 % busy) that started `days` ago; the policy gives oppo jobs 2 days. */
+const JOBS = { 'bob~old-busy': 3, 'bob~old-busy-2': 3, 'bob~young': 1, 'bob~restarted': 3 } as const;
+const HISTORY = Object.entries(JOBS).map(([job, days], i) => ({ node: `w${i}`, uuid: `GPU-${i}`, job, utilization: 0.9, sinceSeconds: 7_200, startedSecondsAgo: days * DAY }));
+const bed = useActionsWorld([{ name: 'admin', admin: true }, { name: 'bob' }], HISTORY, TUESDAY_10);
+
 let dir: string;
-let world: ActionsWorld;
-let openpai: FakeOpenPai;
 let ruleService: RunningRuleService;
 let running: RunningRouter | undefined;
 
-/** Busy oppo jobs (GPUs 90 % busy) that started `days` ago; the policy gives oppo jobs 2 days. */
-const JOBS = { 'bob~old-busy': 3, 'bob~old-busy-2': 3, 'bob~young': 1, 'bob~restarted': 3 } as const;
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'router-action-causes-'));
-  const history = Object.entries(JOBS).map(([job, days], i) => ({ node: `w${i}`, uuid: `GPU-${i}`, job, utilization: 0.9, sinceSeconds: 7_200, startedSecondsAgo: days * DAY }));
-  world = await startActionsWorld([{ name: 'admin', admin: true }, { name: 'bob' }], history);
-  openpai = world.openpai;
-  for (const job of Object.keys(JOBS)) openpai.addJob({ user: 'bob', name: job.split('~')[1] as string, gpus: 1, priority: 'oppo' });
+  for (const job of Object.keys(JOBS)) bed.openpai.addJob({ user: 'bob', name: job.split('~')[1] as string, gpus: 1, priority: 'oppo' });
   const policy = runtimePolicyOf(policiesSchema.parse({ jobRunningTooLong: { overrides: [{ priority: 'oppo', threshold: '2d' }] } }).jobRunningTooLong);
-  ruleService = await world.startRuleService({ runtimeCheck: { url: world.prometheus.url, timeoutMs: 3_000, policy } });
-}, 60_000);
+  ruleService = await bed.startRuleService({ runtimeCheck: { url: bed.prometheus.url, timeoutMs: 3_000, policy } });
+});
 afterAll(async () => {
   await ruleService?.close();
-  await world?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -51,7 +46,7 @@ afterEach(async () => {
 });
 
 async function startRouter(clock: ManualClock, db = 'sqlite::memory:'): Promise<RunningRouter> {
-  running = await world.startRouter(clock, { db, ruleService: { url: ruleService.url }, actions: { dryRun: false, grace: '10m', minGrace: '5m' } });
+  running = await bed.startRouter(clock, { db, ruleService: { url: ruleService.url }, actions: { dryRun: false, grace: '10m', minGrace: '5m' } });
   return running;
 }
 
@@ -74,7 +69,7 @@ async function waitGrace(router: RunningRouter, clock: ManualClock, ms: number):
   await router.router.runDueTimers();
   for (let i = 0; i < 5 && (await router.router.deliverOutbox()) > 0; i++);
 }
-const stopsOf = (job: string) => openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
+const stopsOf = (job: string) => bed.openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
 const routerAudit = async (router: RunningRouter, job: string) => ((await request(`${router.url}/api/v1/audit?subject=${job}`, { token: API_TOKEN })).json.entries as any[]).reverse();
 const theirAudit = async (job: string) => (await request(`${ruleService.url}/api/v1/audit?subject=${job}`, { token: RULE_SERVICE_TOKEN })).json.entries as any[];
 

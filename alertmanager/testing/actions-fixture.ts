@@ -9,7 +9,8 @@ import { startRuleService, type RunningRuleService } from '../../src/rule-servic
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { startFakeOpenPai, type FakeOpenPai, type FakeUser } from '../../test/fake-openpai/server.js';
 import { baseRuleServiceOptions, gpuHistoryOpenMetrics, startPrometheusWithHistory, TEST_IDLE_CRITERION, type GpuHistory } from '../../test/rule-service-support.js';
-import type { Clock } from '../clock.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { ManualClock, type Clock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
 import { startTestRouter, testOptions } from './harness.js';
 
@@ -35,7 +36,7 @@ export interface RouterWithActions {
 }
 
 /** Starts the SMTP sink, the fake OpenPAI with `users`, and a Prometheus holding `history`. */
-export async function startActionsWorld(users: FakeUser[], history: readonly GpuHistory[]): Promise<ActionsWorld> {
+async function startActionsWorld(users: FakeUser[], history: readonly GpuHistory[]): Promise<ActionsWorld> {
   const prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(history));
   const smtp = await SmtpSink.start();
   const openpai = await startFakeOpenPai({ users });
@@ -69,5 +70,50 @@ export async function startActionsWorld(users: FakeUser[], history: readonly Gpu
       await openpai.close();
       await smtp.stop();
     },
+  };
+}
+
+export interface ActionsTestbed extends Omit<ActionsWorld, 'close'> {
+  /** This test's clock, starting at the time given to `useActionsWorld`. */
+  readonly clock: ManualClock;
+}
+
+/**
+ * Registers the hooks of a job-action test file: the world started once before its tests and
+ * closed after them, its mails emptied and a fresh clock at `startsAtMs` before each test.
+ * Rule services and routers stay the test file's to close.
+ */
+export function useActionsWorld(users: FakeUser[], history: readonly GpuHistory[], startsAtMs: number): ActionsTestbed {
+  let world: ActionsWorld | undefined;
+  let clock: ManualClock | undefined;
+  const ready = <T>(what: string, value: T | undefined): T => {
+    if (value === undefined) throw new Error(`the job-action world's ${what} is used outside a test`);
+    return value;
+  };
+  beforeAll(async () => {
+    world = await startActionsWorld(users, history);
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+  beforeEach(() => {
+    ready('mail sink', world?.smtp).mails.length = 0;
+    clock = new ManualClock(startsAtMs);
+  });
+  return {
+    get smtp() {
+      return ready('mail sink', world?.smtp);
+    },
+    get openpai() {
+      return ready('OpenPAI', world?.openpai);
+    },
+    get prometheus() {
+      return ready('Prometheus', world?.prometheus);
+    },
+    get clock() {
+      return ready('clock', clock);
+    },
+    startRuleService: (overrides) => ready('rule service', world).startRuleService(overrides),
+    startRouter: (routerClock, how) => ready('router', world).startRouter(routerClock, how),
   };
 }
