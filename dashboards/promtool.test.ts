@@ -47,6 +47,14 @@ function promtool(args: string[]): Promise<{ code: number; output: string }> {
   });
 }
 
+/** `promtool test rules` on one unit test of `inputSeries` and `exprTests`, one-minute steps, written to `fileName`. */
+async function promtoolTestRules(fileName: string, inputSeries: { series: string; values: string }[], exprTests: unknown[]): Promise<{ code: number; output: string }> {
+  const test = { evaluation_interval: '1m', tests: [{ interval: '1m', input_series: inputSeries, promql_expr_test: exprTests }] };
+  const file = join(dir, fileName);
+  await writeFile(file, stringify(test));
+  return promtool(['test', 'rules', file]);
+}
+
 let dashboards: dashboard.Dashboard[];
 let dir: string;
 
@@ -93,35 +101,24 @@ describe('dashboard PromQL under promtool', () => {
 
     // nlp holds 8 GPUs at 50% for the whole last hour: 8 GPU-h allocated, 4 used.
     // cv holds 4 GPUs at 100% for 30 of the last 60 minutes, then ends: 2 allocated, 2 used.
-    const test = {
-      evaluation_interval: '1m',
-      tests: [
-        {
-          interval: '1m',
-          input_series: [
-            { series: 'gpuwatch:vc_gpus_allocated:sum{cluster="c1", vc="nlp"}', values: '8x120' },
-            { series: 'gpuwatch:vc_gpu_utilization:avg{cluster="c1", vc="nlp"}', values: '0.5x120' },
-            { series: 'gpuwatch:vc_gpus_allocated:sum{cluster="c1", vc="cv"}', values: '_x60 4x29 stale' },
-            { series: 'gpuwatch:vc_gpu_utilization:avg{cluster="c1", vc="cv"}', values: '_x60 1x29 stale' },
-            // Another cluster must not count.
-            { series: 'gpuwatch:vc_gpus_allocated:sum{cluster="c2", vc="nlp"}', values: '100x120' },
-            { series: 'gpuwatch:vc_gpu_utilization:avg{cluster="c2", vc="nlp"}', values: '1x120' },
-          ],
-          promql_expr_test: [
-            at2h(allocated!, samples({ nlp: 8, cv: 2 })),
-            at2h(used!, samples({ nlp: 4, cv: 2 })),
-            at2h(ratio!, samples({ nlp: 0.5, cv: 1 })),
-            at2h(idle!, samples({ nlp: 4, cv: 0 })),
-            at2h(total('GPU-hours allocated'), [{ value: 10 }]),
-            at2h(total('GPU-hours used'), [{ value: 6 }]),
-            at2h(total('Efficiency'), [{ value: 0.6 }]),
-          ],
-        },
-      ],
-    };
-    const file = join(dir, 'efficiency.test.yml');
-    await writeFile(file, stringify(test));
-    const { code, output } = await promtool(['test', 'rules', file]);
+    const series = [
+      { series: 'gpuwatch:vc_gpus_allocated:sum{cluster="c1", vc="nlp"}', values: '8x120' },
+      { series: 'gpuwatch:vc_gpu_utilization:avg{cluster="c1", vc="nlp"}', values: '0.5x120' },
+      { series: 'gpuwatch:vc_gpus_allocated:sum{cluster="c1", vc="cv"}', values: '_x60 4x29 stale' },
+      { series: 'gpuwatch:vc_gpu_utilization:avg{cluster="c1", vc="cv"}', values: '_x60 1x29 stale' },
+      // Another cluster must not count.
+      { series: 'gpuwatch:vc_gpus_allocated:sum{cluster="c2", vc="nlp"}', values: '100x120' },
+      { series: 'gpuwatch:vc_gpu_utilization:avg{cluster="c2", vc="nlp"}', values: '1x120' },
+    ];
+    const { code, output } = await promtoolTestRules('efficiency.test.yml', series, [
+      at2h(allocated!, samples({ nlp: 8, cv: 2 })),
+      at2h(used!, samples({ nlp: 4, cv: 2 })),
+      at2h(ratio!, samples({ nlp: 0.5, cv: 1 })),
+      at2h(idle!, samples({ nlp: 4, cv: 0 })),
+      at2h(total('GPU-hours allocated'), [{ value: 10 }]),
+      at2h(total('GPU-hours used'), [{ value: 6 }]),
+      at2h(total('Efficiency'), [{ value: 0.6 }]),
+    ]);
     expect(output).toContain('SUCCESS');
     expect(code).toBe(0);
   });
@@ -130,22 +127,11 @@ describe('dashboard PromQL under promtool', () => {
     const overview = dashboards.find((d) => d.uid === 'gpuwatch-cluster-overview')!;
     const panel = allPanels(overview).find((p) => p.title === 'Firing alerts by severity')!;
     const expr = interpolate((panel.targets as prometheus.Dataquery[])[0]!.expr);
-    const test = {
-      evaluation_interval: '1m',
-      tests: [
-        {
-          interval: '1m',
-          input_series: [
-            { series: 'ALERTS{alertname="Watchdog", alertstate="firing", cluster="c1", watchdog="true"}', values: '1x10' },
-            { series: 'ALERTS{alertname="GpuEccUncorrectable", alertstate="firing", cluster="c1", severity="2", node="n1"}', values: '1x10' },
-          ],
-          promql_expr_test: [{ expr, eval_time: '5m', exp_samples: [{ labels: '{severity="2"}', value: 1 }] }],
-        },
-      ],
-    };
-    const file = join(dir, 'alerts.test.yml');
-    await writeFile(file, stringify(test));
-    const { code, output } = await promtool(['test', 'rules', file]);
+    const series = [
+      { series: 'ALERTS{alertname="Watchdog", alertstate="firing", cluster="c1", watchdog="true"}', values: '1x10' },
+      { series: 'ALERTS{alertname="GpuEccUncorrectable", alertstate="firing", cluster="c1", severity="2", node="n1"}', values: '1x10' },
+    ];
+    const { code, output } = await promtoolTestRules('alerts.test.yml', series, [{ expr, eval_time: '5m', exp_samples: [{ labels: '{severity="2"}', value: 1 }] }]);
     expect(output).toContain('SUCCESS');
     expect(code, output).toBe(0);
   });

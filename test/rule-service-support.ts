@@ -18,21 +18,22 @@ export const API_TOKEN = 'test-api-token';
 
 const execFileAsync = promisify(execFile);
 
+/** The options every in-process test rule service starts from: loopback, in-memory SQLite, nobody exempt. */
+export function baseRuleServiceOptions(overrides: Partial<RuleServiceOptions> = {}): RuleServiceOptions {
+  return {
+    listen: '127.0.0.1:0',
+    db: 'sqlite::memory:',
+    storeTimeoutMs: 150,
+    holdingsWhenUnreachable: 'request-only',
+    exemptJobs: [],
+    exemptUsers: [],
+    apiToken: API_TOKEN,
+    ...overrides,
+  };
+}
+
 export function startTestService(overrides: Partial<RuleServiceOptions> = {}): Promise<RunningRuleService> {
-  return startRuleService(
-    {
-      listen: '127.0.0.1:0',
-      db: 'sqlite::memory:',
-      storeTimeoutMs: 150,
-      holdingsWhenUnreachable: 'request-only',
-      exemptJobs: [],
-      exemptUsers: [],
-      apiToken: API_TOKEN,
-      storeRetryMs: 200,
-      ...overrides,
-    },
-    createLogger('rule-service-test', 'silent'),
-  );
+  return startRuleService(baseRuleServiceOptions({ storeRetryMs: 200, ...overrides }), createLogger('rule-service-test', 'silent'));
 }
 
 export interface HttpAnswer {

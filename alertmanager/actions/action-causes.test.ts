@@ -9,62 +9,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policiesSchema } from '../../src/config/policies.js';
-import { createLogger } from '../../src/log.js';
 import { runtimePolicyOf } from '../../src/rule-service/runtime-check.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
-import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
-import { gpuHistoryOpenMetrics, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
+import type { RunningRuleService } from '../../src/rule-service/service.js';
 import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
+import { RULE_SERVICE_TOKEN, useActionsWorld, WEBHOOK_TOKEN } from '../testing/actions-fixture.js';
+import { API_TOKEN, request } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
 const DAY = 86_400;
-const RULE_SERVICE_TOKEN = 'rule-service-token';
-const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
-
-let dir: string;
-let smtp: SmtpSink;
-let openpai: FakeOpenPai;
-let prometheus: { url: string; stop(): Promise<void> };
-let ruleService: RunningRuleService;
-let running: RunningRouter | undefined;
 
 /** Busy oppo jobs (GPUs 90 % busy) that started `days` ago; the policy gives oppo jobs 2 days. */
 const JOBS = { 'bob~old-busy': 3, 'bob~old-busy-2': 3, 'bob~young': 1, 'bob~restarted': 3 } as const;
+const HISTORY = Object.entries(JOBS).map(([job, days], i) => ({ node: `w${i}`, uuid: `GPU-${i}`, job, utilization: 0.9, sinceSeconds: 7_200, startedSecondsAgo: days * DAY }));
+const bed = useActionsWorld([{ name: 'admin', admin: true }, { name: 'bob' }], HISTORY, TUESDAY_10);
+
+let dir: string;
+let ruleService: RunningRuleService;
+let running: RunningRouter | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'router-action-causes-'));
-  smtp = await SmtpSink.start();
-  openpai = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'bob' }] });
-  for (const job of Object.keys(JOBS)) openpai.addJob({ user: 'bob', name: job.split('~')[1] as string, gpus: 1, priority: 'oppo' });
-  const history = Object.entries(JOBS).map(([job, days], i) => ({ node: `w${i}`, uuid: `GPU-${i}`, job, utilization: 0.9, sinceSeconds: 7_200, startedSecondsAgo: days * DAY }));
-  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(history));
+  for (const job of Object.keys(JOBS)) bed.openpai.addJob({ user: 'bob', name: job.split('~')[1] as string, gpus: 1, priority: 'oppo' });
   const policy = runtimePolicyOf(policiesSchema.parse({ jobRunningTooLong: { overrides: [{ priority: 'oppo', threshold: '2d' }] } }).jobRunningTooLong);
-  ruleService = await startRuleService(
-    {
-      listen: '127.0.0.1:0',
-      db: 'sqlite::memory:',
-      storeTimeoutMs: 150,
-      holdingsWhenUnreachable: 'request-only',
-      exemptJobs: [],
-      exemptUsers: [],
-      apiToken: RULE_SERVICE_TOKEN,
-      openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
-      idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
-      runtimeCheck: { url: prometheus.url, timeoutMs: 3_000, policy },
-    },
-    createLogger('rule-service-test', 'silent'),
-  );
-}, 60_000);
+  ruleService = await bed.startRuleService({ runtimeCheck: { url: bed.prometheus.url, timeoutMs: 3_000, policy } });
+});
 afterAll(async () => {
   await ruleService?.close();
-  await prometheus?.stop();
-  await openpai?.close();
-  await smtp?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -73,8 +46,7 @@ afterEach(async () => {
 });
 
 async function startRouter(clock: ManualClock, db = 'sqlite::memory:'): Promise<RunningRouter> {
-  const actions = { dryRun: false, grace: '10m', minGrace: '5m', ruleService: { url: ruleService.url, token: RULE_SERVICE_TOKEN }, openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) }, ownerEmailDomain: 'users.example' };
-  running = await startTestRouter(await testOptions({ db, webhookToken: WEBHOOK_TOKEN, actions }, smtp.port), clock);
+  running = await bed.startRouter(clock, { db, ruleService: { url: ruleService.url }, actions: { dryRun: false, grace: '10m', minGrace: '5m' } });
   return running;
 }
 
@@ -97,7 +69,7 @@ async function waitGrace(router: RunningRouter, clock: ManualClock, ms: number):
   await router.router.runDueTimers();
   for (let i = 0; i < 5 && (await router.router.deliverOutbox()) > 0; i++);
 }
-const stopsOf = (job: string) => openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
+const stopsOf = (job: string) => bed.openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
 const routerAudit = async (router: RunningRouter, job: string) => ((await request(`${router.url}/api/v1/audit?subject=${job}`, { token: API_TOKEN })).json.entries as any[]).reverse();
 const theirAudit = async (job: string) => (await request(`${ruleService.url}/api/v1/audit?subject=${job}`, { token: RULE_SERVICE_TOKEN })).json.entries as any[];
 

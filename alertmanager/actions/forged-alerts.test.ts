@@ -4,68 +4,32 @@
  * a request that is still queued when its alert resolves. The router in front of the real rule
  * service, which acts on the fake OpenPAI rest-server; mails land on a real SMTP server.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
-import { gpuHistoryOpenMetrics, idleGpus, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
-import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningRuleService } from '../../src/rule-service/service.js';
+import { idleGpus } from '../../test/rule-service-support.js';
 import { freePort } from '../../test/ports.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
-import { ManualClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { request, startTestRouter, testOptions } from '../testing/harness.js';
+import { RULE_SERVICE_TOKEN, useActionsWorld, WEBHOOK_TOKEN } from '../testing/actions-fixture.js';
+import { request } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
-
-type RuleServiceOptions = Parameters<typeof startRuleService>[0];
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
-const RULE_SERVICE_TOKEN = 'rule-service-token';
-const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
-let smtp: SmtpSink;
-let openpai: FakeOpenPai;
-let ruleService: RunningRuleService | undefined;
-let prometheus: { url: string; stop(): Promise<void> };
 /** The jobs below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
 const IDLE_JOBS = ['alice~train', 'alice~waiting', 'alice~ghost', 'bob~train', 'mallory~job'];
-let clock: ManualClock;
+const USERS = [
+  { name: 'admin', admin: true },
+  { name: 'alice', email: 'alice@research.example' },
+  { name: 'bob', email: 'bob@research.example' },
+  { name: 'mallory', email: '"x" <outsider@evil.example>, mallory@research.example' },
+];
+const bed = useActionsWorld(USERS, idleGpus(IDLE_JOBS), TUESDAY_10);
+let ruleService: RunningRuleService | undefined;
 let running: RunningRouter;
 
-const ruleServiceOptions = (listen: string): RuleServiceOptions => ({
-  listen,
-  db: 'sqlite::memory:',
-  storeTimeoutMs: 150,
-  holdingsWhenUnreachable: 'request-only',
-  exemptJobs: [],
-  exemptUsers: [],
-  apiToken: RULE_SERVICE_TOKEN,
-  openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
-  idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
-});
-const startRules = (listen = '127.0.0.1:0') => startRuleService(ruleServiceOptions(listen), createLogger('rule-service-test', 'silent'));
+const startRules = (listen = '127.0.0.1:0') => bed.startRuleService({ listen });
 
-beforeAll(async () => {
-  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
-  smtp = await SmtpSink.start();
-  openpai = await startFakeOpenPai({
-    users: [
-      { name: 'admin', admin: true },
-      { name: 'alice', email: 'alice@research.example' },
-      { name: 'bob', email: 'bob@research.example' },
-      { name: 'mallory', email: '"x" <outsider@evil.example>, mallory@research.example' },
-    ],
-  });
-}, 60_000);
-afterAll(async () => {
-  await prometheus?.stop();
-  await openpai?.close();
-  await smtp?.stop();
-});
-beforeEach(() => {
-  smtp.mails.length = 0;
-  clock = new ManualClock(TUESDAY_10);
-});
 afterEach(async () => {
   await running?.close();
   await ruleService?.close();
@@ -73,20 +37,7 @@ afterEach(async () => {
 });
 
 async function startRouter(ruleServiceUrl: string, actions: Record<string, unknown> = {}): Promise<void> {
-  const options = await testOptions(
-    {
-      webhookToken: WEBHOOK_TOKEN,
-      actions: {
-        dryRun: false,
-        ruleService: { url: ruleServiceUrl, token: RULE_SERVICE_TOKEN, timeout: '1s' },
-        openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) },
-        ownerEmailDomain: 'users.example',
-        ...actions,
-      },
-    },
-    smtp.port,
-  );
-  running = await startTestRouter(options, clock);
+  running = await bed.startRouter(bed.clock, { ruleService: { url: ruleServiceUrl, timeout: '1s' }, actions: { dryRun: false, ...actions } });
 }
 
 function killAlert(job: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; status?: 'firing' | 'resolved' } = {}): TestAlert {
@@ -95,39 +46,39 @@ function killAlert(job: string, extra: { labels?: Record<string, string>; annota
     annotations: { summary: `${job} uses its GPUs below 5 %`, ...extra.annotations },
     startsAt: TUESDAY_10 - 5 * MIN,
     status: extra.status ?? 'firing',
-    ...(extra.status === 'resolved' ? { endsAt: clock.now() } : {}),
+    ...(extra.status === 'resolved' ? { endsAt: bed.clock.now() } : {}),
   };
 }
 const post = (alerts: TestAlert[], token: string | null = WEBHOOK_TOKEN) => request(`${running.url}/api/v1/alertmanager`, { body: webhook(alerts), token: token ?? undefined });
 async function after(ms: number): Promise<void> {
-  clock.advance(ms);
+  bed.clock.advance(ms);
   await running.router.runDueTimers();
   for (let i = 0; i < 5 && (await running.router.deliverOutbox()) > 0; i++);
 }
-const stopsOf = (job: string) => openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
-const recipients = () => smtp.mails.flatMap((m) => m.to);
+const stopsOf = (job: string) => bed.openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
+const recipients = () => bed.smtp.mails.flatMap((m) => m.to);
 
 describe('forged and hostile alerts', () => {
   it('a webhook without the token is refused and kills nothing', async () => {
     ruleService = await startRules();
-    for (let i = 0; i < 12; i++) openpai.addJob({ user: 'alice', name: `victim${i}`, gpus: 8 });
+    for (let i = 0; i < 12; i++) bed.openpai.addJob({ user: 'alice', name: `victim${i}`, gpus: 8 });
     await startRouter(ruleService.url);
     for (let i = 0; i < 12; i++) {
       const answer = await post([killAlert(`alice~victim${i}`, { labels: { user: 'nobody' }, annotations: { action_grace: '1ms' } })], null);
       expect(answer.status).toBe(401);
     }
     await after(60 * MIN);
-    expect(openpai.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(bed.openpai.requests.filter((r) => r.method === 'PUT')).toEqual([]);
     expect(recipients()).toEqual([]);
   });
 
   it("warns the job's real owner, ignores the user label, and keeps the grace floor against action_grace", async () => {
     ruleService = await startRules();
-    openpai.addJob({ user: 'alice', name: 'train', gpus: 8 });
+    bed.openpai.addJob({ user: 'alice', name: 'train', gpus: 8 });
     await startRouter(ruleService.url, { minGrace: '15m', grace: '30m' });
     await post([killAlert('alice~train', { labels: { user: 'nobody' }, annotations: { action_grace: '1ms' } })]);
     await after(0);
-    const warning = smtp.mails.find((m) => m.subject.startsWith('Your job'));
+    const warning = bed.smtp.mails.find((m) => m.subject.startsWith('Your job'));
     expect(warning?.to).toEqual(['alice@research.example']);
     expect(warning?.subject).toBe('Your job alice~train will be stopped at Tue 2025-03-11 10:15 +01:00');
     expect(recipients().some((r) => r.startsWith('nobody'))).toBe(false);
@@ -150,8 +101,8 @@ describe('forged and hostile alerts', () => {
 
   it('lets no label or OpenPAI field add mail recipients', async () => {
     ruleService = await startRules();
-    openpai.addJob({ user: 'bob', name: 'train', gpus: 1 });
-    openpai.addJob({ user: 'mallory', name: 'job', gpus: 1 });
+    bed.openpai.addJob({ user: 'bob', name: 'train', gpus: 1 });
+    bed.openpai.addJob({ user: 'mallory', name: 'job', gpus: 1 });
     await startRouter(ruleService.url, { minGrace: '5m', grace: '5m' });
     await post([
       killAlert('attacker@evil.example,bob~train', { labels: { alertname: 'A' } }),
@@ -159,14 +110,14 @@ describe('forged and hostile alerts', () => {
       killAlert('mallory~job', { labels: { alertname: 'C' } }),
     ]);
     await after(0);
-    const owners = smtp.mails.filter((m) => m.subject.startsWith('Your job')).map((m) => m.to);
+    const owners = bed.smtp.mails.filter((m) => m.subject.startsWith('Your job')).map((m) => m.to);
     // bob from OpenPAI; mallory's OpenPAI address is not one plain address: the fallback domain.
     expect(owners.sort()).toEqual([['bob@research.example'], ['mallory@users.example']]);
     expect(recipients().filter((r) => r.includes('evil'))).toEqual([]);
   });
 
   it('drops a queued kill whose alert resolved while the rule service was down', async () => {
-    openpai.addJob({ user: 'alice', name: 'waiting', gpus: 8 });
+    bed.openpai.addJob({ user: 'alice', name: 'waiting', gpus: 8 });
     const port = await freePort();
     await startRouter(`http://127.0.0.1:${port}`, { minGrace: '5m', grace: '5m' });
     await post([killAlert('alice~waiting')]);

@@ -2,84 +2,35 @@
  * Job actions end to end: the router in front of the real rule service (in-process, its own SQLite
  * database), which acts on the fake OpenPAI rest-server; mails land on a real SMTP server.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
-import { gpuHistoryOpenMetrics, idleGpus, startPrometheusWithHistory, TEST_IDLE_CRITERION } from '../../test/rule-service-support.js';
-import { startFakeOpenPai, type FakeOpenPai } from '../../test/fake-openpai/server.js';
-import { ManualClock } from '../clock.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningRuleService } from '../../src/rule-service/service.js';
+import { idleGpus } from '../../test/rule-service-support.js';
 import type { RunningRouter } from '../service.js';
-import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
+import { RULE_SERVICE_TOKEN, useActionsWorld, WEBHOOK_TOKEN } from '../testing/actions-fixture.js';
+import { API_TOKEN, request } from '../testing/harness.js';
 import { webhook, type TestAlert } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const MIN = 60_000;
-const RULE_SERVICE_TOKEN = 'rule-service-token';
-const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
-let smtp: SmtpSink;
-let openpai: FakeOpenPai;
-let ruleService: RunningRuleService;
-let prometheus: { url: string; stop(): Promise<void> };
 /** The jobs acted on below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
 const IDLE_JOBS = ['alice~graced', 'alice~train', 'alice~big', 'bob~b1', 'bob~b2', 'bob~b3'];
-let clock: ManualClock;
+const bed = useActionsWorld([{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }], idleGpus(IDLE_JOBS), TUESDAY_10);
+let ruleService: RunningRuleService;
 let running: RunningRouter;
 
 beforeAll(async () => {
-  smtp = await SmtpSink.start();
-  openpai = await startFakeOpenPai({
-    users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }],
-  });
-  prometheus = await startPrometheusWithHistory(gpuHistoryOpenMetrics(idleGpus(IDLE_JOBS)));
-  ruleService = await startRuleService(
-    {
-      listen: '127.0.0.1:0',
-      db: 'sqlite::memory:',
-      storeTimeoutMs: 150,
-      holdingsWhenUnreachable: 'request-only',
-      exemptJobs: [],
-      exemptUsers: [],
-      apiToken: RULE_SERVICE_TOKEN,
-      openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }), timeoutMs: 2_000 },
-      idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
-    },
-    createLogger('rule-service-test', 'silent'),
-  );
-}, 60_000);
+  ruleService = await bed.startRuleService();
+});
 afterAll(async () => {
   await ruleService?.close();
-  await prometheus?.stop();
-  await openpai?.close();
-  await smtp?.stop();
-});
-beforeEach(() => {
-  smtp.mails.length = 0;
-  clock = new ManualClock(TUESDAY_10);
 });
 afterEach(async () => {
   await running?.close();
 });
 
 async function startWithActions(actions: Record<string, unknown>): Promise<void> {
-  running = await startTestRouter(
-    await testOptions(
-      {
-        webhookToken: WEBHOOK_TOKEN,
-        actions: {
-          grace: '10m',
-          minGrace: '5m',
-          ruleService: { url: ruleService.url, token: RULE_SERVICE_TOKEN },
-          openpai: { url: openpai.url, token: openpai.tokenFor('admin', { application: true }) },
-          ownerEmailDomain: 'users.example',
-          ...actions,
-        },
-      },
-      smtp.port,
-    ),
-    clock,
-  );
+  running = await bed.startRouter(bed.clock, { ruleService: { url: ruleService.url }, actions: { grace: '10m', minGrace: '5m', ...actions } });
 }
 
 function jobAlert(job: string, action = 'kill', status: 'firing' | 'resolved' = 'firing'): TestAlert {
@@ -89,13 +40,13 @@ function jobAlert(job: string, action = 'kill', status: 'firing' | 'resolved' = 
     annotations: { summary: `${job} uses its GPUs below 5 %`, description: 'Low utilization for 2 hours.', runbook_url: 'https://runbooks.example/low-util' },
     startsAt: TUESDAY_10 - 5 * MIN,
     status,
-    ...(status === 'resolved' ? { endsAt: clock.now() } : {}),
+    ...(status === 'resolved' ? { endsAt: bed.clock.now() } : {}),
   };
 }
 
 const post = (alerts: TestAlert[]) => request(`${running.url}/api/v1/alertmanager`, { body: webhook(alerts), token: WEBHOOK_TOKEN });
 async function after(ms: number): Promise<void> {
-  clock.advance(ms);
+  bed.clock.advance(ms);
   await running.router.runDueTimers();
   await drain();
 }
@@ -104,31 +55,31 @@ async function drain(): Promise<void> {
   for (let i = 0; i < 5 && (await running.router.deliverOutbox()) > 0; i++);
 }
 const audit = async (subject: string) => ((await request(`${running.url}/api/v1/audit?subject=${encodeURIComponent(subject)}`, { token: API_TOKEN })).json.entries as any[]).map((e) => e.event).reverse();
-const stopsOf = (job: string) => openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
+const stopsOf = (job: string) => bed.openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
 
 describe('job actions', () => {
   it('with action="notify", tells the owner and nothing else: no timer, no request', async () => {
-    openpai.addJob({ user: 'alice', name: 'notebook', gpus: 2 });
+    bed.openpai.addJob({ user: 'alice', name: 'notebook', gpus: 2 });
     await startWithActions({ dryRun: false });
     await post([jobAlert('alice~notebook', 'notify')]);
     await drain();
-    const notice = smtp.mails.find((m) => m.subject.startsWith('Your job'));
+    const notice = bed.smtp.mails.find((m) => m.subject.startsWith('Your job'));
     expect(notice).toMatchObject({ to: ['alice@research.example'], subject: 'Your job alice~notebook: alice~notebook uses its GPUs below 5 %' });
     expect(notice?.text).toContain('Nothing will be done to the job');
     await after(60 * MIN);
     expect(stopsOf('alice~notebook')).toEqual([]);
-    expect(openpai.job('alice~notebook')?.executionType).toBe('START');
+    expect(bed.openpai.job('alice~notebook')?.executionType).toBe('START');
     expect(await audit('alice~notebook')).toEqual(['action.notify']);
     expect((await request(`${running.url}/metrics`)).text).toContain('gpuwatch_router_job_actions_total{action="notify",result="done"} 1');
   });
 
   it("waits the alert's own action_grace, not the configured grace", async () => {
-    openpai.addJob({ user: 'alice', name: 'graced', gpus: 8 });
+    bed.openpai.addJob({ user: 'alice', name: 'graced', gpus: 8 });
     await startWithActions({ dryRun: false });
     const alert = jobAlert('alice~graced');
     await post([{ ...alert, annotations: { ...alert.annotations, action_grace: '30m' } }]);
     await drain();
-    expect(smtp.mails.find((m) => m.subject.startsWith('Your job'))?.subject).toBe('Your job alice~graced will be stopped at Tue 2025-03-11 10:30 +01:00');
+    expect(bed.smtp.mails.find((m) => m.subject.startsWith('Your job'))?.subject).toBe('Your job alice~graced will be stopped at Tue 2025-03-11 10:30 +01:00');
     await after(29 * MIN);
     expect(stopsOf('alice~graced')).toEqual([]);
     await after(MIN);
@@ -136,11 +87,11 @@ describe('job actions', () => {
   });
 
   it('warns the owner, waits the grace period, then kills through the rule service', async () => {
-    openpai.addJob({ user: 'alice', name: 'train', gpus: 8 });
+    bed.openpai.addJob({ user: 'alice', name: 'train', gpus: 8 });
     await startWithActions({ dryRun: false });
     await post([jobAlert('alice~train')]);
     await drain();
-    const warning = smtp.mails.find((m) => m.subject.startsWith('Your job'));
+    const warning = bed.smtp.mails.find((m) => m.subject.startsWith('Your job'));
     expect(warning).toMatchObject({ to: ['alice@research.example'], subject: 'Your job alice~train will be stopped at Tue 2025-03-11 10:10 +01:00' });
     expect(warning?.text).toContain('https://runbooks.example/low-util');
 
@@ -148,8 +99,8 @@ describe('job actions', () => {
     expect(stopsOf('alice~train')).toEqual([]);
     await after(MIN);
     expect(stopsOf('alice~train')).toHaveLength(1);
-    expect(openpai.job('alice~train')?.executionType).toBe('STOP');
-    const result = smtp.mails.find((m) => m.subject.startsWith('Job alice~train'));
+    expect(bed.openpai.job('alice~train')?.executionType).toBe('STOP');
+    const result = bed.smtp.mails.find((m) => m.subject.startsWith('Job alice~train'));
     expect(result).toMatchObject({ subject: 'Job alice~train: kill done', to: ['alice@research.example', 'ben@oncall.example'] });
     expect(await audit('alice~train')).toEqual(['action.warn', 'action.request', 'action.done']);
     // The rule service recorded the same action, under the router's idempotency key.
@@ -162,25 +113,25 @@ describe('job actions', () => {
   });
 
   it('cancels the action when the alert resolves during the grace period', async () => {
-    openpai.addJob({ user: 'alice', name: 'quick', gpus: 1 });
+    bed.openpai.addJob({ user: 'alice', name: 'quick', gpus: 1 });
     await startWithActions({ dryRun: false });
     await post([jobAlert('alice~quick')]);
     await after(4 * MIN);
     await post([jobAlert('alice~quick', 'kill', 'resolved')]);
     await after(20 * MIN);
     expect(stopsOf('alice~quick')).toEqual([]);
-    expect(openpai.job('alice~quick')?.executionType).toBe('START');
+    expect(bed.openpai.job('alice~quick')?.executionType).toBe('START');
     expect(await audit('alice~quick')).toEqual(['action.warn', 'action.cancelled']);
-    expect(smtp.mails.find((m) => m.subject.startsWith('Job alice~quick'))?.subject).toBe('Job alice~quick: kill cancelled');
+    expect(bed.smtp.mails.find((m) => m.subject.startsWith('Job alice~quick'))?.subject).toBe('Job alice~quick: kill cancelled');
   });
 
   it('only records what it would do in dry run (the default), and refuses exempt jobs', async () => {
-    openpai.addJob({ user: 'alice', name: 'dry', gpus: 1 });
-    openpai.addJob({ user: 'alice', name: 'protected', gpus: 1 });
+    bed.openpai.addJob({ user: 'alice', name: 'dry', gpus: 1 });
+    bed.openpai.addJob({ user: 'alice', name: 'protected', gpus: 1 });
     await startWithActions({ dryRun: undefined, exemptJobs: ['alice~protected'] });
     await post([jobAlert('alice~dry'), jobAlert('alice~protected')]);
     await drain();
-    expect(smtp.mails.find((m) => m.subject.startsWith('Your job alice~dry'))?.text).toContain('dry run');
+    expect(bed.smtp.mails.find((m) => m.subject.startsWith('Your job alice~dry'))?.text).toContain('dry run');
     await after(10 * MIN);
     expect(stopsOf('alice~dry')).toEqual([]);
     expect(stopsOf('alice~protected')).toEqual([]);
@@ -189,11 +140,11 @@ describe('job actions', () => {
   });
 
   it('stops at the hourly budget, and mails owners OpenPAI has no address for at the fallback domain', async () => {
-    for (const name of ['b1', 'b2', 'b3']) openpai.addJob({ user: 'bob', name, gpus: 1 });
+    for (const name of ['b1', 'b2', 'b3']) bed.openpai.addJob({ user: 'bob', name, gpus: 1 });
     await startWithActions({ dryRun: false, hourlyBudget: 2 });
     await post([jobAlert('bob~b1'), jobAlert('bob~b2'), jobAlert('bob~b3')]);
     await drain();
-    expect(smtp.mails.filter((m) => m.subject.startsWith('Your job bob~')).map((m) => m.to)).toEqual([['bob@users.example'], ['bob@users.example'], ['bob@users.example']]);
+    expect(bed.smtp.mails.filter((m) => m.subject.startsWith('Your job bob~')).map((m) => m.to)).toEqual([['bob@users.example'], ['bob@users.example'], ['bob@users.example']]);
     await after(10 * MIN);
     const stopped = ['b1', 'b2', 'b3'].filter((n) => stopsOf(`bob~${n}`).length > 0);
     expect(stopped).toEqual(['b1', 'b2']);
@@ -203,13 +154,13 @@ describe('job actions', () => {
   });
 
   it('downgrades through the rule service, which resubmits the job one priority lower', async () => {
-    openpai.addJob({ user: 'alice', name: 'big', gpus: 4, priority: 'prod' });
+    bed.openpai.addJob({ user: 'alice', name: 'big', gpus: 4, priority: 'prod' });
     await startWithActions({ dryRun: false });
     await post([jobAlert('alice~big', 'downgrade')]);
     await after(10 * MIN);
-    expect(openpai.job('alice~big')?.executionType).toBe('STOP');
-    expect(openpai.job('alice~big')?.tags).toContain('gpuwatch-downgraded');
-    const result = smtp.mails.find((m) => m.subject.startsWith('Job alice~big'));
+    expect(bed.openpai.job('alice~big')?.executionType).toBe('STOP');
+    expect(bed.openpai.job('alice~big')?.tags).toContain('gpuwatch-downgraded');
+    const result = bed.smtp.mails.find((m) => m.subject.startsWith('Job alice~big'));
     expect(result?.subject).toBe('Job alice~big: downgrade done');
     expect(result?.text).toMatch(/Resubmitted as: admin~big-test/);
   });

@@ -2,11 +2,10 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunningRouter } from '../service.js';
 import { API_TOKEN, request, rowCounts, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
+import { useRouterTestbed } from '../testing/testbed.js';
 import { fingerprintOf, gpuAlert, webhook } from '../testing/webhooks.js';
 import { SEEN_RESOLUTION_MS } from './intake.js';
 import { reconcile } from './reconciler.js';
@@ -14,23 +13,11 @@ import { reconcile } from './reconciler.js';
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z'); // 10:00 in Berlin; ben is on call
 const MIN = 60_000;
 
-let smtp: SmtpSink;
-let clock: ManualClock;
+const bed = useRouterTestbed(TUESDAY_10);
 let running: RunningRouter;
 
-beforeAll(async () => {
-  smtp = await SmtpSink.start();
-});
-afterAll(async () => {
-  await smtp.stop();
-});
 beforeEach(async () => {
-  smtp.mails.length = 0;
-  clock = new ManualClock(TUESDAY_10);
-  running = await startTestRouter(await testOptions({}, smtp.port), clock);
-});
-afterEach(async () => {
-  await running.close();
+  running = await bed.start();
 });
 
 const post = (body: unknown) => request(`${running.url}/api/v1/alertmanager`, { body });
@@ -79,8 +66,8 @@ describe('intake', () => {
     // The same group again: a repeat, the other Alertmanager replica, a retry after a timeout.
     for (let i = 0; i < 3; i++) expect((await post(body)).json).toMatchObject({ unchanged: 1, opened: [], paged: [] });
     await deliver();
-    const [page] = await smtp.waitFor(1);
-    expect(smtp.mails).toHaveLength(1);
+    const [page] = await bed.smtp.waitFor(1);
+    expect(bed.smtp.mails).toHaveLength(1);
     expect(page?.to).toEqual(['ben@oncall.example']);
     expect(page?.subject).toBe('[SEV1] XID errors on node-7 GPU 0 (prod-a) #1');
     expect(page?.text).toContain('Acknowledge by: Tue 2025-03-11 10:30');
@@ -88,7 +75,7 @@ describe('intake', () => {
     const link = /Acknowledge: (\S+)/.exec(page?.text ?? '')?.[1] as string;
     expect(link.startsWith(`${running.url}/ack/`)).toBe(true);
 
-    clock.advance(5 * MIN);
+    bed.clock.advance(5 * MIN);
     // Opening the link shows the Acknowledge button; pressing it (a POST) acknowledges.
     const press = () => request(link, { method: 'POST', raw: '', contentType: 'application/x-www-form-urlencoded' });
     const ack = await press();
@@ -104,10 +91,10 @@ describe('intake', () => {
     await post(body);
     const lastSeen = async () => Number((await running.db.selectFrom('router_alerts').select('last_seen_at').executeTakeFirstOrThrow()).last_seen_at);
     expect(await lastSeen()).toBe(TUESDAY_10);
-    clock.advance(SEEN_RESOLUTION_MS - 1);
+    bed.clock.advance(SEEN_RESOLUTION_MS - 1);
     expect((await post(body)).json).toMatchObject({ unchanged: 1 });
     expect(await lastSeen()).toBe(TUESDAY_10);
-    clock.advance(1);
+    bed.clock.advance(1);
     expect((await post(body)).json).toMatchObject({ unchanged: 1 });
     expect(await lastSeen()).toBe(TUESDAY_10 + SEEN_RESOLUTION_MS);
   });
@@ -115,12 +102,12 @@ describe('intake', () => {
   it('refuses forged and expired acknowledge links', async () => {
     await post(webhook([gpuAlert('node-7', { startsAt: TUESDAY_10 })]));
     await deliver();
-    const [page] = await smtp.waitFor(1);
+    const [page] = await bed.smtp.waitFor(1);
     const link = /Acknowledge: (\S+)/.exec(page?.text ?? '')?.[1] as string;
     const forged = link.replace(/.(?=\.[^.]*$)/, (c) => (c === 'A' ? 'B' : 'A'));
     expect((await request(forged)).status).toBe(403);
     expect((await request(`${running.url}/ack/garbage`)).status).toBe(400);
-    clock.advance(25 * 3_600_000);
+    bed.clock.advance(25 * 3_600_000);
     expect((await request(link)).status).toBe(410);
     expect((await incidents())[0].status).toBe('open');
   });
@@ -131,7 +118,7 @@ describe('intake', () => {
     expect((await post(webhook([alert]))).json).toMatchObject({ unchanged: 1, firing: 0, opened: [] });
     expect(await incidents()).toEqual([]);
     await deliver();
-    expect(smtp.mails).toEqual([]);
+    expect(bed.smtp.mails).toEqual([]);
   });
 
   it('keeps one episode while startsAt moves earlier, and opens a new one after a resolution', async () => {
@@ -141,19 +128,19 @@ describe('intake', () => {
     const row = await running.db.selectFrom('router_alerts').selectAll().where('fingerprint', '=', fingerprintOf(alert.labels)).execute();
     expect(row.map((r) => [r.episode, r.status, Number(r.starts_at)])).toEqual([[1, 'firing', TUESDAY_10 - 9 * MIN]]);
 
-    clock.advance(10 * MIN);
-    expect((await post(webhook([{ ...alert, status: 'resolved', endsAt: clock.now() }]))).json).toMatchObject({ resolved: 1, closed: [1] });
+    bed.clock.advance(10 * MIN);
+    expect((await post(webhook([{ ...alert, status: 'resolved', endsAt: bed.clock.now() }]))).json).toMatchObject({ resolved: 1, closed: [1] });
     // A late firing copy of the first episode is stale.
     expect((await post(webhook([alert]))).json).toMatchObject({ unchanged: 1 });
-    clock.advance(30 * MIN);
-    expect((await post(webhook([{ ...alert, startsAt: clock.now() - MIN }]))).json).toMatchObject({ firing: 1, opened: [2], paged: [2] });
+    bed.clock.advance(30 * MIN);
+    expect((await post(webhook([{ ...alert, startsAt: bed.clock.now() - MIN }]))).json).toMatchObject({ firing: 1, opened: [2], paged: [2] });
     const episodes = await running.db.selectFrom('router_alerts').select(['episode', 'status', 'incident_id']).orderBy('episode').execute();
     expect(episodes).toEqual([
       { episode: 1, status: 'resolved', incident_id: 1 },
       { episode: 2, status: 'firing', incident_id: 2 },
     ]);
     await deliver();
-    expect(smtp.mails.map((m) => m.subject.replace(/ \(.*/, ''))).toEqual(['[SEV1] XID errors on node-4 GPU 0', '[RESOLVED] XID errors on node-4 GPU 0', '[SEV1] XID errors on node-4 GPU 0']);
+    expect(bed.smtp.mails.map((m) => m.subject.replace(/ \(.*/, ''))).toEqual(['[SEV1] XID errors on node-4 GPU 0', '[RESOLVED] XID errors on node-4 GPU 0', '[SEV1] XID errors on node-4 GPU 0']);
   });
 
   it('groups by cluster, alert name and node or job', async () => {
@@ -188,18 +175,18 @@ describe('intake', () => {
     expect(raised.json).toMatchObject({ firing: 1, opened: [], paged: [1] });
     expect((await incidents())[0]).toMatchObject({ status: 'open', severity: 0 });
     await deliver();
-    expect(smtp.mails.map((m) => m.subject)).toEqual(['[SEV2] XID errors on node-5 GPU 0 (prod-a) #1', '[SEV0] XID errors on node-5 GPU 0 (prod-a) #1']);
-    expect(smtp.mails[1]?.text).toContain('Severity raised to 0');
+    expect(bed.smtp.mails.map((m) => m.subject)).toEqual(['[SEV2] XID errors on node-5 GPU 0 (prod-a) #1', '[SEV0] XID errors on node-5 GPU 0 (prod-a) #1']);
+    expect(bed.smtp.mails[1]?.text).toContain('Severity raised to 0');
   });
 
   it('resolves the incident when its last alert resolves, with a postmortem skeleton', async () => {
     const a = gpuAlert('node-6', { startsAt: TUESDAY_10 });
     const b = gpuAlert('node-6', { gpu: '1', startsAt: TUESDAY_10 });
     await post(webhook([a, b]));
-    clock.advance(20 * MIN);
-    expect((await post(webhook([{ ...a, status: 'resolved', endsAt: clock.now() }, b]))).json).toMatchObject({ resolved: 1, closed: [] });
-    clock.advance(20 * MIN);
-    expect((await post(webhook([{ ...b, status: 'resolved', endsAt: clock.now() }]))).json).toMatchObject({ resolved: 1, closed: [1] });
+    bed.clock.advance(20 * MIN);
+    expect((await post(webhook([{ ...a, status: 'resolved', endsAt: bed.clock.now() }, b]))).json).toMatchObject({ resolved: 1, closed: [] });
+    bed.clock.advance(20 * MIN);
+    expect((await post(webhook([{ ...b, status: 'resolved', endsAt: bed.clock.now() }]))).json).toMatchObject({ resolved: 1, closed: [1] });
     const detail = (await request(`${running.url}/api/v1/incidents/1`)).json;
     expect(detail.incident).toMatchObject({ status: 'resolved', resolvedBy: 'alertmanager' });
     expect(detail.timeline.map((e: any) => e.kind)).toEqual(['opened', 'paged', 'resolved']);
@@ -208,19 +195,19 @@ describe('intake', () => {
     expect(detail.postmortem.markdown).toContain('## Follow-up issues');
     expect(detail.postmortem.timeline).toHaveLength(3);
     // The timers of a resolved incident are cancelled: nothing escalates.
-    clock.advance(24 * 3_600_000);
+    bed.clock.advance(24 * 3_600_000);
     expect(await running.router.runDueTimers()).toBe(0);
   });
 
   it('says in the resolved mail who or what resolved it, in plain words', async () => {
     await post(webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 }), gpuAlert('node-2', { startsAt: TUESDAY_10 }), gpuAlert('node-3', { startsAt: TUESDAY_10 })]));
-    clock.advance(10 * MIN);
-    await post(webhook([{ ...gpuAlert('node-1', { startsAt: TUESDAY_10 }), status: 'resolved', endsAt: clock.now() }]));
+    bed.clock.advance(10 * MIN);
+    await post(webhook([{ ...gpuAlert('node-1', { startsAt: TUESDAY_10 }), status: 'resolved', endsAt: bed.clock.now() }]));
     await running.router.resolve(2, 'alice', 'GPU replaced');
     // node-3's alert is gone from Alertmanager (silenced when it resolved): the reconciler closes it.
-    await reconcile(running.router.ctx, { fingerprints: new Set(), groups: new Set() }, clock.now() + 1);
+    await reconcile(running.router.ctx, { fingerprints: new Set(), groups: new Set() }, bed.clock.now() + 1);
     await deliver();
-    const resolved = smtp.mails.filter((m) => m.subject.startsWith('[RESOLVED]')).map((m) => `${m.subject.replace(/ \(.*/, '')} | ${m.text.split('\n')[0]}`);
+    const resolved = bed.smtp.mails.filter((m) => m.subject.startsWith('[RESOLVED]')).map((m) => `${m.subject.replace(/ \(.*/, '')} | ${m.text.split('\n')[0]}`);
     expect(resolved).toEqual([
       '[RESOLVED] XID errors on node-1 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: Alertmanager reported all its alerts resolved.',
       '[RESOLVED] XID errors on node-2 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: alice resolved it by hand.',
@@ -233,7 +220,7 @@ describe('a database that is locked', () => {
   it('answers 503 (Alertmanager retries) and stores nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'router-lock-'));
     const file = join(dir, 'router.db');
-    const locked = await startTestRouter(await testOptions({ db: `sqlite://${file}` }), clock);
+    const locked = await startTestRouter(await testOptions({ db: `sqlite://${file}` }), bed.clock);
     const other = new Database(file);
     try {
       other.exec('BEGIN EXCLUSIVE');

@@ -3,54 +3,22 @@
  * reconciler closes an incident whose alert resolved while silenced (Alertmanager never sends that
  * resolution) but leaves a silenced alert that still fires alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { systemClock } from '../clock.js';
 import type { RunningRouter } from '../service.js';
-import { request, startTestRouter, testOptions } from '../testing/harness.js';
-import { freePort } from '../../test/ports.js';
+import { request } from '../testing/harness.js';
+import { startRouterBehindAlertmanager, until, type RouterBehindAlertmanager } from '../testing/real-alertmanager.js';
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-
-let dir: string;
-let alertmanager: ChildProcess;
+let behind: RouterBehindAlertmanager;
 let amUrl: string;
 let running: RunningRouter;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'router-am-'));
-  const amPort = await freePort();
-  amUrl = `http://127.0.0.1:${amPort}`;
-  running = await startTestRouter(await testOptions({ reconcile: { alertmanagerUrl: amUrl } }), systemClock);
-  writeFileSync(
-    join(dir, 'alertmanager.yml'),
-    stringify({
-      route: { receiver: 'router', group_by: ['cluster', 'alertname', 'node'], group_wait: '100ms', group_interval: '200ms', repeat_interval: '1h' },
-      receivers: [{ name: 'router', webhook_configs: [{ url: `${running.url}/api/v1/alertmanager`, send_resolved: true }] }],
-    }),
-  );
-  alertmanager = spawn(ALERTMANAGER, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: 'ignore' });
-  await until('Alertmanager to be ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined));
+  behind = await startRouterBehindAlertmanager({ tmpPrefix: 'router-am-', groupInterval: '200ms' });
+  ({ running, amUrl } = behind);
 }, 20_000);
 
 afterAll(async () => {
-  alertmanager?.kill('SIGKILL');
-  await running?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await behind?.close();
 });
 
 const labels = (node: string) => ({ alertname: 'GpuFellOffTheBus', severity: '0', cluster: 'prod-a', node, gpu: '3', uuid: `GPU-${node}-3` });

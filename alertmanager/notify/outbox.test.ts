@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { NOTIFICATION_KINDS } from '../config.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
-import { SmtpSink } from '../../stack/mail-catcher.js';
+import { useRouterTestbed } from '../testing/testbed.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';
 import { MailTemplates } from './templates.js';
 
@@ -33,21 +32,9 @@ async function startReceiver(): Promise<{ url: string; received: Captured[]; sta
   return { url: `http://127.0.0.1:${port}`, received, statuses, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-let smtp: SmtpSink;
-let clock: ManualClock;
+const bed = useRouterTestbed(TUESDAY_10);
 let running: RunningRouter;
 
-beforeAll(async () => {
-  smtp = await SmtpSink.start();
-});
-afterAll(async () => {
-  await smtp.stop();
-});
-beforeEach(() => {
-  smtp.mails.length = 0;
-  smtp.rejectWith = undefined;
-  clock = new ManualClock(TUESDAY_10);
-});
 afterEach(async () => {
   await running?.close();
 });
@@ -56,8 +43,8 @@ const outboxRows = () => running.db.selectFrom('router_outbox').select(['channel
 
 describe('the outbox', () => {
   it('delays pages through an SMTP outage and delivers each once when the server is back', async () => {
-    running = await startTestRouter(await testOptions({}, smtp.port), clock);
-    await smtp.stop();
+    running = await startTestRouter(await testOptions({}, bed.smtp.port), bed.clock);
+    await bed.smtp.stop();
     await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 })]) });
     expect(await running.router.deliverOutbox()).toBe(0);
     const [failed] = await outboxRows();
@@ -68,15 +55,15 @@ describe('the outbox', () => {
     expect(Number(failed?.next_attempt_at) - TUESDAY_10).toBeGreaterThanOrEqual(800);
     expect(await running.router.deliverOutbox()).toBe(0);
     expect((await outboxRows())[0]?.attempts).toBe(1);
-    clock.advance(1_300);
+    bed.clock.advance(1_300);
     expect(await running.router.deliverOutbox()).toBe(0);
     expect((await outboxRows())[0]).toMatchObject({ status: 'pending', attempts: 2 });
 
-    await smtp.listen();
-    clock.advance(60_000);
+    await bed.smtp.listen();
+    bed.clock.advance(60_000);
     expect(await running.router.deliverOutbox()).toBe(1);
     expect(await running.router.deliverOutbox()).toBe(0);
-    expect(smtp.mails.map((m) => m.to)).toEqual([['ben@oncall.example']]);
+    expect(bed.smtp.mails.map((m) => m.to)).toEqual([['ben@oncall.example']]);
     expect(await running.router.outbox.nextAttemptAt()).toBeUndefined();
     expect((await outboxRows())[0]).toMatchObject({ status: 'sent', attempts: 3, last_error: null });
     const metrics = (await request(`${running.url}/metrics`)).text;
@@ -85,17 +72,17 @@ describe('the outbox', () => {
   });
 
   it('gives up on a mail the server rejects for good (550), and keeps retrying a 451', async () => {
-    running = await startTestRouter(await testOptions({}, smtp.port), clock);
-    smtp.rejectWith = { code: 451, message: 'try again later' };
+    running = await startTestRouter(await testOptions({}, bed.smtp.port), bed.clock);
+    bed.smtp.rejectWith = { code: 451, message: 'try again later' };
     await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 })]) });
     await running.router.deliverOutbox();
     expect((await outboxRows())[0]).toMatchObject({ status: 'pending', attempts: 1 });
-    smtp.rejectWith = { code: 550, message: 'no such mailbox' };
-    clock.advance(5_000);
+    bed.smtp.rejectWith = { code: 550, message: 'no such mailbox' };
+    bed.clock.advance(5_000);
     await running.router.deliverOutbox();
     expect((await outboxRows())[0]).toMatchObject({ status: 'failed', attempts: 2 });
     expect((await outboxRows())[0]?.last_error).toMatch(/550/);
-    clock.advance(3_600_000);
+    bed.clock.advance(3_600_000);
     expect(await running.router.deliverOutbox()).toBe(0);
   });
 
@@ -154,14 +141,14 @@ describe('the outbox', () => {
             { url: `${receiver.url}/chat`, format: 'slack', events: ['page', 'resolved'] },
           ],
         }),
-        clock,
+        bed.clock,
       );
       receiver.statuses.push(503);
       const alert = gpuAlert('node-1', { startsAt: TUESDAY_10, summary: 'XID 79 <fell off the bus>' });
       await request(`${running.url}/api/v1/alertmanager`, { body: webhook([alert]) });
       await running.router.deliverOutbox();
       expect(receiver.received).toHaveLength(2);
-      clock.advance(2_000);
+      bed.clock.advance(2_000);
       await running.router.deliverOutbox();
       expect(receiver.received).toHaveLength(3);
       const json = receiver.received.filter((r) => r.path === '/json').at(-1)?.body;

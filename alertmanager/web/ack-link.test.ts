@@ -1,45 +1,23 @@
 /** Acknowledge links from page mails: opening one changes nothing, its button acknowledges; signed at sending, bound to one installation. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SmtpSink } from '../../stack/mail-catcher.js';
-import { ManualClock } from '../clock.js';
+import { describe, expect, it } from 'vitest';
 import type { RunningRouter } from '../service.js';
-import { API_TOKEN, request, startTestRouter, testOptions } from '../testing/harness.js';
+import { API_TOKEN, request } from '../testing/harness.js';
+import { useRouterTestbed } from '../testing/testbed.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';
 
 const run = promisify(execFile);
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const H = 3_600_000;
 
-let smtp: SmtpSink;
-let clock: ManualClock;
-const routers: RunningRouter[] = [];
-
-beforeAll(async () => {
-  smtp = await SmtpSink.start();
-});
-afterAll(async () => {
-  await smtp.stop();
-});
-beforeEach(() => {
-  smtp.mails.length = 0;
-  clock = new ManualClock(TUESDAY_10);
-});
-afterEach(async () => {
-  await Promise.all(routers.splice(0).map((r) => r.close()));
-});
-
-async function router(config: Record<string, unknown> = {}): Promise<RunningRouter> {
-  const running = await startTestRouter(await testOptions(config, smtp.port), clock);
-  routers.push(running);
-  return running;
-}
+const bed = useRouterTestbed(TUESDAY_10);
+const router = (config: Record<string, unknown> = {}): Promise<RunningRouter> => bed.start(config);
 
 async function pageLink(running: RunningRouter, node: string): Promise<string> {
-  await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert(node, { startsAt: clock.now() })]) });
+  await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert(node, { startsAt: bed.clock.now() })]) });
   await running.router.deliverOutbox();
-  const [page] = await smtp.waitFor(1, (m) => m.subject.includes(node));
+  const [page] = await bed.smtp.waitFor(1, (m) => m.subject.includes(node));
   return /Acknowledge: (\S+)/.exec(page?.text ?? '')?.[1] as string;
 }
 
@@ -78,20 +56,20 @@ describe('acknowledge links', () => {
 
   it('is signed when the mail goes out: a page held back by an SMTP outage arrives with a link valid for the whole TTL', async () => {
     const running = await router();
-    await smtp.stop();
+    await bed.smtp.stop();
     await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-2', { startsAt: TUESDAY_10 })]) });
     expect(await running.router.deliverOutbox()).toBe(0);
-    clock.advance(30 * H);
-    await smtp.listen();
+    bed.clock.advance(30 * H);
+    await bed.smtp.listen();
     expect(await running.router.deliverOutbox()).toBe(1);
-    const [page] = await smtp.waitFor(1);
+    const [page] = await bed.smtp.waitFor(1);
     const link = /Acknowledge: (\S+)/.exec(page?.text ?? '')?.[1] as string;
-    clock.advance(23 * H);
+    bed.clock.advance(23 * H);
     expect((await request(link)).status).toBe(200);
     expect((await press(link)).status).toBe(200);
     expect((await incident(running)).status).toBe('acknowledged');
     expect((await request(link)).status).toBe(200);
-    clock.advance(2 * H);
+    bed.clock.advance(2 * H);
     expect((await request(link)).status).toBe(410);
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { H100_RECORDED_BOARD } from '../../../test/h100-readings.js';
 import { CLOCK_EVENT_REASONS, SourceError } from '../../types.js';
 import { clockEventReasonsFromMask } from '../nvml/read.js';
 import { QUERY_FIELDS, parseQueryGpuCsv, parseQueryGpuLine } from './csv.js';
@@ -61,13 +62,7 @@ describe('parseQueryGpuCsv on the recordings (all 214 fields)', () => {
         memoryTotalBytes: 81559 * MIB,
         memoryUsedBytes: 12457 * MIB,
         memoryFreeBytes: 68623 * MIB,
-        memoryReservedBytes: 480 * MIB,
-        encoderUtilizationRatio: 0,
-        decoderUtilizationRatio: 0,
-        pcieLink: { generationCurrent: 5, generationMax: 5, widthCurrent: 16, widthMax: 16 },
-        powerDefaultLimitWatts: 700,
-        powerMinLimitWatts: 200,
-        powerMaxLimitWatts: 700,
+        ...H100_RECORDED_BOARD,
         temperatureCelsius: 64,
         memoryTemperatureCelsius: 58,
         // power.draw.average is preferred; in this recording it equals power.draw.

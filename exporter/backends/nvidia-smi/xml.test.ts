@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { H100_RECORDED_BOARD } from '../../../test/h100-readings.js';
 import { SourceError, type GpuReading } from '../../types.js';
 import { parseSmiXml } from './xml.js';
 import { GPU_ELEMENT_PATHS } from './xml-reading.js';
@@ -37,13 +38,7 @@ const H100_COMMON: Partial<GpuReading> = {
   remappedRows: { correctable: 0, uncorrectable: 0, pending: false, failure: false },
   pcieReplays: 0,
   migMode: false,
-  memoryReservedBytes: 480 * MIB,
-  encoderUtilizationRatio: 0,
-  decoderUtilizationRatio: 0,
-  pcieLink: { generationCurrent: 5, generationMax: 5, widthCurrent: 16, widthMax: 16 },
-  powerDefaultLimitWatts: 700,
-  powerMinLimitWatts: 200,
-  powerMaxLimitWatts: 700,
+  ...H100_RECORDED_BOARD,
 };
 
 const reasons = (active: string[]) => ({

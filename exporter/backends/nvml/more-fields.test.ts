@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFakeNvml, clearFakeNvmlEnv, setFakeNvmlEnv } from '../../../test/fake-nvml/build.js';
+import { H100_RECORDED_BOARD } from '../../../test/h100-readings.js';
 import { renderExposition } from '../../exposition.js';
 import type { GpuSnapshot } from '../../types.js';
 import { NvmlBackend } from './index.js';
@@ -33,13 +34,7 @@ describe('the fields peers export, through NVML', () => {
     const gpu = (await withBackend({}, false, (b) => b.collect())).gpus[0]!;
     expect(gpu).toMatchObject({
       memoryFreeBytes: 60867 * MIB,
-      memoryReservedBytes: 480 * MIB,
-      encoderUtilizationRatio: 0,
-      decoderUtilizationRatio: 0,
-      pcieLink: { generationCurrent: 5, generationMax: 5, widthCurrent: 16, widthMax: 16 },
-      powerDefaultLimitWatts: 700,
-      powerMinLimitWatts: 200,
-      powerMaxLimitWatts: 700,
+      ...H100_RECORDED_BOARD,
     });
     expect(gpu).not.toHaveProperty('fanSpeedRatio');
     expect(gpu).not.toHaveProperty('nvlinks');
