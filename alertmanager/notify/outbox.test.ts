@@ -87,7 +87,7 @@ describe('the outbox', () => {
   });
 
   it('fails a row of an unknown channel or shape for good, naming the field, and delivers the others', async () => {
-    running = await startTestRouter(await testOptions({}, smtp.port), clock);
+    running = await startTestRouter(await testOptions({}, bed.smtp.port), bed.clock);
     const stored = (channel: string, kind: string, target: unknown, payload: unknown) => ({
       channel,
       kind,
@@ -126,8 +126,8 @@ describe('the outbox', () => {
     expect(rows[1]?.last_error).toMatch(/^outbox row 2 \(email, gossip\) does not fit its channel: kind: Invalid enum value/);
     expect(rows[2]?.last_error).toMatch(/^outbox row 3 \(fax, page\) does not fit its channel: channel: Invalid discriminator value\. Expected 'email' \| 'webhook' \| 'rule-service'/);
     expect(rows[3]?.last_error).toBe('outbox row 4 (webhook, page) does not fit its channel: target.url: Expected string, received number');
-    expect(smtp.mails.map((m) => m.to)).toEqual([['ben@oncall.example']]);
-    clock.advance(3_600_000);
+    expect(bed.smtp.mails.map((m) => m.to)).toEqual([['ben@oncall.example']]);
+    bed.clock.advance(3_600_000);
     expect(await running.router.deliverOutbox()).toBe(0);
   });
 
