@@ -1,10 +1,10 @@
 /**
  * `npm run sizes`: production code over the size limits — every function, method or arrow body
- * longer than 60 lines and every file longer than 300 lines. Tests (`*.test.ts`), test fixtures
- * and goldens are left out. Prints one line per finding (`path:line  N lines  name`) and exits 1
+ * longer than 60 lines and every file longer than 300 lines. Production code is what
+ * tsconfig.build.json builds; tests (`*.test.ts`), test fixtures and goldens are left out. Prints one line per finding (`path:line  N lines  name`) and exits 1
  * when there is any, so it can run in CI.
  *
- * `npm run sizes -- [folder ...]`: only those folders (default: every folder the tsconfig includes).
+ * `npm run sizes -- [folder ...]`: only those folders (default: all of it).
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -46,8 +46,8 @@ export function longFunctions(file: string, text: string, limit = MAX_FUNCTION_L
 }
 
 function main(folders: string[]): number {
-  const config = ts.getParsedCommandLineOfConfigFile('tsconfig.json', {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
-  if (!config) throw new Error('sizes: cannot read tsconfig.json');
+  const config = ts.getParsedCommandLineOfConfigFile('tsconfig.build.json', {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  if (!config) throw new Error('sizes: cannot read tsconfig.build.json');
   const files = config.fileNames.map((f) => relative(process.cwd(), f)).filter(isProduction)
     .filter((f) => folders.length === 0 || folders.some((d) => f.startsWith(d.replace(/\/?$/, '/'))));
   const findings: SizeFinding[] = [];
