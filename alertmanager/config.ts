@@ -7,9 +7,9 @@ import { parseDuration } from '../src/config/duration.js';
 import { positiveDuration } from '../src/config/duration-field.js';
 import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from '../src/config/fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
-import { checkSlaCoverage, checkTeamReferences, DEFAULT_SLA_TABLE, email, memberSchema, rotationSchema, slaRowSchema, workingHoursSchema } from './config-oncall.js';
+import { checkSlaCoverage, checkTeamReferences, DEFAULT_SLA_TABLE, email, memberSchema, rotationSchema, slaRowSchema, workingHoursSchema } from '../src/config/router-oncall.js';
 
-export { CLUSTER_PRIORITIES, WEEKDAYS, type ClusterPriority } from './config-oncall.js';
+export { CLUSTER_PRIORITIES, WEEKDAYS, type ClusterPriority } from '../src/config/router-oncall.js';
 
 export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
 

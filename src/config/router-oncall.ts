@@ -1,11 +1,11 @@
 /**
- * The on-call part of the `router:` section: the team, the rotation with its overrides and swaps,
- * working hours and the SLA table, and the checks across them.
+ * The on-call part of the `router:` section (the rest is alertmanager/config.ts): the team, the
+ * rotation with its overrides and swaps, working hours and the SLA table, and the checks across them.
  */
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { parseDuration } from '../src/config/duration.js';
-import { positiveDuration } from '../src/config/duration-field.js';
+import { parseDuration } from './duration.js';
+import { positiveDuration } from './duration-field.js';
 
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export const CLUSTER_PRIORITIES = ['production', 'staging', 'dev'] as const;
