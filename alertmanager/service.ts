@@ -40,14 +40,7 @@ export interface RunningRouter {
 export async function startRouter(options: RouterOptions, log: Logger, start: StartRouterOptions = {}): Promise<RunningRouter> {
   refuseUnguardedActions(options);
   const clock = start.clock ?? systemClock;
-  const opened = openDatabase<RouterDatabase>(options.db, { connectTimeoutMs: 5_000, connections: start.connections });
-  try {
-    const ran = await migrateToLatest(opened.db as Kysely<unknown>, ROUTER_MIGRATIONS);
-    if (ran.length > 0) log.info({ migrations: ran }, 'router schema migrated');
-  } catch (err) {
-    await opened.close();
-    throw err;
-  }
+  const opened = await openMigratedDatabase(options, log, start.connections);
   const installId = await setting(opened.db, 'install-id', () => randomBytes(6).toString('hex'));
   const ackSecret = options.ackSecret ?? (await setting(opened.db, 'ack-secret', () => randomBytes(32).toString('base64url')));
   await setting(opened.db, BUDGET_LOCK, () => '');
@@ -57,47 +50,9 @@ export async function startRouter(options: RouterOptions, log: Logger, start: St
   const server = await listen(routerApp(router, log), options.listen);
   router.setBaseUrl(server.url);
 
-  const loops: Poller[] = [];
-  if (start.background !== false) {
-    const timers = new Poller(
-      'timers',
-      async () => {
-        const fired = await router.runDueTimers();
-        return nextRun(fired, await router.timers.nextDueAt(), clock.now());
-      },
-      options.pollIntervalMs,
-      log,
-    );
-    const outbox = new Poller(
-      'outbox',
-      async () => {
-        const finished = await router.deliverOutbox();
-        return nextRun(finished, await router.outbox.nextAttemptAt(), clock.now());
-      },
-      options.pollIntervalMs,
-      log,
-    );
-    router.onWork = { timerAt: (at) => timers.kick(at - clock.now()), outbox: () => outbox.kick(0) };
-    loops.push(timers, outbox);
-    if (options.reconcile.alertmanagerUrl) {
-      loops.push(
-        new Poller(
-          'reconciler',
-          async () => {
-            const result = await router.reconcileOnce();
-            if (result && result.alertsClosed > 0) log.info(result, 'closed alerts Alertmanager no longer holds');
-            return undefined;
-          },
-          options.reconcile.intervalMs,
-          log,
-        ),
-      );
-    }
-    for (const loop of loops) loop.start();
-  }
-  if (options.team.length === 0) log.warn('router.team is empty: pages go to the second line only');
-  if (!options.smtp) log.warn('router.smtp is not configured: no e-mail is sent');
-  if (!options.apiToken && options.web.users.length === 0) log.warn('neither router.apiToken nor router.web.users is configured: acknowledging through the API and the board is refused');
+  const loops = start.background === false ? [] : backgroundLoops(router, options, clock, log);
+  for (const loop of loops) loop.start();
+  warnAboutGaps(options, log);
   log.info({ url: server.url, db: redactUrl(options.db), dryRun: options.actions.dryRun }, 'alert router listening');
 
   return {
@@ -111,6 +66,61 @@ export async function startRouter(options: RouterOptions, log: Logger, start: St
       await withTimeout(opened.close(), 2_000, 'closing the router database').catch((err: Error) => log.warn({ err: err.message }, 'router database did not close cleanly'));
     },
   };
+}
+
+/** The router's database, migrated to the latest schema (closed again when migrating fails). */
+async function openMigratedDatabase(options: RouterOptions, log: Logger, connections: number | undefined) {
+  const opened = openDatabase<RouterDatabase>(options.db, { connectTimeoutMs: 5_000, connections });
+  try {
+    const ran = await migrateToLatest(opened.db as Kysely<unknown>, ROUTER_MIGRATIONS);
+    if (ran.length > 0) log.info({ migrations: ran }, 'router schema migrated');
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  return opened;
+}
+
+/** The timer and outbox loops (woken early when the router has work), and the reconciler when Alertmanager's URL is set. Not started yet. */
+function backgroundLoops(router: Router, options: RouterOptions, clock: Clock, log: Logger): Poller[] {
+  const timers = new Poller(
+    'timers',
+    async () => {
+      const fired = await router.runDueTimers();
+      return nextRun(fired, await router.timers.nextDueAt(), clock.now());
+    },
+    options.pollIntervalMs,
+    log,
+  );
+  const outbox = new Poller(
+    'outbox',
+    async () => {
+      const finished = await router.deliverOutbox();
+      return nextRun(finished, await router.outbox.nextAttemptAt(), clock.now());
+    },
+    options.pollIntervalMs,
+    log,
+  );
+  router.onWork = { timerAt: (at) => timers.kick(at - clock.now()), outbox: () => outbox.kick(0) };
+  if (!options.reconcile.alertmanagerUrl) return [timers, outbox];
+  const reconciler = new Poller(
+    'reconciler',
+    async () => {
+      const result = await router.reconcileOnce();
+      if (result && result.alertsClosed > 0) log.info(result, 'closed alerts Alertmanager no longer holds');
+      return undefined;
+    },
+    options.reconcile.intervalMs,
+    log,
+  );
+  return [timers, outbox, reconciler];
+}
+
+/** What the router runs without, said at start. */
+function warnAboutGaps(options: RouterOptions, log: Logger): void {
+  if (options.team.length === 0) log.warn('router.team is empty: pages go to the second line only');
+  if (!options.smtp) log.warn('router.smtp is not configured: no e-mail is sent');
+  if (!options.apiToken && options.web.users.length === 0) log.warn('neither router.apiToken nor router.web.users is configured: acknowledging through the API and the board is refused');
 }
 
 /** The config check refuses this too; options built another way must not get round it. */

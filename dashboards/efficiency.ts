@@ -14,7 +14,7 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { LoadedConfig } from '../src/config/load.js';
 import { RECORDING } from '../rules-gen/recording-names.js';
 import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
-import { goodFrom, row, statPanel, tablePanel, timeseriesPanel, type Column } from './panels.js';
+import { goodFrom, statPanel, tablePanel, timeseriesPanel, type Column, withSections, type Section } from './panels.js';
 import { JOB_OWNER_COLUMNS } from './holders.js';
 import { gpuHours, sel } from './promql.js';
 import { GPU_HOURS_UNIT, units } from './units.js';
@@ -61,6 +61,25 @@ function holderTable(title: string, h: Holder, matchers: string[], link?: Column
 }
 
 export function efficiencyDashboard(loaded: LoadedConfig): dashboard.Dashboard {
+  const scope = efficiencyScope(loaded);
+  const { cluster, vc, user } = scope;
+  const builder = newDashboard({
+    key: DASHBOARD_KEYS.efficiency,
+    title: 'gpuwatch / VC and user efficiency',
+    description: `GPU-hours allocated versus used, by VC and user. ${FORMULA}`,
+    from: 'now-7d',
+    variables: [cluster, vc, user],
+  });
+  return finish(
+    withSections(builder, [
+      ['Selected VCs over the range', selectionTotalsPanels(scope)],
+      ['Over time', overTimePanels(scope)],
+    ]),
+  );
+}
+
+/** What the rows of the dashboard share: its variables, matchers and panel makers. */
+function efficiencyScope(loaded: LoadedConfig) {
   const cluster = clusterVariable(loaded.clusters.map((c) => c.name));
   const vc = vcVariable(cluster);
   const user = userVariable(cluster, vc);
@@ -73,58 +92,57 @@ export function efficiencyDashboard(loaded: LoadedConfig): dashboard.Dashboard {
   const stat = (title: string, description: string, unit: string, expr: string, good?: number) =>
     statPanel({ title, description, unit, queries: [{ expr }], width: 4, height: 4, ...(good === undefined ? {} : { colors: goodFrom(good) }) });
 
-  const builder = newDashboard({
-    key: DASHBOARD_KEYS.efficiency,
-    title: 'gpuwatch / VC and user efficiency',
-    description: `GPU-hours allocated versus used, by VC and user. ${FORMULA}`,
-    from: 'now-7d',
-    variables: [cluster, vc, user],
-  })
-    .withRow(row('Selected VCs over the range'))
-    .withPanel(stat('GPU-hours available', `GPU-hours of every GPU the exporters saw. ${FORMULA}`, GPU_HOURS_UNIT, available))
-    .withPanel(stat('GPU-hours allocated', `GPU-hours held by jobs of the selected VCs. ${FORMULA}`, GPU_HOURS_UNIT, total.allocated))
-    .withPanel(stat('GPU-hours used', `Allocated GPU-hours weighted by utilization. ${FORMULA}`, GPU_HOURS_UNIT, total.used))
-    .withPanel(stat('GPU-hours idle', 'Allocated minus used GPU-hours.', GPU_HOURS_UNIT, `${total.allocated} - ${total.used}`))
-    .withPanel(stat('Efficiency', 'Used over allocated GPU-hours.', units.PercentUnit, `${total.used} / ${total.allocated}`, 0.5))
-    .withPanel(stat('Allocated share', 'Allocated GPU-hours of the selection over available GPU-hours.', units.PercentUnit, `${total.allocated} / ${available}`))
-    .withPanel(holderTable('By VC', byVc, [C, vc.matcher], linkTo(DASHBOARD_KEYS.job, 'Jobs of this VC', { vc: '${__value.raw}' })))
-    .withPanel(
-      holderTable(
-        'By user',
-        byUser,
-        [C, user.matcher],
-        linkTo(DASHBOARD_KEYS.job, "This user's jobs", { user: '${__value.raw}' }),
-      ),
-    )
-    .withRow(row('Over time'))
-    .withPanel(
-      timeseriesPanel({
-        title: 'GPUs allocated and busy by VC',
-        description: 'Busy = allocated × utilization: GPUs worth of kernel time.',
-        unit: units.Short,
-        queries: [
-          { expr: sel(RECORDING.vcGpus, C, vc.matcher), legend: '{{vc}} allocated' },
-          { expr: `${sel(RECORDING.vcGpus, C, vc.matcher)} * on (cluster, vc) ${sel(RECORDING.vcUtilization, C, vc.matcher)}`, legend: '{{vc}} busy' },
-        ],
-        width: 12,
-        height: 9,
-        min: 0,
-      }),
-    )
-    .withPanel(
-      timeseriesPanel({
-        title: 'GPU utilization by user',
-        description: "Mean utilization of each selected user's GPUs.",
-        unit: units.PercentUnit,
-        queries: [{ expr: sel(RECORDING.userUtilization, C, user.matcher), legend: '{{user}}' }],
-        width: 12,
-        height: 9,
-        min: 0,
-        max: 1,
-      }),
-    )
-    .withPanel(lowestJobs(C, vc, user));
-  return finish(builder);
+  return { cluster, vc, user, C, byVc, byUser, selection, total, available, stat };
+}
+
+type EfficiencyScope = ReturnType<typeof efficiencyScope>;
+
+/** The "Selected VCs over the range" row. */
+function selectionTotalsPanels({ vc, user, C, byVc, byUser, total, available, stat }: EfficiencyScope): Section[1] {
+  return [
+    stat('GPU-hours available', `GPU-hours of every GPU the exporters saw. ${FORMULA}`, GPU_HOURS_UNIT, available),
+    stat('GPU-hours allocated', `GPU-hours held by jobs of the selected VCs. ${FORMULA}`, GPU_HOURS_UNIT, total.allocated),
+    stat('GPU-hours used', `Allocated GPU-hours weighted by utilization. ${FORMULA}`, GPU_HOURS_UNIT, total.used),
+    stat('GPU-hours idle', 'Allocated minus used GPU-hours.', GPU_HOURS_UNIT, `${total.allocated} - ${total.used}`),
+    stat('Efficiency', 'Used over allocated GPU-hours.', units.PercentUnit, `${total.used} / ${total.allocated}`, 0.5),
+    stat('Allocated share', 'Allocated GPU-hours of the selection over available GPU-hours.', units.PercentUnit, `${total.allocated} / ${available}`),
+    holderTable('By VC', byVc, [C, vc.matcher], linkTo(DASHBOARD_KEYS.job, 'Jobs of this VC', { vc: '${__value.raw}' })),
+    holderTable(
+      'By user',
+      byUser,
+      [C, user.matcher],
+      linkTo(DASHBOARD_KEYS.job, "This user's jobs", { user: '${__value.raw}' }),
+    ),
+  ];
+}
+
+/** The "Over time" row. */
+function overTimePanels({ vc, user, C }: EfficiencyScope): Section[1] {
+  return [
+    timeseriesPanel({
+      title: 'GPUs allocated and busy by VC',
+      description: 'Busy = allocated × utilization: GPUs worth of kernel time.',
+      unit: units.Short,
+      queries: [
+        { expr: sel(RECORDING.vcGpus, C, vc.matcher), legend: '{{vc}} allocated' },
+        { expr: `${sel(RECORDING.vcGpus, C, vc.matcher)} * on (cluster, vc) ${sel(RECORDING.vcUtilization, C, vc.matcher)}`, legend: '{{vc}} busy' },
+      ],
+      width: 12,
+      height: 9,
+      min: 0,
+    }),
+    timeseriesPanel({
+      title: 'GPU utilization by user',
+      description: "Mean utilization of each selected user's GPUs.",
+      unit: units.PercentUnit,
+      queries: [{ expr: sel(RECORDING.userUtilization, C, user.matcher), legend: '{{user}}' }],
+      width: 12,
+      height: 9,
+      min: 0,
+      max: 1,
+    }),
+    lowestJobs(C, vc, user),
+  ];
 }
 
 function lowestJobs(C: string, vc: TemplateVariable, user: TemplateVariable) {

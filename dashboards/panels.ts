@@ -194,3 +194,15 @@ export function textPanel(title: string, markdown: string, width: number, height
 export function row(title: string): dashboard.RowBuilder {
   return new dashboard.RowBuilder(title);
 }
+
+/** A row of a dashboard and the panels under it. */
+export type Section = [title: string, panels: cog.Builder<dashboard.Panel>[]];
+
+/** Each row and then its panels, in order, added to the dashboard. */
+export function withSections(builder: dashboard.DashboardBuilder, sections: Section[]): dashboard.DashboardBuilder {
+  for (const [title, panels] of sections) {
+    builder.withRow(row(title));
+    for (const panel of panels) builder.withPanel(panel);
+  }
+  return builder;
+}

@@ -3,7 +3,7 @@
  * acknowledge links (board-routes.ts), /metrics and /healthz. Every answer carries the security
  * headers (security.ts).
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../../src/log.js';
 import { parseWebhook, WEBHOOK_BODY_LIMIT } from '../intake/webhook-schema.js';
 import type { IncidentOutcome } from '../incident/incidents.js';
@@ -21,12 +21,25 @@ export function routerApp(router: Router, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders((options.publicUrl ?? '').startsWith('https://')));
-  const json = express.json({ limit: '32mb' });
   const auth = boardAuth(router);
   const writeGuard = requireCaller(auth.identities, auth.sessions, () => router.ctx.clock.now());
-  // Without a webhook token configured, Alertmanager's posts are let through.
-  const webhookGuard = requireBearer(options.webhookToken, 'let-through');
+  addWebhookRoute(app, router, log);
+  addReadRoutes(app, router);
+  addWriteRoutes(app, router, writeGuard);
+  addAuditRoute(app, router, writeGuard);
+  addOperationsRoutes(app, router);
+  app.use(boardRoutes(router, auth));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use(errorHandler(log));
+  return app;
+}
 
+/** POST /api/v1/alertmanager: Alertmanager's webhook, parsed and handed to intake. */
+function addWebhookRoute(app: express.Express, router: Router, log: Logger): void {
+  // Without a webhook token configured, Alertmanager's posts are let through.
+  const webhookGuard = requireBearer(router.ctx.options.webhookToken, 'let-through');
   app.post('/api/v1/alertmanager', webhookGuard, express.json({ limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const parsed = parseWebhook(req.body);
     if (!parsed.ok) {
@@ -41,7 +54,10 @@ export function routerApp(router: Router, log: Logger): express.Express {
       res.status(503).set('retry-after', '5').json({ error: 'the alerts could not be stored right now; retry' });
     }
   });
+}
 
+/** GET /api/v1/oncall, /api/v1/incidents and /api/v1/incidents/:id: open to anyone who reaches the router. */
+function addReadRoutes(app: express.Express, router: Router): void {
   app.get('/api/v1/oncall', (req, res) => {
     const at = typeof req.query.at === 'string' && req.query.at !== '' ? Date.parse(req.query.at) : router.ctx.clock.now();
     if (!Number.isFinite(at)) {
@@ -67,8 +83,21 @@ export function routerApp(router: Router, log: Logger): express.Express {
     if (!detail) res.status(404).json({ error: `no incident ${req.params.id}` });
     else res.json(detail);
   });
+}
 
-  const write = (act: (id: number, actor: string, body: Record<string, unknown>, via: string) => Promise<IncidentOutcome>) => async (req: Request, res: Response) => {
+type IncidentAct = (id: number, actor: string, body: Record<string, unknown>, via: string) => Promise<IncidentOutcome>;
+
+/** POST /api/v1/incidents/:id/{ack,update,resolve}: a known caller only. */
+function addWriteRoutes(app: express.Express, router: Router, writeGuard: RequestHandler): void {
+  const json = express.json({ limit: '32mb' });
+  app.post('/api/v1/incidents/:id/ack', writeGuard, json, incidentWrite((id, actor, _body, via) => router.acknowledge(id, actor, via)));
+  app.post('/api/v1/incidents/:id/update', writeGuard, json, needsMessage, incidentWrite((id, actor, body) => router.update(id, actor, String(body.message).trim().slice(0, 10_000))));
+  app.post('/api/v1/incidents/:id/resolve', writeGuard, json, incidentWrite((id, actor, body) => router.resolve(id, actor, typeof body.note === 'string' ? body.note.slice(0, 10_000) : 'resolved by hand')));
+}
+
+/** One incident change: the id and `by` checked, the caller recorded as the actor. */
+function incidentWrite(act: IncidentAct) {
+  return async (req: Request, res: Response) => {
     const id = Number(req.params.id);
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!Number.isInteger(id) || id <= 0) {
@@ -84,22 +113,26 @@ export function routerApp(router: Router, log: Logger): express.Express {
     const actor = actorOf(caller.identity, body.by as string | undefined);
     sendOutcome(res, await act(id, actor, body, caller.cookie === undefined ? 'the API' : 'the board'));
   };
-  app.post('/api/v1/incidents/:id/ack', writeGuard, json, write((id, actor, _body, via) => router.acknowledge(id, actor, via)));
-  const needsMessage = (req: Request, res: Response, next: NextFunction) => {
-    const message = (req.body as { message?: unknown } | undefined)?.message;
-    if (typeof message === 'string' && message.trim() !== '') next();
-    else res.status(400).json({ error: 'message: an update needs a message' });
-  };
-  app.post('/api/v1/incidents/:id/update', writeGuard, json, needsMessage, write((id, actor, body) => router.update(id, actor, String(body.message).trim().slice(0, 10_000))));
-  app.post('/api/v1/incidents/:id/resolve', writeGuard, json, write((id, actor, body) => router.resolve(id, actor, typeof body.note === 'string' ? body.note.slice(0, 10_000) : 'resolved by hand')));
+}
 
+function needsMessage(req: Request, res: Response, next: NextFunction): void {
+  const message = (req.body as { message?: unknown } | undefined)?.message;
+  if (typeof message === 'string' && message.trim() !== '') next();
+  else res.status(400).json({ error: 'message: an update needs a message' });
+}
+
+/** GET /api/v1/audit: a known caller only. */
+function addAuditRoute(app: express.Express, router: Router, writeGuard: RequestHandler): void {
   app.get('/api/v1/audit', writeGuard, async (req, res) => {
     const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1_000);
     const subject = typeof req.query.subject === 'string' ? req.query.subject : undefined;
     const event = typeof req.query.event === 'string' ? req.query.event : undefined;
     res.json({ entries: await router.audit({ subject, event, limit }) });
   });
+}
 
+/** GET /metrics and /healthz. */
+function addOperationsRoutes(app: express.Express, router: Router): void {
   app.get('/metrics', async (_req, res) => {
     res.type(router.metrics.contentType).send(await router.metrics.exposition());
   });
@@ -112,13 +145,11 @@ export function routerApp(router: Router, log: Logger): express.Express {
       res.status(503).json({ status: 'database unreachable', error: (err as Error).message });
     }
   });
+}
 
-  app.use(boardRoutes(router, auth));
-
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not found' });
-  });
-  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+/** Bad JSON is 400, a body over the limit 413, anything else 503 (logged), so clients retry. */
+function errorHandler(log: Logger) {
+  return (err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.parse.failed') {
       res.status(400).json({ error: `(body): not valid JSON: ${err.message}` });
       return;
@@ -129,8 +160,7 @@ export function routerApp(router: Router, log: Logger): express.Express {
     }
     log.error({ err: err.message }, 'request failed');
     res.status(503).set('retry-after', '5').json({ error: 'temporarily unavailable' });
-  });
-  return app;
+  };
 }
 
 function sendOutcome(res: Response, outcome: IncidentOutcome): void {

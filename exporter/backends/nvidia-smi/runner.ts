@@ -1,5 +1,6 @@
 /**
- * Running nvidia-smi: one-shot commands with a hard time limit, and a long-lived streaming query.
+ * Running nvidia-smi: a long-lived streaming query (one-shot commands with a hard time limit are in
+ * run-once.ts, exported from here too).
  *
  * Children are spawned directly (no shell) in their own process group, so that a kill also reaches
  * anything they started and nothing is left holding their output pipes open. Should the exporter
@@ -7,120 +8,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SourceError, type GpuReading } from '../../types.js';
+import { EXCERPT_CHARS, excerpt, KILL_GRACE_MS, killGroup, spawnError, type ErrorListener, type SourceErrorReason } from './child-process.js';
 import { parseQueryGpuLine } from './csv.js';
 
-/** Longest stderr/stdout excerpt quoted in an error message. */
-const EXCERPT_CHARS = 300;
-/** Output beyond this is treated as a runaway child (an 8-GPU `-q -x` is ~250 KB). */
-const DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
-/** How long to wait for a SIGKILLed child to be reaped before giving up on it. */
-const KILL_GRACE_MS = 2_000;
-
-export type SourceErrorReason = SourceError['reason'];
-/**
- * Told of every failure; `repeat` is true when it repeats the failure reported just before (to be
- * counted, but not logged again).
- */
-export type ErrorListener = (reason: SourceErrorReason, message: string, repeat?: boolean) => void;
-
-export interface RunOnceOptions {
-  timeoutMs: number;
-  /** Aborting kills the child and rejects with 'unavailable'. */
-  signal?: AbortSignal;
-  maxOutputBytes?: number;
-}
-
-/** Kill a child and its process group. */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
-function spawnError(command: string, error: NodeJS.ErrnoException): SourceError {
-  const why = error.code === 'ENOENT' ? 'not found' : error.code === 'EACCES' ? 'not executable' : error.message;
-  return new SourceError('spawn', `cannot start ${command}: ${why}`);
-}
-
-function excerpt(text: string): string {
-  const trimmed = text.trim();
-  return trimmed.length > EXCERPT_CHARS ? `${trimmed.slice(0, EXCERPT_CHARS)}…` : trimmed;
-}
-
-/**
- * Run `command args` and resolve with its stdout. Rejects with SourceError 'spawn' (cannot start),
- * 'timeout' (killed after `timeoutMs`; the promise settles once the child is reaped), 'exit'
- * (non-zero exit or killed by a signal, with an excerpt of what it printed) or 'io' (too much output).
- */
-export function runOnce(command: string, args: readonly string[], options: RunOnceOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    if (options.signal?.aborted) {
-      reject(new SourceError('unavailable', `${command} was cancelled before it started`));
-      return;
-    }
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const stdout: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stderr = '';
-    let settled = false;
-    /** Set when we kill the child: the error to report once it is gone. */
-    let killedFor: SourceError | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    const finish = (error: SourceError | undefined, output?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (error !== undefined) reject(error);
-      else resolve(output ?? '');
-    };
-    const killFor = (error: SourceError) => {
-      if (killedFor !== undefined) return;
-      killedFor = error;
-      killGroup(child);
-      // Settle even if the exit event never comes (e.g. an unkillable process in D state).
-      graceTimer = setTimeout(() => finish(error), KILL_GRACE_MS);
-    };
-    const onAbort = () => killFor(new SourceError('unavailable', `${command} was cancelled`));
-    const timer = setTimeout(
-      () => killFor(new SourceError('timeout', `${command} did not finish within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > maxOutputBytes) {
-        killFor(new SourceError('io', `${command} wrote more than ${maxOutputBytes} bytes`));
-        return;
-      }
-      stdout.push(chunk);
-    });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      if (stderr.length < EXCERPT_CHARS * 4) stderr += chunk;
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => finish(spawnError(command, error)));
-    // 'exit' rather than 'close' once killed: a grandchild could still hold the pipes open.
-    child.on('exit', () => {
-      if (killedFor !== undefined) finish(killedFor);
-    });
-    child.on('close', (code, signal) => {
-      if (killedFor !== undefined) return finish(killedFor);
-      const output = Buffer.concat(stdout).toString('utf8');
-      if (code === 0) return finish(undefined, output);
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-      const said = excerpt(stderr) || excerpt(output);
-      finish(new SourceError('exit', `${command} ${how}${said ? `: ${said}` : ''}`));
-    });
-  });
-}
+export { runOnce, type RunOnceOptions } from './run-once.js';
+export type { ErrorListener, SourceErrorReason } from './child-process.js';
 
 export interface StreamingQueryOptions {
   /** Path or name of the nvidia-smi binary. */
