@@ -56,7 +56,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     });
 
   if (argv[2] !== 'exporter') {
-    (await import('./rule-service/cli.js')).registerRuleServiceCommands(program);
+    (await import('../rule-service/cli.js')).registerRuleServiceCommands(program);
     (await import('../alertmanager/cli.js')).registerRouterCommand(program);
     (await import('../rules-gen/cli.js')).registerGenerateCommand(program);
     (await import('../stack/cli.js')).registerStackCommand(program);

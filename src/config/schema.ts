@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { routerConfigSchema } from '../../alertmanager/config.js';
 import { stackSchema } from '../../stack/config.js';
-import { ruleServiceConfigSchema } from '../rule-service/config.js';
+import { ruleServiceConfigSchema } from '../../rule-service/config.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
 import { portNumber } from './fields.js';
