@@ -10,7 +10,8 @@ import { policiesSchema } from '../src/config/policies.js';
 import { startFakeOpenPai, type FakeOpenPai } from '../test/fake-openpai/server.js';
 import { freePort } from '../test/ports.js';
 import { API_TOKEN, gpuHistoryOpenMetrics, http, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../test/rule-service-support.js';
-import { resolveRuleServiceConfig, ruleServiceConfigSchema } from './config.js';
+import { ruleServiceConfigSchema } from '../src/config/rule-service.js';
+import { resolveRuleServiceConfig } from './config.js';
 import { judgeRuntime, runtimePolicyOf, thresholdFor } from './runtime-check.js';
 import type { RunningRuleService } from './service.js';
 

@@ -9,7 +9,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startExporter, type RunningExporter } from '../exporter/command.js';
-import { routerConfigSchema } from '../alertmanager/config.js';
+import { routerConfigSchema } from '../src/config/router.js';
 import { resolveRouterConfig } from '../alertmanager/options.js';
 import { startRouter, type RunningRouter } from '../alertmanager/service.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';

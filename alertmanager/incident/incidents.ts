@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { cancelJobActions } from '../actions/job-actions.js';
-import type { ClusterPriority } from '../config.js';
+import type { ClusterPriority } from '../../src/config/router.js';
 import type { RouterContext } from '../context.js';
 import { recordAudit } from '../store/audit.js';
 import type { RouterTx } from '../store/db-schema.js';

@@ -4,10 +4,10 @@
  */
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { parseDuration } from '../src/config/duration.js';
-import { positiveDuration } from '../src/config/duration-field.js';
-import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from '../src/config/fields.js';
-import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
+import { parseDuration } from './duration.js';
+import { positiveDuration } from './duration-field.js';
+import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from './fields.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
 
 export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
 

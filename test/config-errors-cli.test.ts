@@ -1,8 +1,8 @@
 /** Config mistakes as a user meets them: the real CLI on files with a YAML syntax error or a mistyped key. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../test/cli.js';
-import { SMALL_LAYOUT, tempDirWith } from '../../rules-gen/test-support.js';
+import { runCli } from './cli.js';
+import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
 
 async function generateWith(config: string) {
   const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': config });

@@ -2,12 +2,12 @@
 /** `gpuwatch <command>`: the one entry point of every gpuwatch component. */
 import { Command, Option } from 'commander';
 import { startExporter } from '../exporter/command.js';
-import { listenArgument, UsageError } from './cli-args.js';
-import { DEFAULT_LISTEN } from './config/listen-address.js';
-import { ConfigError } from './config/yaml-file.js';
-import { createLogger } from './log.js';
-import { exitOnSignals } from './shutdown.js';
-import { VERSION } from './version.js';
+import { listenArgument, UsageError } from '../src/cli-args.js';
+import { DEFAULT_LISTEN } from '../src/config/listen-address.js';
+import { ConfigError } from '../src/config/yaml-file.js';
+import { createLogger } from '../src/log.js';
+import { exitOnSignals } from '../src/shutdown.js';
+import { VERSION } from '../src/version.js';
 
 /** Exit codes: 0 success, 1 runtime failure, 2 bad input (config, flags). */
 export const EXIT_BAD_INPUT = 2;

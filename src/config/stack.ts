@@ -4,9 +4,9 @@
  * and a local mail catcher). Paths are relative to gpuwatch.yaml.
  */
 import { z } from 'zod';
-import { duration } from '../src/config/duration-field.js';
-import { portNumber } from '../src/config/fields.js';
-import { DEFAULT_LISTEN, listenAddressWithDefault } from '../src/config/listen-address.js';
+import { duration } from './duration-field.js';
+import { portNumber } from './fields.js';
+import { DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
 
 export const stackSchema = z
   .object({
