@@ -3,7 +3,7 @@
  * short explicit list of standard series of other components.
  */
 import { findMetric } from '../src/catalog/metrics.js';
-import { RECORDING } from './recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 
 /** Standard series gpuwatch's rules read, and who exports them. */
 export const STANDARD_SERIES: Readonly<Record<string, string>> = {

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { ROOT } from '../test/cli.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from './generate.js';
-import { RECORDING } from './recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 import { tempDirWith } from './test-support.js';
 import { freePort } from '../test/ports.js';
 import { stopChild } from '../stack/external.js';

@@ -17,7 +17,7 @@
 import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { GenContext } from './context.js';
 import { by, on } from './promql.js';
-import { RECORDING as R } from './recording-names.js';
+import { RECORDING as R } from '../src/catalog/recording-names.js';
 import type { RecordingRule, RuleGroup } from './types.js';
 
 const JOB = ['cluster', 'job', 'user', 'vc', 'priority'] as const;

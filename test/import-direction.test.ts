@@ -1,15 +1,13 @@
 /** Imports run one way: every component imports the shared core in src/, src/ imports no component. */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { importGraph, typescriptFiles } from './import-graph.js';
+import { importGraph, topFolder, typescriptFiles } from './import-graph.js';
 import { ROOT } from './cli.js';
 
 /** The top-level folders that are components (or sit above them), none of which src/ may import. */
 const COMPONENTS = ['exporter', 'rules-gen', 'dashboards', 'alertmanager', 'rule-service', 'stack', 'cli', 'bench', 'quality'];
 /** Top-level folders with TypeScript that are not components: the shared core, the cross-component tests, the example files' test. */
 const NOT_COMPONENTS = ['src', 'test', 'examples'];
-
-const topFolder = (path: string) => path.split('/')[0]!;
 
 describe('the import direction', () => {
   it('src/ imports no component', () => {

@@ -6,7 +6,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', '.git', '.device']);
-const IMPORT_SPECIFIER = /(?:^|[^\w.])(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+/** `import … from './x.js'`, `export … from`, a bare `import './x.js'`; group 1 is `type` for a type-only one. */
+const STATIC_IMPORT = /(?:^|[;\n])\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]/g;
+const DYNAMIC_IMPORT = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+
+export interface GraphOptions {
+  /** Leave out `import type` and `export type`: what is gone once compiled, so cannot form a cycle at run time. */
+  runtimeOnly?: boolean;
+}
 
 /** Every .ts file under `dir`, as paths relative to `root`. */
 export function typescriptFiles(root: string, dir = root): string[] {
@@ -18,14 +25,15 @@ export function typescriptFiles(root: string, dir = root): string[] {
 }
 
 /** The files `source` imports (static, re-exports and dynamic `import()`), relative to the root, `.js` read as `.ts`. */
-export function importsOf(source: string, file: string): string[] {
-  const found = [...source.matchAll(IMPORT_SPECIFIER)].map((m) => m[1]!);
+export function importsOf(source: string, file: string, options: GraphOptions = {}): string[] {
+  const statics = [...source.matchAll(STATIC_IMPORT)].filter((m) => !(options.runtimeOnly && m[1])).map((m) => m[2]!);
+  const found = [...statics, ...[...source.matchAll(DYNAMIC_IMPORT)].map((m) => m[1]!)];
   return found.map((spec) => join(dirname(file), spec).replace(/\.js$/, '.ts'));
 }
 
 /** file -> the project files it imports. */
-export function importGraph(root: string, files = typescriptFiles(root)): Map<string, string[]> {
-  return new Map(files.map((file) => [file, importsOf(readFileSync(resolve(root, file), 'utf8'), file)]));
+export function importGraph(root: string, files = typescriptFiles(root), options: GraphOptions = {}): Map<string, string[]> {
+  return new Map(files.map((file) => [file, importsOf(readFileSync(resolve(root, file), 'utf8'), file, options)]));
 }
 
 /** The import cycles, each as the files around it (starting at its alphabetically first file), found by depth-first search. */
@@ -52,3 +60,20 @@ function recordCycle(cycles: Map<string, string[]>, cycle: string[]): void {
   const rotated = [...cycle.slice(first), ...cycle.slice(0, first)];
   cycles.set(rotated.join(' -> '), rotated);
 }
+
+/** A file that ships in dist/: not a test, not a test helper (test/, a testing/ folder). */
+export function isShipped(file: string): boolean {
+  return !file.endsWith('.test.ts') && !file.startsWith('test/') && !file.split('/').includes('testing');
+}
+
+/** The pairs of top-level folders that import each other (through any files), each as `a <-> b`. */
+export function folderCycles(graph: Map<string, string[]>): string[] {
+  const edges = new Set<string>();
+  for (const [file, imports] of graph) for (const target of imports) edges.add(`${topFolder(file)} ${topFolder(target)}`);
+  return [...edges]
+    .map((edge) => edge.split(' ') as [string, string])
+    .filter(([a, b]) => a < b && edges.has(`${b} ${a}`))
+    .map(([a, b]) => `${a} <-> ${b}`);
+}
+
+export const topFolder = (path: string): string => path.split('/')[0]!;
