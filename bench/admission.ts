@@ -22,8 +22,8 @@ import { parseRuleFile, withMatchingOrderIds } from '../rule-service/rule-file.j
 import { compileRuleSet, decide, type AdmissionInput } from '../rule-service/rules.js';
 import { startRuleService } from '../rule-service/service.js';
 import { parseDatabaseUrl } from '../src/storage/database-url.js';
-import { TcpRelay } from '../src/storage/tcp-relay.js';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
+import { TcpRelay } from '../src/storage/testing/tcp-relay.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import { startFakeOpenPai } from '../test/fake-openpai/server.js';
 
 const SEED_FILE = fileURLToPath(new URL('../examples/rules.yaml', import.meta.url));

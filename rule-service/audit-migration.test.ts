@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.js';
 import { migrateToLatest, MigrationError } from '../src/storage/migrate.js';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import { readAudit, recordAudit } from './audit.js';
 import { RULE_SERVICE_MIGRATIONS } from './migrations.js';
 

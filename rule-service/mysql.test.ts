@@ -1,7 +1,7 @@
 /** The MySQL path against the machine's MariaDB: two replicas sharing one throwaway database. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenPai, type FakeOpenPai } from '../test/fake-openpai/server.js';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import type { RunningRuleService } from './service.js';
 import { API_TOKEN, gpuHistoryOpenMetrics, http, idleGpus, loadSeed, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../test/rule-service-support.js';
 

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/storage/database-url.js';
-import { TcpRelay } from '../src/storage/tcp-relay.js';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
+import { TcpRelay } from '../src/storage/testing/tcp-relay.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import type { RunningRuleService } from './service.js';
 import { http, loadSeed, sample, startTestService } from '../test/rule-service-support.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createThrowawayMysqlDatabase } from '../src/storage/throwaway-mysql.js';
+import { createThrowawayMysqlDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import type { RunningRuleService } from './service.js';
 import { API_TOKEN, http, loadSeed, SEED_RULES_YAML, startTestService } from '../test/rule-service-support.js';
 

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import { registerRuleServiceCommands } from './cli.js';
 import type { RunningRuleService } from './service.js';
 import { API_TOKEN, http, SEED_RULES_FILE, startTestService } from '../test/rule-service-support.js';

@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config/load.js';
 import { ROOT } from '../test/cli.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from './generate.js';
 import { RECORDING } from '../src/catalog/recording-names.js';
-import { tempDirWith } from './test-support.js';
+import { tempDirWith } from './testing/test-support.js';
 import { freePort } from '../test/ports.js';
 import { stopChild } from '../stack/external.js';
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
-import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 
 async function generateWith(config: string) {
   const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': config });

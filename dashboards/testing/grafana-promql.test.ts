@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PromqlError } from '../src/promql/metric-names.js';
+import { PromqlError } from '../../src/testing/promql/metric-names.js';
 import {
   grafanaMetricNamesIn,
   grafanaSelectorsIn,

@@ -5,10 +5,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
-import { generateRules, RULES_FILE } from './generate.js';
+import { loadConfig } from '../../src/config/load.js';
+import { generateRules, RULES_FILE } from '../generate.js';
 import { runTool, tempDirWith, type ToolResult } from './test-support.js';
-import { yamlText } from './yaml-text.js';
+import { yamlText } from '../yaml-text.js';
 
 export interface FiringCheck {
   at: string;

@@ -5,7 +5,7 @@
  * same length, which the grammar takes where a duration or a number goes; inside strings (label
  * values such as `node=~"$node"`) it stays as written. Then the shared PromQL reader does the rest.
  */
-import { metricNamesIn, PromqlError, selectorsIn, type Selector } from '../src/promql/metric-names.js';
+import { metricNamesIn, PromqlError, selectorsIn, type Selector } from '../../src/testing/promql/metric-names.js';
 
 /** A string literal (left alone) or a Grafana variable reference (replaced). */
 const STRING_OR_VARIABLE = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|\$\{\w+(?:[:.][\w.]+)?\}|\$\w+|\[\[\w+(?::\w+)?\]\]/g;

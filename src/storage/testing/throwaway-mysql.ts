@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, MysqlDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
-import { parseDatabaseUrl } from './database-url.js';
+import { parseDatabaseUrl } from '../database-url.js';
 
 /** The server tests use; override with GPUWATCH_TEST_MYSQL_URL (its database part is ignored). */
 export const DEFAULT_TEST_MYSQL_URL = 'mysql://root@127.0.0.1:3306/mysql';

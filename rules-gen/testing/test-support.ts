@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ArtifactFiles } from './types.js';
+import type { ArtifactFiles } from '../types.js';
 
-export const EXAMPLE_CONFIG = new URL('../examples/gpuwatch.yaml', import.meta.url).pathname;
+export const EXAMPLE_CONFIG = new URL('../../examples/gpuwatch.yaml', import.meta.url).pathname;
 
 export const SMALL_LAYOUT = `machine-sku:
   gpu8:

@@ -2,8 +2,8 @@
  * The metric names generated PromQL may read: the catalog, the recording rules defined here, and a
  * short explicit list of standard series of other components.
  */
-import { findMetric } from '../src/catalog/metrics.js';
-import { RECORDING } from '../src/catalog/recording-names.js';
+import { findMetric } from '../../src/catalog/metrics.js';
+import { RECORDING } from '../../src/catalog/recording-names.js';
 
 /** Standard series gpuwatch's rules read, and who exports them. */
 export const STANDARD_SERIES: Readonly<Record<string, string>> = {
