@@ -1,5 +1,5 @@
 /**
- * The recording rules (names in recording-names.ts): every per-GPU join with job attribution is done
+ * The recording rules (names in src/catalog/recording-names.ts): every per-GPU join with job attribution is done
  * here once, so dashboards and alerts read per-job, per-VC, per-user and per-cluster series directly.
  *
  * Groups run concurrently in Prometheus; each of these reads tens of thousands of per-GPU series at
