@@ -7,7 +7,7 @@ import { patternSource } from './rule.js';
 import { parseRuleFile, withMatchingOrderIds } from './rule-file.js';
 import { compileRuleSet, decide, EMPTY_RULE_SET, type Decision } from './rules.js';
 
-const SEED_FILE = fileURLToPath(new URL('../../examples/rules.yaml', import.meta.url));
+const SEED_FILE = fileURLToPath(new URL('../examples/rules.yaml', import.meta.url));
 const seed = compileRuleSet(withMatchingOrderIds(parseRuleFile(readFileSync(SEED_FILE, 'utf8'), SEED_FILE, 'yaml')));
 
 const ORDINARY = 'ordinary users may only submit oppo jobs';
