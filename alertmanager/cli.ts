@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { readYamlWith } from '../src/config/yaml-file.js';
 import { createLogger } from '../src/log.js';
 import { exitOnSignals } from '../src/shutdown.js';
-import { CLUSTER_PRIORITIES, routerConfigSchema } from './config.js';
+import { CLUSTER_PRIORITIES, routerConfigSchema } from '../src/config/router.js';
 import { resolveRouterConfig, type RouterOptions } from './options.js';
 import { startRouter } from './service.js';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { loadRouterOptions, registerRouterCommand } from './cli.js';
 import { DEFAULT_LISTEN } from '../src/config/listen-address.js';
-import { DEFAULT_ROUTER_DB, routerConfigSchema } from './config.js';
+import { DEFAULT_ROUTER_DB, routerConfigSchema } from '../src/config/router.js';
 import { resolveRouterConfig } from './options.js';
 import { slaFor } from './schedule/sla.js';
 
@@ -85,7 +85,7 @@ describe('router configuration', () => {
 
   it('`gpuwatch router` with live actions and no webhook token exits 2, naming the field and the line', () => {
     const file = write('live.yaml', ['router:', '  listen: 127.0.0.1:0', '  db: "sqlite::memory:"', '  actions:', '    dryRun: false', '    openpai: {url: "http://127.0.0.1:9"}', ''].join('\n'));
-    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    const cli = fileURLToPath(new URL('../cli/gpuwatch.ts', import.meta.url));
     const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'router', '--config', file], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('router.webhookToken: required when actions.dryRun is false');

@@ -7,7 +7,7 @@ import { parseDuration } from '../src/config/duration.js';
 import { secretReader, type ReadSecret } from '../src/config/secret-file.js';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { resolveSqliteUrl } from '../src/storage/database-url.js';
-import type { ClusterPriority, NotificationKind, RotationConfig, RouterConfig, TeamMember, WorkingHoursConfig } from './config.js';
+import type { ClusterPriority, NotificationKind, RotationConfig, RouterConfig, TeamMember, WorkingHoursConfig } from '../src/config/router.js';
 import { compileSlaTable, type SlaRow } from './schedule/sla.js';
 
 export interface SmtpOptions {

@@ -4,8 +4,8 @@
  * fires once, each mail goes out once; an unreachable database answers 503.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
-import { TcpRelay } from '../src/storage/tcp-relay.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
+import { TcpRelay } from '../src/storage/testing/tcp-relay.js';
 import { ManualClock } from './clock.js';
 import type { RunningRouter } from './service.js';
 import { request, startTestRouter, testOptions } from './testing/harness.js';

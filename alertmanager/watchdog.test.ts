@@ -5,7 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/throwaway-mysql.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import { ManualClock } from './clock.js';
 import type { RunningRouter } from './service.js';
 import { request, startTestRouter, testOptions } from './testing/harness.js';

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { routerConfigSchema } from '../alertmanager/config.js';
+import { routerConfigSchema } from '../src/config/router.js';
 import { resolveRouterConfig } from '../alertmanager/options.js';
 import { startRouter, type RunningRouter } from '../alertmanager/service.js';
 import { SmtpSink } from '../stack/mail-catcher.js';

@@ -1,5 +1,5 @@
 /**
- * /metrics under load: the built exporter (node dist/src/cli.js) replaying 8 GPUs and 100 GPU
+ * /metrics under load: the built exporter (node dist/cli/gpuwatch.js) replaying 8 GPUs and 100 GPU
  * processes, on loopback, with keep-alive connections and `Accept-Encoding: gzip` as Prometheus
  * sends it. Two loads:
  * - paced: 50 scrapers, each scraping every 100 ms (ten times a 1 s scrape interval) for 10 s —
@@ -86,7 +86,7 @@ async function rssMb(pid: number | undefined): Promise<number> {
 }
 
 export async function benchScrape(clients = 50): Promise<ScrapeResult> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/src/cli.js', 'exporter', '--replay', SCENARIO, '--listen', '127.0.0.1:0', '--node', 'bench-node'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/cli/gpuwatch.js', 'exporter', '--replay', SCENARIO, '--listen', '127.0.0.1:0', '--node', 'bench-node'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' },

@@ -5,7 +5,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { NODE_METRICS } from '../src/catalog/metrics.js';
 import type { LoadedCluster, LoadedConfig } from '../src/config/load.js';
-import { RECORDING } from '../rules-gen/recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 import { GPU_HEALTH_ALERT_NAMES } from './alerts.js';
 import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
 import { badFrom, barGaugePanel, goodFrom, statPanel, tablePanel, textPanel, timeseriesPanel, withSections, type Section } from './panels.js';

@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CATALOG, findMetric, type MetricDef } from '../src/catalog/metrics.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
-import { RECORDING } from '../rules-gen/recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 import { generateDashboards } from './index.js';
-import { allPanels, dashboardQueries } from './inspect.js';
-import { grafanaMetricNamesIn, grafanaSelectorsIn, variableQueryLabel, variableQueryPromql } from './grafana-promql.js';
+import { allPanels, dashboardQueries } from './testing/inspect.js';
+import { grafanaMetricNamesIn, grafanaSelectorsIn, variableQueryLabel, variableQueryPromql } from './testing/grafana-promql.js';
 import { unitOf } from './units.js';
 
 const EXAMPLE = new URL('../examples/gpuwatch.yaml', import.meta.url).pathname;

@@ -12,7 +12,7 @@
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { LoadedConfig } from '../src/config/load.js';
-import { RECORDING } from '../rules-gen/recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
 import { goodFrom, statPanel, tablePanel, timeseriesPanel, type Column, withSections, type Section } from './panels.js';
 import { JOB_OWNER_COLUMNS } from './holders.js';

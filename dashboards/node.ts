@@ -5,7 +5,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { EXPORTER_METRICS, GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { LoadedConfig } from '../src/config/load.js';
-import { RECORDING } from '../rules-gen/recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 import { DASHBOARD_KEYS, finish, newDashboard } from './base.js';
 import { badFrom, goodFrom, statPanel, timeseriesPanel, withSections, type Section } from './panels.js';
 import { holdersTable } from './holders.js';

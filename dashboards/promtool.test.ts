@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { buildDashboards } from './index.js';
-import { allPanels, dashboardQueries } from './inspect.js';
+import { allPanels, dashboardQueries } from './testing/inspect.js';
 
 const EXAMPLE = new URL('../examples/gpuwatch.yaml', import.meta.url).pathname;
 

@@ -10,7 +10,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import { GPU_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
-import { RECORDING } from '../rules-gen/recording-names.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
 import { DATASOURCE } from './panels.js';
 
 export interface TemplateVariable {

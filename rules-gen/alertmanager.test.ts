@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config/load.js';
 import { stopChild } from '../stack/external.js';
 import { freePort } from '../test/ports.js';
 import { ALERTMANAGER_FILE, generateRules } from './generate.js';
-import { EXAMPLE_CONFIG, runTool, tempDirWith, writeArtifacts } from './test-support.js';
+import { EXAMPLE_CONFIG, runTool, tempDirWith, writeArtifacts } from './testing/test-support.js';
 
 let dir = '';
 let amUrl = '';

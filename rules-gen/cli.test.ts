@@ -7,7 +7,7 @@ import { runCli } from '../test/cli.js';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { runGenerate } from './cli.js';
 import { RULES_FILE } from './generate.js';
-import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from './test-support.js';
+import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from './testing/test-support.js';
 
 function capture() {
   const out = { stdout: '', stderr: '' };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { DEFAULT_ROUTER_URL } from '../src/config/schema.js';
 import { ConfigError } from '../src/config/yaml-file.js';
-import { SMALL_LAYOUT, tempDirWith } from './test-support.js';
+import { SMALL_LAYOUT, tempDirWith } from './testing/test-support.js';
 
 async function configError(yaml: string, files: Record<string, string> = { 'layout.yaml': SMALL_LAYOUT }): Promise<{ err: ConfigError; file: string }> {
   const dir = await tempDirWith({ ...files, 'gpuwatch.yaml': yaml });

@@ -10,12 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GPU_HEALTH_ALERT_NAMES } from '../dashboards/alerts.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
-import { unknownMetricNames } from '../src/promql/metric-names.js';
+import { unknownMetricNames } from '../src/testing/promql/metric-names.js';
 import { alertGroups } from './alerts.js';
-import { isAllowedMetric } from './allowed-series.js';
+import { isAllowedMetric } from './testing/allowed-series.js';
 import { createContext } from './context.js';
 import { ALERTMANAGER_FILE, generateRules, PROMETHEUS_RULE_FILE, RULES_FILE, RULES_TEST_FILE, SCRAPE_FILE } from './generate.js';
-import { EXAMPLE_CONFIG, runTool, tempDirWith, writeArtifacts, type ToolResult } from './test-support.js';
+import { EXAMPLE_CONFIG, runTool, tempDirWith, writeArtifacts, type ToolResult } from './testing/test-support.js';
 import type { AlertRule, ArtifactFiles, GeneratedAlert, RecordingRule, RuleGroup } from './types.js';
 
 const GOLDEN_DIR = new URL('../test/golden/generated/', import.meta.url).pathname;

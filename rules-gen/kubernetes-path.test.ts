@@ -10,8 +10,8 @@ import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { generateRules } from './generate.js';
 import { serviceMonitorFile } from './servicemonitor.js';
-import { SMALL_LAYOUT, tempDirWith } from './test-support.js';
-import { runTimelines, series } from './timeline-support.js';
+import { SMALL_LAYOUT, tempDirWith } from './testing/test-support.js';
+import { runTimelines, series } from './testing/timeline-support.js';
 
 const CONFIG = `clusters:\n  - {name: c1, layout: layout.yaml}\n`;
 const DAEMONSET = new URL('../exporter/deploy/daemonset.yaml', import.meta.url).pathname;

@@ -11,8 +11,8 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { ROOT } from '../test/cli.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from './generate.js';
-import { RECORDING } from './recording-names.js';
-import { tempDirWith } from './test-support.js';
+import { RECORDING } from '../src/catalog/recording-names.js';
+import { tempDirWith } from './testing/test-support.js';
 import { freePort } from '../test/ports.js';
 import { stopChild } from '../stack/external.js';
 
@@ -64,7 +64,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config));
   await mkdir(join(dir, 'data'));
 
-  start(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'exporter', '--replay', 'examples/scenarios/pai-worker-2.yaml', '--listen', `127.0.0.1:${exporterPort}`, '--node', 'pai-worker-2'], ROOT);
+  start(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--replay', 'examples/scenarios/pai-worker-2.yaml', '--listen', `127.0.0.1:${exporterPort}`, '--node', 'pai-worker-2'], ROOT);
   start('prometheus', ['--config.file=prometheus.yml', '--storage.tsdb.path=data', `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'], dir);
   prometheus = `http://127.0.0.1:${prometheusPort}`;
   // Groups run independently: wait until the per-job and the per-GPU groups have both recorded.

@@ -1,5 +1,5 @@
 /**
- * The recording rules (names in recording-names.ts): every per-GPU join with job attribution is done
+ * The recording rules (names in src/catalog/recording-names.ts): every per-GPU join with job attribution is done
  * here once, so dashboards and alerts read per-job, per-VC, per-user and per-cluster series directly.
  *
  * Groups run concurrently in Prometheus; each of these reads tens of thousands of per-GPU series at
@@ -17,7 +17,7 @@
 import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 import type { GenContext } from './context.js';
 import { by, on } from './promql.js';
-import { RECORDING as R } from './recording-names.js';
+import { RECORDING as R } from '../src/catalog/recording-names.js';
 import type { RecordingRule, RuleGroup } from './types.js';
 
 const JOB = ['cluster', 'job', 'user', 'vc', 'priority'] as const;

@@ -1,7 +1,7 @@
 /** Timelines of GpuJobLowUtilization in promtool (defaults: threshold 0.1, window 1h, for 30m). */
 import { describe, expect, it } from 'vitest';
-import { SMALL_LAYOUT } from './test-support.js';
-import { runTimelines, series, type Timeline } from './timeline-support.js';
+import { SMALL_LAYOUT } from './testing/test-support.js';
+import { runTimelines, series, type Timeline } from './testing/timeline-support.js';
 
 const CONFIG = `clusters:\n  - {name: c1, layout: layout.yaml}\n`;
 const JOB = { job: 'alice~train', user: 'alice', vc: 'default', priority: 'test' };

@@ -1,7 +1,7 @@
 /** Timelines of the capacity and node alerts in promtool. */
 import { describe, expect, it } from 'vitest';
-import { SMALL_LAYOUT } from './test-support.js';
-import { runTimelines, series, type Timeline } from './timeline-support.js';
+import { SMALL_LAYOUT } from './testing/test-support.js';
+import { runTimelines, series, type Timeline } from './testing/timeline-support.js';
 
 const CONFIG = `clusters:\n  - {name: c1, layout: layout.yaml}\n`;
 const W0 = { cluster: 'c1', node: 'w0', instance: '10.0.0.1:9445' };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
-import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 
 describe('gpuwatch stack (the real CLI)', () => {
   it('exits 2 naming the worker without a scenario, and starts nothing', async () => {

@@ -9,12 +9,12 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunningExporter } from '../exporter/command.js';
-import { routerConfigSchema } from '../alertmanager/config.js';
+import { routerConfigSchema } from '../src/config/router.js';
 import { resolveRouterConfig } from '../alertmanager/options.js';
 import type { RunningRouter } from '../alertmanager/service.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { createLogger, type Logger } from '../src/log.js';
-import type { RunningRuleService } from '../src/rule-service/service.js';
+import type { RunningRuleService } from '../rule-service/service.js';
 import { generateArtifacts } from '../rules-gen/generate.js';
 import { writeToDir } from '../rules-gen/output.js';
 import type { External } from './external.js';

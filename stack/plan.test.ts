@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/yaml-file.js';
-import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 import { planStack, prometheusConfig } from './plan.js';
 
 async function loaded(stack: string) {

@@ -10,7 +10,7 @@ import { ConfigError } from '../src/config/yaml-file.js';
 import { createContext } from '../rules-gen/context.js';
 import { RULES_FILE } from '../rules-gen/generate.js';
 import { scrapeJob, serviceScrapeJobs, serviceTargets } from '../rules-gen/scrape.js';
-import type { RuleServiceConfig } from '../src/rule-service/config.js';
+import type { RuleServiceConfig } from '../src/config/rule-service.js';
 
 export interface ExporterPlan {
   cluster: string;

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { problemAt } from '../src/config/yaml-file.js';
-import { formatOf, formatRuleFile, parseRuleFile } from '../src/rule-service/rule-file.js';
-import type { RuleStore } from '../src/rule-service/rule-store.js';
+import { formatOf, formatRuleFile, parseRuleFile } from '../rule-service/rule-file.js';
+import type { RuleStore } from '../rule-service/rule-store.js';
 import type { StackPlan } from './plan.js';
 
 export type RulesLoaded = { file: string; count: number; replaced: boolean } | { file: string; absent: true };

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { ROOT } from '../test/cli.js';
 import { freePort, freePortRange } from '../test/ports.js';
-import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 import { banner } from './cli.js';
 import { startStack, type RunningStack } from './index.js';
 

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 import { runCli } from './cli.js';
 
 const MISSING = '/nonexistent/gpuwatch.yaml';

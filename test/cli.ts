@@ -14,7 +14,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
+      ['--import', 'tsx', 'cli/gpuwatch.ts', ...args],
       { cwd: ROOT, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -18,7 +18,7 @@ import { freePort, freePortRange } from './ports.js';
 import { createLogger } from '../src/log.js';
 import { startStack, type RunningStack } from '../stack/index.js';
 import type { ReceivedMail } from '../stack/mail-catcher.js';
-import { tempDirWith } from '../rules-gen/test-support.js';
+import { tempDirWith } from '../rules-gen/testing/test-support.js';
 
 const RECORDING = join(ROOT, 'test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/q-busy.xml');
 const ROUTER_TOKEN = 'e2e-router-token';

@@ -53,7 +53,7 @@ async function hangingNvidiaSmi(timeout: string): Promise<{ dir: string; config:
 }
 
 async function startExporter(config: string): Promise<string> {
-  exporter = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'exporter', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  exporter = spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   exporter.stderr?.on('data', (c: Buffer) => (log += c.toString()));
   try {

@@ -37,7 +37,7 @@ async function writeConfig(slowInterval: string): Promise<string> {
 
 /** Starts the exporter and scrapes it until `ready` accepts the body (bounded); returns body and log. */
 async function scrapeUntil(config: string, env: NodeJS.ProcessEnv, ready: (body: string) => boolean) {
-  exporter = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'exporter', '--config', config], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  exporter = spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--config', config], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const out = { body: '', log: '' };
   exporter.stderr?.on('data', (c: Buffer) => (out.log += c.toString()));
   for (let i = 0; i < 150 && !ready(out.body); i++) {

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { startExternal } from '../stack/external.js';
 import { freePort } from './ports.js';
 import { createLogger } from '../src/log.js';
-import type { RuleServiceOptions } from '../src/rule-service/config.js';
-import { startRuleService, type RunningRuleService } from '../src/rule-service/service.js';
+import type { RuleServiceOptions } from '../rule-service/config.js';
+import { startRuleService, type RunningRuleService } from '../rule-service/service.js';
 
 export const SEED_RULES_FILE = fileURLToPath(new URL('../examples/rules.yaml', import.meta.url));
 export const SEED_RULES_YAML = readFileSync(SEED_RULES_FILE, 'utf8');

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config/load.js';
 import { policiesSchema } from '../src/config/policies.js';
 import { knownKeysAt } from '../src/config/schema-keys.js';
 import { generateRules, RULES_FILE } from '../rules-gen/generate.js';
-import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from '../rules-gen/test-support.js';
+import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 import { ROOT } from './cli.js';
 
 const RUNBOOKS = join(ROOT, 'docs', 'runbooks.md');

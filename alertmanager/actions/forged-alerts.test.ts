@@ -5,7 +5,7 @@
  * service, which acts on the fake OpenPAI rest-server; mails land on a real SMTP server.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningRuleService } from '../../src/rule-service/service.js';
+import type { RunningRuleService } from '../../rule-service/service.js';
 import { idleGpus } from '../../test/rule-service-support.js';
 import { freePort } from '../../test/ports.js';
 import type { RunningRouter } from '../service.js';

@@ -3,7 +3,7 @@
  * database), which acts on the fake OpenPAI rest-server; mails land on a real SMTP server.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRuleService } from '../../src/rule-service/service.js';
+import type { RunningRuleService } from '../../rule-service/service.js';
 import { idleGpus } from '../../test/rule-service-support.js';
 import type { RunningRouter } from '../service.js';
 import { RULE_SERVICE_TOKEN, useActionsWorld, WEBHOOK_TOKEN } from '../testing/actions-fixture.js';

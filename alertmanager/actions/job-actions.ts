@@ -17,7 +17,7 @@
 import type { Selectable } from 'kysely';
 import { parseDuration } from '../../src/config/duration.js';
 import type { RouterContext } from '../context.js';
-import { incidentData, lockIncident } from '../incident/incidents.js';
+import { incidentData, lockIncident } from '../incident/incident-queries.js';
 import { jobOf } from '../incident/grouping.js';
 import type { IncidentRow } from '../incident/views.js';
 import { enqueueAll } from '../notify/outbox.js';

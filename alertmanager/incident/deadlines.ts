@@ -9,7 +9,8 @@ import type { RouterContext } from '../context.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import type { TimerFiring } from '../timers/timers.js';
-import { currentDris, incidentData, lockIncident, pageIncident, policyOf } from './incidents.js';
+import { incidentData, lockIncident } from './incident-queries.js';
+import { currentDris, pageIncident, policyOf } from './incidents.js';
 import { acknowledgeDeadline, escalationStep } from './policy.js';
 import type { IncidentRow } from './views.js';
 

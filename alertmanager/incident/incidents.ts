@@ -5,17 +5,17 @@
  */
 import { createHash } from 'node:crypto';
 import { cancelJobActions } from '../actions/job-actions.js';
-import type { ClusterPriority } from '../config.js';
+import type { ClusterPriority } from '../../src/config/router.js';
 import type { RouterContext } from '../context.js';
 import { recordAudit } from '../store/audit.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { addEvent, timelineOf } from '../store/events.js';
-import { forUpdate } from '../store/transact.js';
 import { cancelTimer, scheduleTimer } from '../timers/timers.js';
 import type { IncidentGroup } from './grouping.js';
 import { buildPostmortem } from './postmortem.js';
 import { acknowledgeDeadline, freezePolicy, updateDeadline, type EscalationPolicy } from './policy.js';
-import { alertView, incidentView, type AlertRow, type IncidentRow, type IncidentView } from './views.js';
+import { alertsOf, incidentData, lockIncident } from './incident-queries.js';
+import { alertView, incidentView, type IncidentRow, type IncidentView } from './views.js';
 
 export type IncidentOutcome = { ok: true; changed: boolean; incident: IncidentView } | { ok: false; status: 404 | 409; error: string };
 
@@ -33,16 +33,6 @@ export function clusterPriorityOf(ctx: RouterContext, cluster: string): ClusterP
 
 export function policyOf(row: IncidentRow): EscalationPolicy {
   return JSON.parse(row.policy) as EscalationPolicy;
-}
-
-export async function lockIncident(ctx: RouterContext, trx: RouterTx, id: number): Promise<IncidentRow | undefined> {
-  return forUpdate(trx.selectFrom('router_incidents').selectAll().where('id', '=', id), ctx.dialect).executeTakeFirst();
-}
-
-export async function alertsOf(trx: RouterTx, incidentId: number, status?: 'firing' | 'resolved'): Promise<AlertRow[]> {
-  let query = trx.selectFrom('router_alerts').selectAll().where('incident_id', '=', incidentId);
-  if (status) query = query.where('status', '=', status);
-  return query.orderBy('id').execute();
 }
 
 /** The DRIs on call now, and who gets a page when nobody is (the second line). */
@@ -84,13 +74,6 @@ export async function createIncident(ctx: RouterContext, trx: RouterTx, group: I
   const id = Number(inserted.insertId);
   await addEvent(trx, id, now, 'opened', 'alertmanager', `${group.alertname} on ${group.cluster}${group.subject ? ` (${group.scope} ${group.subject})` : ''}, severity ${severity}`);
   return { ...values, id };
-}
-
-/** Template data: the incident and its alerts. */
-export async function incidentData(ctx: RouterContext, trx: RouterTx, row: IncidentRow): Promise<{ incident: IncidentView; alerts: ReturnType<typeof alertView>[] }> {
-  const firing = await alertsOf(trx, Number(row.id), 'firing');
-  const alerts = firing.length > 0 ? firing : await alertsOf(trx, Number(row.id));
-  return { incident: incidentView(row, ctx.links), alerts: alerts.slice(0, 50).map(alertView) };
 }
 
 /** Why an incident is paged: it opened, an alert raised its severity, or it was acknowledged and then got no update in time. */

@@ -3,7 +3,7 @@
  * other escalation contacts, new working hours) applies to incidents opened after it, never to an
  * incident half-way through its escalation.
  */
-import type { ClusterPriority, WorkingHoursConfig } from '../config.js';
+import type { ClusterPriority, WorkingHoursConfig } from '../../src/config/router.js';
 import { slaFor, type SlaRow, type SlaTerms } from '../schedule/sla.js';
 import { WorkingHours } from '../schedule/working-hours.js';
 

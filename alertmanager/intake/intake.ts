@@ -7,7 +7,8 @@
 import { cancelJobActions, startJobAction } from '../actions/job-actions.js';
 import type { RouterContext } from '../context.js';
 import { groupOf } from '../incident/grouping.js';
-import { createIncident, lockIncident, openKeyOf, pageIncident, resolveIncident } from '../incident/incidents.js';
+import { lockIncident } from '../incident/incident-queries.js';
+import { createIncident, openKeyOf, pageIncident, resolveIncident } from '../incident/incidents.js';
 import { parseSeverity } from '../incident/severity.js';
 import type { AlertRow, IncidentRow } from '../incident/views.js';
 import type { RouterTx } from '../store/db-schema.js';

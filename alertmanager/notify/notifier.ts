@@ -5,7 +5,7 @@
  * (intake, timers) stays cheap, and a broken template delays mails instead of refusing alerts.
  */
 import { randomBytes } from 'node:crypto';
-import type { NotificationKind } from '../config.js';
+import type { NotificationKind } from '../../src/config/router.js';
 import type { WebhookOptions } from '../options.js';
 import type { RouterExecutor } from '../store/db-schema.js';
 import type { Links } from '../web/links.js';

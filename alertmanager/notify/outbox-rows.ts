@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ACTION_CAUSES, JOB_ACTIONS } from '../actions/action-kinds.js';
-import { NOTIFICATION_KINDS } from '../config.js';
+import { NOTIFICATION_KINDS } from '../../src/config/router.js';
 
 const data = z.record(z.unknown());
 

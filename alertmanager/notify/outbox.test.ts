@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NOTIFICATION_KINDS } from '../config.js';
+import { NOTIFICATION_KINDS } from '../../src/config/router.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
 import { useRouterTestbed } from '../testing/testbed.js';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
-import type { NotificationKind } from '../config.js';
+import type { NotificationKind } from '../../src/config/router.js';
 import { registerViewHelpers } from '../web/view-helpers.js';
 
 export interface RenderedMail {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { routerConfigSchema, type TeamMember } from '../config.js';
+import { routerConfigSchema, type TeamMember } from '../../src/config/router.js';
 import { Rotation } from './rotation.js';
 
 const team: TeamMember[] = ['ana', 'ben', 'cho', 'dev', 'eli'].map((name) => ({ name, email: `${name}@example.org` }));

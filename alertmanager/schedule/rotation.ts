@@ -10,7 +10,7 @@
  */
 import { DateTime } from 'luxon';
 import { parseDuration } from '../../src/config/duration.js';
-import { WEEKDAYS, type RotationConfig, type TeamMember } from '../config.js';
+import { WEEKDAYS, type RotationConfig, type TeamMember } from '../../src/config/router.js';
 
 export interface RegularShift {
   index: number;

@@ -1,6 +1,6 @@
 /** The SLA table (severity × cluster priority → acknowledge within, update every, monitoring hours). */
 import { parseDuration } from '../../src/config/duration.js';
-import type { ClusterPriority, SlaRowConfig } from '../config.js';
+import type { ClusterPriority, SlaRowConfig } from '../../src/config/router.js';
 import type { MonitoringHours } from './working-hours.js';
 
 export interface SlaTerms {

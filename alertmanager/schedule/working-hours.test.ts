@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { routerConfigSchema } from '../config.js';
+import { routerConfigSchema } from '../../src/config/router.js';
 import { WorkingHours } from './working-hours.js';
 
 const zone = 'Europe/Berlin';

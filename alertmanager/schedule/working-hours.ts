@@ -5,7 +5,7 @@
  * Example: 30 minutes from Friday 17:50 with working hours 09:00–18:00 Mon–Fri is Monday 09:20.
  */
 import { DateTime } from 'luxon';
-import { WEEKDAYS, type WorkingHoursConfig } from '../config.js';
+import { WEEKDAYS, type WorkingHoursConfig } from '../../src/config/router.js';
 
 export type MonitoringHours = 'working' | '24x7';
 

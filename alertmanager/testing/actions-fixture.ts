@@ -4,8 +4,8 @@
  * started with actions.
  */
 import { createLogger } from '../../src/log.js';
-import type { RuleServiceOptions } from '../../src/rule-service/config.js';
-import { startRuleService, type RunningRuleService } from '../../src/rule-service/service.js';
+import type { RuleServiceOptions } from '../../rule-service/config.js';
+import { startRuleService, type RunningRuleService } from '../../rule-service/service.js';
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { startFakeOpenPai, type FakeOpenPai, type FakeUser } from '../../test/fake-openpai/server.js';
 import { baseRuleServiceOptions, gpuHistoryOpenMetrics, startPrometheusWithHistory, TEST_IDLE_CRITERION, type GpuHistory } from '../../test/rule-service-support.js';

@@ -1,7 +1,7 @@
 /** An in-process router on loopback for tests: a team, a real SMTP sink, a manual clock. */
 import { createLogger } from '../../src/log.js';
 import { ManualClock, type Clock } from '../clock.js';
-import { routerConfigSchema, type ClusterPriority, type TeamMember } from '../config.js';
+import { routerConfigSchema, type ClusterPriority, type TeamMember } from '../../src/config/router.js';
 import { resolveRouterConfig, type RouterOptions } from '../options.js';
 import { startRouter, type RunningRouter } from '../service.js';
 

@@ -3,7 +3,7 @@
  * which machines use and which is recorded as `shared-token`.
  */
 import { sameSecret } from '../../src/http/bearer.js';
-import { SHARED_TOKEN_ACTOR } from '../config.js';
+import { SHARED_TOKEN_ACTOR } from '../../src/config/router.js';
 
 export interface Identity {
   name: string;

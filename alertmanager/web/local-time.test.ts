@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routerConfigSchema } from '../config.js';
+import { routerConfigSchema } from '../../src/config/router.js';
 import { WorkingHours } from '../schedule/working-hours.js';
 import { localizeTimes, slaText } from './local-time.js';
 

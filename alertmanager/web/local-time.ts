@@ -3,7 +3,7 @@
  * timeline messages, and SLA deadlines with the working time left until them.
  */
 import { DateTime } from 'luxon';
-import type { WorkingHoursConfig } from '../config.js';
+import type { WorkingHoursConfig } from '../../src/config/router.js';
 import { WorkingHours, type MonitoringHours } from '../schedule/working-hours.js';
 
 /** en-GB names zones by their abbreviation ("CET", "UTC"), en-US mostly by offset ("GMT+1"). */

@@ -5,7 +5,7 @@ import { constant, levelCases } from '../cases.js';
 import type { LoadedConfig } from '../../src/config/load.js';
 import type { GenContext } from '../context.js';
 import { by, num, on, selector } from '../promql.js';
-import { RECORDING } from '../recording-names.js';
+import { RECORDING } from '../../src/catalog/recording-names.js';
 import { at, runOf, seriesText, stepsOf, values } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
 import { matches, variantsOf, type Variant } from '../variants.js';

@@ -9,7 +9,7 @@ import type { Slots } from '../annotations.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
 import { by, num, on, range, seconds, selector } from '../promql.js';
-import { RECORDING } from '../recording-names.js';
+import { RECORDING } from '../../src/catalog/recording-names.js';
 import { at, runOf, stepsOf, seriesText, values } from '../timeline.js';
 import type { GeneratedAlert, PromtoolTest } from '../types.js';
 import { exemptMatchers, variantsOf, type Variant } from '../variants.js';

@@ -4,7 +4,7 @@ import { alertRule, type AlertSpec } from '../alert-builder.js';
 import { constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
 import { anyOf, by, num, on, quote, selector, type Matcher } from '../promql.js';
-import { RECORDING } from '../recording-names.js';
+import { RECORDING } from '../../src/catalog/recording-names.js';
 import { seriesText } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
 import { pickLabels, variantsOf } from '../variants.js';

@@ -7,7 +7,7 @@ import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
 import { clock, constant, eventCases, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
 import { by, num, on, quote, range, seconds, selector, type Matcher } from '../promql.js';
-import { RECORDING } from '../recording-names.js';
+import { RECORDING } from '../../src/catalog/recording-names.js';
 import { at, runOf, seriesText, stepsOf, values } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
 import { pickLabels, variantsOf } from '../variants.js';

@@ -3,9 +3,9 @@
  * unknown fields are errors (a typo must not silently turn a setting off).
  */
 import { z } from 'zod';
-import { routerConfigSchema } from '../../alertmanager/config.js';
-import { stackSchema } from '../../stack/config.js';
-import { ruleServiceConfigSchema } from '../rule-service/config.js';
+import { routerConfigSchema } from './router.js';
+import { stackSchema } from './stack.js';
+import { ruleServiceConfigSchema } from './rule-service.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
 import { portNumber } from './fields.js';
@@ -78,9 +78,9 @@ export const configSchema = z
     scrape: section(scrapeSchema),
     exporter: exporterSchema.default({}),
     ruleService: ruleServiceConfigSchema.optional(),
-    /** Read by `gpuwatch router` (alertmanager/config.ts); checked here too so every command rejects a bad one. */
+    /** Read by `gpuwatch router` (schema in ./router.ts); checked here too so every command rejects a bad one. */
     router: routerConfigSchema.optional(),
-    /** Read by `gpuwatch stack` (stack/config.ts): the whole chain on one machine. */
+    /** Read by `gpuwatch stack` (schema in ./stack.ts): the whole chain on one machine. */
     stack: stackSchema.default({}),
   })
   .strict()

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditTable } from './audit.js';
 import { openDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from './throwaway-mysql.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from './testing/throwaway-mysql.js';
 
 interface NotesAuditDb {
   notes_audit: AuditTable;

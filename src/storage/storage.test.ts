@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { parseDatabaseUrl, redactUrl, resolveSqliteUrl } from './database-url.js';
 import { migrateToLatest, MigrationError } from './migrate.js';
-import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from './throwaway-mysql.js';
+import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from './testing/throwaway-mysql.js';
 import { settlesWithin, TimeoutError, withTimeout } from './timeout.js';
 
 describe('database URLs', () => {

@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseDocument, stringify } from 'yaml';
 import { listen } from '../../src/http/listen.js';
-import { JSON_SUBMISSION_MESSAGE } from '../../src/rule-service/job-protocol.js';
+import { JSON_SUBMISSION_MESSAGE } from '../../rule-service/job-protocol.js';
 import { TokenSigner, type TokenClaims } from './tokens.js';
 
 export interface FakeUser {
