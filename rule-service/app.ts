@@ -30,6 +30,8 @@ export interface RuleServiceAppDeps {
   proxyTo?: string;
 }
 
+type Handler = (req: Request, res: Response) => Promise<void>;
+
 export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
   const { admission, actions, store, metrics, log } = deps;
   const app = express();
@@ -41,8 +43,26 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.exposition());
   });
+  app.get('/', statusPage(store, admission));
+  app.get('/healthz', (_req, res) => {
+    res.status(store.healthy ? 200 : 503).json({ store: store.healthy ? 'ok' : 'unavailable' });
+  });
+  app.post('/api/v1/admission', json, text, decideAdmission(admission));
+  app.use('/api/v1/rules', rulesRouter(store, guard));
+  app.post('/api/v1/actions', guard, json, runAction(actions));
+  app.get('/api/v1/audit', guard, async (req, res) => {
+    const query = queryOf(auditQuerySchema, req, res);
+    if (!query) return;
+    res.json({ entries: await readAudit(store.db, query) });
+  });
+  routeTheRest(app, deps.proxyTo, admission, log);
+  app.use(errorHandler(log));
+  return app;
+}
 
-  app.get('/', async (_req, res) => {
+/** The page at `/`: store health, the rules (invalid ones marked) and the last decisions. */
+function statusPage(store: RuleStore, admission: Admission): Handler {
+  return async (_req, res) => {
     let page: PageData = { store: { healthy: store.healthy }, rules: [], invalid: [], decisions: admission.recent() };
     try {
       // A hung store must not hang the page.
@@ -52,13 +72,12 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
       page = { ...page, store: { healthy: false, error: `cannot read the rules: ${(err as Error).message}` } };
     }
     res.type('html').set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(renderPage(page));
-  });
+  };
+}
 
-  app.get('/healthz', (_req, res) => {
-    res.status(store.healthy ? 200 : 503).json({ store: store.healthy ? 'ok' : 'unavailable' });
-  });
-
-  app.post('/api/v1/admission', json, text, async (req, res) => {
+/** POST /api/v1/admission: the decision for one job submission (JSON or the job's YAML). */
+function decideAdmission(admission: Admission): Handler {
+  return async (req, res) => {
     const submitter = submitterOf(req.headers.authorization);
     const token = submitter.ok ? submitter.token : undefined;
     const query = queryOf(admissionQuerySchema, req, res);
@@ -75,11 +94,12 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
       throw err;
     }
     res.json(await admission.decide(request, { token }));
-  });
+  };
+}
 
-  app.use('/api/v1/rules', rulesRouter(store, guard));
-
-  app.post('/api/v1/actions', guard, json, async (req, res) => {
+/** POST /api/v1/actions: a kill or downgrade, checked and carried out (or refused). */
+function runAction(actions: Actions): Handler {
+  return async (req, res) => {
     const parsed = actionRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
@@ -87,28 +107,22 @@ export function ruleServiceApp(deps: RuleServiceAppDeps): Express {
     }
     const answer = await actions.run(parsed.data, 'api');
     res.status(answer.httpStatus).json(answer.body);
-  });
+  };
+}
 
-  app.get('/api/v1/audit', guard, async (req, res) => {
-    const query = queryOf(auditQuerySchema, req, res);
-    if (!query) return;
-    res.json({ entries: await readAudit(store.db, query) });
-  });
-
-  if (deps.proxyTo) {
-    const target = new URL(deps.proxyTo);
-    app.post('/api/v2/jobs', express.raw({ type: () => true, limit: '16mb' }), (req, res, next) => {
-      submitThroughRules(req, res, target, admission, log).catch(next);
-    });
-    app.use((req, res) => forward(req, res, { target, log }));
-  } else {
+/** Proxy mode: job submissions through the rules, everything else to rest-server; else 404. */
+function routeTheRest(app: Express, proxyTo: string | undefined, admission: Admission, log: Logger): void {
+  if (!proxyTo) {
     app.use((_req, res) => {
       res.status(404).json({ error: 'not found' });
     });
+    return;
   }
-
-  app.use(errorHandler(log));
-  return app;
+  const target = new URL(proxyTo);
+  app.post('/api/v2/jobs', express.raw({ type: () => true, limit: '16mb' }), (req, res, next) => {
+    submitThroughRules(req, res, target, admission, log).catch(next);
+  });
+  app.use((req, res) => forward(req, res, { target, log }));
 }
 
 /** Proxy mode's POST /api/v2/jobs: decide, then forward (maybe rewritten) or refuse with 403. */

@@ -50,6 +50,15 @@ export async function loadRuleServiceOptions(configFile: string | undefined): Pr
 }
 
 export function registerRuleServiceCommands(program: Command, io: CliOutput = STDIO): void {
+  registerServe(program);
+  const rules = program.command('rules').description('Check, import and export job-admission rules.');
+  registerCheck(rules, io);
+  registerImport(rules, io);
+  registerExport(rules, io);
+}
+
+/** `gpuwatch rule-service`: serve admission, the rules API and the actions. */
+function registerServe(program: Command): void {
   program
     .command('rule-service')
     .description('Job-admission rules for OpenPAI (keep, lower or reject with reasons) and the kill/downgrade actions.')
@@ -66,9 +75,10 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
       );
       exitOnSignals(log, () => running.close());
     });
+}
 
-  const rules = program.command('rules').description('Check, import and export job-admission rules.');
-
+/** `gpuwatch rules check`: one decision, offline, against a rule file. */
+function registerCheck(rules: Command, io: CliOutput): void {
   rules
     .command('check')
     .description('Decide one job offline against a rule file; prints one JSON line (exit 0 for every decision).')
@@ -85,7 +95,10 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
       const decision = decide(ruleSet, { ...job, held: job.held ?? holdingsOf({}) });
       io.out(`${JSON.stringify({ result: decision.result, priority: decision.priority, reasons: decision.reasons, matched: decision.matched })}\n`);
     });
+}
 
+/** `gpuwatch rules import`: a rule file into the rule store. */
+function registerImport(rules: Command, io: CliOutput): void {
   rules
     .command('import')
     .description('Load rules (YAML export format or CSV, in matching order) into the rule store.')
@@ -103,7 +116,10 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
         io.err(`imported ${imported.length} rules into ${redactUrl(url)} (${mode})\n`);
       });
     });
+}
 
+/** `gpuwatch rules export`: the rule store as YAML or CSV. */
+function registerExport(rules: Command, io: CliOutput): void {
   rules
     .command('export')
     .description('Write the rule store as YAML (the import format) or CSV, in matching order.')

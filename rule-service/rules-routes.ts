@@ -9,12 +9,24 @@ import { invalidRules, type RuleStore } from './rule-store.js';
 
 const ACTOR = 'api';
 
+type Handler = (req: Request, res: Response) => Promise<void>;
+
 export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Router {
   const router = Router();
   const json = express.json({ limit: '4mb' });
   const text = express.text({ type: ['text/*', 'application/yaml', 'application/x-yaml'], limit: '4mb' });
+  router.get('/', listRules(store));
+  router.get('/:id', readRule(store));
+  router.post('/', guard, json, createRule(store));
+  router.put('/:id', guard, json, updateRule(store));
+  router.delete('/:id', guard, deleteRule(store));
+  router.put('/', guard, json, text, replaceRules(store));
+  return router;
+}
 
-  router.get('/', async (req, res) => {
+/** The whole table as JSON (with its revision and the invalid rows), YAML or CSV. */
+function listRules(store: RuleStore): Handler {
+  return async (req, res) => {
     const query = queryOf(rulesQuerySchema, req, res);
     if (!query) return;
     const { format } = query;
@@ -24,17 +36,22 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
       return;
     }
     res.json({ revision, rules, invalid: invalidRules(rules) });
-  });
+  };
+}
 
-  router.get('/:id', async (req, res) => {
+function readRule(store: RuleStore): Handler {
+  return async (req, res) => {
     const id = ruleId(req, res);
     if (id === undefined) return;
     const rule = await store.get(id);
     if (rule) res.json({ rule });
     else res.status(404).json({ error: `no rule ${id}` });
-  });
+  };
+}
 
-  router.post('/', guard, json, async (req, res) => {
+/** A new rule, at the id the body asks for (409 when taken) or the next one. */
+function createRule(store: RuleStore): Handler {
+  return async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { id: wanted, ...fields } = body;
     if (wanted !== undefined && !isRuleId(wanted)) {
@@ -48,9 +65,11 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
       return;
     }
     res.status(201).json({ rule: await store.create(rule, ACTOR, wanted as number | undefined) });
-  });
+  };
+}
 
-  router.put('/:id', guard, json, async (req, res) => {
+function updateRule(store: RuleStore): Handler {
+  return async (req, res) => {
     const id = ruleId(req, res);
     if (id === undefined) return;
     const { id: _ignored, ...fields } = (req.body ?? {}) as Record<string, unknown>;
@@ -59,40 +78,42 @@ export function rulesRouter(store: RuleStore, guard: express.RequestHandler): Ro
     const updated = await store.update(id, rule, ACTOR);
     if (updated) res.json({ rule: updated });
     else res.status(404).json({ error: `no rule ${id}` });
-  });
+  };
+}
 
-  router.delete('/:id', guard, async (req, res) => {
+function deleteRule(store: RuleStore): Handler {
+  return async (req, res) => {
     const id = ruleId(req, res);
     if (id === undefined) return;
     if (await store.remove(id, ACTOR)) res.status(204).end();
     else res.status(404).json({ error: `no rule ${id}` });
-  });
+  };
+}
 
-  /** Replaces the whole table: a JSON list, the YAML export format, or CSV (text/csv). */
-  router.put('/', guard, json, text, async (req, res) => {
-    let rules: RuleFields[];
-    try {
-      if (typeof req.body === 'string') {
-        rules = parseRuleFile(req.body, 'request body', /csv/i.test(req.headers['content-type'] ?? '') ? 'csv' : 'yaml');
-      } else {
-        const parsed = z.array(ruleInputSchema).safeParse(req.body);
-        if (!parsed.success) {
-          res.status(400).json({ error: 'invalid rules', problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
-          return;
-        }
-        rules = parsed.data;
-      }
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        res.status(400).json({ error: 'invalid rules', problems: err.problems.map((p) => ({ field: p.field, line: p.line, message: p.message })) });
-        return;
-      }
-      throw err;
-    }
+/** Replaces the whole table: a JSON list, the YAML export format, or CSV (text/csv). */
+function replaceRules(store: RuleStore): Handler {
+  return async (req, res) => {
+    const rules = rulesFromBody(req, res);
+    if (!rules) return;
     res.json({ rules: await store.import(rules, ACTOR, 'replace') });
-  });
+  };
+}
 
-  return router;
+/** The rules of a replace request, or undefined after answering 400 with every problem named. */
+function rulesFromBody(req: Request, res: Response): RuleFields[] | undefined {
+  try {
+    if (typeof req.body === 'string') {
+      return parseRuleFile(req.body, 'request body', /csv/i.test(req.headers['content-type'] ?? '') ? 'csv' : 'yaml');
+    }
+    const parsed = z.array(ruleInputSchema).safeParse(req.body);
+    if (parsed.success) return parsed.data;
+    res.status(400).json({ error: 'invalid rules', problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    res.status(400).json({ error: 'invalid rules', problems: err.problems.map((p) => ({ field: p.field, line: p.line, message: p.message })) });
+    return undefined;
+  }
 }
 
 /** Rule ids are SQL integers (MySQL INT): larger ones can never exist. */
