@@ -73,10 +73,21 @@ export class AuditLog {
   /** Newest first. */
   async read(executor: AuditExecutor, query: AuditQuery = {}): Promise<AuditRecord[]> {
     const { db, table } = this.on(executor);
-    let select = db.selectFrom(table).selectAll().orderBy('id', 'desc').limit(query.limit ?? 100);
+    let select = db
+      .selectFrom(table)
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(query.limit ?? 100);
     if (query.subject !== undefined) select = select.where('subject', '=', query.subject);
     if (query.event !== undefined) select = select.where('event', '=', query.event);
     const rows = await select.execute();
-    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), actor: r.actor, event: r.event, subject: r.subject, detail: JSON.parse(r.detail) as unknown }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      actor: r.actor,
+      event: r.event,
+      subject: r.subject,
+      detail: JSON.parse(r.detail) as unknown,
+    }));
   }
 }
