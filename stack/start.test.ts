@@ -82,7 +82,7 @@ describe('gpuwatch stack, started', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Alerts');
 
-    const alertmanagerLine = /^  alertmanager +(\S+) (.*)$/m.exec(text);
+    const alertmanagerLine = /^ {2}alertmanager +(\S+) (.*)$/m.exec(text);
     expect(alertmanagerLine?.[1]).toBe(`${running.alertmanager?.url}/api/v2/alerts`);
     expect(alertmanagerLine?.[2]).toContain("Debian's Alertmanager has no web UI");
     const api = await fetch(alertmanagerLine?.[1] ?? '');
