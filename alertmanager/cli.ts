@@ -41,4 +41,3 @@ export function registerRouterCommand(program: Command): void {
       exitOnSignals(log, () => running.close());
     });
 }
-

@@ -46,10 +46,18 @@ describe('router configuration', () => {
     const issues = (input: unknown) => routerConfigSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(issues({ rotation: { drisPerShift: 3 } })).toEqual(['rotation.drisPerShift: Number must be less than or equal to 2']);
     expect(issues({ rotation: { shiftLength: '36h' } })).toEqual(['rotation.shiftLength: a shift lasts whole days (e.g. 1w, 7d, 1d)']);
-    expect(issues({ workingHours: { timeZone: 'Mars/Olympus' } })).toEqual(['workingHours.timeZone: unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Berlin']);
-    expect(issues({ sla: [{ severity: [0, 1, 2], acknowledge: '1h', update: '1h' }] })).toEqual(['sla: no row covers severity 3 on production clusters', 'sla: no row covers severity 3 on staging clusters', 'sla: no row covers severity 3 on dev clusters']);
+    expect(issues({ workingHours: { timeZone: 'Mars/Olympus' } })).toEqual([
+      'workingHours.timeZone: unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Berlin',
+    ]);
+    expect(issues({ sla: [{ severity: [0, 1, 2], acknowledge: '1h', update: '1h' }] })).toEqual([
+      'sla: no row covers severity 3 on production clusters',
+      'sla: no row covers severity 3 on staging clusters',
+      'sla: no row covers severity 3 on dev clusters',
+    ]);
     expect(issues({ actions: { grace: 'soon' } })).toEqual(['actions.grace: not a duration ("soon"); use e.g. 30m, 2h, 1w']);
-    expect(issues({ team: [{ name: 'a', email: 'a@x.example' }], rotation: { drisPerShift: 2 } })).toEqual(['rotation.drisPerShift: 2 DRIs per shift need at least as many team members']);
+    expect(issues({ team: [{ name: 'a', email: 'a@x.example' }], rotation: { drisPerShift: 2 } })).toEqual([
+      'rotation.drisPerShift: 2 DRIs per shift need at least as many team members',
+    ]);
     expect(issues({ apiToken: 'a', apiTokenFile: 'b' })).toEqual([': give apiToken or apiTokenFile, not both']);
     expect(issues({ pagerduty: {} })).toEqual([": Unrecognized key(s) in object: 'pagerduty'"]);
   });
@@ -58,7 +66,17 @@ describe('router configuration', () => {
     write('api-token', 'file-token\n');
     const file = write(
       'gpuwatch.yaml',
-      ['clusters:', '  - {name: prod-a, layout: a.yaml}', '  - {name: lab, priority: dev, layout: b.yaml}', 'exporter: {interval: 10s}', 'router:', '  apiTokenFile: api-token', '  db: sqlite://./state/router.db', '  smtp: {host: mail.example, auth: {user: u, pass: p}}', ''].join('\n'),
+      [
+        'clusters:',
+        '  - {name: prod-a, layout: a.yaml}',
+        '  - {name: lab, priority: dev, layout: b.yaml}',
+        'exporter: {interval: 10s}',
+        'router:',
+        '  apiTokenFile: api-token',
+        '  db: sqlite://./state/router.db',
+        '  smtp: {host: mail.example, auth: {user: u, pass: p}}',
+        '',
+      ].join('\n'),
     );
     const options = await loadRouterOptions(file);
     expect(options.apiToken).toBe('file-token');
@@ -72,19 +90,29 @@ describe('router configuration', () => {
     const error = await loadRouterOptions(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(`${file}:4:19: router.rotation.drisPerShift: Number must be less than or equal to 2`);
-    await expect(loadRouterOptions(write('missing-secret.yaml', 'router: {ackSecretFile: nowhere}\n'))).rejects.toThrow(/router\.ackSecretFile: .*nowhere: file not found/);
+    await expect(loadRouterOptions(write('missing-secret.yaml', 'router: {ackSecretFile: nowhere}\n'))).rejects.toThrow(
+      /router\.ackSecretFile: .*nowhere: file not found/,
+    );
   });
 
   it('refuses live actions without a webhook token or OpenPAI, and a grace below the floor', () => {
     const issues = (input: unknown) => routerConfigSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message.split(':')[0]}`);
-    expect(issues({ actions: { dryRun: false } })).toEqual(['webhookToken: required when actions.dryRun is false', 'actions.openpai: required when actions.dryRun is false']);
+    expect(issues({ actions: { dryRun: false } })).toEqual([
+      'webhookToken: required when actions.dryRun is false',
+      'actions.openpai: required when actions.dryRun is false',
+    ]);
     expect(issues({ webhookToken: 't', actions: { dryRun: false, openpai: { url: 'http://pai.example' } } })).toBeUndefined();
     expect(issues({ actions: { grace: '5m' } })).toEqual(['actions.grace: shorter than actions.minGrace (15m)']);
     expect(routerConfigSchema.parse({}).actions.minGrace).toBe('15m');
   });
 
   it('`gpuwatch router` with live actions and no webhook token exits 2, naming the field and the line', () => {
-    const file = write('live.yaml', ['router:', '  listen: 127.0.0.1:0', '  db: "sqlite::memory:"', '  actions:', '    dryRun: false', '    openpai: {url: "http://127.0.0.1:9"}', ''].join('\n'));
+    const file = write(
+      'live.yaml',
+      ['router:', '  listen: 127.0.0.1:0', '  db: "sqlite::memory:"', '  actions:', '    dryRun: false', '    openpai: {url: "http://127.0.0.1:9"}', ''].join(
+        '\n',
+      ),
+    );
     const cli = fileURLToPath(new URL('../cli/gpuwatch.ts', import.meta.url));
     const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'router', '--config', file], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);
@@ -109,9 +137,24 @@ describe('router.web: personal tokens and the login cookie', () => {
 
   it('reads each user token (inline or from a file) and makes the cookie Secure behind https', async () => {
     const file = write('cho-token', 'cho-secret\n');
-    const config = routerConfigSchema.parse({ publicUrl: 'https://oncall.example.org', web: { users: [{ name: 'ana', token: 'ana-secret' }, { name: 'cho', tokenFile: file }] } });
+    const config = routerConfigSchema.parse({
+      publicUrl: 'https://oncall.example.org',
+      web: {
+        users: [
+          { name: 'ana', token: 'ana-secret' },
+          { name: 'cho', tokenFile: file },
+        ],
+      },
+    });
     const options = await resolveRouterConfig(config);
-    expect(options.web).toEqual({ users: [{ name: 'ana', token: 'ana-secret' }, { name: 'cho', token: 'cho-secret' }], secureCookie: true, sessionTtlMs: 12 * 3_600_000 });
+    expect(options.web).toEqual({
+      users: [
+        { name: 'ana', token: 'ana-secret' },
+        { name: 'cho', token: 'cho-secret' },
+      ],
+      secureCookie: true,
+      sessionTtlMs: 12 * 3_600_000,
+    });
     expect((await resolveRouterConfig(routerConfigSchema.parse({}))).web.secureCookie).toBe(false);
     expect((await resolveRouterConfig(routerConfigSchema.parse({ web: { secureCookie: true } }))).web.secureCookie).toBe(true);
   });
@@ -119,11 +162,20 @@ describe('router.web: personal tokens and the login cookie', () => {
   it('names the user field that is wrong', async () => {
     expect(issues({ users: [{ name: 'ana' }] })).toEqual(['web.users.0: give token or tokenFile']);
     expect(issues({ users: [{ name: 'ana', token: 'a', tokenFile: 'f' }] })).toEqual(['web.users.0: give token or tokenFile, not both']);
-    expect(issues({ users: [{ name: 'ana', token: 'a' }, { name: 'ana', token: 'b' }] })).toEqual(['web.users.1.name: "ana" is listed twice']);
+    expect(
+      issues({
+        users: [
+          { name: 'ana', token: 'a' },
+          { name: 'ana', token: 'b' },
+        ],
+      }),
+    ).toEqual(['web.users.1.name: "ana" is listed twice']);
     expect(issues({ users: [{ name: 'shared-token', token: 'a' }] })[0]).toMatch(/^web\.users\.0\.name: "shared-token" is how the shared apiToken is recorded/);
     expect(issues({ users: [{ name: 'ana', token: 'a' }], secureCookie: 'yes' })[0]).toMatch(/^web\.secureCookie: /);
     const shared = routerConfigSchema.parse({ apiToken: 'same', web: { users: [{ name: 'ana', token: 'same' }] } });
     await expect(resolveRouterConfig(shared)).rejects.toThrow(/router\.web\.users\.0: ana's token is the same as the shared apiToken/);
-    await expect(resolveRouterConfig(routerConfigSchema.parse({ web: { users: [{ name: 'ana', tokenFile: join(dir, 'missing') }] } }))).rejects.toThrow(ConfigError);
+    await expect(resolveRouterConfig(routerConfigSchema.parse({ web: { users: [{ name: 'ana', tokenFile: join(dir, 'missing') }] } }))).rejects.toThrow(
+      ConfigError,
+    );
   });
 });

@@ -35,9 +35,24 @@ export class RouterMetrics {
       buckets: [60, 300, 900, 1_800, 3_600, 7_200, 14_400, 28_800, 86_400, 259_200],
       registers,
     });
-    this.slaBreaches = new Counter({ name: m.slaBreaches.name, help: m.slaBreaches.help, labelNames: m.slaBreaches.labels as ['cluster', 'severity', 'kind'], registers });
-    this.escalations = new Counter({ name: m.escalations.name, help: m.escalations.help, labelNames: m.escalations.labels as ['cluster', 'severity', 'tier'], registers });
-    this.notifications = new Counter({ name: m.notifications.name, help: m.notifications.help, labelNames: m.notifications.labels as ['channel', 'result'], registers });
+    this.slaBreaches = new Counter({
+      name: m.slaBreaches.name,
+      help: m.slaBreaches.help,
+      labelNames: m.slaBreaches.labels as ['cluster', 'severity', 'kind'],
+      registers,
+    });
+    this.escalations = new Counter({
+      name: m.escalations.name,
+      help: m.escalations.help,
+      labelNames: m.escalations.labels as ['cluster', 'severity', 'tier'],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: m.notifications.name,
+      help: m.notifications.help,
+      labelNames: m.notifications.labels as ['channel', 'result'],
+      registers,
+    });
     this.actions = new Counter({ name: m.actions.name, help: m.actions.help, labelNames: m.actions.labels as ['action', 'result'], registers });
   }
 

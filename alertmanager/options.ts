@@ -84,11 +84,18 @@ export interface RouterOptions {
 const ms = (text: string) => parseDuration(text) ?? 0;
 
 /** Reads secret files (relative to the config file) and converts the section into run-time options. */
-export async function resolveRouterConfig(config: RouterConfig, clusters: readonly { name: string; priority: ClusterPriority }[] = [], configFile?: string): Promise<RouterOptions> {
+export async function resolveRouterConfig(
+  config: RouterConfig,
+  clusters: readonly { name: string; priority: ClusterPriority }[] = [],
+  configFile?: string,
+): Promise<RouterOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const source = configFile ?? '(defaults)';
   const secret = secretReader({ base, source, section: 'router' });
-  const remote = async (r: { url: string; token?: string; tokenFile?: string; timeout: string } | undefined, field: string): Promise<RemoteService | undefined> =>
+  const remote = async (
+    r: { url: string; token?: string; tokenFile?: string; timeout: string } | undefined,
+    field: string,
+  ): Promise<RemoteService | undefined> =>
     r && { url: r.url.replace(/\/+$/, ''), token: await secret(r.token, r.tokenFile, `${field}.tokenFile`), timeoutMs: ms(r.timeout) };
   const smtp = config.smtp;
   return {

@@ -39,15 +39,24 @@ afterAll(async () => {
 
 describe('two routers on one MariaDB', () => {
   it('pages each incident once when both replicas get every webhook, again and again', async () => {
-    const bodies = Array.from({ length: GROUPS }, (_, i) => webhook([gpuAlert(`node-${i}`, { startsAt: TUESDAY_10 }), gpuAlert(`node-${i}`, { gpu: '1', startsAt: TUESDAY_10 })]));
+    const bodies = Array.from({ length: GROUPS }, (_, i) =>
+      webhook([gpuAlert(`node-${i}`, { startsAt: TUESDAY_10 }), gpuAlert(`node-${i}`, { gpu: '1', startsAt: TUESDAY_10 })]),
+    );
     const sends = bodies.flatMap((body) => [first, second, first, second].map((r) => request(`${r.url}/api/v1/alertmanager`, { body })));
     const answers = await Promise.all(sends);
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     const incidents = (await request(`${second.url}/api/v1/incidents`)).json.incidents as any[];
     expect(incidents).toHaveLength(GROUPS);
-    const alerts = await first.db.selectFrom('router_alerts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const alerts = await first.db
+      .selectFrom('router_alerts')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
     expect(Number(alerts?.n)).toBe(GROUPS * 2);
-    const pages = await first.db.selectFrom('router_outbox').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', 'page').executeTakeFirst();
+    const pages = await first.db
+      .selectFrom('router_outbox')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('kind', '=', 'page')
+      .executeTakeFirst();
     expect(Number(pages?.n)).toBe(GROUPS);
 
     expect(await first.router.outbox.nextAttemptAt()).toBe(TUESDAY_10);
@@ -64,7 +73,11 @@ describe('two routers on one MariaDB', () => {
     clock.advance(31 * 60_000);
     const fired = await Promise.all([first.router.runDueTimers(), second.router.runDueTimers(), first.router.runDueTimers(), second.router.runDueTimers()]);
     expect(fired.reduce((a, b) => a + b, 0)).toBe(GROUPS);
-    const escalations = await first.db.selectFrom('router_outbox').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', 'escalation').executeTakeFirst();
+    const escalations = await first.db
+      .selectFrom('router_outbox')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('kind', '=', 'escalation')
+      .executeTakeFirst();
     // The second line and the DRI, once per incident.
     expect(Number(escalations?.n)).toBe(GROUPS * 2);
     await Promise.all([first.router.deliverOutbox(), second.router.deliverOutbox()]);

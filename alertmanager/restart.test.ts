@@ -55,7 +55,11 @@ afterAll(async () => {
 /** Starts `gpuwatch router --config …` and resolves with its URL once it listens. */
 function startChild(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'router', '--config', configFile], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' } });
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'router', '--config', configFile], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' },
+    });
     child = proc;
     let log = '';
     const timer = setTimeout(() => reject(new Error(`router did not start within 15 s:\n${log}`)), 15_000);
@@ -100,7 +104,10 @@ describe('a router killed with SIGKILL', () => {
     await killChild();
 
     const db = new Database(join(dir, 'router.db'), { readonly: true });
-    const pending = db.prepare("select name, due_at from router_timers where kind = 'ack' and status = 'pending' order by name").all() as { name: string; due_at: number }[];
+    const pending = db.prepare("select name, due_at from router_timers where kind = 'ack' and status = 'pending' order by name").all() as {
+      name: string;
+      due_at: number;
+    }[];
     const unsent = db.prepare("select count(*) as n from router_outbox where kind = 'page' and status = 'pending'").get() as { n: number };
     db.close();
     expect(pending.map((t) => t.name)).toEqual(['ack:1', 'ack:2', 'ack:3']);

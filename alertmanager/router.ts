@@ -95,7 +95,13 @@ export class Router {
         .execute();
       return rows.map((r) => ({ cluster: r.cluster, severity: Number(r.severity), count: Number(r.n) }));
     });
-    const notifier = new Notifier({ templates: new MailTemplates(options.workingHours.timeZone), emailEnabled: options.smtp !== undefined, webhooks: options.webhooks, links, pagesPerMinute: options.pagesPerMinute });
+    const notifier = new Notifier({
+      templates: new MailTemplates(options.workingHours.timeZone),
+      emailEnabled: options.smtp !== undefined,
+      webhooks: options.webhooks,
+      links,
+      pagesPerMinute: options.pagesPerMinute,
+    });
     this.ctx = {
       db,
       dialect,
@@ -110,7 +116,10 @@ export class Router {
       wake: (at) => this.onWork.timerAt(at),
     };
     const owners = new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now());
-    const channels: Channels = { webhook: new WebhookChannel((row) => notifier.composeWebhook(row)), 'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners) };
+    const channels: Channels = {
+      webhook: new WebhookChannel((row) => notifier.composeWebhook(row)),
+      'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners),
+    };
     if (options.smtp) {
       this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
       channels.email = this.email;
@@ -129,8 +138,18 @@ export class Router {
         watchdog: (trx, firing) => onWatchdogSilent(this.ctx, trx, firing),
       },
     });
-    const leaseMs = Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000) * 3 + 5_000;
-    this.outbox = new OutboxDispatcher({ db, dialect, clock, log, channels, retry: options.retry, leaseMs, onOutcome: (row, result) => this.countDelivery(row, result) });
+    const leaseMs =
+      Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000) * 3 + 5_000;
+    this.outbox = new OutboxDispatcher({
+      db,
+      dialect,
+      clock,
+      log,
+      channels,
+      retry: options.retry,
+      leaseMs,
+      onOutcome: (row, result) => this.countDelivery(row, result),
+    });
   }
 
   setBaseUrl(url: string): void {
@@ -180,7 +199,11 @@ export class Router {
     let query = this.ctx.db.selectFrom('router_incidents').selectAll();
     if (filter === 'active') query = query.where('status', '!=', 'resolved');
     else if (filter !== 'all') query = query.where('status', '=', filter);
-    const rows = await query.orderBy(filter === 'resolved' ? 'resolved_at' : 'opened_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    const rows = await query
+      .orderBy(filter === 'resolved' ? 'resolved_at' : 'opened_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map((r) => incidentView(r, this.ctx.links));
   }
 
@@ -201,7 +224,12 @@ export class Router {
   onCall(at: number, count = 8): OnCallAnswer {
     const rotation = this.ctx.rotation;
     const segments = rotation.segments(at, at + 400 * 86_400_000, count + 1);
-    const view = (s: OnCallSegment): OnCallSegmentView => ({ from: new Date(s.start).toISOString(), to: new Date(s.end).toISOString(), dris: s.dris.map((d) => ({ name: d.name, email: d.email })), source: s.source });
+    const view = (s: OnCallSegment): OnCallSegmentView => ({
+      from: new Date(s.start).toISOString(),
+      to: new Date(s.end).toISOString(),
+      dris: s.dris.map((d) => ({ name: d.name, email: d.email })),
+      source: s.source,
+    });
     const [first, ...rest] = segments;
     const now = first ?? { start: at, end: at, dris: [], source: 'rotation' as const };
     const firstShiftAt = at < rotation.firstShiftAt ? new Date(rotation.firstShiftAt).toISOString() : null;

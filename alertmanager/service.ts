@@ -63,7 +63,9 @@ export async function startRouter(options: RouterOptions, log: Logger, start: St
       await Promise.all(loops.map((l) => l.stop()));
       await server.close();
       router.close();
-      await withTimeout(opened.close(), 2_000, 'closing the router database').catch((err: Error) => log.warn({ err: err.message }, 'router database did not close cleanly'));
+      await withTimeout(opened.close(), 2_000, 'closing the router database').catch((err: Error) =>
+        log.warn({ err: err.message }, 'router database did not close cleanly'),
+      );
     },
   };
 }
@@ -120,19 +122,28 @@ function backgroundLoops(router: Router, options: RouterOptions, clock: Clock, l
 function warnAboutGaps(options: RouterOptions, log: Logger): void {
   if (options.team.length === 0) log.warn('router.team is empty: pages go to the second line only');
   if (!options.smtp) log.warn('router.smtp is not configured: no e-mail is sent');
-  if (!options.apiToken && options.web.users.length === 0) log.warn('neither router.apiToken nor router.web.users is configured: acknowledging through the API and the board is refused');
+  if (!options.apiToken && options.web.users.length === 0)
+    log.warn('neither router.apiToken nor router.web.users is configured: acknowledging through the API and the board is refused');
 }
 
 /** The config check refuses this too; options built another way must not get round it. */
 function refuseUnguardedActions(options: RouterOptions): void {
   if (options.actions.dryRun) return;
   const problems = [
-    ...(options.webhookToken ? [] : [{ field: 'router.webhookToken', message: 'required when actions.dryRun is false (anyone who reaches the router could have jobs killed)' }]),
-    ...(options.actions.openpai ? [] : [{ field: 'router.actions.openpai', message: 'required when actions.dryRun is false (job owners are read from OpenPAI)' }]),
+    ...(options.webhookToken
+      ? []
+      : [{ field: 'router.webhookToken', message: 'required when actions.dryRun is false (anyone who reaches the router could have jobs killed)' }]),
+    ...(options.actions.openpai
+      ? []
+      : [{ field: 'router.actions.openpai', message: 'required when actions.dryRun is false (job owners are read from OpenPAI)' }]),
   ];
   if (problems.length === 0) return;
   const source = '(router options)';
-  throw new ConfigError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), source, problems.map((p) => ({ file: source, ...p })));
+  throw new ConfigError(
+    problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+    source,
+    problems.map((p) => ({ file: source, ...p })),
+  );
 }
 
 /** Rows another replica holds stay due until it is done with them: wait a little rather than spin. */

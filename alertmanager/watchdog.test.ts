@@ -34,7 +34,14 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const watchdog = (cluster: string) => webhook([{ labels: { alertname: 'Watchdog', watchdog: 'true', cluster, severity: 'none' }, annotations: { summary: 'The alert pipeline works' }, startsAt: TUESDAY_10 - 60 * MIN }]);
+const watchdog = (cluster: string) =>
+  webhook([
+    {
+      labels: { alertname: 'Watchdog', watchdog: 'true', cluster, severity: 'none' },
+      annotations: { summary: 'The alert pipeline works' },
+      startsAt: TUESDAY_10 - 60 * MIN,
+    },
+  ]);
 /** Both replicas get the webhook at once, as from Alertmanager's two instances. */
 const postToBoth = (body: unknown) => Promise.all(replicas.map((r) => request(`${r.url}/api/v1/alertmanager`, { body })));
 async function at(ms: number): Promise<string[]> {
@@ -58,7 +65,9 @@ describe("the dead man's switch on two replicas", () => {
       expect(await at(last)).toEqual([]);
     }
     expect((await request(`${replicas[0]?.url}/api/v1/incidents?status=all`)).json.incidents).toEqual([]);
-    expect(await replicas[1]?.db.selectFrom('router_watchdogs').select(['cluster', 'last_seen_at']).execute()).toEqual([{ cluster: 'prod-a', last_seen_at: last }]);
+    expect(await replicas[1]?.db.selectFrom('router_watchdogs').select(['cluster', 'last_seen_at']).execute()).toEqual([
+      { cluster: 'prod-a', last_seen_at: last },
+    ]);
 
     expect(await at(last + 5 * MIN - 1)).toEqual([]);
     expect(await at(last + 5 * MIN)).toEqual([`ben@oncall.example: [ALERT PIPELINE SILENT] cluster prod-a since ${berlin(last)}`]);

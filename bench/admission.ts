@@ -91,12 +91,16 @@ function benchEngine(rules: RuleFields[], iterations = 20_000): AdmissionBenchRo
 function post(url: string, agent: Agent, body: string): Promise<{ ms: number; status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request(`${url}/api/v1/admission`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ ms: performance.now() - started, status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      `${url}/api/v1/admission`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ ms: performance.now() - started, status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -119,7 +123,16 @@ async function measureHttp(url: string, body: unknown, count: number, expect: (a
 }
 
 function serviceOptions(overrides: Partial<RuleServiceOptions>): RuleServiceOptions {
-  return { listen: '127.0.0.1:0', db: 'sqlite::memory:', storeTimeoutMs: 150, holdingsWhenUnreachable: 'request-only', exemptJobs: [], exemptUsers: [], apiToken: API_TOKEN, ...overrides };
+  return {
+    listen: '127.0.0.1:0',
+    db: 'sqlite::memory:',
+    storeTimeoutMs: 150,
+    holdingsWhenUnreachable: 'request-only',
+    exemptJobs: [],
+    exemptUsers: [],
+    apiToken: API_TOKEN,
+    ...overrides,
+  };
 }
 
 async function benchHttpSqlite(rules: RuleFields[], count: number): Promise<AdmissionBenchRow[]> {
@@ -127,13 +140,19 @@ async function benchHttpSqlite(rules: RuleFields[], count: number): Promise<Admi
   const fake = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice' }] });
   fake.addJob({ user: 'alice', name: 'running', gpus: 8, priority: 'oppo' });
   const log = createLogger('bench', 'silent');
-  const service = await startRuleService(serviceOptions({ db: `sqlite://${join(dir, 'rules.db')}`, openpai: { url: fake.url, token: fake.tokenFor('admin'), timeoutMs: 2_000 } }), log);
+  const service = await startRuleService(
+    serviceOptions({ db: `sqlite://${join(dir, 'rules.db')}`, openpai: { url: fake.url, token: fake.tokenFor('admin'), timeoutMs: 2_000 } }),
+    log,
+  );
   try {
     await service.store.import(rules, 'bench', 'replace');
     const lowered = (a: { result: string; store: string }) => a.result === 'oppo' && a.store === 'ok';
     const given = await measureHttp(service.url, { user: 'alice', vc: 'default', priority: 'prod', gpus: 4, held: { oppo: 8 } }, count, lowered);
     const fetched = await measureHttp(service.url, { user: 'alice', vc: 'default', priority: 'prod', gpus: 4 }, Math.floor(count / 2), lowered);
-    return [row('HTTP, rules in SQLite, holdings in the request', rules.length, given), row('HTTP, rules in SQLite, holdings from rest-server (fake, loopback)', rules.length, fetched)];
+    return [
+      row('HTTP, rules in SQLite, holdings in the request', rules.length, given),
+      row('HTTP, rules in SQLite, holdings from rest-server (fake, loopback)', rules.length, fetched),
+    ];
   } finally {
     await service.close();
     await fake.close();
@@ -200,7 +219,10 @@ async function benchStoreGoesSilent(samples: number): Promise<AdmissionBenchRow[
     for (let i = 0; i < samples; i++) {
       const relay = new TcpRelay(target.host, target.port);
       await relay.start();
-      const service = await startRuleService(serviceOptions({ db: `mysql://${target.user}@127.0.0.1:${relay.port}/${target.database}`, storeRetryMs: 60_000 }), log);
+      const service = await startRuleService(
+        serviceOptions({ db: `mysql://${target.user}@127.0.0.1:${relay.port}/${target.database}`, storeRetryMs: 60_000 }),
+        log,
+      );
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       try {
         const warm = JSON.parse((await post(service.url, agent, body)).text) as { store: string };
@@ -223,7 +245,12 @@ async function benchStoreGoesSilent(samples: number): Promise<AdmissionBenchRow[
 
 export async function benchAdmission(httpRequests = 2_000): Promise<AdmissionBenchResult> {
   const rules = benchRules();
-  const rows = [benchEngine(rules), ...(await benchHttpSqlite(rules, httpRequests)), ...(await benchStoreDown(Math.floor(httpRequests / 2))), ...(await benchStoreGoesSilent(10))];
+  const rows = [
+    benchEngine(rules),
+    ...(await benchHttpSqlite(rules, httpRequests)),
+    ...(await benchStoreDown(Math.floor(httpRequests / 2))),
+    ...(await benchStoreGoesSilent(10)),
+  ];
   return { rows, goals: { withRulesP99Ms: 2, storeDownP99Ms: 200 } };
 }
 

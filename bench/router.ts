@@ -196,10 +196,20 @@ async function withIntakeRouter<T>(work: (url: string, agent: Agent, traffic: Tr
     config,
     stringify({
       clusters: [{ name: 'prod-a', priority: 'production', layout: 'layout.yaml' }],
-      router: { listen: '127.0.0.1:0', db: 'sqlite://./router.db', apiToken: 'bench', team: TEAM, smtp: { host: '127.0.0.1', port: smtp.port, from: 'router@bench.example' } },
+      router: {
+        listen: '127.0.0.1:0',
+        db: 'sqlite://./router.db',
+        apiToken: 'bench',
+        team: TEAM,
+        smtp: { host: '127.0.0.1', port: smtp.port, from: 'router@bench.example' },
+      },
     }),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', ROUTER_MAIN, 'router', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', ROUTER_MAIN, 'router', '--config', config], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' },
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   try {
     const base = await listeningUrl(child);
@@ -276,13 +286,23 @@ export async function benchIntakeSaturated(seconds = 10, senders = 16): Promise<
 export async function benchTimers(count = 1_000): Promise<TimerLateness> {
   const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-router-bench-'));
   const smtp = await SmtpSink.start();
-  const running = await startBenchRouter(dir, { sla: [{ severity: [0, 1, 2, 3], acknowledge: '1h', update: '1h', hours: '24x7' }], pollInterval: '1s' }, smtp.port);
+  const running = await startBenchRouter(
+    dir,
+    { sla: [{ severity: [0, 1, 2, 3], acknowledge: '1h', update: '1h', hours: '24x7' }], pollInterval: '1s' },
+    smtp.port,
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   try {
     const url = `${running.url}/api/v1/alertmanager`;
     for (let i = 0; i < count; i += 8) {
       await Promise.all(
-        Array.from({ length: Math.min(8, count - i) }, (_, j) => post(url, agent, JSON.stringify({ version: '4', status: 'firing', receiver: 'router', alerts: groupAlerts(i + j, 'firing', new Date().toISOString()).slice(0, 1) }))),
+        Array.from({ length: Math.min(8, count - i) }, (_, j) =>
+          post(
+            url,
+            agent,
+            JSON.stringify({ version: '4', status: 'firing', receiver: 'router', alerts: groupAlerts(i + j, 'firing', new Date().toISOString()).slice(0, 1) }),
+          ),
+        ),
       );
     }
     // Every deadline moved to the same moment, 1.5 s ahead, as if they had been set together.
@@ -290,7 +310,15 @@ export async function benchTimers(count = 1_000): Promise<TimerLateness> {
     await running.db.updateTable('router_timers').set({ due_at: due }).where('kind', '=', 'ack').execute();
     running.router.onWork.timerAt(due);
     const doneCount = async () =>
-      Number((await running.db.selectFrom('router_incidents').select((eb) => eb.fn.countAll().as('n')).where('escalation_tier', '=', 1).executeTakeFirst())?.n ?? 0);
+      Number(
+        (
+          await running.db
+            .selectFrom('router_incidents')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('escalation_tier', '=', 1)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
     let lastDoneAfterMs = Number.NaN;
     for (let i = 0; i < 1_000; i++) {
       if ((await doneCount()) >= count) {
@@ -328,9 +356,13 @@ export function printRouter(result: RouterBenchResult): void {
   console.log(`## router webhook intake, SQLite file (WAL), ${GPUS_PER_GROUP} alerts per webhook: 80 % repeats, 15 % new incidents, 5 % resolutions`);
   console.log(`sustained, ${sustained.ratePerSecond} webhooks/s for ${f(sustained.seconds)} s (≤ ${sustained.senders} in flight): ${line(sustained)}`);
   console.log(`capacity, ${capacity.senders} senders back to back for ${f(capacity.seconds)} s: ${line(capacity)}`);
-  console.log(`goal ≥ ${goals.alertsPerSecond} alerts/s with p99 ≤ ${goals.p99Ms} ms: ${met(sustained.alertsPerSecond >= goals.alertsPerSecond && sustained.p99Ms <= goals.p99Ms && sustained.errors === 0)}`);
+  console.log(
+    `goal ≥ ${goals.alertsPerSecond} alerts/s with p99 ≤ ${goals.p99Ms} ms: ${met(sustained.alertsPerSecond >= goals.alertsPerSecond && sustained.p99Ms <= goals.p99Ms && sustained.errors === 0)}`,
+  );
   console.log(`## router timers: ${timers.timers} acknowledgement deadlines due at once (each an escalation: 2 mails queued, timeline, next deadline)`);
-  console.log(`all done ${f(timers.lastDoneAfterMs, 0)} ms after they were due; firing started p50 ${f(timers.p50StartMs, 0)} ms, max ${f(timers.maxStartMs, 0)} ms late`);
+  console.log(
+    `all done ${f(timers.lastDoneAfterMs, 0)} ms after they were due; firing started p50 ${f(timers.p50StartMs, 0)} ms, max ${f(timers.maxStartMs, 0)} ms late`,
+  );
   console.log(`goal ≤ ${goals.timerLatenessMs} ms: ${met(timers.lastDoneAfterMs <= goals.timerLatenessMs && timers.timers === 1_000)}`);
 }
 

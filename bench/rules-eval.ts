@@ -61,7 +61,10 @@ interface Node {
   ip: string;
 }
 
-const nodeAt = (i: number): Node => ({ name: `node-${String(i).padStart(4, '0')}`, ip: `10.${100 + Math.floor(i / 62500)}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}` });
+const nodeAt = (i: number): Node => ({
+  name: `node-${String(i).padStart(4, '0')}`,
+  ip: `10.${100 + Math.floor(i / 62500)}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`,
+});
 
 function layoutYaml(nodes: number, gpus: number): string {
   const lines = ['machine-sku:', `  gpu${gpus}:`, `    computing-device: {type: nvidia.com/gpu, model: H100, count: ${gpus}}`, 'machine-list:'];
@@ -96,28 +99,81 @@ interface Series extends Shape {
  */
 function* syntheticSeries(nodes: number, gpus: number, t0: number): Generator<Series> {
   const families: [string, (i: number, n: Node, base: string) => Shape[]][] = [
-    ['gpuwatch_gpu_utilization_ratio', (i, n, base) => perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: (t) => (jobOn(i) ? 0.3 + 0.6 * hash01(i, g, Math.floor(t / 600)) * (i % 40 === 0 ? 0.05 : 1) : 0) }))],
-    ['gpuwatch_gpu_temperature_celsius', (i, n, base) => perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 300 === 0 && g === 0 ? 91 : 40 + Math.round(30 * hash01(i, g))) }))],
-    ['gpuwatch_gpu_clock_event_active', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => REASONS.map((reason, r) => ({ labels: `${base},${gl},reason="${reason}"`, value: () => (i % 500 === 0 && r === 0 ? 1 : 0) })))],
-    ['gpuwatch_gpu_ecc_errors_total', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['corrected', 'uncorrected'].flatMap((type) => ['volatile', 'aggregate'].map((scope) => ({ labels: `${base},${gl},type="${type}",scope="${scope}"`, value: (t) => (type === 'corrected' && i % 100 === 0 ? Math.floor((t - t0) / 10) + 5000 : 0) }))))],
+    [
+      'gpuwatch_gpu_utilization_ratio',
+      (i, n, base) =>
+        perGpu(i, n, gpus, (g, gl) => ({
+          labels: `${base},${gl}`,
+          value: (t) => (jobOn(i) ? 0.3 + 0.6 * hash01(i, g, Math.floor(t / 600)) * (i % 40 === 0 ? 0.05 : 1) : 0),
+        })),
+    ],
+    [
+      'gpuwatch_gpu_temperature_celsius',
+      (i, n, base) =>
+        perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 300 === 0 && g === 0 ? 91 : 40 + Math.round(30 * hash01(i, g))) })),
+    ],
+    [
+      'gpuwatch_gpu_clock_event_active',
+      (i, n, base) =>
+        perGpu(i, n, gpus, (_g, gl) =>
+          REASONS.map((reason, r) => ({ labels: `${base},${gl},reason="${reason}"`, value: () => (i % 500 === 0 && r === 0 ? 1 : 0) })),
+        ),
+    ],
+    [
+      'gpuwatch_gpu_ecc_errors_total',
+      (i, n, base) =>
+        perGpu(i, n, gpus, (_g, gl) =>
+          ['corrected', 'uncorrected'].flatMap((type) =>
+            ['volatile', 'aggregate'].map((scope) => ({
+              labels: `${base},${gl},type="${type}",scope="${scope}"`,
+              value: (t) => (type === 'corrected' && i % 100 === 0 ? Math.floor((t - t0) / 10) + 5000 : 0),
+            })),
+          ),
+        ),
+    ],
     ['gpuwatch_gpu_row_remap_pending', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl}`, value: () => 0 }))],
     ['gpuwatch_gpu_row_remap_failed', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl}`, value: () => 0 }))],
-    ['gpuwatch_gpu_retired_pages_total', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['sbe', 'dbe'].map((cause) => ({ labels: `${base},${gl},cause="${cause}"`, value: () => 0 })))],
-    ['gpuwatch_gpu_external_processes', (i, n, base) => perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 200 === 0 && g === 1 ? 1 : 0) }))],
-    ['gpuwatch_gpu_xid_errors_total', (i, n, base) => (i % 100 === 7 ? [{ labels: `${base},${gpuLabels(n, 0)},xid="13"`, value: (t) => 1 + Math.floor((t - t0 + 7200) / 1800) }] : [])],
-    ['gpuwatch_job_gpu_allocated', (i, n, base) => (jobOn(i) ? perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl},${jobLabels(i)},pod="job-${i}-0",namespace="default"`, value: () => 1 })) : [])],
-    ['gpuwatch_job_start_time_seconds', (i, _n, base) => (jobOn(i) ? [{ labels: `${base},${jobLabels(i)}`, value: () => t0 - Math.floor(hash01(i) * 10 * 86400) }] : [])],
+    [
+      'gpuwatch_gpu_retired_pages_total',
+      (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['sbe', 'dbe'].map((cause) => ({ labels: `${base},${gl},cause="${cause}"`, value: () => 0 }))),
+    ],
+    [
+      'gpuwatch_gpu_external_processes',
+      (i, n, base) => perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 200 === 0 && g === 1 ? 1 : 0) })),
+    ],
+    [
+      'gpuwatch_gpu_xid_errors_total',
+      (i, n, base) => (i % 100 === 7 ? [{ labels: `${base},${gpuLabels(n, 0)},xid="13"`, value: (t) => 1 + Math.floor((t - t0 + 7200) / 1800) }] : []),
+    ],
+    [
+      'gpuwatch_job_gpu_allocated',
+      (i, n, base) =>
+        jobOn(i) ? perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl},${jobLabels(i)},pod="job-${i}-0",namespace="default"`, value: () => 1 })) : [],
+    ],
+    [
+      'gpuwatch_job_start_time_seconds',
+      (i, _n, base) => (jobOn(i) ? [{ labels: `${base},${jobLabels(i)}`, value: () => t0 - Math.floor(hash01(i) * 10 * 86400) }] : []),
+    ],
     ['gpuwatch_node_gpus', (i, _n, base) => [{ labels: base, value: () => (i % 400 === 0 ? gpus - 1 : gpus) }]],
     ['gpuwatch_node_expected_gpus', (_i, _n, base) => [{ labels: base, value: () => gpus }]],
     ['gpuwatch_exporter_build_info', (_i, _n, base) => [{ labels: `${base},version="0.1.0",backend="nvml"`, value: () => 1 }]],
-    ['gpuwatch_exporter_source_up', (_i, _n, base) => ['gpu', 'attribution', 'host'].map((source) => ({ labels: `${base},source="${source}"`, value: () => 1 }))],
-    ['gpuwatch_exporter_last_success_timestamp_seconds', (_i, _n, base) => ['gpu', 'attribution', 'host'].map((source) => ({ labels: `${base},source="${source}"`, value: (t) => t - 5 }))],
+    [
+      'gpuwatch_exporter_source_up',
+      (_i, _n, base) => ['gpu', 'attribution', 'host'].map((source) => ({ labels: `${base},source="${source}"`, value: () => 1 })),
+    ],
+    [
+      'gpuwatch_exporter_last_success_timestamp_seconds',
+      (_i, _n, base) => ['gpu', 'attribution', 'host'].map((source) => ({ labels: `${base},source="${source}"`, value: (t) => t - 5 })),
+    ],
     ['gpuwatch_node_filesystem_size_bytes', (_i, _n, base) => filesystems(base, () => 2 ** 41)],
     ['gpuwatch_node_filesystem_available_bytes', (i, _n, base) => filesystems(base, (m) => 2 ** 41 * (m === 2 ? 0.3 : 0.2 + 0.7 * hash01(i, m)))],
     ['gpuwatch_node_memory_total_bytes', (_i, _n, base) => [{ labels: base, value: () => 2 ** 41 }]],
     ['gpuwatch_node_memory_available_bytes', (i, _n, base) => [{ labels: base, value: () => 2 ** 41 * (0.1 + 0.8 * hash01(i, 99)) }]],
     ['up', (_i, _n, base) => [{ labels: `${base},job="gpuwatch"`, value: () => 1 }]],
-    ['kube_node_status_condition', (_i, n) => [{ labels: `node="${n.name}",condition="Ready",status="true",job="kube-state-metrics",instance="10.96.0.20:8080"`, value: () => 1 }]],
+    [
+      'kube_node_status_condition',
+      (_i, n) => [{ labels: `node="${n.name}",condition="Ready",status="true",job="kube-state-metrics",instance="10.96.0.20:8080"`, value: () => 1 }],
+    ],
   ];
   for (const [name, make] of families) {
     for (let i = 0; i < nodes; i++) {
@@ -144,7 +200,10 @@ function filesystems(base: string, size: (mount: number) => number): Shape[] {
     ['/data', 'xfs', '/dev/nvme1n1'],
     ['/mnt/shared', 'nfs4', 'nfs-server:/export/shared'],
   ];
-  return mounts.map(([mountpoint, fstype, device], m) => ({ labels: `${base},mountpoint="${mountpoint}",fstype="${fstype}",device="${device}"`, value: () => size(m) }));
+  return mounts.map(([mountpoint, fstype, device], m) => ({
+    labels: `${base},mountpoint="${mountpoint}",fstype="${fstype}",device="${device}"`,
+    value: () => size(m),
+  }));
 }
 
 // ---------------------------------------------------------------- history and the live target
@@ -265,11 +324,22 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
       global: { evaluation_interval: `${opts.evaluationSeconds}s` },
       rule_files: ['rules.yml'],
       // The generated job's labelling and relabelling, pointed at the one synthetic target.
-      scrape_configs: [{ ...scrape, scrape_interval: `${opts.stepSeconds}s`, scrape_timeout: `${opts.stepSeconds}s`, static_configs: [{ targets: [`127.0.0.1:${live.port}`] }] }],
+      scrape_configs: [
+        {
+          ...scrape,
+          scrape_interval: `${opts.stepSeconds}s`,
+          scrape_timeout: `${opts.stepSeconds}s`,
+          static_configs: [{ targets: [`127.0.0.1:${live.port}`] }],
+        },
+      ],
     };
     await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config));
     const port = await freePort();
-    const prometheus = spawn('prometheus', ['--config.file=prometheus.yml', '--storage.tsdb.path=data', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    const prometheus = spawn(
+      'prometheus',
+      ['--config.file=prometheus.yml', '--storage.tsdb.path=data', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     children.push(prometheus);
     const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
@@ -301,7 +371,17 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
       const values = reads.map((r) => r.get(group) ?? NaN);
       return { group, rules: ruleCount.get(group) ?? 0, medianSeconds: median(values), minSeconds: Math.min(...values), maxSeconds: Math.max(...values) };
     });
-    return { nodes: opts.nodes, gpus: opts.nodes * opts.gpusPerNode, series, samples, rules: [...ruleCount.values()].reduce((a, b) => a + b, 0), backfillSeconds, groups, prometheusRssMb: rssMb, slowestRules };
+    return {
+      nodes: opts.nodes,
+      gpus: opts.nodes * opts.gpusPerNode,
+      series,
+      samples,
+      rules: [...ruleCount.values()].reduce((a, b) => a + b, 0),
+      backfillSeconds,
+      groups,
+      prometheusRssMb: rssMb,
+      slowestRules,
+    };
   } finally {
     for (const child of children) await stopChild(child);
     target?.close();
@@ -312,8 +392,18 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
 /** Prints the result as tables; used here and by `npm run bench`. */
 export function printRulesEval(r: RulesEvalResult): void {
   console.log(`## rule evaluation, ${r.nodes} nodes × ${r.gpus / r.nodes} GPUs (${r.rules} rules), real Prometheus`);
-  console.log(`history: ${r.series} series, ${r.samples} samples, backfilled in ${r.backfillSeconds.toFixed(0)} s; Prometheus RSS ${r.prometheusRssMb.toFixed(0)} MB`);
-  console.table(r.groups.map((g) => ({ group: g.group, rules: g.rules, 'median ms': (g.medianSeconds * 1000).toFixed(1), 'min ms': (g.minSeconds * 1000).toFixed(1), 'max ms': (g.maxSeconds * 1000).toFixed(1) })));
+  console.log(
+    `history: ${r.series} series, ${r.samples} samples, backfilled in ${r.backfillSeconds.toFixed(0)} s; Prometheus RSS ${r.prometheusRssMb.toFixed(0)} MB`,
+  );
+  console.table(
+    r.groups.map((g) => ({
+      group: g.group,
+      rules: g.rules,
+      'median ms': (g.medianSeconds * 1000).toFixed(1),
+      'min ms': (g.minSeconds * 1000).toFixed(1),
+      'max ms': (g.maxSeconds * 1000).toFixed(1),
+    })),
+  );
   console.log('slowest rules (last evaluation):');
   console.table(r.slowestRules.map((x) => ({ group: x.group, rule: x.rule, ms: (x.seconds * 1000).toFixed(1) })));
   const slowest = Math.max(...r.groups.map((g) => g.medianSeconds));

@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   const scrape = await benchScrape();
   console.log(`## /metrics, ${scrape.clients} concurrent scrapers, replay of 8 GPUs + 100 processes (gzip)`);
   console.log(`body ${scrape.bodyBytes} bytes, ${scrape.gzipBytes} gzipped`);
-  for (const [name, r] of [['paced (each every 100 ms)', scrape.paced], ['saturated (back to back)', scrape.saturated]] as const) {
+  for (const [name, r] of [
+    ['paced (each every 100 ms)', scrape.paced],
+    ['saturated (back to back)', scrape.saturated],
+  ] as const) {
     console.log(`${name}: ${r.requests} scrapes, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms, max ${fmt(r.maxMs)} ms, ${fmt(r.perSecond, 0)} scrapes/s`);
   }
   console.log(`exporter RSS: ${fmt(scrape.rssIdleMb, 1)} MB idle, ${fmt(scrape.rssMb, 1)} MB after the load\n`);

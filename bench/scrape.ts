@@ -86,11 +86,15 @@ async function rssMb(pid: number | undefined): Promise<number> {
 }
 
 export async function benchScrape(clients = 50): Promise<ScrapeResult> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/cli/gpuwatch.js', 'exporter', '--replay', SCENARIO, '--listen', '127.0.0.1:0', '--node', 'bench-node'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=1', 'dist/cli/gpuwatch.js', 'exporter', '--replay', SCENARIO, '--listen', '127.0.0.1:0', '--node', 'bench-node'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, GPUWATCH_LOG_LEVEL: 'info' },
+    },
+  );
   try {
     const url = `${await listeningUrl(child.stderr)}/metrics`;
     await sleep(1000);

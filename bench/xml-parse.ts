@@ -11,9 +11,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseSmiXml } from '../exporter/backends/nvidia-smi/xml.js';
 
-const FIXTURE = fileURLToPath(
-  new URL('../test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/q-busy.xml', import.meta.url),
-);
+const FIXTURE = fileURLToPath(new URL('../test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/q-busy.xml', import.meta.url));
 const GPU_COUNT = 8;
 const ROUNDS = 15;
 
@@ -52,9 +50,7 @@ export function buildMultiGpuDocument(singleGpuXml: string, count: number): stri
         .replace(/<gpu id="[^"]*">/, `<gpu id="00000000:${suffix}:00.0">`),
     );
   }
-  const head = singleGpuXml
-    .slice(0, gpuStart)
-    .replace(/<attached_gpus>\d+<\/attached_gpus>/, `<attached_gpus>${count}</attached_gpus>`);
+  const head = singleGpuXml.slice(0, gpuStart).replace(/<attached_gpus>\d+<\/attached_gpus>/, `<attached_gpus>${count}</attached_gpus>`);
   return head + copies.join('\n\t') + singleGpuXml.slice(gpuEnd);
 }
 
@@ -139,10 +135,7 @@ export async function benchXmlParse(): Promise<XmlParseBenchResult> {
 }
 
 function printResult(result: XmlParseBenchResult): void {
-  console.log(
-    `nvidia-smi -q -x, ${result.gpuCount} GPUs, ${(result.documentBytes / 1024).toFixed(0)} KiB, ` +
-      `median of ${ROUNDS} rounds`,
-  );
+  console.log(`nvidia-smi -q -x, ${result.gpuCount} GPUs, ${(result.documentBytes / 1024).toFixed(0)} KiB, ` + `median of ${ROUNDS} rounds`);
   console.table(
     result.rows.map((row) => ({
       parser: row.name,

@@ -52,7 +52,14 @@ type ClusterOverviewScope = ReturnType<typeof clusterOverviewScope>;
 /** The "Capacity" row. */
 function capacityPanels({ C, expected, seen, allocated }: ClusterOverviewScope): Section[1] {
   return [
-    statPanel({ title: 'GPUs expected', description: "GPUs the cluster's layout.yaml declares.", unit: units.Short, queries: [{ expr: expected }], width: 4, height: 4 }),
+    statPanel({
+      title: 'GPUs expected',
+      description: "GPUs the cluster's layout.yaml declares.",
+      unit: units.Short,
+      queries: [{ expr: expected }],
+      width: 4,
+      height: 4,
+    }),
     statPanel({ title: 'GPUs seen', description: 'GPUs the exporters report.', unit: units.Short, queries: [{ expr: seen }], width: 4, height: 4 }),
     statPanel({
       title: 'GPUs missing',
@@ -196,9 +203,7 @@ function healthPanels({ C, firing }: ClusterOverviewScope): Section[1] {
 
 /** The "Layout" row. */
 function layoutPanels({ layout }: ClusterOverviewScope): Section[1] {
-  return [
-    textPanel('Clusters in gpuwatch.yaml', layout.markdown, 24, Math.min(20, 2 + Math.ceil(layout.rows * 0.8))),
-  ];
+  return [textPanel('Clusters in gpuwatch.yaml', layout.markdown, 24, Math.min(20, 2 + Math.ceil(layout.rows * 0.8)))];
 }
 
 /** What each cluster's layout.yaml promises, by SKU: the reference the capacity panels compare with. */

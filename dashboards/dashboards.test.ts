@@ -43,32 +43,114 @@ function catalogMetricOf(series: string): { metric: MetricDef; extraLabels: stri
  * compiler reject a missing or an extra key, so the runtime checks below follow the SDK's types.
  */
 const DASHBOARD_KEYS = {
-  id: true, uid: true, title: true, description: true, revision: true, gnetId: true, tags: true, timezone: true,
-  editable: true, graphTooltip: true, time: true, timepicker: true, fiscalYearStartMonth: true, liveNow: true,
-  weekStart: true, refresh: true, schemaVersion: true, version: true, panels: true, templating: true,
-  annotations: true, links: true, snapshot: true, preload: true,
+  id: true,
+  uid: true,
+  title: true,
+  description: true,
+  revision: true,
+  gnetId: true,
+  tags: true,
+  timezone: true,
+  editable: true,
+  graphTooltip: true,
+  time: true,
+  timepicker: true,
+  fiscalYearStartMonth: true,
+  liveNow: true,
+  weekStart: true,
+  refresh: true,
+  schemaVersion: true,
+  version: true,
+  panels: true,
+  templating: true,
+  annotations: true,
+  links: true,
+  snapshot: true,
+  preload: true,
 } satisfies Record<keyof dashboard.Dashboard, true>;
 const PANEL_KEYS = {
-  type: true, id: true, pluginVersion: true, targets: true, title: true, description: true, transparent: true,
-  datasource: true, gridPos: true, links: true, repeat: true, repeatDirection: true, maxPerRow: true,
-  maxDataPoints: true, transformations: true, interval: true, timeFrom: true, timeShift: true,
-  hideTimeOverride: true, timeCompare: true, libraryPanel: true, cacheTimeout: true, queryCachingTTL: true,
-  options: true, fieldConfig: true,
+  type: true,
+  id: true,
+  pluginVersion: true,
+  targets: true,
+  title: true,
+  description: true,
+  transparent: true,
+  datasource: true,
+  gridPos: true,
+  links: true,
+  repeat: true,
+  repeatDirection: true,
+  maxPerRow: true,
+  maxDataPoints: true,
+  transformations: true,
+  interval: true,
+  timeFrom: true,
+  timeShift: true,
+  hideTimeOverride: true,
+  timeCompare: true,
+  libraryPanel: true,
+  cacheTimeout: true,
+  queryCachingTTL: true,
+  options: true,
+  fieldConfig: true,
 } satisfies Record<keyof dashboard.Panel, true>;
 const ROW_KEYS = {
-  type: true, collapsed: true, title: true, datasource: true, gridPos: true, id: true, panels: true, repeat: true,
+  type: true,
+  collapsed: true,
+  title: true,
+  datasource: true,
+  gridPos: true,
+  id: true,
+  panels: true,
+  repeat: true,
 } satisfies Record<keyof dashboard.RowPanel, true>;
 const VARIABLE_KEYS = {
-  type: true, name: true, label: true, hide: true, skipUrlSync: true, description: true, query: true,
-  datasource: true, current: true, multi: true, allowCustomValue: true, options: true, refresh: true, sort: true,
-  includeAll: true, allValue: true, regex: true, staticOptions: true, staticOptionsOrder: true, auto: true,
-  auto_min: true, auto_count: true, definition: true,
+  type: true,
+  name: true,
+  label: true,
+  hide: true,
+  skipUrlSync: true,
+  description: true,
+  query: true,
+  datasource: true,
+  current: true,
+  multi: true,
+  allowCustomValue: true,
+  options: true,
+  refresh: true,
+  sort: true,
+  includeAll: true,
+  allValue: true,
+  regex: true,
+  staticOptions: true,
+  staticOptionsOrder: true,
+  auto: true,
+  auto_min: true,
+  auto_count: true,
+  definition: true,
 } satisfies Record<keyof dashboard.VariableModel, true>;
 const TARGET_KEYS = {
-  adhocFilters: true, datasource: true, editorMode: true, exemplar: true, expr: true, format: true,
-  groupByKeys: true, hide: true, instant: true, intervalFactor: true, intervalMs: true, legendFormat: true,
-  maxDataPoints: true, queryType: true, range: true, refId: true, resultAssertions: true, scopes: true,
-  timeRange: true, interval: true,
+  adhocFilters: true,
+  datasource: true,
+  editorMode: true,
+  exemplar: true,
+  expr: true,
+  format: true,
+  groupByKeys: true,
+  hide: true,
+  instant: true,
+  intervalFactor: true,
+  intervalMs: true,
+  legendFormat: true,
+  maxDataPoints: true,
+  queryType: true,
+  range: true,
+  refId: true,
+  resultAssertions: true,
+  scopes: true,
+  timeRange: true,
+  interval: true,
 } satisfies Record<Exclude<keyof prometheus.Dataquery, '_implementsDataqueryVariant'>, true>;
 
 function unknownKeys(value: object, known: object): string[] {
@@ -129,7 +211,9 @@ function exprs(p: dashboard.Panel): string[] {
 describe('generated files', () => {
   it('writes one grafana/<uid>.json per dashboard and the ConfigMap', () => {
     expect([...files.keys()].sort()).toEqual([
-      ...Object.keys(EXPECTED).map((uid) => `grafana/${uid}.json`).sort(),
+      ...Object.keys(EXPECTED)
+        .map((uid) => `grafana/${uid}.json`)
+        .sort(),
       'kubernetes/dashboards-configmap.yaml',
     ]);
     for (const d of dashboards) expect(files.has(`grafana/${d.uid}.json`)).toBe(true);
@@ -138,7 +222,10 @@ describe('generated files', () => {
   it('gives every dashboard its variables (data source first) and its panels', () => {
     for (const [uid, want] of Object.entries(EXPECTED)) {
       const d = byUid(uid);
-      expect(d.templating.list?.map((v) => v.name), uid).toEqual(want.variables);
+      expect(
+        d.templating.list?.map((v) => v.name),
+        uid,
+      ).toEqual(want.variables);
       const titles = allPanels(d).map((p) => p.title);
       for (const title of want.panels) expect(titles, uid).toContain(title);
       expect(d.tags).toContain('gpuwatch');
@@ -303,7 +390,11 @@ describe('PromQL', () => {
   it('reads the on-call dashboard from the router metrics only', () => {
     const router = CATALOG.filter((m) => m.name.startsWith('gpuwatch_router_')).map((m) => m.name);
     const used = new Set(dashboardQueries(byUid('gpuwatch-oncall')).flatMap((q) => grafanaMetricNamesIn(q.expr)));
-    for (const name of used) expect(router.some((r) => name.startsWith(r)), name).toBe(true);
+    for (const name of used)
+      expect(
+        router.some((r) => name.startsWith(r)),
+        name,
+      ).toBe(true);
     expect(used.size).toBeGreaterThanOrEqual(router.length);
   });
 });
@@ -348,8 +439,7 @@ describe('config', () => {
     );
     await writeFile(
       join(dir, 'layout-b.yaml'),
-      'machine-sku:\n  g2: {computing-device: {type: nvidia.com/gpu, count: 2}}\nmachine-list:\n' +
-        '  - {hostname: b0, hostip: 10.1.0.1, machine-type: g2}\n',
+      'machine-sku:\n  g2: {computing-device: {type: nvidia.com/gpu, count: 2}}\nmachine-list:\n' + '  - {hostname: b0, hostip: 10.1.0.1, machine-type: g2}\n',
     );
     const file = join(dir, 'gpuwatch.yaml');
     await writeFile(file, 'clusters:\n  - {name: zeta, priority: dev, layout: layout-b.yaml}\n  - {name: alpha, layout: layout-a.yaml}\n');

@@ -42,12 +42,7 @@ function holderTable(title: string, h: Holder, matchers: string[], link?: Column
   return tablePanel({
     title,
     description: FORMULA,
-    queries: [
-      { expr: `sort_desc(${allocated})` },
-      { expr: used },
-      { expr: `(${used}) / (${allocated})` },
-      { expr: `(${allocated}) - (${used})` },
-    ],
+    queries: [{ expr: `sort_desc(${allocated})` }, { expr: used }, { expr: `(${used}) / (${allocated})` }, { expr: `(${allocated}) - (${used})` }],
     columns: [
       { field: h.label, header: h.label === 'vc' ? 'VC' : 'User', ...(link ? { link } : {}) },
       { field: 'Value #A', header: 'GPU-hours allocated', unit: GPU_HOURS_UNIT },
@@ -107,12 +102,7 @@ function selectionTotalsPanels({ vc, user, C, byVc, byUser, total, available, st
     stat('Efficiency', 'Used over allocated GPU-hours.', units.PercentUnit, `${total.used} / ${total.allocated}`, 0.5),
     stat('Allocated share', 'Allocated GPU-hours of the selection over available GPU-hours.', units.PercentUnit, `${total.allocated} / ${available}`),
     holderTable('By VC', byVc, [C, vc.matcher], linkTo(DASHBOARD_KEYS.job, 'Jobs of this VC', { vc: '${__value.raw}' })),
-    holderTable(
-      'By user',
-      byUser,
-      [C, user.matcher],
-      linkTo(DASHBOARD_KEYS.job, "This user's jobs", { user: '${__value.raw}' }),
-    ),
+    holderTable('By user', byUser, [C, user.matcher], linkTo(DASHBOARD_KEYS.job, "This user's jobs", { user: '${__value.raw}' })),
   ];
 }
 
@@ -155,11 +145,7 @@ function lowestJobs(C: string, vc: TemplateVariable, user: TemplateVariable) {
       // Only the same 20 jobs, so the merged table has no rows without a utilization.
       { expr: `${sel(RECORDING.jobGpus, C, vc.matcher, user.matcher)} and on (cluster, job) ${lowest}` },
     ],
-    columns: [
-      ...JOB_OWNER_COLUMNS,
-      { field: 'Value #A', header: 'GPU utilization', unit: units.PercentUnit },
-      { field: 'Value #B', header: 'GPUs' },
-    ],
+    columns: [...JOB_OWNER_COLUMNS, { field: 'Value #A', header: 'GPU utilization', unit: units.PercentUnit }, { field: 'Value #B', header: 'GPUs' }],
     width: 24,
     height: 10,
   });

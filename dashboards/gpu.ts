@@ -87,31 +87,62 @@ function identityPanels({ on, g, now }: GpuScope): Section[1] {
 /** The "Gauges" row. */
 function gaugesPanels({ on, g, over }: GpuScope): Section[1] {
   return [
-    over('Utilization', `${g.utilization.help} ${g.memoryUtilization.help}`, units.PercentUnit, [
-      { expr: sel(g.utilization.name, ...on), legend: 'kernels' },
-      { expr: sel(g.memoryUtilization.name, ...on), legend: 'memory controller' },
-    ], 0, 1),
-    over('Memory', `${g.memoryUsed.help} ${g.memoryTotal.help}`, unitOf(g.memoryUsed), [
-      { expr: sel(g.memoryUsed.name, ...on), legend: 'used' },
-      { expr: sel(g.memoryTotal.name, ...on), legend: 'total' },
-    ], 0),
+    over(
+      'Utilization',
+      `${g.utilization.help} ${g.memoryUtilization.help}`,
+      units.PercentUnit,
+      [
+        { expr: sel(g.utilization.name, ...on), legend: 'kernels' },
+        { expr: sel(g.memoryUtilization.name, ...on), legend: 'memory controller' },
+      ],
+      0,
+      1,
+    ),
+    over(
+      'Memory',
+      `${g.memoryUsed.help} ${g.memoryTotal.help}`,
+      unitOf(g.memoryUsed),
+      [
+        { expr: sel(g.memoryUsed.name, ...on), legend: 'used' },
+        { expr: sel(g.memoryTotal.name, ...on), legend: 'total' },
+      ],
+      0,
+    ),
     over('Temperature', `${g.temperature.help} ${g.memoryTemperature.help}`, unitOf(g.temperature), [
       { expr: sel(g.temperature.name, ...on), legend: 'core' },
       { expr: sel(g.memoryTemperature.name, ...on), legend: 'memory' },
     ]),
-    over('Power', `${g.powerUsage.help} ${g.powerLimit.help} Energy: rate of ${g.energy.name}.`, unitOf(g.powerUsage), [
-      { expr: sel(g.powerUsage.name, ...on), legend: 'usage' },
-      { expr: sel(g.powerLimit.name, ...on), legend: 'limit' },
-      { expr: `rate(${sel(g.energy.name, ...on)}[$__rate_interval])`, legend: 'energy rate' },
-    ], 0),
-    over('Clocks', `${g.smClock.help} ${g.memoryClock.help}`, unitOf(g.smClock), [
-      { expr: sel(g.smClock.name, ...on), legend: 'SM' },
-      { expr: sel(g.memoryClock.name, ...on), legend: 'memory' },
-    ], 0),
-    over('Clock events and performance state', `${g.clockEvent.help} ${g.performanceState.help}`, units.Short, [
-      { expr: `${sel(g.clockEvent.name, ...on)} == 1`, legend: '{{reason}}' },
-      { expr: sel(g.performanceState.name, ...on), legend: 'P-state' },
-    ], 0),
+    over(
+      'Power',
+      `${g.powerUsage.help} ${g.powerLimit.help} Energy: rate of ${g.energy.name}.`,
+      unitOf(g.powerUsage),
+      [
+        { expr: sel(g.powerUsage.name, ...on), legend: 'usage' },
+        { expr: sel(g.powerLimit.name, ...on), legend: 'limit' },
+        { expr: `rate(${sel(g.energy.name, ...on)}[$__rate_interval])`, legend: 'energy rate' },
+      ],
+      0,
+    ),
+    over(
+      'Clocks',
+      `${g.smClock.help} ${g.memoryClock.help}`,
+      unitOf(g.smClock),
+      [
+        { expr: sel(g.smClock.name, ...on), legend: 'SM' },
+        { expr: sel(g.memoryClock.name, ...on), legend: 'memory' },
+      ],
+      0,
+    ),
+    over(
+      'Clock events and performance state',
+      `${g.clockEvent.help} ${g.performanceState.help}`,
+      units.Short,
+      [
+        { expr: `${sel(g.clockEvent.name, ...on)} == 1`, legend: '{{reason}}' },
+        { expr: sel(g.performanceState.name, ...on), legend: 'P-state' },
+      ],
+      0,
+    ),
   ];
 }
 
@@ -120,18 +151,35 @@ function healthPanels({ on, g, over }: GpuScope): Section[1] {
   return [
     over('ECC error counters', g.ecc.help, unitOf(g.ecc), [{ expr: sel(g.ecc.name, ...on), legend: '{{type}} {{scope}}' }], 0),
     over('XID errors', g.xid.help, units.Short, [{ expr: `sum by (xid) (increase(${sel(g.xid.name, ...on)}[$__rate_interval]))`, legend: 'XID {{xid}}' }], 0),
-    over('Remapped rows and retired pages', `${g.remappedRows.help} ${g.retiredPages.help}`, units.Short, [
-      { expr: sel(g.remappedRows.name, ...on), legend: 'remapped {{cause}}' },
-      { expr: sel(g.retiredPages.name, ...on), legend: 'retired {{cause}}' },
-    ], 0),
-    over('Pending resets and failed remaps', `${g.remapPending.help} ${g.remapFailed.help} ${g.retiredPagesPending.help}`, units.Short, [
-      { expr: sel(g.remapPending.name, ...on), legend: 'remap pending' },
-      { expr: sel(g.remapFailed.name, ...on), legend: 'remap failed' },
-      { expr: sel(g.retiredPagesPending.name, ...on), legend: 'retirement pending' },
-    ], 0, 1),
-    over('PCIe replays', g.pcieReplays.help, rateUnitOf(g.pcieReplays), [{ expr: `rate(${sel(g.pcieReplays.name, ...on)}[$__rate_interval])`, legend: 'replays' }], 0),
-    over('Memory by process', g.processMemory.help, unitOf(g.processMemory), [
-      { expr: sel(g.processMemory.name, ...on), legend: 'pid {{pid}} {{job}}' },
-    ], 0),
+    over(
+      'Remapped rows and retired pages',
+      `${g.remappedRows.help} ${g.retiredPages.help}`,
+      units.Short,
+      [
+        { expr: sel(g.remappedRows.name, ...on), legend: 'remapped {{cause}}' },
+        { expr: sel(g.retiredPages.name, ...on), legend: 'retired {{cause}}' },
+      ],
+      0,
+    ),
+    over(
+      'Pending resets and failed remaps',
+      `${g.remapPending.help} ${g.remapFailed.help} ${g.retiredPagesPending.help}`,
+      units.Short,
+      [
+        { expr: sel(g.remapPending.name, ...on), legend: 'remap pending' },
+        { expr: sel(g.remapFailed.name, ...on), legend: 'remap failed' },
+        { expr: sel(g.retiredPagesPending.name, ...on), legend: 'retirement pending' },
+      ],
+      0,
+      1,
+    ),
+    over(
+      'PCIe replays',
+      g.pcieReplays.help,
+      rateUnitOf(g.pcieReplays),
+      [{ expr: `rate(${sel(g.pcieReplays.name, ...on)}[$__rate_interval])`, legend: 'replays' }],
+      0,
+    ),
+    over('Memory by process', g.processMemory.help, unitOf(g.processMemory), [{ expr: sel(g.processMemory.name, ...on), legend: 'pid {{pid}} {{job}}' }], 0),
   ];
 }

@@ -4,8 +4,7 @@ import { holdersTable } from './holders.js';
 const build = (gpuColumn: boolean) =>
   holdersTable({ title: 'Held by', description: 'who holds it', on: ['cluster="$cluster"', 'node="$node"'], gpuColumn, height: 4 }).build();
 
-const shownFields = (panel: ReturnType<typeof build>) =>
-  panel.transformations?.find((t) => t.id === 'filterFieldsByName')?.options.include.names as string[];
+const shownFields = (panel: ReturnType<typeof build>) => panel.transformations?.find((t) => t.id === 'filterFieldsByName')?.options.include.names as string[];
 
 describe('holdersTable', () => {
   it('reads the allocation series of the selected GPUs', () => {

@@ -29,12 +29,7 @@ export function holdersTable(spec: HoldersSpec): table.PanelBuilder {
     title: spec.title,
     description: spec.description,
     queries: [{ expr: sel(JOB_METRICS.allocated.name, ...spec.on) }],
-    columns: [
-      ...(spec.gpuColumn ? [GPU_COLUMN] : []),
-      ...JOB_OWNER_COLUMNS,
-      { field: 'priority', header: 'Priority' },
-      { field: 'pod', header: 'Pod' },
-    ],
+    columns: [...(spec.gpuColumn ? [GPU_COLUMN] : []), ...JOB_OWNER_COLUMNS, { field: 'priority', header: 'Priority' }, { field: 'pod', header: 'Pod' }],
     width: 12,
     height: spec.height,
   });

@@ -43,7 +43,15 @@ function jobScope(loaded: LoadedConfig) {
   const jobGpus = sel(RECORDING.jobGpus, C, J);
   const start = `min(${sel(JOB_METRICS.startTime.name, C, J)})`;
   const identity = (title: string, label: string) =>
-    statPanel({ title, description: `The job's ${label} label.`, unit: units.Short, queries: [{ expr: jobGpus, legend: `{{${label}}}` }], show: 'name', width: 4, height: 4 });
+    statPanel({
+      title,
+      description: `The job's ${label} label.`,
+      unit: units.Short,
+      queries: [{ expr: jobGpus, legend: `{{${label}}}` }],
+      show: 'name',
+      width: 4,
+      height: 4,
+    });
 
   return { cluster, vc, user, job, C, J, jobGpus, start, identity };
 }
@@ -166,10 +174,7 @@ function selectionPanels({ vc, user, C }: JobScope): Section[1] {
     tablePanel({
       title: 'Jobs',
       description: 'Jobs of the selected VCs and users, lowest utilization first.',
-      queries: [
-        { expr: `sort(${sel(RECORDING.jobUtilization, C, vc.matcher, user.matcher)})` },
-        { expr: sel(RECORDING.jobGpus, C, vc.matcher, user.matcher) },
-      ],
+      queries: [{ expr: `sort(${sel(RECORDING.jobUtilization, C, vc.matcher, user.matcher)})` }, { expr: sel(RECORDING.jobGpus, C, vc.matcher, user.matcher) }],
       columns: [
         ...JOB_OWNER_COLUMNS,
         { field: 'priority', header: 'Priority' },

@@ -96,12 +96,7 @@ export function goodFrom(low: number): dashboard.ThresholdsConfigBuilder {
 
 export function timeseriesPanel(spec: PanelSpec): timeseries.PanelBuilder {
   return applyCommon(new timeseries.PanelBuilder(), spec, 'range')
-    .legend(
-      new common.VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(common.LegendDisplayMode.List)
-        .placement(common.LegendPlacement.Bottom),
-    )
+    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom))
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
     .fillOpacity(10)
     .lineWidth(1);

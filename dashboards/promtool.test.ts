@@ -48,7 +48,11 @@ function promtool(args: string[]): Promise<{ code: number; output: string }> {
 }
 
 /** `promtool test rules` on one unit test of `inputSeries` and `exprTests`, one-minute steps, written to `fileName`. */
-async function promtoolTestRules(fileName: string, inputSeries: { series: string; values: string }[], exprTests: unknown[]): Promise<{ code: number; output: string }> {
+async function promtoolTestRules(
+  fileName: string,
+  inputSeries: { series: string; values: string }[],
+  exprTests: unknown[],
+): Promise<{ code: number; output: string }> {
   const test = { evaluation_interval: '1m', tests: [{ interval: '1m', input_series: inputSeries, promql_expr_test: exprTests }] };
   const file = join(dir, fileName);
   await writeFile(file, stringify(test));
@@ -88,8 +92,7 @@ describe('dashboard PromQL under promtool', () => {
       const p = allPanels(efficiency).find((x) => x.title === title)!;
       return interpolate((p.targets as prometheus.Dataquery[])[0]!.expr);
     };
-    const samples = (values: Record<string, number>) =>
-      Object.entries(values).map(([vc, value]) => ({ labels: `{vc="${vc}"}`, value }));
+    const samples = (values: Record<string, number>) => Object.entries(values).map(([vc, value]) => ({ labels: `{vc="${vc}"}`, value }));
     // Rounded to 0.1 GPU-h: where a series starts or ends inside the range, its first or last step
     // is counted or not depending on whether the Prometheus version closes ranges at the start
     // (2.x: 61 steps an hour, 3.x: 60); whole-range series must come out exact either way.
@@ -131,7 +134,9 @@ describe('dashboard PromQL under promtool', () => {
       { series: 'ALERTS{alertname="Watchdog", alertstate="firing", cluster="c1", watchdog="true"}', values: '1x10' },
       { series: 'ALERTS{alertname="GpuEccUncorrectable", alertstate="firing", cluster="c1", severity="2", node="n1"}', values: '1x10' },
     ];
-    const { code, output } = await promtoolTestRules('alerts.test.yml', series, [{ expr, eval_time: '5m', exp_samples: [{ labels: '{severity="2"}', value: 1 }] }]);
+    const { code, output } = await promtoolTestRules('alerts.test.yml', series, [
+      { expr, eval_time: '5m', exp_samples: [{ labels: '{severity="2"}', value: 1 }] },
+    ]);
     expect(output).toContain('SUCCESS');
     expect(code, output).toBe(0);
   });

@@ -98,4 +98,3 @@ export function jobVariable(cluster: TemplateVariable, vc: TemplateVariable, use
     multi: false,
   });
 }
-

@@ -103,10 +103,7 @@ export class Collector {
 
   private async collect(): Promise<void> {
     const { backend, attribute, host } = this.opts;
-    const [gpus, hostReading] = await Promise.all([
-      this.read('gpu', () => backend.collect()),
-      host ? this.read('host', host) : Promise.resolve(undefined),
-    ]);
+    const [gpus, hostReading] = await Promise.all([this.read('gpu', () => backend.collect()), host ? this.read('host', host) : Promise.resolve(undefined)]);
     this.gpus = gpus && this.sanitize(gpus);
     this.host = hostReading;
     const clean = this.gpus;

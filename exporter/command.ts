@@ -68,10 +68,12 @@ export async function startExporter(flags: ExporterFlags, log: Logger, preloaded
   const intervalMs = parseDuration(settings.interval) ?? 10_000;
   const timeoutMs = parseDuration(settings.timeout) ?? 10_000;
   let collector: Collector | undefined;
-  const onError = (source: string) => (reason: string, message: string, repeat = false) => {
-    if (!repeat) log.warn({ source, reason, err: message }, 'GPU source error');
-    collector?.recordError(source, reason);
-  };
+  const onError =
+    (source: string) =>
+    (reason: string, message: string, repeat = false) => {
+      if (!repeat) log.warn({ source, reason, err: message }, 'GPU source error');
+      collector?.recordError(source, reason);
+    };
   const backend = await openBackend(settings, { intervalMs, timeoutMs, log, onError });
   const attribute = await attributionFor(backend, settings, onError('pod-resources'), log);
   const expectedGpus = loaded ? expectedGpusOf(loaded, node, log) : undefined;

@@ -59,9 +59,7 @@ export async function readHost(source: HostSource = systemInformation): Promise<
     filesystems: fs
       .filter((f) => !IGNORED_FSTYPES.has(f.type) && f.size > 0)
       .map((f) => ({ mountpoint: f.mount, fstype: f.type, device: f.fs, sizeBytes: f.size, availableBytes: f.available })),
-    network: net
-      .filter((n) => n.iface !== 'lo')
-      .map((n) => ({ interface: n.iface, receiveBytes: n.rx_bytes, transmitBytes: n.tx_bytes })),
+    network: net.filter((n) => n.iface !== 'lo').map((n) => ({ interface: n.iface, receiveBytes: n.rx_bytes, transmitBytes: n.tx_bytes })),
   };
 }
 

@@ -40,7 +40,11 @@ describe('a GPU in MIG mode', () => {
     expect(text).toContain(`gpuwatch_gpu_mig_info{${L},gpu_instance_id="1",compute_instance_id="0",mig_index="0",mig_uuid=""} 1\n`);
     expect(text).toContain(`gpuwatch_gpu_mig_memory_used_bytes{${L},gpu_instance_id="2",compute_instance_id="0"} ${13 * MIB}\n`);
     expect(text).toContain(`gpuwatch_gpu_mig_memory_total_bytes{${L},gpu_instance_id="1",compute_instance_id="0"} ${40192 * MIB}\n`);
-    expect(text).toMatch(new RegExp(`gpuwatch_gpu_process_memory_used_bytes\\{${L},pid="633",job="alice~train",container="[^"]*",gpu_instance_id="1",compute_instance_id="0"\\} ${20204 * MIB}\\n`));
+    expect(text).toMatch(
+      new RegExp(
+        `gpuwatch_gpu_process_memory_used_bytes\\{${L},pid="633",job="alice~train",container="[^"]*",gpu_instance_id="1",compute_instance_id="0"\\} ${20204 * MIB}\\n`,
+      ),
+    );
     expect(text).toMatch(/gpuwatch_job_gpu_allocated\{[^}]*job="alice~train"[^}]*gpu_instance_id="1",compute_instance_id="0"\} 1\n/);
     expect(text).not.toMatch(/^gpuwatch_gpu_utilization_ratio\{/m);
     const check = await pipeTo('promtool', ['check', 'metrics'], text);

@@ -94,7 +94,13 @@ const from = { at: FAULT_AT };
 export const CORPUS: readonly QualityCase[] = [
   // Healthy: busy or idle nodes, and near misses that must stay quiet.
   { name: 'healthy-busy', kind: 'healthy', description: 'one production job on all 4 GPUs', nodes: single({ jobs: [busyJob('hana~pretrain')] }), expect: [] },
-  { name: 'healthy-two-jobs', kind: 'healthy', description: 'two jobs sharing the node', nodes: single({ jobs: [busyJob('ivan~ft-a', [0, 1]), busyJob('ivan~ft-b', [2, 3])] }), expect: [] },
+  {
+    name: 'healthy-two-jobs',
+    kind: 'healthy',
+    description: 'two jobs sharing the node',
+    nodes: single({ jobs: [busyJob('ivan~ft-a', [0, 1]), busyJob('ivan~ft-b', [2, 3])] }),
+    expect: [],
+  },
   { name: 'healthy-no-jobs', kind: 'healthy', description: 'no job placed on the node', nodes: single({}), expect: [] },
   {
     name: 'healthy-interactive',
@@ -103,7 +109,13 @@ export const CORPUS: readonly QualityCase[] = [
     nodes: single({ jobs: [busyJob('jane~interactive-notebook', [0])], events: [{ at: 0, gpus: [0], set: { utilizationRatio: 0 } }] }),
     expect: [],
   },
-  { name: 'healthy-warm', kind: 'healthy', description: 'every GPU at 84 °C, 1 °C under the threshold', nodes: single({ events: [{ at: 0, set: { temperatureCelsius: 84 } }] }), expect: [] },
+  {
+    name: 'healthy-warm',
+    kind: 'healthy',
+    description: 'every GPU at 84 °C, 1 °C under the threshold',
+    nodes: single({ events: [{ at: 0, set: { temperatureCelsius: 84 } }] }),
+    expect: [],
+  },
   {
     name: 'healthy-power-cap',
     kind: 'healthy',
@@ -115,13 +127,30 @@ export const CORPUS: readonly QualityCase[] = [
     name: 'healthy-corrected-trickle',
     kind: 'healthy',
     description: '40 corrected ECC errors in the window, under the storm threshold of 100',
-    nodes: single({ events: [{ at: FAULT_AT, gpus: [1], add: { 'ecc.correctedVolatile': 20 } }, { at: FAULT_AT + 10, gpus: [1], add: { 'ecc.correctedVolatile': 20 } }] }),
+    nodes: single({
+      events: [
+        { at: FAULT_AT, gpus: [1], add: { 'ecc.correctedVolatile': 20 } },
+        { at: FAULT_AT + 10, gpus: [1], add: { 'ecc.correctedVolatile': 20 } },
+      ],
+    }),
     expect: [],
   },
 
   // Blips: real excursions that end before the alert's `for`, or stay under its threshold.
-  { name: 'blip-temperature', kind: 'blip', description: '97 °C for 5 s (for: 15 s)', nodes: single({ events: [{ ...during(5), gpus: [0], set: { temperatureCelsius: 97 } }] }), expect: [] },
-  { name: 'blip-gpu-off-bus', kind: 'blip', description: 'GPU 1 off the bus for 5 s (for: 10 s)', nodes: single({ events: [{ ...during(5), gpus: [1], remove: true }] }), expect: [] },
+  {
+    name: 'blip-temperature',
+    kind: 'blip',
+    description: '97 °C for 5 s (for: 15 s)',
+    nodes: single({ events: [{ ...during(5), gpus: [0], set: { temperatureCelsius: 97 } }] }),
+    expect: [],
+  },
+  {
+    name: 'blip-gpu-off-bus',
+    kind: 'blip',
+    description: 'GPU 1 off the bus for 5 s (for: 10 s)',
+    nodes: single({ events: [{ ...during(5), gpus: [1], remove: true }] }),
+    expect: [],
+  },
   {
     name: 'blip-thermal',
     kind: 'blip',
@@ -143,9 +172,27 @@ export const CORPUS: readonly QualityCase[] = [
     nodes: single({ jobs: [busyJob('kim~train')], events: [{ ...during(8), set: { utilizationRatio: 0 } }] }),
     expect: [],
   },
-  { name: 'blip-collection', kind: 'blip', description: 'nvidia-smi printing garbage for 4 s (for: 10 s)', nodes: single({ events: [{ ...during(4), fault: 'garbage' }] }), expect: [] },
-  { name: 'blip-external', kind: 'blip', description: 'a process outside any job on GPU 0 for 5 s (for: 10 s)', nodes: single({ events: [{ ...during(5), gpus: [0], external: true }] }), expect: [] },
-  { name: 'blip-exporter-restart', kind: 'blip', description: 'the exporter down for 4 s, then back (for: 10 s)', nodes: single({ exporterStops: during(4) }), expect: [] },
+  {
+    name: 'blip-collection',
+    kind: 'blip',
+    description: 'nvidia-smi printing garbage for 4 s (for: 10 s)',
+    nodes: single({ events: [{ ...during(4), fault: 'garbage' }] }),
+    expect: [],
+  },
+  {
+    name: 'blip-external',
+    kind: 'blip',
+    description: 'a process outside any job on GPU 0 for 5 s (for: 10 s)',
+    nodes: single({ events: [{ ...during(5), gpus: [0], external: true }] }),
+    expect: [],
+  },
+  {
+    name: 'blip-exporter-restart',
+    kind: 'blip',
+    description: 'the exporter down for 4 s, then back (for: 10 s)',
+    nodes: single({ exporterStops: during(4) }),
+    expect: [],
+  },
 
   // Faults: one per alert kind the replay can produce.
   {
@@ -162,8 +209,20 @@ export const CORPUS: readonly QualityCase[] = [
     nodes: single({ events: [{ ...from, gpus: [0], add: { 'ecc.correctedVolatile': 500, 'ecc.correctedAggregate': 500 } }] }),
     expect: [{ alert: 'GpuEccCorrectableStorm', labels: { gpu: '0' } }],
   },
-  { name: 'fault-remap-pending', kind: 'fault', description: 'a row remap pending on GPU 1', nodes: single({ events: [{ ...from, gpus: [1], set: { 'remappedRows.pending': 1 } }] }), expect: [{ alert: 'GpuRowRemapPending', labels: { gpu: '1' } }] },
-  { name: 'fault-remap-failed', kind: 'fault', description: 'a failed row remap on GPU 3', nodes: single({ events: [{ ...from, gpus: [3], set: { 'remappedRows.failure': 1 } }] }), expect: [{ alert: 'GpuRowRemapFailed', labels: { gpu: '3' } }] },
+  {
+    name: 'fault-remap-pending',
+    kind: 'fault',
+    description: 'a row remap pending on GPU 1',
+    nodes: single({ events: [{ ...from, gpus: [1], set: { 'remappedRows.pending': 1 } }] }),
+    expect: [{ alert: 'GpuRowRemapPending', labels: { gpu: '1' } }],
+  },
+  {
+    name: 'fault-remap-failed',
+    kind: 'fault',
+    description: 'a failed row remap on GPU 3',
+    nodes: single({ events: [{ ...from, gpus: [3], set: { 'remappedRows.failure': 1 } }] }),
+    expect: [{ alert: 'GpuRowRemapFailed', labels: { gpu: '3' } }],
+  },
   {
     name: 'fault-retired-pages',
     kind: 'fault',
@@ -171,9 +230,27 @@ export const CORPUS: readonly QualityCase[] = [
     nodes: single({ events: [{ ...from, gpus: [2], add: { 'retiredPages.doubleBit': 50 } }] }),
     expect: [{ alert: 'GpuRetiredPagesNearLimit', labels: { gpu: '2' } }],
   },
-  { name: 'fault-xid-critical', kind: 'fault', description: 'XID 79 (fallen off the bus) on GPU 1', nodes: single({ events: [{ ...from, gpus: [1], xid: 79 }] }), expect: [{ alert: 'GpuXidError', labels: { gpu: '1', xid: '79' } }] },
-  { name: 'fault-xid-application', kind: 'fault', description: 'XID 13 (a job\'s own fault) on GPU 0', nodes: single({ events: [{ ...from, gpus: [0], xid: 13 }] }), expect: [{ alert: 'GpuXidError', labels: { gpu: '0', xid: '13' } }] },
-  { name: 'fault-xid-other', kind: 'fault', description: 'XID 109 (in neither list) on GPU 3', nodes: single({ events: [{ ...from, gpus: [3], xid: 109 }] }), expect: [{ alert: 'GpuXidError', labels: { gpu: '3', xid: '109' } }] },
+  {
+    name: 'fault-xid-critical',
+    kind: 'fault',
+    description: 'XID 79 (fallen off the bus) on GPU 1',
+    nodes: single({ events: [{ ...from, gpus: [1], xid: 79 }] }),
+    expect: [{ alert: 'GpuXidError', labels: { gpu: '1', xid: '79' } }],
+  },
+  {
+    name: 'fault-xid-application',
+    kind: 'fault',
+    description: "XID 13 (a job's own fault) on GPU 0",
+    nodes: single({ events: [{ ...from, gpus: [0], xid: 13 }] }),
+    expect: [{ alert: 'GpuXidError', labels: { gpu: '0', xid: '13' } }],
+  },
+  {
+    name: 'fault-xid-other',
+    kind: 'fault',
+    description: 'XID 109 (in neither list) on GPU 3',
+    nodes: single({ events: [{ ...from, gpus: [3], xid: 109 }] }),
+    expect: [{ alert: 'GpuXidError', labels: { gpu: '3', xid: '109' } }],
+  },
   {
     name: 'fault-thermal',
     kind: 'fault',
@@ -189,8 +266,20 @@ export const CORPUS: readonly QualityCase[] = [
     nodes: single({ events: [{ ...from, gpus: [0], set: { 'clockEventReasons.hw_power_brake_slowdown': 1 } }] }),
     expect: [{ alert: 'GpuPowerSlowdown', labels: { gpu: '0' }, fillSeconds: 10 }],
   },
-  { name: 'fault-temperature', kind: 'fault', description: 'GPU 3 at 97 °C from then on', nodes: single({ events: [{ ...from, gpus: [3], set: { temperatureCelsius: 97 } }] }), expect: [{ alert: 'GpuTemperatureHigh', labels: { gpu: '3' } }] },
-  { name: 'fault-gpu-off-bus', kind: 'fault', description: 'GPU 2 off the bus for good', nodes: single({ events: [{ ...from, gpus: [2], remove: true }] }), expect: [{ alert: 'NodeGpusMissing' }] },
+  {
+    name: 'fault-temperature',
+    kind: 'fault',
+    description: 'GPU 3 at 97 °C from then on',
+    nodes: single({ events: [{ ...from, gpus: [3], set: { temperatureCelsius: 97 } }] }),
+    expect: [{ alert: 'GpuTemperatureHigh', labels: { gpu: '3' } }],
+  },
+  {
+    name: 'fault-gpu-off-bus',
+    kind: 'fault',
+    description: 'GPU 2 off the bus for good',
+    nodes: single({ events: [{ ...from, gpus: [2], remove: true }] }),
+    expect: [{ alert: 'NodeGpusMissing' }],
+  },
   {
     name: 'fault-idle-job',
     kind: 'fault',
@@ -206,7 +295,13 @@ export const CORPUS: readonly QualityCase[] = [
     nodes: single({ jobs: [{ ...busyJob('mia~forever'), startedAgo: '2d' }] }),
     expect: [{ alert: 'GpuJobRunningTooLong', labels: { job: 'mia~forever' }, fromStart: true }],
   },
-  { name: 'fault-external', kind: 'fault', description: 'a process outside any job on GPU 1 from then on', nodes: single({ events: [{ ...from, gpus: [1], external: true }] }), expect: [{ alert: 'GpuExternalProcess', labels: { gpu: '1' } }] },
+  {
+    name: 'fault-external',
+    kind: 'fault',
+    description: 'a process outside any job on GPU 1 from then on',
+    nodes: single({ events: [{ ...from, gpus: [1], external: true }] }),
+    expect: [{ alert: 'GpuExternalProcess', labels: { gpu: '1' } }],
+  },
   {
     name: 'fault-collection',
     kind: 'fault',
@@ -229,7 +324,13 @@ export const CORPUS: readonly QualityCase[] = [
       { alert: 'ExporterStale', labels: { source: 'gpu' }, fillSeconds: 10 },
     ],
   },
-  { name: 'fault-exporter-down', kind: 'fault', description: 'the exporter process stops for good', nodes: single({ exporterStops: from }), expect: [{ alert: 'ExporterDown' }] },
+  {
+    name: 'fault-exporter-down',
+    kind: 'fault',
+    description: 'the exporter process stops for good',
+    nodes: single({ exporterStops: from }),
+    expect: [{ alert: 'ExporterDown' }],
+  },
   {
     name: 'fault-cluster-gpus',
     kind: 'fault',

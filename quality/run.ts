@@ -38,7 +38,12 @@ const seconds = (s: number) => `${s}s`;
 function layout(nodes: string[], firstIp: number): string {
   return stringify({
     'machine-sku': { 'h100-4x': { 'computing-device': { type: 'nvidia.com/gpu', model: 'H100', count: GPUS } } },
-    'machine-list': nodes.map((hostname, i) => ({ hostname, hostip: `10.30.${Math.floor((firstIp + i) / 250)}.${((firstIp + i) % 250) + 1}`, 'machine-type': 'h100-4x', 'pai-worker': 'true' })),
+    'machine-list': nodes.map((hostname, i) => ({
+      hostname,
+      hostip: `10.30.${Math.floor((firstIp + i) / 250)}.${((firstIp + i) % 250) + 1}`,
+      'machine-type': 'h100-4x',
+      'pai-worker': 'true',
+    })),
   });
 }
 
@@ -155,7 +160,9 @@ const pct = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(
 
 export function printScore(score: QualityScore, corpus = CORPUS): void {
   const count = (kind: string) => corpus.filter((c) => c.kind === kind).length;
-  console.log(`## alert quality: ${corpus.length} traces (${count('healthy')} healthy, ${count('blip')} blips, ${count('fault')} faults), real Prometheus, ${SCRAPE_SECONDS} s scrape and evaluation`);
+  console.log(
+    `## alert quality: ${corpus.length} traces (${count('healthy')} healthy, ${count('blip')} blips, ${count('fault')} faults), real Prometheus, ${SCRAPE_SECONDS} s scrape and evaluation`,
+  );
   console.log('');
   console.log('| alert | for | faults | detected | recall | fired | precision | time-to-detect median | max | goal (for + 2 scrapes) | met |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -169,8 +176,12 @@ export function printScore(score: QualityScore, corpus = CORPUS): void {
   console.log('');
   console.log(`pages on healthy traces: ${score.pagesOnHealthy}; on blips: ${score.pagesOnBlips}; recall over all faults: ${pct(score.recall)}`);
   for (const d of score.detections) {
-    const where = Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(' ');
-    console.log(`  ${d.case}: ${d.alert}${where ? ` {${where}}` : ''} ${d.detectSeconds === undefined ? 'NOT DETECTED' : `fired ${show(d.sinceFaultSeconds)} s after the fault, ${show(d.detectSeconds)} s after its condition held`}`);
+    const where = Object.entries(d.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    console.log(
+      `  ${d.case}: ${d.alert}${where ? ` {${where}}` : ''} ${d.detectSeconds === undefined ? 'NOT DETECTED' : `fired ${show(d.sinceFaultSeconds)} s after the fault, ${show(d.detectSeconds)} s after its condition held`}`,
+    );
   }
   for (const p of score.falsePages) console.log(`  FALSE PAGE on ${p.case ?? 'no case'} (${p.kind}): ${p.alert} ${JSON.stringify(p.labels)}: ${p.why}`);
   console.log(`goals (recall 100 %, no page on healthy or blip traces, detection within for + 2 scrapes): ${score.met ? 'met' : 'MISSED'}`);
@@ -200,7 +211,10 @@ export async function runQuality(watchSeconds = 75): Promise<QualityScore> {
     const timing: Record<string, CaseTiming> = {};
     for (const c of CORPUS) {
       const nodes = nodesOf(c);
-      timing[c.name] = { nodeStarts: Object.fromEntries(nodes.map((n) => [n, exporters?.starts[n] as number])), observedFrom: Math.max(...nodes.map((n) => scraped[n] ?? Date.now())) };
+      timing[c.name] = {
+        nodeStarts: Object.fromEntries(nodes.map((n) => [n, exporters?.starts[n] as number])),
+        observedFrom: Math.max(...nodes.map((n) => scraped[n] ?? Date.now())),
+      };
     }
     return scoreQuality({ corpus: CORPUS, fired, timing, forSeconds, scrapeIntervalSeconds: SCRAPE_SECONDS, sharedCluster: SHARED_CLUSTER });
   } finally {
@@ -212,7 +226,9 @@ export async function runQuality(watchSeconds = 75): Promise<QualityScore> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   new Command('npm run quality --')
-    .description('Alert quality: the labelled replay corpus through the generated rules in a real Prometheus; exits 1 when a goal is missed, 2 when Prometheus is missing')
+    .description(
+      'Alert quality: the labelled replay corpus through the generated rules in a real Prometheus; exits 1 when a goal is missed, 2 when Prometheus is missing',
+    )
     .argument('[seconds]', 'how long to watch the alerts after the last node started', '75')
     .option('--json <file>', 'also write the whole score as JSON')
     .action(async (watch: string, options: { json?: string }) => {

@@ -9,7 +9,13 @@ const corpus: QualityCase[] = [
   { name: 'healthy-a', kind: 'healthy', description: '', nodes: [{ jobs: [{ job: 'ann~train', gpus: [0] }] }], expect: [] },
   { name: 'blip-b', kind: 'blip', description: '', nodes: [{}], expect: [] },
   { name: 'fault-ecc', kind: 'fault', description: '', nodes: [{}], expect: [{ alert: 'GpuEccUncorrectable', labels: { gpu: '2' } }] },
-  { name: 'fault-idle', kind: 'fault', description: '', nodes: [{ jobs: [{ job: 'bob~idle', gpus: [0] }] }], expect: [{ alert: 'GpuJobLowUtilization', labels: { job: 'bob~idle' }, fillSeconds: 18 }] },
+  {
+    name: 'fault-idle',
+    kind: 'fault',
+    description: '',
+    nodes: [{ jobs: [{ job: 'bob~idle', gpus: [0] }] }],
+    expect: [{ alert: 'GpuJobLowUtilization', labels: { job: 'bob~idle' }, fillSeconds: 18 }],
+  },
   { name: 'fault-cap', kind: 'fault', description: '', ownCluster: true, nodes: [{}, {}], expect: [{ alert: 'ClusterGpusUnavailable' }] },
 ];
 const timing = Object.fromEntries(corpus.map((c) => [c.name, { nodeStarts: Object.fromEntries(nodesOf(c).map((n) => [n, T0])), observedFrom: T0 + 3 * S }]));
@@ -43,7 +49,13 @@ describe('alert quality scoring', () => {
     const idle = result.rows.find((r) => r.alert === 'GpuJobLowUtilization');
     expect(idle).toMatchObject({ expected: 1, detected: 1, fired: 1, precision: 1, recall: 1, goalSeconds: 12, met: true });
     // An alert nothing injected and nothing fired: in the table, with no figures.
-    expect(result.rows.find((r) => r.alert === 'GpuTemperatureHigh')).toMatchObject({ expected: 0, fired: 0, precision: undefined, recall: undefined, met: true });
+    expect(result.rows.find((r) => r.alert === 'GpuTemperatureHigh')).toMatchObject({
+      expected: 0,
+      fired: 0,
+      precision: undefined,
+      recall: undefined,
+      met: true,
+    });
   });
 
   it('misses the goal on a slow detection, a missed fault, or any page on a healthy or blip trace', () => {
@@ -86,7 +98,13 @@ describe('alert quality scoring', () => {
 
 describe('a fault present from the start', () => {
   it('counts from when Prometheus could first see it', () => {
-    const old: QualityCase = { name: 'fault-old', kind: 'fault', description: '', nodes: [{ jobs: [{ job: 'cat~old', gpus: [0] }] }], expect: [{ alert: 'GpuJobRunningTooLong', labels: { job: 'cat~old' }, fromStart: true }] };
+    const old: QualityCase = {
+      name: 'fault-old',
+      kind: 'fault',
+      description: '',
+      nodes: [{ jobs: [{ job: 'cat~old', gpus: [0] }] }],
+      expect: [{ alert: 'GpuJobRunningTooLong', labels: { job: 'cat~old' }, fromStart: true }],
+    };
     const result = scoreQuality({
       corpus: [old],
       fired: [{ labels: { alertname: 'GpuJobRunningTooLong', job: 'cat~old' }, firingAt: T0 + 10 * S }],

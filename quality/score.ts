@@ -141,7 +141,9 @@ export function scoreQuality(input: ScoreInput): QualityScore {
     });
   }
 
-  const alerts = [...new Set([...Object.keys(input.forSeconds), ...corpus.flatMap((c) => c.expect.map((e) => e.alert)), ...fired.map((f) => f.labels.alertname ?? '')])].sort();
+  const alerts = [
+    ...new Set([...Object.keys(input.forSeconds), ...corpus.flatMap((c) => c.expect.map((e) => e.alert)), ...fired.map((f) => f.labels.alertname ?? '')]),
+  ].sort();
   const rows = alerts.map((alert): AlertRow => {
     const mine = detections.filter((d) => d.alert === alert);
     const detectedTimes = mine.flatMap((d) => (d.detectSeconds === undefined ? [] : [d.detectSeconds]));
@@ -152,7 +154,10 @@ export function scoreQuality(input: ScoreInput): QualityScore {
     const detectMaxSeconds = detectedTimes.length > 0 ? Math.max(...detectedTimes) : undefined;
     const recall = mine.length > 0 ? detectedTimes.length / mine.length : undefined;
     const precision = firedHere.length > 0 ? hits / firedHere.length : undefined;
-    const met = (recall === undefined || recall === 1) && (precision === undefined || precision === 1) && (detectMaxSeconds === undefined || goalSeconds === undefined || detectMaxSeconds <= goalSeconds);
+    const met =
+      (recall === undefined || recall === 1) &&
+      (precision === undefined || precision === 1) &&
+      (detectMaxSeconds === undefined || goalSeconds === undefined || detectMaxSeconds <= goalSeconds);
     return {
       alert,
       forSeconds,

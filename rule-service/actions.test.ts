@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startFakeOpenPai, type FakeOpenPai } from '../test/fake-openpai/server.js';
 import type { RunningRuleService } from './service.js';
-import { API_TOKEN, gpuHistoryOpenMetrics, http, idleGpus, sample, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../test/rule-service-support.js';
+import {
+  API_TOKEN,
+  gpuHistoryOpenMetrics,
+  http,
+  idleGpus,
+  sample,
+  startPrometheusWithHistory,
+  startTestService,
+  TEST_IDLE_CRITERION,
+} from '../test/rule-service-support.js';
 
 let fake: FakeOpenPai;
 let service: RunningRuleService;
@@ -116,10 +125,17 @@ describe('downgrade', () => {
   it('audits every action with its reason', async () => {
     const audit = await http(`${service.url}/api/v1/audit?subject=bob~bert`, { token: API_TOKEN });
     expect(audit.json.entries).toHaveLength(1);
-    expect(audit.json.entries[0]).toMatchObject({ actor: 'api', event: 'action.downgrade', subject: 'bob~bert', detail: { status: 'done', newJob: 'pai-admin~bert-test', reason: 'low utilization' } });
+    expect(audit.json.entries[0]).toMatchObject({
+      actor: 'api',
+      event: 'action.downgrade',
+      subject: 'bob~bert',
+      detail: { status: 'done', newJob: 'pai-admin~bert-test', reason: 'low utilization' },
+    });
     const all = await http(`${service.url}/api/v1/audit?limit=50`, { token: API_TOKEN });
     const events = all.json.entries.map((e: { event: string; subject: string }) => `${e.event} ${e.subject}`);
-    expect(events).toEqual(expect.arrayContaining(['action.kill alice~idle', 'action.kill vip~anything', 'action.downgrade alice~checkpointing', 'action.kill alice~ghost']));
+    expect(events).toEqual(
+      expect.arrayContaining(['action.kill alice~idle', 'action.kill vip~anything', 'action.downgrade alice~checkpointing', 'action.kill alice~ghost']),
+    );
   });
 });
 
@@ -142,13 +158,19 @@ describe('the actions endpoint', () => {
   it('answers 409 while the same key is in progress, and takes over a run abandoned long ago', async () => {
     fake.addJob({ user: 'alice', name: 'stuck', gpus: 1, priority: 'prod' });
     const row = { job: 'alice~stuck', action: 'kill', reason: '', status: 'pending', http_status: 409, outcome: '{}', created_at: new Date().toISOString() };
-    await service.db.insertInto('rule_actions').values({ ...row, idempotency_key: 'k-busy', updated_at: new Date().toISOString() }).execute();
+    await service.db
+      .insertInto('rule_actions')
+      .values({ ...row, idempotency_key: 'k-busy', updated_at: new Date().toISOString() })
+      .execute();
     const busy = await act({ job: 'alice~stuck', action: 'kill', reason: '', idempotencyKey: 'k-busy' });
     expect(busy.status).toBe(409);
     expect(busy.json).toMatchObject({ status: 'pending', replayed: true });
     expect(fake.job('alice~stuck')?.state).toBe('RUNNING');
     const longAgo = new Date(Date.now() - 10 * 60_000).toISOString();
-    await service.db.insertInto('rule_actions').values({ ...row, idempotency_key: 'k-abandoned', updated_at: longAgo }).execute();
+    await service.db
+      .insertInto('rule_actions')
+      .values({ ...row, idempotency_key: 'k-abandoned', updated_at: longAgo })
+      .execute();
     const taken = await act({ job: 'alice~stuck', action: 'kill', reason: '', idempotencyKey: 'k-abandoned' });
     expect(taken.json).toMatchObject({ status: 'done', replayed: false });
     expect(fake.job('alice~stuck')?.state).toBe('STOPPED');
@@ -157,12 +179,21 @@ describe('the actions endpoint', () => {
   it('frees the key when rest-server is unreachable, so a retry runs again', async () => {
     const gone = await startFakeOpenPai({ users: [] });
     await gone.close();
-    const local = await startTestService({ openpai: { url: gone.url, token: adminToken, timeoutMs: 500 }, idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION } });
+    const local = await startTestService({
+      openpai: { url: gone.url, token: adminToken, timeoutMs: 500 },
+      idleCheck: { url: prometheus.url, ...TEST_IDLE_CRITERION },
+    });
     try {
-      const first = await http(`${local.url}/api/v1/actions`, { body: { job: 'alice~x', action: 'kill', reason: '', idempotencyKey: 'k-retry' }, token: API_TOKEN });
+      const first = await http(`${local.url}/api/v1/actions`, {
+        body: { job: 'alice~x', action: 'kill', reason: '', idempotencyKey: 'k-retry' },
+        token: API_TOKEN,
+      });
       expect(first.status).toBe(502);
       expect(first.json).toMatchObject({ status: 'failed', replayed: false, message: expect.stringMatching(/unreachable/) });
-      const second = await http(`${local.url}/api/v1/actions`, { body: { job: 'alice~x', action: 'kill', reason: '', idempotencyKey: 'k-retry' }, token: API_TOKEN });
+      const second = await http(`${local.url}/api/v1/actions`, {
+        body: { job: 'alice~x', action: 'kill', reason: '', idempotencyKey: 'k-retry' },
+        token: API_TOKEN,
+      });
       expect(second.json.replayed).toBe(false);
       const rows = await local.db.selectFrom('rule_actions').selectAll().execute();
       expect(rows).toEqual([]);

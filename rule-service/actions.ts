@@ -102,7 +102,17 @@ export class Actions {
     try {
       await db
         .insertInto('rule_actions')
-        .values({ idempotency_key: request.idempotencyKey, job: request.job, action: request.action, reason: request.reason, status: 'pending', http_status: 409, outcome: '{}', created_at: now, updated_at: now })
+        .values({
+          idempotency_key: request.idempotencyKey,
+          job: request.job,
+          action: request.action,
+          reason: request.reason,
+          status: 'pending',
+          http_status: 409,
+          outcome: '{}',
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     } catch (err) {
       // Another replica (or a concurrent retry) claimed the key first.
@@ -133,7 +143,15 @@ export class Actions {
     }
     this.deps.metrics.actions.inc({ action: request.action, result: 'replayed' });
     if (row.status === 'pending') {
-      const body: ActionOutcome = { status: 'pending', job: request.job, action: request.action, cause: request.cause, idempotencyKey: request.idempotencyKey, replayed: true, message: 'the same action is in progress' };
+      const body: ActionOutcome = {
+        status: 'pending',
+        job: request.job,
+        action: request.action,
+        cause: request.cause,
+        idempotencyKey: request.idempotencyKey,
+        replayed: true,
+        message: 'the same action is in progress',
+      };
       return { httpStatus: 409, body };
     }
     return { httpStatus: Number(row.http_status), body: { ...(JSON.parse(row.outcome) as ActionOutcome), replayed: true } };
@@ -149,7 +167,10 @@ export class Actions {
     // Fail closed: without Prometheus confirming the cause, nothing is touched.
     const check = await this.confirmCause(request);
     if (!check.confirmed) {
-      this.deps.log.info({ job: request.job, action: request.action, cause: request.cause, actor, why: check.message }, 'action refused: its cause is not confirmed');
+      this.deps.log.info(
+        { job: request.job, action: request.action, cause: request.cause, actor, why: check.message },
+        'action refused: its cause is not confirmed',
+      );
       return { httpStatus: 403, body: { ...base, status: 'refused', message: `refused: ${check.message}` } };
     }
     const openpai = this.deps.openpai;
@@ -172,7 +193,8 @@ export class Actions {
   /** What Prometheus says about the request's cause: idle for low-utilization, old enough for running-too-long. */
   private async confirmCause(request: ActionRequest): Promise<{ confirmed: boolean; message: string }> {
     if (request.cause === 'running-too-long') {
-      if (!this.deps.runtimeCheck) return { confirmed: false, message: 'no Prometheus configured (ruleService.prometheus.url) to confirm how long the job has run' };
+      if (!this.deps.runtimeCheck)
+        return { confirmed: false, message: 'no Prometheus configured (ruleService.prometheus.url) to confirm how long the job has run' };
       const verdict = await this.deps.runtimeCheck.confirm(request.job);
       return { confirmed: verdict.tooLong, message: verdict.message };
     }
@@ -181,12 +203,20 @@ export class Actions {
     return { confirmed: verdict.idle, message: verdict.message };
   }
 
-  private async downgrade(openpai: OpenPaiClient, request: ActionRequest, base: Omit<ActionOutcome, 'status' | 'message'>, steps: string[]): Promise<ActionResponse> {
+  private async downgrade(
+    openpai: OpenPaiClient,
+    request: ActionRequest,
+    base: Omit<ActionOutcome, 'status' | 'message'>,
+    steps: string[],
+  ): Promise<ActionResponse> {
     const config = await openpai.jobConfig(request.job);
     const summary = summarizeJob(parseJobText(config, 'text/yaml'));
     const lower = lowerPriority(summary.priority);
     if (!lower) {
-      return { httpStatus: 409, body: { ...base, status: 'failed', message: `${request.job} already runs at ${summary.priority}; there is nothing lower`, steps } };
+      return {
+        httpStatus: 409,
+        body: { ...base, status: 'failed', message: `${request.job} already runs at ${summary.priority}; there is nothing lower`, steps },
+      };
     }
     const [owner, name] = request.job.split('~') as [string, string];
     const newName = `${summary.name ?? name}-${lower}`;
@@ -206,7 +236,10 @@ export class Actions {
     // The resubmitted job belongs to whoever the admin token names (OpenPAI submits as the caller).
     const submitter = (this.deps.adminToken && tokenUser(this.deps.adminToken)) || owner;
     const newJob = `${submitter}~${newName}`;
-    return { httpStatus: 200, body: { ...base, status: 'done', message: `${request.job} stopped and resubmitted as ${newJob} at ${lower}`, newJob, newPriority: lower, steps } };
+    return {
+      httpStatus: 200,
+      body: { ...base, status: 'done', message: `${request.job} stopped and resubmitted as ${newJob} at ${lower}`, newJob, newPriority: lower, steps },
+    };
   }
 
   private abandoned(row: { status: string; updated_at: string }): boolean {

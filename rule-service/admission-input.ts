@@ -14,15 +14,15 @@ export const MAX_GPUS = 1_000_000;
 const name = z.string().min(1).max(MAX_MATCHED_LENGTH);
 const gpuCount = z.number().int('expected a whole number of GPUs (OpenPAI counts whole GPUs)').min(0).max(MAX_GPUS);
 
-export const heldSchema = z.object(Object.fromEntries(PRIORITIES.map((p) => [p, gpuCount.optional()])) as Record<(typeof PRIORITIES)[number], z.ZodOptional<typeof gpuCount>>).strict();
+export const heldSchema = z
+  .object(Object.fromEntries(PRIORITIES.map((p) => [p, gpuCount.optional()])) as Record<(typeof PRIORITIES)[number], z.ZodOptional<typeof gpuCount>>)
+  .strict();
 
 export const admissionSummarySchema = z
   .object({ user: name, vc: name.default('default'), priority: z.enum(PRIORITIES), gpus: gpuCount, held: heldSchema.optional() })
   .strict();
 
-const wrappedJobSchema = z
-  .object({ user: name.optional(), job: z.union([z.string(), z.record(z.unknown())]), held: heldSchema.optional() })
-  .strict();
+const wrappedJobSchema = z.object({ user: name.optional(), job: z.union([z.string(), z.record(z.unknown())]), held: heldSchema.optional() }).strict();
 
 export class AdmissionInputError extends Error {
   constructor(

@@ -87,7 +87,17 @@ export class Admission {
         holdings = { ...NO_HOLDINGS, source: 'unknown' };
         if (this.deps.holdingsPolicy === 'reject') {
           const reason = `cannot read your current jobs from OpenPAI (${fetched.why}); try again later`;
-          return this.count({ result: 'fail', priority: job.priority, reasons: [reason], matched: [], ignored: [], job, holdings, store: read.ok ? 'ok' : 'unavailable', notes: [...notes, reason] });
+          return this.count({
+            result: 'fail',
+            priority: job.priority,
+            reasons: [reason],
+            matched: [],
+            ignored: [],
+            job,
+            holdings,
+            store: read.ok ? 'ok' : 'unavailable',
+            notes: [...notes, reason],
+          });
         }
         notes.push(`holdings unknown (${fetched.why}): decided with the requested GPUs only`);
       }

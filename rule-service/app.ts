@@ -131,7 +131,9 @@ async function submitThroughRules(req: Request, res: Response, target: URL, admi
   // Every submission is decided; one whose submitter cannot be told is refused here, never forwarded.
   const submitter = submitterOf(req.headers.authorization);
   if (!submitter.ok) {
-    res.status(401).json({ code: 'UnauthorizedUserError', message: `Guest is not allowed to do this operation: ${submitter.why}, so the job rules cannot be applied.` });
+    res
+      .status(401)
+      .json({ code: 'UnauthorizedUserError', message: `Guest is not allowed to do this operation: ${submitter.why}, so the job rules cannot be applied.` });
     return;
   }
   const { user, token } = submitter;
@@ -156,7 +158,10 @@ async function submitThroughRules(req: Request, res: Response, target: URL, admi
   const answerHeaders = { 'x-gpuwatch-admission': answer.result };
   if (answer.result === 'fail') {
     const why = answer.reasons.length > 0 ? answer.reasons.join('; ') : `refused by rule ${answer.matched.join(', ')}`;
-    res.status(403).set(answerHeaders).json({ code: 'AdmissionRejectedError', message: `The job was rejected: ${why}`, reasons: answer.reasons, matched: answer.matched });
+    res
+      .status(403)
+      .set(answerHeaders)
+      .json({ code: 'AdmissionRejectedError', message: `The job was rejected: ${why}`, reasons: answer.reasons, matched: answer.matched });
     return;
   }
   const lowered = answer.priority !== summary.priority;

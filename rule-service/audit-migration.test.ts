@@ -54,7 +54,10 @@ describe.each([
 
   it('stops, naming the row, at an old time it cannot read', async () => {
     const db = await openAtFirstMigration();
-    await db.insertInto('rule_audit').values({ ...OLD_ROWS[0]!, at: 'yesterday' }).execute();
+    await db
+      .insertInto('rule_audit')
+      .values({ ...OLD_ROWS[0]!, at: 'yesterday' })
+      .execute();
     const migrating = migrateToLatest(db as Kysely<unknown>, RULE_SERVICE_MIGRATIONS);
     await expect(migrating).rejects.toThrow(MigrationError);
     await expect(migrating).rejects.toThrow(/rule_audit row 1: "at" is not an ISO time \("yesterday"\)/);

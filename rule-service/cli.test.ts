@@ -26,7 +26,12 @@ describe('gpuwatch rules check', () => {
 
   it('counts --held per priority and reports a rejection with every reason', async () => {
     const { out } = await check('--user', 'alice', '--priority', 'test', '--gpus', '2', '--held', 'oppo=10', '--held', 'oppo=9', '--held', 'prod=3');
-    expect(JSON.parse(out)).toEqual({ result: 'fail', priority: 'oppo', reasons: ['ordinary users may only submit oppo jobs', 'more than 20 GPUs will fail'], matched: [4, 3] });
+    expect(JSON.parse(out)).toEqual({
+      result: 'fail',
+      priority: 'oppo',
+      reasons: ['ordinary users may only submit oppo jobs', 'more than 20 GPUs will fail'],
+      matched: [4, 3],
+    });
   });
 
   it('says retain when the priority stays, also for a VC', async () => {
@@ -48,8 +53,12 @@ describe('gpuwatch rules check', () => {
     await writeFile(file, '- user: .*\n  result: retain\n- user: ^x(?=(a+)+$)\n  result: fail\n');
     const error = await run(['rules', 'check', '--rules', file, '--user', 'x', '--priority', 'oppo', '--gpus', '1']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:9: 1\\.user: "\\^x\\(\\?=\\(a\\+\\)\\+\\$\\)": needs a backtracking engine`));
-    const missing = await run(['rules', 'check', '--rules', join(dir, 'nope.yaml'), '--user', 'x', '--priority', 'oppo', '--gpus', '1']).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:9: 1\\.user: "\\^x\\(\\?=\\(a\\+\\)\\+\\$\\)": needs a backtracking engine`),
+    );
+    const missing = await run(['rules', 'check', '--rules', join(dir, 'nope.yaml'), '--user', 'x', '--priority', 'oppo', '--gpus', '1']).catch(
+      (e: unknown) => e,
+    );
     expect(missing).toBeInstanceOf(ConfigError);
     expect((missing as Error).message).toMatch(/nope\.yaml: file not found/);
   });
@@ -116,6 +125,11 @@ describe('gpuwatch rules import / export', () => {
   });
 
   it('uses the defaults without a config file', async () => {
-    expect(await loadRuleServiceOptions(undefined)).toMatchObject({ listen: '127.0.0.1:9470', db: `sqlite://${join(process.cwd(), 'gpuwatch-rules.db')}`, storeTimeoutMs: 150, holdingsWhenUnreachable: 'request-only' });
+    expect(await loadRuleServiceOptions(undefined)).toMatchObject({
+      listen: '127.0.0.1:9470',
+      db: `sqlite://${join(process.cwd(), 'gpuwatch-rules.db')}`,
+      storeTimeoutMs: 150,
+      holdingsWhenUnreachable: 'request-only',
+    });
   });
 });

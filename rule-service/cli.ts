@@ -88,13 +88,18 @@ function registerCheck(rules: Command, io: CliOutput): void {
     .addOption(new Option('--priority <priority>', 'priority the job is submitted with').choices(PRIORITIES).makeOptionMandatory())
     .requiredOption('--gpus <n>', 'GPUs the job asks for (a whole number)', numberArg)
     .option('--held <priority=n>', 'GPUs the user already holds at a priority (repeatable)', heldArg)
-    .action(async (flags: { rules: string; user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> }, command: Command) => {
-      const job = checkedJobFlags(flags, command);
-      const text = await readRuleFileText(flags.rules);
-      const ruleSet = compileRuleSet(withMatchingOrderIds(parseRuleFile(text, flags.rules, formatOf(flags.rules))));
-      const decision = decide(ruleSet, { ...job, held: job.held ?? holdingsOf({}) });
-      io.out(`${JSON.stringify({ result: decision.result, priority: decision.priority, reasons: decision.reasons, matched: decision.matched })}\n`);
-    });
+    .action(
+      async (
+        flags: { rules: string; user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> },
+        command: Command,
+      ) => {
+        const job = checkedJobFlags(flags, command);
+        const text = await readRuleFileText(flags.rules);
+        const ruleSet = compileRuleSet(withMatchingOrderIds(parseRuleFile(text, flags.rules, formatOf(flags.rules))));
+        const decision = decide(ruleSet, { ...job, held: job.held ?? holdingsOf({}) });
+        io.out(`${JSON.stringify({ result: decision.result, priority: decision.priority, reasons: decision.reasons, matched: decision.matched })}\n`);
+      },
+    );
 }
 
 /** `gpuwatch rules import`: a rule file into the rule store. */
@@ -157,14 +162,16 @@ async function readRuleFileText(file: string): Promise<string> {
   }
 }
 
-
 function urlArg(value: string): string {
   if (!/^https?:\/\/[^/]/.test(value)) throw new InvalidArgumentError('expected an http:// or https:// URL');
   return value;
 }
 
 /** The job the flags describe, checked exactly as POST /api/v1/admission checks a summary. */
-function checkedJobFlags(flags: { user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> }, command: Command): AdmissionRequest {
+function checkedJobFlags(
+  flags: { user: string; vc: string; priority: Priority; gpus: number; held?: Partial<Record<Priority, number>> },
+  command: Command,
+): AdmissionRequest {
   try {
     return checkedSummary({ user: flags.user, vc: flags.vc, priority: flags.priority, gpus: flags.gpus, held: flags.held });
   } catch (err) {

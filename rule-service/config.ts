@@ -39,7 +39,11 @@ export interface RuleServiceOptions {
  * Reads token files and resolves relative paths against the config file's directory. `policies`
  * (the same file's) gives the idleness criterion its defaults and the running-too-long thresholds.
  */
-export async function resolveRuleServiceConfig(config: RuleServiceConfig, configFile?: string, policies: Policies = policiesSchema.parse(undefined)): Promise<RuleServiceOptions> {
+export async function resolveRuleServiceConfig(
+  config: RuleServiceConfig,
+  configFile?: string,
+  policies: Policies = policiesSchema.parse(undefined),
+): Promise<RuleServiceOptions> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const source = configFile ?? '(defaults)';
   const secret = secretReader({ base, source, section: 'ruleService' });

@@ -37,7 +37,6 @@ export interface ActionsTable {
   updated_at: string;
 }
 
-
 export interface RuleServiceDatabase {
   rules: RulesTable;
   rule_revision: RuleRevisionTable;

@@ -33,7 +33,10 @@ describe('holdings', () => {
     fake.replyWith('/api/v2/jobs', [{ name: 'big', username: 'carol', totalGpuNumber: 30, jobPriority: 'oppo' }]);
     try {
       const answer = await http(`${service.url}/api/v1/admission`, { body: { user: 'carol', priority: 'oppo', gpus: 3 } });
-      expect(answer.json).toMatchObject({ holdings: { source: 'unknown' }, notes: [expect.stringMatching(/holdings unknown \(rest-server GET \/api\/v2\/jobs answered with an unexpected reply: 0\.state: Required\)/)] });
+      expect(answer.json).toMatchObject({
+        holdings: { source: 'unknown' },
+        notes: [expect.stringMatching(/holdings unknown \(rest-server GET \/api\/v2\/jobs answered with an unexpected reply: 0\.state: Required\)/)],
+      });
     } finally {
       fake.replyWith('/api/v2/jobs', undefined);
     }

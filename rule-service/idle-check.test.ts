@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenPai, type FakeOpenPai } from '../test/fake-openpai/server.js';
 import { freePort } from '../test/ports.js';
-import { API_TOKEN, gpuHistoryOpenMetrics, http, sample, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../test/rule-service-support.js';
+import {
+  API_TOKEN,
+  gpuHistoryOpenMetrics,
+  http,
+  sample,
+  startPrometheusWithHistory,
+  startTestService,
+  TEST_IDLE_CRITERION,
+} from '../test/rule-service-support.js';
 import { idleQueries, judgeIdle } from './idle-check.js';
 import type { RunningRuleService } from './service.js';
 
@@ -15,8 +23,18 @@ let prometheus: { url: string; stop(): Promise<void> };
 let service: RunningRuleService;
 
 beforeAll(async () => {
-  fake = await startFakeOpenPai({ users: [{ name: 'pai-admin', admin: true }, { name: 'alice' }, { name: 'bob' }, { name: 'carol' }, { name: 'dave' }, { name: 'erin' }, { name: 'frank' }] });
-  const jobs = [['alice', 'idle-train'], ['bob', 'busy-train'], ['carol', 'just-started'], ['dave', 'unseen'], ['alice', 'idle-two'], ['erin', 'mig-idle'], ['frank', 'mig-busy']];
+  fake = await startFakeOpenPai({
+    users: [{ name: 'pai-admin', admin: true }, { name: 'alice' }, { name: 'bob' }, { name: 'carol' }, { name: 'dave' }, { name: 'erin' }, { name: 'frank' }],
+  });
+  const jobs = [
+    ['alice', 'idle-train'],
+    ['bob', 'busy-train'],
+    ['carol', 'just-started'],
+    ['dave', 'unseen'],
+    ['alice', 'idle-two'],
+    ['erin', 'mig-idle'],
+    ['frank', 'mig-busy'],
+  ];
   for (const [user, name] of jobs) fake.addJob({ user: user as string, name: name as string, gpus: 2, priority: 'prod' });
   prometheus = await startPrometheusWithHistory(
     gpuHistoryOpenMetrics([
@@ -43,14 +61,18 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const act = (job: string, action: 'kill' | 'downgrade', key: string, url = service.url) => http(`${url}/api/v1/actions`, { body: { job, action, reason: 'low utilization', idempotencyKey: key }, token: API_TOKEN });
+const act = (job: string, action: 'kill' | 'downgrade', key: string, url = service.url) =>
+  http(`${url}/api/v1/actions`, { body: { job, action, reason: 'low utilization', idempotencyKey: key }, token: API_TOKEN });
 const auditOf = async (job: string) => (await http(`${service.url}/api/v1/audit?subject=${job}`, { token: API_TOKEN })).json.entries;
 
 describe('the idleness check before an action', () => {
   it('kills a job whose GPUs averaged 4 % over the last hour', async () => {
     const answer = await act('alice~idle-train', 'kill', 'idle-1');
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ status: 'done', check: expect.stringMatching(/alice~idle-train confirmed idle: GPUs busy 4% on average over the last 3600s/) });
+    expect(answer.json).toMatchObject({
+      status: 'done',
+      check: expect.stringMatching(/alice~idle-train confirmed idle: GPUs busy 4% on average over the last 3600s/),
+    });
     expect(fake.job('alice~idle-train')?.state).toBe('STOPPED');
   });
 
@@ -87,12 +109,18 @@ describe('the idleness check before an action', () => {
   });
 
   it('refuses everything while Prometheus is unreachable, and without a Prometheus configured', async () => {
-    const down = await startTestService({ openpai: { url: fake.url, token: fake.tokenFor('pai-admin', { application: true }), timeoutMs: 2_000 }, idleCheck: { ...TEST_IDLE_CRITERION, url: `http://127.0.0.1:${await freePort()}` } });
+    const down = await startTestService({
+      openpai: { url: fake.url, token: fake.tokenFor('pai-admin', { application: true }), timeoutMs: 2_000 },
+      idleCheck: { ...TEST_IDLE_CRITERION, url: `http://127.0.0.1:${await freePort()}` },
+    });
     const none = await startTestService({ openpai: { url: fake.url, token: fake.tokenFor('pai-admin', { application: true }), timeoutMs: 2_000 } });
     try {
       const unreachable = await act('alice~idle-two', 'kill', 'down-1', down.url);
       expect(unreachable.status).toBe(403);
-      expect(unreachable.json).toMatchObject({ status: 'refused', message: expect.stringMatching(/cannot ask Prometheus whether alice~idle-two is idle \(.*unreachable: ECONNREFUSED\)/) });
+      expect(unreachable.json).toMatchObject({
+        status: 'refused',
+        message: expect.stringMatching(/cannot ask Prometheus whether alice~idle-two is idle \(.*unreachable: ECONNREFUSED\)/),
+      });
       const unconfigured = await act('alice~idle-two', 'kill', 'none-1', none.url);
       expect(unconfigured.json).toMatchObject({ status: 'refused', message: expect.stringMatching(/no Prometheus configured/) });
       expect(fake.job('alice~idle-two')?.state).toBe('RUNNING');
@@ -110,7 +138,9 @@ describe('the idleness verdict (pure)', () => {
   it('asks for the job by its exact id, escaped', () => {
     expect(idleQueries('a~"b"', criterion).average).toContain('gpuwatch_job_gpu_allocated{job="a~\\"b\\""}');
     expect(idleQueries('a~b', criterion).average).toMatch(/\[600s:10s\]\)$/);
-    expect(idleQueries('a~b', criterion).average).toContain('on (node, uuid, gpu_instance_id) group_right () max by (node, uuid, gpu_instance_id, job) (gpuwatch_job_gpu_allocated{job="a~b",gpu_instance_id!=""})');
+    expect(idleQueries('a~b', criterion).average).toContain(
+      'on (node, uuid, gpu_instance_id) group_right () max by (node, uuid, gpu_instance_id, job) (gpuwatch_job_gpu_allocated{job="a~b",gpu_instance_id!=""})',
+    );
   });
 
   it('is idle only strictly below the threshold', () => {

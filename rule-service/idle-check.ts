@@ -47,13 +47,23 @@ export function judgeIdle(job: string, criterion: IdleCriterion, average: number
   }
   const expected = Math.floor(criterion.windowSeconds / stepSeconds(criterion.windowSeconds));
   if (points * 2 < expected) {
-    return { idle: false, message: `Prometheus has GPU utilization for ${job} over only ${points} of ${expected} points of the last ${window}, too little to confirm it idle` };
+    return {
+      idle: false,
+      message: `Prometheus has GPU utilization for ${job} over only ${points} of ${expected} points of the last ${window}, too little to confirm it idle`,
+    };
   }
   const percent = (r: number) => `${Number((r * 100).toPrecision(4))}%`;
   if (average >= criterion.threshold) {
-    return { idle: false, message: `${job} is not idle: its GPUs were busy ${percent(average)} on average over the last ${window} (idle means below ${percent(criterion.threshold)})` };
+    return {
+      idle: false,
+      message: `${job} is not idle: its GPUs were busy ${percent(average)} on average over the last ${window} (idle means below ${percent(criterion.threshold)})`,
+    };
   }
-  return { idle: true, utilization: average, message: `${job} confirmed idle: GPUs busy ${percent(average)} on average over the last ${window} (below ${percent(criterion.threshold)})` };
+  return {
+    idle: true,
+    utilization: average,
+    message: `${job} confirmed idle: GPUs busy ${percent(average)} on average over the last ${window} (below ${percent(criterion.threshold)})`,
+  };
 }
 
 export class IdleCheck {
@@ -69,4 +79,3 @@ export class IdleCheck {
     }
   }
 }
-

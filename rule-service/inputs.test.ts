@@ -8,9 +8,20 @@ import { tokenUser } from './token.js';
 
 describe('job protocols', () => {
   it('sums instances × gpu over task roles, with OpenPAI defaults', () => {
-    const job = { name: 'j', taskRoles: { ps: { instances: 2, resourcePerInstance: { gpu: 0 } }, worker: { instances: 4, resourcePerInstance: { gpu: 2 } }, chief: { resourcePerInstance: { gpu: 1 } }, cpu: {} } };
+    const job = {
+      name: 'j',
+      taskRoles: {
+        ps: { instances: 2, resourcePerInstance: { gpu: 0 } },
+        worker: { instances: 4, resourcePerInstance: { gpu: 2 } },
+        chief: { resourcePerInstance: { gpu: 1 } },
+        cpu: {},
+      },
+    };
     expect(summarizeJob(job)).toEqual({ name: 'j', vc: 'default', priority: 'test', gpus: 9 });
-    expect(summarizeJob({ ...job, defaults: { virtualCluster: 'nlp' }, extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } })).toMatchObject({ vc: 'nlp', priority: 'oppo' });
+    expect(summarizeJob({ ...job, defaults: { virtualCluster: 'nlp' }, extras: { hivedScheduler: { jobPriorityClass: 'oppo' } } })).toMatchObject({
+      vc: 'nlp',
+      priority: 'oppo',
+    });
     expect(() => summarizeJob({ name: 'j' })).toThrow(JobProtocolError);
     expect(() => summarizeJob({ taskRoles: { w: { instances: 1.5 } } })).toThrow(/taskRoles\.w\.instances/);
   });
@@ -29,7 +40,9 @@ describe('job protocols', () => {
     expect(out).toContain('# my job');
     expect(out).toContain('name: j # short');
     expect(parse(out).extras).toEqual({ hivedScheduler: { jobPriorityClass: 'oppo' } });
-    const renamed = parse(rewriteJob('name: j\nextras:\n  hivedScheduler:\n    jobPriorityClass: prod\n    other: 1\n', { priority: 'default', name: 'j-test' }));
+    const renamed = parse(
+      rewriteJob('name: j\nextras:\n  hivedScheduler:\n    jobPriorityClass: prod\n    other: 1\n', { priority: 'default', name: 'j-test' }),
+    );
     expect(renamed).toEqual({ name: 'j-test', extras: { hivedScheduler: { jobPriorityClass: 'test', other: 1 } } });
   });
 });
@@ -69,7 +82,14 @@ describe('CSV', () => {
       { line: 5, cells: ['last', ''] },
     ]);
     expect(() => parseCsv('a,"b\n')).toThrow(/not closed/);
-    expect(parseCsv(formatCsv([['a,1', ' lead', 'q"'], ['', 'plain', '']]))).toEqual([
+    expect(
+      parseCsv(
+        formatCsv([
+          ['a,1', ' lead', 'q"'],
+          ['', 'plain', ''],
+        ]),
+      ),
+    ).toEqual([
       { line: 1, cells: ['a,1', ' lead', 'q"'] },
       { line: 2, cells: ['', 'plain', ''] },
     ]);
@@ -126,9 +146,15 @@ describe('admission input', () => {
       gpus: 2,
       held: { prod: 0, test: 0, default: 0, oppo: 3 },
     });
-    expect(admissionRequestFrom({ user: 'b', job: { taskRoles: { w: { resourcePerInstance: { gpu: 2 } } } } }, 'application/json', 'ignored')).toMatchObject({ user: 'b', gpus: 2, held: undefined });
+    expect(admissionRequestFrom({ user: 'b', job: { taskRoles: { w: { resourcePerInstance: { gpu: 2 } } } } }, 'application/json', 'ignored')).toMatchObject({
+      user: 'b',
+      gpus: 2,
+      held: undefined,
+    });
     expect(admissionRequestFrom({ taskRoles: { w: {} } }, 'application/json', 'c')).toMatchObject({ user: 'c', gpus: 0, priority: 'test' });
     expect(() => admissionRequestFrom([], 'application/json', 'c')).toThrow(AdmissionInputError);
-    expect(() => admissionRequestFrom({ user: 'a', priority: 'oppo', gpus: 1, held: { gold: 1 } }, 'application/json', undefined)).toThrow(/held: Unrecognized key/);
+    expect(() => admissionRequestFrom({ user: 'a', priority: 'oppo', gpus: 1, held: { gold: 1 } }, 'application/json', undefined)).toThrow(
+      /held: Unrecognized key/,
+    );
   });
 });

@@ -12,20 +12,29 @@ const PRIORITY_PATH = ['extras', 'hivedScheduler', 'jobPriorityClass'] as const;
 export const jobProtocolSchema = z
   .object({
     name: z.string().min(1).optional(),
-    defaults: z.object({ virtualCluster: z.string().min(1).optional() }).passthrough().nullish(),
+    defaults: z
+      .object({ virtualCluster: z.string().min(1).optional() })
+      .passthrough()
+      .nullish(),
     taskRoles: z
       .record(
         z
           .object({
             instances: z.number().int().min(0).optional(),
-            resourcePerInstance: z.object({ gpu: z.number().int('expected a whole number of GPUs (OpenPAI counts whole GPUs)').min(0).optional() }).passthrough().optional(),
+            resourcePerInstance: z
+              .object({ gpu: z.number().int('expected a whole number of GPUs (OpenPAI counts whole GPUs)').min(0).optional() })
+              .passthrough()
+              .optional(),
           })
           .passthrough(),
       )
       .refine((roles) => Object.keys(roles).length > 0, 'a job needs at least one task role'),
     extras: z
       .object({
-        hivedScheduler: z.object({ jobPriorityClass: z.enum(['prod', 'test', 'oppo']).optional() }).passthrough().nullish(),
+        hivedScheduler: z
+          .object({ jobPriorityClass: z.enum(['prod', 'test', 'oppo']).optional() })
+          .passthrough()
+          .nullish(),
       })
       .passthrough()
       .nullish(),
@@ -73,7 +82,8 @@ export function summarizeJob(protocol: unknown): JobSummary {
 }
 
 /** rest-server reads a submission with yaml.safeLoad: a body sent as JSON never parses as a job. */
-export const JSON_SUBMISSION_MESSAGE = 'The job protocol must be sent as YAML (content-type text/yaml): rest-server reads it with yaml.safeLoad and refuses a JSON body.';
+export const JSON_SUBMISSION_MESSAGE =
+  'The job protocol must be sent as YAML (content-type text/yaml): rest-server reads it with yaml.safeLoad and refuses a JSON body.';
 
 export function isJsonContentType(contentType: string | undefined): boolean {
   return /json/i.test(contentType ?? '');

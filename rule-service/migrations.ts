@@ -76,7 +76,7 @@ const auditAtEpochMs: Migration = {
       .addColumn('subject', 'varchar(512)', (c) => c.notNull())
       .addColumn('detail', 'text', (c) => c.notNull())
       .execute();
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const rows = await db.selectFrom('rule_audit').selectAll().where('id', '>', after).orderBy('id').limit(COPY_BATCH).execute();
       if (rows.length === 0) break;
       await db

@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenPai, type FakeOpenPai } from '../test/fake-openpai/server.js';
 import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import type { RunningRuleService } from './service.js';
-import { API_TOKEN, gpuHistoryOpenMetrics, http, idleGpus, loadSeed, startPrometheusWithHistory, startTestService, TEST_IDLE_CRITERION } from '../test/rule-service-support.js';
+import {
+  API_TOKEN,
+  gpuHistoryOpenMetrics,
+  http,
+  idleGpus,
+  loadSeed,
+  startPrometheusWithHistory,
+  startTestService,
+  TEST_IDLE_CRITERION,
+} from '../test/rule-service-support.js';
 
 let db: ThrowawayDatabase;
 let fake: FakeOpenPai;
@@ -40,7 +49,10 @@ describe('rules in MySQL', () => {
       matched: [4, 3],
       store: 'ok',
     });
-    expect((await admit(second, { user: 'fa_test2', priority: 'oppo', gpus: 4, held: { prod: 4, oppo: 26 } })).json).toMatchObject({ result: 'retain', matched: [8] });
+    expect((await admit(second, { user: 'fa_test2', priority: 'oppo', gpus: 4, held: { prod: 4, oppo: 26 } })).json).toMatchObject({
+      result: 'retain',
+      matched: [8],
+    });
     expect((await admit(second, { user: 'fa_test', priority: 'prod', gpus: 64 })).json).toMatchObject({ result: 'retain', priority: 'prod', matched: [12] });
   });
 
@@ -53,7 +65,11 @@ describe('rules in MySQL', () => {
   });
 
   it('shows a change made through one replica at once on the other', async () => {
-    expect((await admit(second, { user: 'carol', priority: 'oppo', gpus: 1 })).json).toMatchObject({ result: 'fail', reasons: ['carol is on leave'], matched: [14] });
+    expect((await admit(second, { user: 'carol', priority: 'oppo', gpus: 1 })).json).toMatchObject({
+      result: 'fail',
+      reasons: ['carol is on leave'],
+      matched: [14],
+    });
     await http(`${first.url}/api/v1/rules/14`, { method: 'DELETE', token: API_TOKEN });
     expect((await admit(second, { user: 'carol', priority: 'oppo', gpus: 1 })).json).toMatchObject({ result: 'retain', matched: [2] });
   });

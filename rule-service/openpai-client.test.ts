@@ -29,7 +29,9 @@ describe('OpenPAI client', () => {
     fake.replyWith('/api/v2/jobs', { totalCount: 1, data: [job] });
     expect(await client.listJobs({ username: 'carol' })).toEqual([{ name: 'big', username: 'carol', state: 'RUNNING', totalGpuNumber: 4, jobPriority: null }]);
     fake.replyWith('/api/v2/jobs', { totalCount: 1, data: [{ ...job, totalGpuNumber: '4' }] });
-    await expect(client.listJobs({ username: 'carol' })).rejects.toThrow(/^rest-server GET \/api\/v2\/jobs answered with an unexpected reply: 0\.totalGpuNumber: Expected number, received string$/);
+    await expect(client.listJobs({ username: 'carol' })).rejects.toThrow(
+      /^rest-server GET \/api\/v2\/jobs answered with an unexpected reply: 0\.totalGpuNumber: Expected number, received string$/,
+    );
   });
 
   it('takes no code from an error reply that is not rest-server error JSON, and keeps its text', async () => {
@@ -42,6 +44,10 @@ describe('OpenPAI client', () => {
 
   it("reads rest-server's own error code and message", async () => {
     fake.replyWith('/api/v2/jobs', { code: 'InvalidParametersError', message: 'Limit exceeds max number 50000.' }, 400);
-    expect(await failure(client.listJobs({ username: 'carol' }))).toMatchObject({ status: 400, code: 'InvalidParametersError', message: 'rest-server GET /api/v2/jobs: 400 InvalidParametersError: Limit exceeds max number 50000.' });
+    expect(await failure(client.listJobs({ username: 'carol' }))).toMatchObject({
+      status: 400,
+      code: 'InvalidParametersError',
+      message: 'rest-server GET /api/v2/jobs: 400 InvalidParametersError: Limit exceeds max number 50000.',
+    });
   });
 });

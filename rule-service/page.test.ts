@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningRuleService } from './service.js';
 import { API_TOKEN, http, loadSeed, startTestService } from '../test/rule-service-support.js';
 
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HOSTILE_DESCRIPTION = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">';
 const HOSTILE_USER = '<img src=x onerror="window.pwned=3">';
 
@@ -19,7 +27,20 @@ beforeAll(async () => {
   service = await startTestService({ rulesReloadMs: 0 });
   await loadSeed(service);
   await http(`${service.url}/api/v1/rules`, { body: { user: '^x<b>$', result: 'fail', description: HOSTILE_DESCRIPTION }, token: API_TOKEN });
-  await service.db.insertInto('rules').values({ user: '', vc: '', priority: 'oppo', requested: '', occupied: '', occupied_high: '', result: 'prod', description: 'edited in SQL', updated_at: new Date().toISOString() }).execute();
+  await service.db
+    .insertInto('rules')
+    .values({
+      user: '',
+      vc: '',
+      priority: 'oppo',
+      requested: '',
+      occupied: '',
+      occupied_high: '',
+      result: 'prod',
+      description: 'edited in SQL',
+      updated_at: new Date().toISOString(),
+    })
+    .execute();
   await http(`${service.url}/api/v1/admission`, { body: { user: HOSTILE_USER, priority: 'prod', gpus: 1, held: {} } });
   profile = mkdtempSync(join(tmpdir(), 'rule-service-chromium-'));
   browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });

@@ -32,6 +32,7 @@ export function regexProblem(source: string): string | undefined {
   }
   if (source.length > MAX_PATTERN_LENGTH) return `longer than ${MAX_PATTERN_LENGTH} characters`;
   try {
+    // eslint-disable-next-line no-invalid-regexp -- 'l' is V8's linear-time flag, switched on above with --enable-experimental-regexp-engine
     new RegExp(source, 'l');
   } catch {
     return 'needs a backtracking engine (a lookaround, a backreference, or a counted repeat above 16 such as {1,100}); rule patterns must run in linear time: drop the lookaround or backreference, write + or {n,} for long counts';

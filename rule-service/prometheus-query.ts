@@ -20,7 +20,9 @@ export async function instantQuery(target: PrometheusTarget, query: string): Pro
     response = await fetch(url, { signal: AbortSignal.timeout(target.timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`${target.url} unreachable: ${(err as Error).name === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : (cause ?? (err as Error).message)}`);
+    throw new Error(
+      `${target.url} unreachable: ${(err as Error).name === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : (cause ?? (err as Error).message)}`,
+    );
   }
   type Body = { status?: string; error?: string; data?: { result?: { metric?: Record<string, string>; value?: [number, string] }[] } };
   const body = (await response.json().catch(() => undefined)) as Body | undefined;

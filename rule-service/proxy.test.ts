@@ -11,7 +11,9 @@ let fake: FakeOpenPai;
 let service: RunningRuleService;
 
 beforeAll(async () => {
-  fake = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@example.com' }, { name: 'fa_bob' }, { name: 'user_proh' }] });
+  fake = await startFakeOpenPai({
+    users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@example.com' }, { name: 'fa_bob' }, { name: 'user_proh' }],
+  });
   fake.addJob({ user: 'alice', name: 'old-oppo', gpus: 16, priority: 'oppo', state: 'RUNNING' });
   service = await startTestService({ proxyTo: fake.url });
   await loadSeed(service);
@@ -93,18 +95,30 @@ describe('job submission through the proxy', () => {
   });
 
   it('answers a JSON body as rest-server does (it reads YAML only), forwarding nothing', async () => {
-    const job = { protocolVersion: 2, name: 'json-job', type: 'job', taskRoles: { w: { instances: 3, resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 1 } } }, extras: { hivedScheduler: { jobPriorityClass: 'prod' } } };
+    const job = {
+      protocolVersion: 2,
+      name: 'json-job',
+      type: 'job',
+      taskRoles: { w: { instances: 3, resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 1 } } },
+      extras: { hivedScheduler: { jobPriorityClass: 'prod' } },
+    };
     const answer = await submit('fa_bob', JSON.stringify(job), 'application/json');
     expect(answer.status).toBe(400);
     expect(answer.json.code).toBe('InvalidProtocolError');
     expect(fake.requests.filter((r) => r.method === 'POST' && r.body.includes('json-job'))).toEqual([]);
-    const direct = await http(`${fake.url}/api/v2/jobs`, { method: 'POST', body: JSON.stringify(job), token: fake.tokenFor('fa_bob'), headers: { 'content-type': 'application/json' } });
+    const direct = await http(`${fake.url}/api/v2/jobs`, {
+      method: 'POST',
+      body: JSON.stringify(job),
+      token: fake.tokenFor('fa_bob'),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(answer.json).toEqual(direct.json);
     expect(fake.job('fa_bob~json-job')).toBeUndefined();
   });
 
   it('rewrites a job written in flow style (JSON syntax) sent as YAML, keeping it flow style', async () => {
-    const text = '{"name": "flow-job", "taskRoles": {"w": {"instances": 3, "resourcePerInstance": {"gpu": 1}}}, "extras": {"hivedScheduler": {"jobPriorityClass": "prod"}}}\n';
+    const text =
+      '{"name": "flow-job", "taskRoles": {"w": {"instances": 3, "resourcePerInstance": {"gpu": 1}}}, "extras": {"hivedScheduler": {"jobPriorityClass": "prod"}}}\n';
     const answer = await submit('fa_bob', text, 'text/yaml');
     expect(answer.status).toBe(202);
     expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
@@ -129,7 +143,11 @@ describe('job submission through the proxy', () => {
   it('decides a job sent with Basic user:applicationToken like one sent with a bearer token', async () => {
     // fa* users may hold 2 GPUs above oppo: 3 in prod becomes oppo.
     const basic = Buffer.from(`fa_bob:${fake.tokenFor('fa_bob', { application: true })}`).toString('base64');
-    const answer = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml('basic-auth', 3, 'prod'), headers: { 'content-type': 'text/yaml', authorization: `Basic ${basic}` } });
+    const answer = await http(`${service.url}/api/v2/jobs`, {
+      method: 'POST',
+      body: jobYaml('basic-auth', 3, 'prod'),
+      headers: { 'content-type': 'text/yaml', authorization: `Basic ${basic}` },
+    });
     expect(answer.status).toBe(202);
     expect(answer.headers.get('x-gpuwatch-admission')).toBe('oppo');
     expect(fake.job('fa_bob~basic-auth')).toMatchObject({ jobPriority: 'oppo', username: 'fa_bob' });
@@ -144,7 +162,11 @@ describe('job submission through the proxy', () => {
       { authorization: `Basic ${basicForOther}` },
     ];
     for (const [i, headers] of attempts.entries()) {
-      const answer = await http(`${service.url}/api/v2/jobs`, { method: 'POST', body: jobYaml(`anon-${i}`, 1, 'prod'), headers: { 'content-type': 'text/yaml', ...headers } });
+      const answer = await http(`${service.url}/api/v2/jobs`, {
+        method: 'POST',
+        body: jobYaml(`anon-${i}`, 1, 'prod'),
+        headers: { 'content-type': 'text/yaml', ...headers },
+      });
       expect(answer.status, JSON.stringify(headers)).toBe(401);
       expect(answer.json.code).toBe('UnauthorizedUserError');
       expect(postsFor(`anon-${i}`)).toEqual([]);
@@ -156,7 +178,10 @@ describe('everything else passes through untouched', () => {
   it('GETs with query strings, headers and the answer as rest-server gave it', async () => {
     const token = fake.tokenFor('alice');
     const direct = await http(`${fake.url}/api/v2/jobs?username=alice&state=RUNNING&withTotalCount=true`, { token });
-    const proxied = await http(`${service.url}/api/v2/jobs?username=alice&state=RUNNING&withTotalCount=true`, { token, headers: { 'x-request-id': 'abc-123' } });
+    const proxied = await http(`${service.url}/api/v2/jobs?username=alice&state=RUNNING&withTotalCount=true`, {
+      token,
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(proxied.status).toBe(200);
     expect(proxied.text).toBe(direct.text);
     expect(proxied.json.totalCount).toBe(1);
@@ -172,7 +197,11 @@ describe('everything else passes through untouched', () => {
     expect(stop.status).toBe(202);
     expect(fake.requests.at(-1)?.body).toBe('{"value":"STOP"}');
     expect(fake.job('alice~kept')?.state).toBe('STOPPED');
-    const forbidden = await http(`${service.url}/api/v2/jobs/alice~lowered/executionType`, { method: 'PUT', body: { value: 'STOP' }, token: fake.tokenFor('fa_bob') });
+    const forbidden = await http(`${service.url}/api/v2/jobs/alice~lowered/executionType`, {
+      method: 'PUT',
+      body: { value: 'STOP' },
+      token: fake.tokenFor('fa_bob'),
+    });
     expect(forbidden.status).toBe(403);
     expect(forbidden.json.code).toBe('ForbiddenUserError');
     const missing = await http(`${service.url}/api/v2/jobs/alice~nope/config`, { token: fake.tokenFor('alice') });

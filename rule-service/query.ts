@@ -19,7 +19,13 @@ export const auditQuerySchema = z.object({
     .string()
     .regex(/^\d{1,4}$/, `expected a whole number from 1 to ${MAX_AUDIT_LIMIT}`)
     .transform(Number)
-    .pipe(z.number().int().min(1, `expected a whole number from 1 to ${MAX_AUDIT_LIMIT}`).max(MAX_AUDIT_LIMIT, `expected a whole number from 1 to ${MAX_AUDIT_LIMIT}`))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, `expected a whole number from 1 to ${MAX_AUDIT_LIMIT}`)
+        .max(MAX_AUDIT_LIMIT, `expected a whole number from 1 to ${MAX_AUDIT_LIMIT}`),
+    )
     .default('100'),
 });
 

@@ -31,11 +31,17 @@ describe('patterns that backtrack catastrophically', () => {
   });
 
   it('runs nested and polynomial repeats on the longest names without holding up /healthz', async () => {
-    const table = ['^foo-(a+)+$', '^(\\w+\\s?)+$', '(.*)*x', '\\w*\\w*\\w*\\w*\\w*\\w*\\w*\\w*x'].map((user) => ({ user, result: 'fail', description: `matched ${user}` }));
+    const table = ['^foo-(a+)+$', '^(\\w+\\s?)+$', '(.*)*x', '\\w*\\w*\\w*\\w*\\w*\\w*\\w*\\w*x'].map((user) => ({
+      user,
+      result: 'fail',
+      description: `matched ${user}`,
+    }));
     const saved = await http(`${service.url}/api/v1/rules`, { method: 'PUT', body: table, token: API_TOKEN });
     expect(saved.status).toBe(200);
     const user = `foo-${'a'.repeat(123)}!`;
-    const admissions = Array.from({ length: 5 }, () => timed(() => http(`${service.url}/api/v1/admission`, { body: { user, priority: 'oppo', gpus: 1, held: {} } })));
+    const admissions = Array.from({ length: 5 }, () =>
+      timed(() => http(`${service.url}/api/v1/admission`, { body: { user, priority: 'oppo', gpus: 1, held: {} } })),
+    );
     const health = timed(() => http(`${service.url}/healthz`));
     const answers = await Promise.all(admissions);
     for (const { value } of answers) expect(value.json).toMatchObject({ result: 'retain', matched: [] });

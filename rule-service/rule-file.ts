@@ -75,7 +75,8 @@ export function parseRulesCsv(text: string, file: string): RuleFields[] {
       problems.push({ file, line: row.line, field: String(index), message: `${row.cells.length} cells but ${columns.length} columns` });
     }
     const rule = normalizeRule(Object.fromEntries(columns.map((c, i) => [c, row.cells[i] ?? ''])));
-    for (const p of ruleProblems(rule)) problems.push({ file, line: row.line, column: cellColumn(columns, p.field), field: `${index}.${p.field}`, message: p.message });
+    for (const p of ruleProblems(rule))
+      problems.push({ file, line: row.line, column: cellColumn(columns, p.field), field: `${index}.${p.field}`, message: p.message });
     return rule;
   });
   if (problems.length > 0) throw fail(file, problems);

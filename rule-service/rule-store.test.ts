@@ -53,7 +53,13 @@ describe('rules that would raise a priority', () => {
       { id: 2, ...normalizeRule({ user: '^eve$', priority: 'oppo', result: 'prod', description: 'eve goes first' }) },
       { id: 1, ...normalizeRule({ user: '^eve$', result: 'retain', description: 'kept' }) },
     ]);
-    expect(decide(ruleSet, { ...job, user: 'eve', priority: 'oppo' })).toEqual({ result: 'retain', priority: 'oppo', reasons: ['kept'], matched: [1], ignored: [2] });
+    expect(decide(ruleSet, { ...job, user: 'eve', priority: 'oppo' })).toEqual({
+      result: 'retain',
+      priority: 'oppo',
+      reasons: ['kept'],
+      matched: [1],
+      ignored: [2],
+    });
   });
 });
 
@@ -70,7 +76,14 @@ describe('rows edited directly in SQL', () => {
   });
 
   const insert = (fields: Partial<RuleFields>) =>
-    service.db.insertInto('rules').values({ ...{ user: '', vc: '', priority: '', requested: '', occupied: '', occupied_high: '', result: 'retain', description: '' }, ...fields, updated_at: new Date().toISOString() }).execute();
+    service.db
+      .insertInto('rules')
+      .values({
+        ...{ user: '', vc: '', priority: '', requested: '', occupied: '', occupied_high: '', result: 'retain', description: '' },
+        ...fields,
+        updated_at: new Date().toISOString(),
+      })
+      .execute();
 
   it('get the API checks when loaded: bad rows are left out, logged, counted and listed by the API', async () => {
     await insert({ user: '^eve$', priority: 'oppo', result: 'prod', description: 'eve goes first' });

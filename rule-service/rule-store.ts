@@ -210,7 +210,10 @@ export class RuleStore {
     const invalid = invalidRules(rules);
     const skipped = new Set(invalid.map((r) => r.id));
     this.options.onInvalidRules?.(invalid);
-    const ruleSet = compileRuleSet(rules.filter((rule) => !skipped.has(rule.id)), this.patternCache);
+    const ruleSet = compileRuleSet(
+      rules.filter((rule) => !skipped.has(rule.id)),
+      this.patternCache,
+    );
     this.cached = { revision, ruleSet, loadedAt: this.now() };
     return ruleSet;
   }

@@ -10,7 +10,19 @@ const rule = (fields: Partial<RuleFields>): RuleFields => normalizeRule(fields);
 const adversarial = (unit: string) => unit.repeat(MAX_MATCHED_LENGTH).slice(0, MAX_MATCHED_LENGTH - 1) + '!';
 
 describe('patterns run in linear time', () => {
-  it.each(['^(?:foo(-bar)?)+$', '[\\w-]+@([\\w-]+\\.)+[\\w-]+$', '^fa.*', '.*', '^(fa|fb)_[a-z]+$', '^user\\d+$', '^(ab){2,4}$', '^(?:team-)?[a-z0-9-]+$', '\\bfoo\\b', '[^/]+', 'a{5,}'])('accepts the safe pattern %s', (source) => {
+  it.each([
+    '^(?:foo(-bar)?)+$',
+    '[\\w-]+@([\\w-]+\\.)+[\\w-]+$',
+    '^fa.*',
+    '.*',
+    '^(fa|fb)_[a-z]+$',
+    '^user\\d+$',
+    '^(ab){2,4}$',
+    '^(?:team-)?[a-z0-9-]+$',
+    '\\bfoo\\b',
+    '[^/]+',
+    'a{5,}',
+  ])('accepts the safe pattern %s', (source) => {
     expect(ruleProblems(rule({ user: source }))).toEqual([]);
   });
 
@@ -33,10 +45,13 @@ describe('patterns run in linear time', () => {
     expect(performance.now() - started).toBeLessThan(200);
   });
 
-  it.each(['^foo-(?=(a+)+$)', '(?!x)a', '(?<=a)b', '(?<!a)b', '(a)\\1', '(?<n>a)\\k<n>', '^[a-z]{1,100}$'])('refuses %s, which needs a backtracking engine, naming the field', (source) => {
-    const problems = ruleProblems(rule({ vc: source }));
-    expect(problems).toEqual([{ field: 'vc', message: expect.stringMatching(/needs a backtracking engine .*linear time/) }]);
-  });
+  it.each(['^foo-(?=(a+)+$)', '(?!x)a', '(?<=a)b', '(?<!a)b', '(a)\\1', '(?<n>a)\\k<n>', '^[a-z]{1,100}$'])(
+    'refuses %s, which needs a backtracking engine, naming the field',
+    (source) => {
+      const problems = ruleProblems(rule({ vc: source }));
+      expect(problems).toEqual([{ field: 'vc', message: expect.stringMatching(/needs a backtracking engine .*linear time/) }]);
+    },
+  );
 
   it('refuses a pattern longer than the engine bound', () => {
     expect(ruleProblems(rule({ user: `^${'a'.repeat(MAX_PATTERN_LENGTH)}$` }))[0]?.message).toMatch(new RegExp(`longer than ${MAX_PATTERN_LENGTH} characters`));
@@ -90,12 +105,17 @@ describe('other checks when a rule is saved', () => {
 });
 
 describe('rule files', () => {
-  const rules = [rule({ user: '^fa.*', priority: 'prod/test/default', occupiedHigh: '2', result: 'oppo' }), rule({ user: '.*', description: 'a, "quoted"\nreason' })];
+  const rules = [
+    rule({ user: '^fa.*', priority: 'prod/test/default', occupiedHigh: '2', result: 'oppo' }),
+    rule({ user: '.*', description: 'a, "quoted"\nreason' }),
+  ];
 
   it('round-trips YAML and CSV', () => {
     expect(parseRuleFile(formatRulesYaml(rules), 'x.yaml', 'yaml')).toEqual(rules);
     expect(parseRulesCsv(formatRulesCsv(rules), 'x.csv')).toEqual(rules);
-    expect(formatRulesYaml(rules)).toBe('- user: ^fa.*\n  priority: prod/test/default\n  occupiedHigh: "2"\n  result: oppo\n- user: .*\n  result: retain\n  description: |-\n    a, "quoted"\n    reason\n');
+    expect(formatRulesYaml(rules)).toBe(
+      '- user: ^fa.*\n  priority: prod/test/default\n  occupiedHigh: "2"\n  result: oppo\n- user: .*\n  result: retain\n  description: |-\n    a, "quoted"\n    reason\n',
+    );
   });
 
   it('accepts numbers for comparisons', () => {

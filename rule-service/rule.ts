@@ -80,7 +80,10 @@ export function ruleProblems(rule: RuleFields): RuleProblem[] {
   }
   for (const field of COMPARISON_FIELDS) {
     if (rule[field] !== '' && parseComparison(rule[field]) === undefined) {
-      problems.push({ field, message: `not a comparison ("${rule[field]}"); use OP N with OP one of > >= < <= == != and N a whole number of GPUs, or a bare N meaning > N` });
+      problems.push({
+        field,
+        message: `not a comparison ("${rule[field]}"); use OP N with OP one of > >= < <= == != and N a whole number of GPUs, or a bare N meaning > N`,
+      });
     }
   }
   if (rule.description.length > MAX_DESCRIPTION_LENGTH) {
@@ -94,11 +97,17 @@ export function ruleProblems(rule: RuleFields): RuleProblem[] {
   if (rule.priority === '' || priorityPattern) {
     const matchable = PRIORITIES.filter((p) => priorityPattern?.test(p) ?? true);
     if (matchable.length === 0) {
-      problems.push({ field: 'priority', message: `"${rule.priority}" matches none of the priorities (${PRIORITIES.join(', ')}), so the rule could never match` });
+      problems.push({
+        field: 'priority',
+        message: `"${rule.priority}" matches none of the priorities (${PRIORITIES.join(', ')}), so the rule could never match`,
+      });
     } else if (isPriority(result)) {
       const raised = matchable.filter((p) => PRIORITY_RANK[result] > PRIORITY_RANK[p]);
       if (raised.length > 0) {
-        problems.push({ field: 'result', message: `"${result}" would raise the priority of ${raised.join('/')} jobs this rule matches; rules may only lower priority` });
+        problems.push({
+          field: 'result',
+          message: `"${result}" would raise the priority of ${raised.join('/')} jobs this rule matches; rules may only lower priority`,
+        });
       }
     }
   }
@@ -152,7 +161,12 @@ export function compileRule(rule: Rule, patternCache = new Map<string, RegExp>()
     id: rule.id,
     user: pattern(rule.user),
     vc: pattern(rule.vc),
-    priorities: { prod: test(priorityPattern, 'prod'), test: test(priorityPattern, 'test'), default: test(priorityPattern, 'default'), oppo: test(priorityPattern, 'oppo') },
+    priorities: {
+      prod: test(priorityPattern, 'prod'),
+      test: test(priorityPattern, 'test'),
+      default: test(priorityPattern, 'default'),
+      oppo: test(priorityPattern, 'oppo'),
+    },
     requested: comparison('requested'),
     occupied: comparison('occupied'),
     occupiedHigh: comparison('occupiedHigh'),

@@ -55,7 +55,10 @@ function createRule(store: RuleStore): Handler {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { id: wanted, ...fields } = body;
     if (wanted !== undefined && !isRuleId(wanted)) {
-      res.status(400).json({ error: `id: expected a whole number from 1 to ${MAX_RULE_ID}`, problems: [{ field: 'id', message: `expected a whole number from 1 to ${MAX_RULE_ID}` }] });
+      res.status(400).json({
+        error: `id: expected a whole number from 1 to ${MAX_RULE_ID}`,
+        problems: [{ field: 'id', message: `expected a whole number from 1 to ${MAX_RULE_ID}` }],
+      });
       return;
     }
     const rule = validRule(fields, res);
@@ -127,7 +130,10 @@ function ruleId(req: Request, res: Response): number | undefined {
   const text = String(req.params.id);
   const id = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
   if (isRuleId(id)) return id;
-  res.status(400).json({ error: `id: not a rule id (${text.slice(0, 40)}); expected a whole number from 1 to ${MAX_RULE_ID}`, problems: [{ field: 'id', message: `expected a whole number from 1 to ${MAX_RULE_ID}` }] });
+  res.status(400).json({
+    error: `id: not a rule id (${text.slice(0, 40)}); expected a whole number from 1 to ${MAX_RULE_ID}`,
+    problems: [{ field: 'id', message: `expected a whole number from 1 to ${MAX_RULE_ID}` }],
+  });
   return undefined;
 }
 

@@ -115,15 +115,40 @@ describe('the seed table (DESIGN §6)', () => {
 
 describe('decide', () => {
   const rules = (list: Partial<Record<string, string>>[]) =>
-    compileRuleSet(list.map((r, i) => ({ user: '', vc: '', priority: '', requested: '', occupied: '', occupiedHigh: '', result: 'retain', description: '', ...r, id: list.length - i })));
+    compileRuleSet(
+      list.map((r, i) => ({
+        user: '',
+        vc: '',
+        priority: '',
+        requested: '',
+        occupied: '',
+        occupiedHigh: '',
+        result: 'retain',
+        description: '',
+        ...r,
+        id: list.length - i,
+      })),
+    );
 
   it('keeps every job as submitted when there are no rules', () => {
-    expect(decide(EMPTY_RULE_SET, { user: 'a', vc: 'v', priority: 'prod', gpus: 8, held: holdingsOf({}) })).toEqual({ result: 'retain', priority: 'prod', reasons: [], matched: [], ignored: [] });
+    expect(decide(EMPTY_RULE_SET, { user: 'a', vc: 'v', priority: 'prod', gpus: 8, held: holdingsOf({}) })).toEqual({
+      result: 'retain',
+      priority: 'prod',
+      reasons: [],
+      matched: [],
+      ignored: [],
+    });
   });
 
   it('keeps the lowered priority when the rules run out', () => {
     const set = rules([{ priority: 'prod', result: 'test', description: 'no prod here' }]);
-    expect(decide(set, { user: 'a', vc: 'v', priority: 'prod', gpus: 1, held: holdingsOf({}) })).toEqual({ result: 'test', priority: 'test', reasons: ['no prod here'], matched: [1], ignored: [] });
+    expect(decide(set, { user: 'a', vc: 'v', priority: 'prod', gpus: 1, held: holdingsOf({}) })).toEqual({
+      result: 'test',
+      priority: 'test',
+      reasons: ['no prod here'],
+      matched: [1],
+      ignored: [],
+    });
   });
 
   it('matches the VC and the requested GPUs', () => {

@@ -74,7 +74,10 @@ export function judgeRuntime(job: string, policy: RuntimePolicy, ages: readonly 
   if (!policy.enabled) return { tooLong: false, message: `policies.jobRunningTooLong is disabled, so no job is stopped for running too long` };
   const valid = ages.filter((a) => Number.isFinite(a.value));
   if (valid.length === 0) {
-    return { tooLong: false, message: `Prometheus has no start time (gpuwatch_job_start_time_seconds) for ${job}, so it cannot be confirmed to have run too long` };
+    return {
+      tooLong: false,
+      message: `Prometheus has no start time (gpuwatch_job_start_time_seconds) for ${job}, so it cannot be confirmed to have run too long`,
+    };
   }
   const judged = valid.flatMap((a) => {
     const limit = thresholdFor(policy, a.labels);

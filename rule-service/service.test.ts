@@ -31,7 +31,15 @@ describe('POST /api/v1/admission', () => {
   it('decides a summary with the holdings given in the request', async () => {
     const answer = await admit({ user: 'alice', vc: 'default', priority: 'prod', gpus: 2, held: { oppo: 19 } });
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ result: 'fail', priority: 'oppo', reasons: [ORDINARY, OVER_20], matched: [4, 3], holdings: { source: 'request', oppo: 19 }, store: 'ok', notes: [] });
+    expect(answer.json).toMatchObject({
+      result: 'fail',
+      priority: 'oppo',
+      reasons: [ORDINARY, OVER_20],
+      matched: [4, 3],
+      holdings: { source: 'request', oppo: 19 },
+      store: 'ok',
+      notes: [],
+    });
   });
 
   it("reads the user's running and waiting jobs from rest-server when no holdings are given", async () => {
@@ -52,10 +60,16 @@ describe('POST /api/v1/admission', () => {
   });
 
   it('takes a job protocol in YAML with the user from ?user=', async () => {
-    const job = 'protocolVersion: 2\nname: bert\ntype: job\ndefaults:\n  virtualCluster: nlp\ntaskRoles:\n  worker:\n    instances: 2\n    resourcePerInstance: { cpu: 8, memoryMB: 16384, gpu: 2 }\n    commands: [python train.py]\nextras:\n  hivedScheduler:\n    jobPriorityClass: prod\n';
+    const job =
+      'protocolVersion: 2\nname: bert\ntype: job\ndefaults:\n  virtualCluster: nlp\ntaskRoles:\n  worker:\n    instances: 2\n    resourcePerInstance: { cpu: 8, memoryMB: 16384, gpu: 2 }\n    commands: [python train.py]\nextras:\n  hivedScheduler:\n    jobPriorityClass: prod\n';
     const answer = await admit(job, { headers: { 'content-type': 'text/yaml' }, query: '?user=alice' });
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ job: { user: 'alice', vc: 'nlp', priority: 'prod', gpus: 4 }, result: 'oppo', reasons: [ORDINARY], holdings: { source: 'rest-server', oppo: 16 } });
+    expect(answer.json).toMatchObject({
+      job: { user: 'alice', vc: 'nlp', priority: 'prod', gpus: 4 },
+      result: 'oppo',
+      reasons: [ORDINARY],
+      holdings: { source: 'rest-server', oppo: 16 },
+    });
   });
 
   it('takes a JSON job protocol with the user from the bearer token, and treats an unset class as test', async () => {
@@ -130,7 +144,17 @@ describe('/api/v1/rules', () => {
   it('lists the rules in matching order, also as YAML and CSV', async () => {
     const list = await rules();
     expect(list.json.rules.map((r: { id: number }) => r.id)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
-    expect(list.json.rules[8]).toEqual({ id: 4, user: '.*', vc: '', priority: 'prod/test/default', requested: '', occupied: '', occupiedHigh: '', result: 'oppo', description: ORDINARY });
+    expect(list.json.rules[8]).toEqual({
+      id: 4,
+      user: '.*',
+      vc: '',
+      priority: 'prod/test/default',
+      requested: '',
+      occupied: '',
+      occupiedHigh: '',
+      result: 'oppo',
+      description: ORDINARY,
+    });
     const yaml = await rules('?format=yaml');
     expect(yaml.headers.get('content-type')).toMatch(/yaml/);
     expect(yaml.text.startsWith('- user: ^fa_test$\n  result: retain\n- user: ^fa_test2$\n')).toBe(true);
@@ -160,11 +184,18 @@ describe('/api/v1/rules', () => {
   });
 
   it('creates a rule on top (matched first), updates it, deletes it, and audits each change', async () => {
-    const created = await rules('', { body: { user: '^alice$', priority: 'oppo', requested: '>= 8', result: 'fail', description: 'alice: at most 7 GPUs per oppo job' }, token: API_TOKEN });
+    const created = await rules('', {
+      body: { user: '^alice$', priority: 'oppo', requested: '>= 8', result: 'fail', description: 'alice: at most 7 GPUs per oppo job' },
+      token: API_TOKEN,
+    });
     expect(created.status).toBe(201);
     const id = created.json.rule.id as number;
     expect(id).toBeGreaterThan(12);
-    expect((await admit({ user: 'alice', priority: 'oppo', gpus: 8, held: {} })).json).toMatchObject({ result: 'fail', reasons: ['alice: at most 7 GPUs per oppo job'], matched: [id] });
+    expect((await admit({ user: 'alice', priority: 'oppo', gpus: 8, held: {} })).json).toMatchObject({
+      result: 'fail',
+      reasons: ['alice: at most 7 GPUs per oppo job'],
+      matched: [id],
+    });
 
     const updated = await rules(`/${id}`, { method: 'PUT', body: { user: '^alice$', priority: 'oppo', requested: '>= 10', result: 'fail' }, token: API_TOKEN });
     expect(updated.json.rule).toMatchObject({ id, requested: '>= 10', description: '' });

@@ -29,12 +29,26 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
   const { connection, store, health } = await openRuleStore(options, metrics, log);
 
   const holdingsUrl = options.openpai?.url ?? options.proxyTo;
-  const holdingsClient = holdingsUrl ? new OpenPaiClient({ url: holdingsUrl, token: options.openpai?.token, timeoutMs: options.openpai?.timeoutMs }) : undefined;
-  const adminClient = options.openpai?.token ? new OpenPaiClient({ url: options.openpai.url, token: options.openpai.token, timeoutMs: options.openpai.timeoutMs }) : undefined;
+  const holdingsClient = holdingsUrl
+    ? new OpenPaiClient({ url: holdingsUrl, token: options.openpai?.token, timeoutMs: options.openpai?.timeoutMs })
+    : undefined;
+  const adminClient = options.openpai?.token
+    ? new OpenPaiClient({ url: options.openpai.url, token: options.openpai.token, timeoutMs: options.openpai.timeoutMs })
+    : undefined;
   const admission = new Admission({ store, metrics, log, openpai: holdingsClient, holdingsPolicy: options.holdingsWhenUnreachable });
   const idleCheck = options.idleCheck ? new IdleCheck(options.idleCheck) : undefined;
   const runtimeCheck = options.runtimeCheck ? new RuntimeCheck(options.runtimeCheck) : undefined;
-  const actions = new Actions({ idleCheck, runtimeCheck, db: () => connection.db, metrics, log, openpai: adminClient, adminToken: options.openpai?.token, exemptJobs: options.exemptJobs, exemptUsers: options.exemptUsers });
+  const actions = new Actions({
+    idleCheck,
+    runtimeCheck,
+    db: () => connection.db,
+    metrics,
+    log,
+    openpai: adminClient,
+    adminToken: options.openpai?.token,
+    exemptJobs: options.exemptJobs,
+    exemptUsers: options.exemptUsers,
+  });
   const app = ruleServiceApp({ admission, actions, store, metrics, log, apiToken: options.apiToken, proxyTo: options.proxyTo });
   const stopBackground = () => {
     clearInterval(health);
@@ -52,7 +66,8 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
   if (!options.apiToken) log.warn('no apiToken configured: rule changes, actions and the audit trail are refused');
   if (!adminClient) log.warn('no OpenPAI admin token configured: kill and downgrade actions will fail');
   if (!idleCheck) log.warn('no ruleService.prometheus configured: low-utilization kill and downgrade actions are refused (a job must be confirmed idle first)');
-  if (!runtimeCheck) log.warn('no ruleService.prometheus configured: running-too-long kill and downgrade actions are refused (a job must be confirmed old enough first)');
+  if (!runtimeCheck)
+    log.warn('no ruleService.prometheus configured: running-too-long kill and downgrade actions are refused (a job must be confirmed old enough first)');
 
   return {
     url: server.url,
@@ -65,7 +80,9 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
       stopBackground();
       await server.close();
       // A hung database must not hang shutdown.
-      await withTimeout(connection.close(), 2_000, 'closing the rule store').catch((err: Error) => log.warn({ err: err.message }, 'rule store did not close cleanly'));
+      await withTimeout(connection.close(), 2_000, 'closing the rule store').catch((err: Error) =>
+        log.warn({ err: err.message }, 'rule store did not close cleanly'),
+      );
     },
   };
 }
@@ -75,7 +92,11 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
  * it is marked down, and each probe (every storeRetryMs) reopens and migrates until it works, at
  * start or whenever it breaks later. The health check also notices a SQLite file replaced under it.
  */
-async function openRuleStore(options: RuleServiceOptions, metrics: RuleServiceMetrics, log: Logger): Promise<{ connection: StoreConnection; store: RuleStore; health: NodeJS.Timeout }> {
+async function openRuleStore(
+  options: RuleServiceOptions,
+  metrics: RuleServiceMetrics,
+  log: Logger,
+): Promise<{ connection: StoreConnection; store: RuleStore; health: NodeJS.Timeout }> {
   let lastInvalid = '[]';
   const connection = new StoreConnection(options.db, { connectTimeoutMs: Math.max(options.storeTimeoutMs * 4, 1_000) });
   const reportMigrations = (ran: string[]) => {

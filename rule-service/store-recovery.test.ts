@@ -41,11 +41,17 @@ describe('store recovery', () => {
       await rename(garbage, file);
       await rm(`${file}-wal`, { force: true });
       await rm(`${file}-shm`, { force: true });
-      const broken = await eventually(() => admit(service), (a) => a.json.store === 'unavailable');
+      const broken = await eventually(
+        () => admit(service),
+        (a) => a.json.store === 'unavailable',
+      );
       expect(broken.json).toMatchObject({ result: 'retain', store: 'unavailable' });
 
       await rename(backup, file);
-      const back = await eventually(() => admit(service), (a) => a.json.store === 'ok');
+      const back = await eventually(
+        () => admit(service),
+        (a) => a.json.store === 'ok',
+      );
       expect(back.json).toMatchObject({ result: 'oppo', reasons: ['ordinary users may only submit oppo jobs'], store: 'ok' });
       expect((await http(`${service.url}/healthz`)).status).toBe(200);
     } finally {
@@ -63,10 +69,18 @@ describe('store recovery', () => {
       await sql`drop database ${sql.id(db.name)}`.execute(service.db);
       await sql`create database ${sql.id(db.name)} character set utf8mb4 collate utf8mb4_bin`.execute(service.db);
 
-      const back = await eventually(() => admit(service), (a) => a.json.store === 'ok' && a.json.result === 'retain');
+      const back = await eventually(
+        () => admit(service),
+        (a) => a.json.store === 'ok' && a.json.result === 'retain',
+      );
       // The recreated database is empty: no rules, so the job is kept, and the store is healthy.
       expect(back.json).toMatchObject({ result: 'retain', matched: [], store: 'ok' });
-      const reloaded = await http(`${service.url}/api/v1/rules`, { method: 'PUT', token: API_TOKEN, headers: { 'content-type': 'text/yaml' }, body: SEED_RULES_YAML });
+      const reloaded = await http(`${service.url}/api/v1/rules`, {
+        method: 'PUT',
+        token: API_TOKEN,
+        headers: { 'content-type': 'text/yaml' },
+        body: SEED_RULES_YAML,
+      });
       expect(reloaded.status).toBe(200);
       expect((await admit(service)).json).toMatchObject({ result: 'oppo', store: 'ok' });
     } finally {

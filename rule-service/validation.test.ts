@@ -46,7 +46,12 @@ describe.each(['sqlite', 'mysql'])('HTTP input on %s', (dialect) => {
   });
 
   it('answers 400 naming the id for ids no rule can have', async () => {
-    for (const [method, path] of [['GET', '/99999999999999999999'], ['PUT', '/4294967296'], ['DELETE', '/1e3'], ['GET', '/0']] as const) {
+    for (const [method, path] of [
+      ['GET', '/99999999999999999999'],
+      ['PUT', '/4294967296'],
+      ['DELETE', '/1e3'],
+      ['GET', '/0'],
+    ] as const) {
       const answer = await http(`${service.url}/api/v1/rules${path}`, { method, token: API_TOKEN, body: method === 'PUT' ? { result: 'fail' } : undefined });
       expect(answer.status, `${method} ${path}`).toBe(400);
       expect(answer.json.problems).toEqual([{ field: 'id', message: expect.stringMatching(/whole number from 1 to 2147483647/) }]);

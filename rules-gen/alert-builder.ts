@@ -49,7 +49,11 @@ export function withGpuHolder(expr: string): string {
   return [`(`, indent(expr), `)`, `* ${on(GPU_KEY)} group_left (job, user, vc)`, `  ${holders}`, `or ${on(GPU_KEY)}`, `(`, indent(expr), `)`].join('\n');
 }
 
-const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 
 export function alertRule(ctx: GenContext, spec: AlertSpec): AlertRule {
   return {

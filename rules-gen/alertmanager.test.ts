@@ -35,7 +35,13 @@ beforeAll(async () => {
   amUrl = `http://127.0.0.1:${port}`;
   alertmanager = spawn(
     'prometheus-alertmanager',
-    [`--config.file=${join(dir, ALERTMANAGER_FILE)}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=error'],
+    [
+      `--config.file=${join(dir, ALERTMANAGER_FILE)}`,
+      `--storage.path=${join(dir, 'am-data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=error',
+    ],
     { stdio: 'ignore' },
   );
   await until('Alertmanager to be ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined));
@@ -52,7 +58,12 @@ interface AmAlert {
 
 async function post(alerts: Record<string, string>[]): Promise<void> {
   const now = Date.now();
-  const body = alerts.map((labels) => ({ labels, annotations: {}, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() }));
+  const body = alerts.map((labels) => ({
+    labels,
+    annotations: {},
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+  }));
   const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
 }
@@ -83,7 +94,16 @@ describe('generated alertmanager.yml', () => {
   it("routes the Watchdog to the cluster's router on its own route, every minute", async () => {
     const { code, output } = await runTool(
       'amtool',
-      ['config', 'routes', 'test', `--config.file=${ALERTMANAGER_FILE}`, '--verify.receivers=gpuwatch-router-pai-small', 'alertname=Watchdog', 'watchdog=true', 'cluster=pai-small'],
+      [
+        'config',
+        'routes',
+        'test',
+        `--config.file=${ALERTMANAGER_FILE}`,
+        '--verify.receivers=gpuwatch-router-pai-small',
+        'alertname=Watchdog',
+        'watchdog=true',
+        'cluster=pai-small',
+      ],
       dir,
     );
     expect(code, output).toBe(0);

@@ -14,16 +14,14 @@ const SEVERITIES = ['0', '1', '2', '3'] as const;
 export const receiverName = (cluster: string) => `gpuwatch-router-${cluster}`;
 
 /** Alerts about a node's GPUs, exporter and resources, which a NodeDown of the same node explains. */
-export const NODE_SCOPED_ALERTS =
-  'Gpu.*|NodeGpusMissing|NodeDiskFull|NodeMemoryPressure|ExporterDown|ExporterCollectionFailing|ExporterStale';
+export const NODE_SCOPED_ALERTS = 'Gpu.*|NodeGpusMissing|NodeDiskFull|NodeMemoryPressure|ExporterDown|ExporterCollectionFailing|ExporterStale';
 
 /**
  * Alerts a cluster-wide (severity 0) alert does not explain, so it never silences them: a node
  * down, a full file system, and the monitoring pipeline's own health (which on-call needs most
  * while the cluster is down).
  */
-export const NEVER_INHIBITED_BY_CLUSTER_ALERTS =
-  'NodeDown|NodeDiskFull|SharedFilesystemFull|Exporter.*|Prometheus.*|Alertmanager.*';
+export const NEVER_INHIBITED_BY_CLUSTER_ALERTS = 'NodeDown|NodeDiskFull|SharedFilesystemFull|Exporter.*|Prometheus.*|Alertmanager.*';
 
 const timing = (t: SeverityTiming) => ({ group_wait: t.groupWait, group_interval: t.groupInterval, repeat_interval: t.repeatInterval });
 

@@ -13,14 +13,7 @@ import {
 import { gpuResetRequired, lowPerformanceState, memoryTemperature, memoryWithoutProcess, pcieReplays, retiredPagesPending } from './policies/gpu-device.js';
 import { gpuExternalProcess, jobLowUtilization, jobRunningTooLong } from './policies/jobs.js';
 import { diskFull, memoryPressure, nodeDown } from './policies/node.js';
-import {
-  alertmanagerSelfCheck,
-  exporterAbsent,
-  exporterCollectionFailing,
-  exporterDown,
-  exporterStale,
-  prometheusSelfCheck,
-} from './policies/pipeline.js';
+import { alertmanagerSelfCheck, exporterAbsent, exporterCollectionFailing, exporterDown, exporterStale, prometheusSelfCheck } from './policies/pipeline.js';
 import { watchdog } from './policies/watchdog.js';
 import { xidErrors } from './policies/xid.js';
 import type { GeneratedAlert } from './types.js';
@@ -46,7 +39,10 @@ const GROUPS: readonly { name: string; generators: readonly Generator[] }[] = [
   { name: 'gpuwatch-gpu-thermal', generators: [thermalSlowdown, gpuTemperature, memoryTemperature] },
   { name: 'gpuwatch-gpu-power', generators: [powerSlowdown, lowPerformanceState] },
   { name: 'gpuwatch-capacity', generators: [nodeGpusMissing, clusterGpusUnavailable] },
-  { name: 'gpuwatch-pipeline', generators: [exporterDown, exporterCollectionFailing, exporterStale, exporterAbsent, prometheusSelfCheck, alertmanagerSelfCheck] },
+  {
+    name: 'gpuwatch-pipeline',
+    generators: [exporterDown, exporterCollectionFailing, exporterStale, exporterAbsent, prometheusSelfCheck, alertmanagerSelfCheck],
+  },
   { name: 'gpuwatch-node', generators: [nodeDown, diskFull, memoryPressure] },
   { name: 'gpuwatch-watchdog', generators: [watchdog] },
 ];

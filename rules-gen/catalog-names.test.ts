@@ -8,7 +8,9 @@ const DIR = new URL('.', import.meta.url).pathname;
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => sources(join(dir, e.name))));
-  const own = entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.includes('support')).map((e) => join(dir, e.name));
+  const own = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.includes('support'))
+    .map((e) => join(dir, e.name));
   return [...own, ...nested.flat()];
 }
 

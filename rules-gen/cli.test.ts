@@ -48,7 +48,10 @@ describe('runGenerate', () => {
   });
 
   it('throws the ConfigError for a bad config (the CLI exits 2 on it)', async () => {
-    const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': 'clusters:\n  - {name: c1, layout: layout.yaml}\npolicies:\n  gpuTemperature: {severity: 5}\n' });
+    const dir = await tempDirWith({
+      'layout.yaml': SMALL_LAYOUT,
+      'gpuwatch.yaml': 'clusters:\n  - {name: c1, layout: layout.yaml}\npolicies:\n  gpuTemperature: {severity: 5}\n',
+    });
     await expect(runGenerate({ config: join(dir, 'gpuwatch.yaml'), out: join(dir, 'out') }, capture().io)).rejects.toBeInstanceOf(ConfigError);
   });
 });
@@ -78,7 +81,10 @@ describe('layouts with machines gpuwatch does not monitor', () => {
 
 describe('gpuwatch generate (the real CLI)', () => {
   it('exits 2 naming file, line and field of a bad config, and 1 when --check finds drift', async () => {
-    const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': 'clusters:\n  - {name: c1, layout: layout.yaml}\npolicies:\n  nodeDown:\n    for: soon\n' });
+    const dir = await tempDirWith({
+      'layout.yaml': SMALL_LAYOUT,
+      'gpuwatch.yaml': 'clusters:\n  - {name: c1, layout: layout.yaml}\npolicies:\n  nodeDown:\n    for: soon\n',
+    });
     const bad = await runCli(['generate', '--config', join(dir, 'gpuwatch.yaml'), '--out', join(dir, 'out')]);
     expect(bad.stderr).toContain(`${join(dir, 'gpuwatch.yaml')}:5:10: policies.nodeDown.for: not a duration ("soon")`);
     expect(bad.code).toBe(2);

@@ -26,7 +26,14 @@ describe('generator config', () => {
   it('gives every policy complete defaults from an empty policies: section', async () => {
     const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': `${CLUSTER}policies:\n` });
     const { config, clusters } = await loadConfig(join(dir, 'gpuwatch.yaml'));
-    expect(config.policies.jobLowUtilization).toMatchObject({ enabled: true, threshold: 0.1, window: '1h', for: '30m', severity: 3, action: { type: 'notify', grace: '1h' } });
+    expect(config.policies.jobLowUtilization).toMatchObject({
+      enabled: true,
+      threshold: 0.1,
+      window: '1h',
+      for: '30m',
+      severity: 3,
+      action: { type: 'notify', grace: '1h' },
+    });
     expect(config.policies.jobRunningTooLong.overrides).toEqual([{ priority: 'oppo', threshold: '2d' }]);
     expect(config.policies.clusterGpusUnavailable.severity).toBe(0);
     expect(config.policies.xidErrors.classes.critical.xids).toContain(79);
@@ -58,7 +65,9 @@ describe('generator config', () => {
   it('explains the severity scale when a severity is 5', async () => {
     const { err, file } = await configError(`${CLUSTER}policies:\n  nodeDown:\n    severity: 5\n`);
     expect(err.problems).toHaveLength(1);
-    expect(err.message).toMatch(new RegExp(`^${file}:6:15: policies\\.nodeDown\\.severity: severity must be 0, 1, 2 or 3 \\(0: a whole production cluster is down.*got 5$`));
+    expect(err.message).toMatch(
+      new RegExp(`^${file}:6:15: policies\\.nodeDown\\.severity: severity must be 0, 1, 2 or 3 \\(0: a whole production cluster is down.*got 5$`),
+    );
   });
 
   it('catches the percent-for-ratio mistake in a utilization threshold', async () => {
@@ -68,7 +77,9 @@ describe('generator config', () => {
 
   it('requires an override to select on exactly one label', async () => {
     const { err, file } = await configError(`${CLUSTER}policies:\n  jobLowUtilization:\n    overrides:\n      - {vc: nlp, priority: oppo, threshold: 0.05}\n`);
-    expect(err.message).toContain(`${file}:7:9: policies.jobLowUtilization.overrides.0: an override selects on exactly one of vc, priority or cluster (got vc and priority)`);
+    expect(err.message).toContain(
+      `${file}:7:9: policies.jobLowUtilization.overrides.0: an override selects on exactly one of vc, priority or cluster (got vc and priority)`,
+    );
   });
 
   it('rejects a regex Prometheus cannot run', async () => {

@@ -15,8 +15,28 @@ describe('unifiedDiff', () => {
     after.splice(20, 1);
     const diff = unifiedDiff(`${before.join('\n')}\n`, `${after.join('\n')}\n`, 'old', 'new');
     expect(diff).toBe(
-      ['--- old', '+++ new', '@@ -3,7 +3,7 @@', ' line 2', ' line 3', ' line 4', '-line 5', '+line five', ' line 6', ' line 7', ' line 8',
-        '@@ -18,7 +18,6 @@', ' line 17', ' line 18', ' line 19', '-line 20', ' line 21', ' line 22', ' line 23', ''].join('\n'),
+      [
+        '--- old',
+        '+++ new',
+        '@@ -3,7 +3,7 @@',
+        ' line 2',
+        ' line 3',
+        ' line 4',
+        '-line 5',
+        '+line five',
+        ' line 6',
+        ' line 7',
+        ' line 8',
+        '@@ -18,7 +18,6 @@',
+        ' line 17',
+        ' line 18',
+        ' line 19',
+        '-line 20',
+        ' line 21',
+        ' line 22',
+        ' line 23',
+        '',
+      ].join('\n'),
     );
   });
 

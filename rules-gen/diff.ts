@@ -16,11 +16,7 @@ function editScript(a: readonly string[], b: readonly string[]): Op[] {
   const midA = a.slice(head, a.length - tail);
   const midB = b.slice(head, b.length - tail);
   const middle = myers(midA, midB) ?? [...midA.map((line): Op => ({ kind: 'del', line })), ...midB.map((line): Op => ({ kind: 'add', line }))];
-  return [
-    ...a.slice(0, head).map((line): Op => ({ kind: 'same', line })),
-    ...middle,
-    ...a.slice(a.length - tail).map((line): Op => ({ kind: 'same', line })),
-  ];
+  return [...a.slice(0, head).map((line): Op => ({ kind: 'same', line })), ...middle, ...a.slice(a.length - tail).map((line): Op => ({ kind: 'same', line }))];
 }
 
 /** Shortest edit script, or undefined when it needs more than MAX_EDIT_DISTANCE edits. */

@@ -96,9 +96,9 @@ beforeAll(async () => {
   const dir = await tempDirWith({ 'a.yaml': LAYOUT_A, 'b.yaml': LAYOUT_B, 'gpuwatch.yaml': CUSTOM_CONFIG });
   custom = await generateFor(join(dir, 'gpuwatch.yaml'));
   // The two slowest checks run side by side.
-  promtoolTests = await Promise.all(
+  promtoolTests = (await Promise.all(
     [example, custom].map((g) => runTool('promtool', ['test', 'rules', RULES_TEST_FILE.split('/')[1] ?? ''], join(g.dir, 'prometheus'))),
-  ) as [ToolResult, ToolResult];
+  )) as [ToolResult, ToolResult];
 }, 120_000);
 
 describe.each([
@@ -180,10 +180,14 @@ describe.each([
 
   it('scrapes every layout worker, labelled with its cluster and node', () => {
     const g = get();
-    const scrape = parse(g.files.get(SCRAPE_FILE) ?? '') as { scrape_configs: { honor_labels: boolean; static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    const scrape = parse(g.files.get(SCRAPE_FILE) ?? '') as {
+      scrape_configs: { honor_labels: boolean; static_configs: { targets: string[]; labels: Record<string, string> }[] }[];
+    };
     const job = scrape.scrape_configs[0];
     expect(job?.honor_labels).toBe(true);
-    const workers = g.loaded.clusters.flatMap((c) => c.layoutData.nodes.filter((n) => n.isWorker).map((n) => ({ targets: [`${n.hostip}:${c.exporterPort}`], labels: { cluster: c.name, node: n.hostname } })));
+    const workers = g.loaded.clusters.flatMap((c) =>
+      c.layoutData.nodes.filter((n) => n.isWorker).map((n) => ({ targets: [`${n.hostip}:${c.exporterPort}`], labels: { cluster: c.name, node: n.hostname } })),
+    );
     expect(job?.static_configs).toEqual(workers);
   });
 });
@@ -211,7 +215,9 @@ describe('generate', () => {
   });
 
   it('scrapes the routers of the clusters, Prometheus and Alertmanager, labelled with the monitoring cluster', () => {
-    const scrape = parse(custom.files.get(SCRAPE_FILE) ?? '') as { scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    const scrape = parse(custom.files.get(SCRAPE_FILE) ?? '') as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[]; labels: Record<string, string> }[] }[];
+    };
     expect(scrape.scrape_configs.slice(1).map((j) => [j.job_name, j.static_configs])).toEqual([
       ['gpuwatch-router', [{ targets: ['router.alpha:9460', '127.0.0.1:9460'], labels: { cluster: 'beta' } }]],
       ['prometheus', [{ targets: ['127.0.0.1:9090'], labels: { cluster: 'beta' } }]],
@@ -224,10 +230,17 @@ describe('generate', () => {
       const loaded = { ...example.loaded, config: { ...example.loaded.config, router: { ...example.loaded.config.router!, ...router } } };
       return parse(generateRules(loaded).get(ALERTMANAGER_FILE) ?? '') as { receivers: { webhook_configs: { http_config?: unknown }[] }[] };
     };
-    expect(withRouter({ webhookToken: 'am-secret' }).receivers[0]?.webhook_configs[0]?.http_config).toEqual({ authorization: { type: 'Bearer', credentials: 'am-secret' } });
+    expect(withRouter({ webhookToken: 'am-secret' }).receivers[0]?.webhook_configs[0]?.http_config).toEqual({
+      authorization: { type: 'Bearer', credentials: 'am-secret' },
+    });
     const fromFile = withRouter({ webhookTokenFile: '/etc/gpuwatch/am-token' });
     expect(fromFile.receivers[0]?.webhook_configs[0]?.http_config).toEqual({ authorization: { type: 'Bearer', credentials_file: '/etc/gpuwatch/am-token' } });
-    const dir = await writeArtifacts(generateRules({ ...example.loaded, config: { ...example.loaded.config, router: { ...example.loaded.config.router!, webhookTokenFile: '/etc/gpuwatch/am-token' } } }));
+    const dir = await writeArtifacts(
+      generateRules({
+        ...example.loaded,
+        config: { ...example.loaded.config, router: { ...example.loaded.config.router!, webhookTokenFile: '/etc/gpuwatch/am-token' } },
+      }),
+    );
     const { code, output } = await runTool('amtool', ['check-config', ALERTMANAGER_FILE], dir);
     expect(output).toContain('SUCCESS');
     expect(code).toBe(0);

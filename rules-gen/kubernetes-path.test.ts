@@ -74,7 +74,11 @@ describe('the Kubernetes path', () => {
     const scrape = (node: string, ip: string) => {
       const target = withoutMeta(relabel(operatorTarget(node, ip), endpoint.relabelings));
       const metric = (name: string, own: Record<string, string>) => series(name, relabel({ ...target, ...own }, endpoint.metricRelabelings));
-      return { up: series('up', target), gpus: metric('gpuwatch_node_gpus', { node }), info: metric('gpuwatch_exporter_build_info', { node, version: '1.0.0', backend: 'nvml' }) };
+      return {
+        up: series('up', target),
+        gpus: metric('gpuwatch_node_gpus', { node }),
+        info: metric('gpuwatch_exporter_build_info', { node, version: '1.0.0', backend: 'nvml' }),
+      };
     };
     const w0 = scrape('w0', '10.244.1.5');
     const w1 = scrape('w1', '10.244.2.7');
@@ -83,16 +87,17 @@ describe('the Kubernetes path', () => {
       { series: s.gpus, values: '8x40' },
       { series: s.info, values: '1x40' },
     ]);
-    const quiet = ['ClusterGpusUnavailable', 'ExporterAbsent', 'ExporterDown', 'NodeGpusMissing'].map((alertname) => ({ at: '30m', alertname, by: ['cluster', 'node'], firing: [] }));
+    const quiet = ['ClusterGpusUnavailable', 'ExporterAbsent', 'ExporterDown', 'NodeGpusMissing'].map((alertname) => ({
+      at: '30m',
+      alertname,
+      by: ['cluster', 'node'],
+      firing: [],
+    }));
     const { code, output } = await runTimelines({ 'gpuwatch.yaml': CONFIG, 'layout.yaml': SMALL_LAYOUT }, [
       { name: 'healthy cluster through the ServiceMonitor', series: healthy, checks: quiet },
       {
         name: 'the exporter on w0 stops answering',
-        series: [
-          { series: w0.up, values: '0x40' },
-          ...[w1.up, w1.info].map((s) => ({ series: s, values: '1x40' })),
-          { series: w1.gpus, values: '8x40' },
-        ],
+        series: [{ series: w0.up, values: '0x40' }, ...[w1.up, w1.info].map((s) => ({ series: s, values: '1x40' })), { series: w1.gpus, values: '8x40' }],
         checks: [{ at: '30m', alertname: 'ExporterDown', by: ['cluster', 'node'], firing: [{ cluster: 'c1', node: 'w0' }] }],
       },
     ]);

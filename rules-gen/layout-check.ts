@@ -11,7 +11,9 @@ export function layoutWarnings(loaded: LoadedConfig): string[] {
   return loaded.clusters.flatMap((c) =>
     c.layoutData.nodes.flatMap((n, i) =>
       n.expectedGpus > 0 && !n.isWorker
-        ? [`${c.layoutFile}: machine-list[${i}] ${n.hostname} (machine-type ${n.sku}, ${n.expectedGpus} GPUs) has no pai-worker: "true"; gpuwatch neither scrapes it nor counts its GPUs`]
+        ? [
+            `${c.layoutFile}: machine-list[${i}] ${n.hostname} (machine-type ${n.sku}, ${n.expectedGpus} GPUs) has no pai-worker: "true"; gpuwatch neither scrapes it nor counts its GPUs`,
+          ]
         : [],
     ),
   );

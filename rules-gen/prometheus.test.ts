@@ -64,8 +64,27 @@ beforeAll(async () => {
   await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config));
   await mkdir(join(dir, 'data'));
 
-  start(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--replay', 'examples/scenarios/pai-worker-2.yaml', '--listen', `127.0.0.1:${exporterPort}`, '--node', 'pai-worker-2'], ROOT);
-  start('prometheus', ['--config.file=prometheus.yml', '--storage.tsdb.path=data', `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'], dir);
+  start(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cli/gpuwatch.ts',
+      'exporter',
+      '--replay',
+      'examples/scenarios/pai-worker-2.yaml',
+      '--listen',
+      `127.0.0.1:${exporterPort}`,
+      '--node',
+      'pai-worker-2',
+    ],
+    ROOT,
+  );
+  start(
+    'prometheus',
+    ['--config.file=prometheus.yml', '--storage.tsdb.path=data', `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'],
+    dir,
+  );
   prometheus = `http://127.0.0.1:${prometheusPort}`;
   // Groups run independently: wait until the per-job and the per-GPU groups have both recorded.
   const recorded = async () => (await query(RECORDING.jobGpus)).length >= 2 && (await query(RECORDING.gpuUtilizationByJob)).length >= 4;

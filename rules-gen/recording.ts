@@ -90,20 +90,16 @@ export function jobRules(): RecordingRule[] {
  * even when a node or its exporter reports nothing, which is what the capacity alerts compare with.
  */
 export function layoutRules(ctx: GenContext): RecordingRule[] {
-  const perCluster = ctx.loaded.clusters.map(
-    (c): RecordingRule => ({
-      record: R.clusterGpusExpected,
-      expr: `vector(${c.layoutData.nodes.filter((n) => n.isWorker).reduce((sum, n) => sum + n.expectedGpus, 0)})`,
-      labels: { cluster: c.name },
-    }),
-  );
-  const perNode = ctx.workers.map(
-    (w): RecordingRule => ({
-      record: R.layoutNodeGpus,
-      expr: `vector(${w.expectedGpus})`,
-      labels: { cluster: w.cluster, node: w.node },
-    }),
-  );
+  const perCluster = ctx.loaded.clusters.map((c): RecordingRule => ({
+    record: R.clusterGpusExpected,
+    expr: `vector(${c.layoutData.nodes.filter((n) => n.isWorker).reduce((sum, n) => sum + n.expectedGpus, 0)})`,
+    labels: { cluster: c.name },
+  }));
+  const perNode = ctx.workers.map((w): RecordingRule => ({
+    record: R.layoutNodeGpus,
+    expr: `vector(${w.expectedGpus})`,
+    labels: { cluster: w.cluster, node: w.node },
+  }));
   return [...perCluster, ...perNode];
 }
 

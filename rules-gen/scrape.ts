@@ -87,8 +87,5 @@ export function serviceScrapeJobs(ctx: GenContext, targets: ServiceTargets = ser
 }
 
 export function scrapeYaml(ctx: GenContext): string {
-  return yamlText(
-    { scrape_configs: [scrapeJob(ctx), ...serviceScrapeJobs(ctx)] },
-    `${GENERATED_HEADER}\nAdd these jobs to scrape_configs in prometheus.yml.`,
-  );
+  return yamlText({ scrape_configs: [scrapeJob(ctx), ...serviceScrapeJobs(ctx)] }, `${GENERATED_HEADER}\nAdd these jobs to scrape_configs in prometheus.yml.`);
 }

@@ -39,7 +39,11 @@ function exporterService(ctx: GenContext, c: ClusterConfig) {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { ...metadata(ctx, EXPORTER_APP), labels: { 'app.kubernetes.io/name': EXPORTER_APP } },
-    spec: { clusterIP: 'None', selector: { 'app.kubernetes.io/name': EXPORTER_APP }, ports: [{ name: EXPORTER_PORT_NAME, port: c.exporterPort, targetPort: EXPORTER_PORT_NAME }] },
+    spec: {
+      clusterIP: 'None',
+      selector: { 'app.kubernetes.io/name': EXPORTER_APP },
+      ports: [{ name: EXPORTER_PORT_NAME, port: c.exporterPort, targetPort: EXPORTER_PORT_NAME }],
+    },
   };
 }
 
@@ -83,7 +87,12 @@ function serviceMonitor(ctx: GenContext, c: ClusterConfig, job: string) {
 
 export function serviceMonitorFiles(ctx: GenContext): [string, string][] {
   return ctx.loaded.config.clusters.map((c) => {
-    const docs = [exporterService(ctx, c), exporterMonitor(ctx, c), serviceMonitor(ctx, c, SERVICE_JOBS.router), serviceMonitor(ctx, c, SERVICE_JOBS.ruleService)];
+    const docs = [
+      exporterService(ctx, c),
+      exporterMonitor(ctx, c),
+      serviceMonitor(ctx, c, SERVICE_JOBS.router),
+      serviceMonitor(ctx, c, SERVICE_JOBS.ruleService),
+    ];
     const text = docs.map((d, i) => yamlText(d, i === 0 ? `${GENERATED_HEADER}\nkubectl apply -f in cluster ${c.name}.` : undefined)).join('---\n');
     return [serviceMonitorFile(c.name), text];
   });

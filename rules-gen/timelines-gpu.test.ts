@@ -36,7 +36,12 @@ describe('GPU health timelines', () => {
     await expectTimelines([
       {
         name: 'thermal slowdown',
-        series: [reason('hw_slowdown', '1x40'), reason('hw_thermal_slowdown', '1x40'), reason('hw_power_brake_slowdown', '0x40'), reason('sw_power_cap', '1x40')],
+        series: [
+          reason('hw_slowdown', '1x40'),
+          reason('hw_thermal_slowdown', '1x40'),
+          reason('hw_power_brake_slowdown', '0x40'),
+          reason('sw_power_cap', '1x40'),
+        ],
         checks: [
           { at: '30m', alertname: 'GpuThermalSlowdown', by: ['node', 'gpu', 'reason'], firing: [{ node: 'w0', gpu: '0', reason: 'hw_thermal_slowdown' }] },
           { at: '30m', alertname: 'GpuPowerSlowdown', by: ['node', 'gpu'], firing: [] },
@@ -55,7 +60,10 @@ describe('GPU health timelines', () => {
 
   it('GPU alerts name the job holding the GPU (labels and description); a GPU with no job still alerts', async () => {
     const gpu1 = { ...GPU, gpu: '1', uuid: 'GPU-w0-1' };
-    const ecc = (g: Record<string, string>) => ({ series: series('gpuwatch_gpu_ecc_errors_total', { ...g, type: 'uncorrected', scope: 'volatile' }), values: '0 0 1x20' });
+    const ecc = (g: Record<string, string>) => ({
+      series: series('gpuwatch_gpu_ecc_errors_total', { ...g, type: 'uncorrected', scope: 'volatile' }),
+      values: '0 0 1x20',
+    });
     const erin = { job: 'erin~vit-huge', user: 'erin', vc: 'vision', priority: 'prod' };
     const where = (g: typeof GPU) => `GPU ${g.gpu} (${g.uuid}) on node w0 in cluster c1`;
     const annotations = (g: typeof GPU, held: string) => ({
@@ -78,7 +86,10 @@ describe('GPU health timelines', () => {
             eval_time: '5m',
             alertname: 'GpuEccUncorrectable',
             exp_alerts: [
-              { exp_labels: { ...labels(GPU), job: erin.job, user: 'erin', vc: 'vision' }, exp_annotations: annotations(GPU, ' Held by job erin~vit-huge (user erin, VC vision).') },
+              {
+                exp_labels: { ...labels(GPU), job: erin.job, user: 'erin', vc: 'vision' },
+                exp_annotations: annotations(GPU, ' Held by job erin~vit-huge (user erin, VC vision).'),
+              },
               { exp_labels: labels(gpu1), exp_annotations: annotations(gpu1, '') },
             ],
           },
@@ -103,10 +114,24 @@ describe('GPU health timelines', () => {
           { series: series('gpuwatch_gpu_pcie_replays_total', on(1)), values: '0+10x50' },
           { series: series('gpuwatch_gpu_memory_temperature_celsius', on(2)), values: '97x50' },
           { series: series('gpuwatch_gpu_performance_state', on(3)), values: '8x50' },
-          { series: series('gpuwatch_job_gpu_allocated', { ...on(3), job: 'bob~bert', user: 'bob', vc: 'nlp', priority: 'test', pod: 'bob-bert-0', namespace: 'default' }), values: '1x50' },
+          {
+            series: series('gpuwatch_job_gpu_allocated', {
+              ...on(3),
+              job: 'bob~bert',
+              user: 'bob',
+              vc: 'nlp',
+              priority: 'test',
+              pod: 'bob-bert-0',
+              namespace: 'default',
+            }),
+            values: '1x50',
+          },
           { series: series('gpuwatch_gpu_memory_used_bytes', on(4)), values: `${40 * 1024 ** 3}x50` },
           { series: series('gpuwatch_gpu_memory_used_bytes', on(5)), values: `${40 * 1024 ** 3}x50` },
-          { series: series('gpuwatch_gpu_process_memory_used_bytes', { ...on(5), pid: '7', job: 'bob~bert', container: 'main' }), values: `${40 * 1024 ** 3}x50` },
+          {
+            series: series('gpuwatch_gpu_process_memory_used_bytes', { ...on(5), pid: '7', job: 'bob~bert', container: 'main' }),
+            values: `${40 * 1024 ** 3}x50`,
+          },
           { series: series('gpuwatch_gpu_xid_errors_total', { ...on(6), xid: '154' }), values: '_x35 1x14' },
         ],
         checks: [
@@ -122,11 +147,21 @@ describe('GPU health timelines', () => {
   });
 
   it('GpuResetRequired fires for a GPU the driver says needs a reset, not for one that is ok or not ready', async () => {
-    const state = (gpu: number, name: string, values: string) => ({ series: series('gpuwatch_gpu_state', { ...GPU, gpu: String(gpu), uuid: `GPU-w0-${gpu}`, state: name }), values });
+    const state = (gpu: number, name: string, values: string) => ({
+      series: series('gpuwatch_gpu_state', { ...GPU, gpu: String(gpu), uuid: `GPU-w0-${gpu}`, state: name }),
+      values,
+    });
     await expectTimelines([
       {
         name: 'GPU states',
-        series: [state(0, 'ok', '0x10'), state(0, 'reset_required', '1x10'), state(1, 'ok', '1x10'), state(1, 'reset_required', '0x10'), state(2, 'not_ready', '1x10'), state(2, 'reset_required', '0x10')],
+        series: [
+          state(0, 'ok', '0x10'),
+          state(0, 'reset_required', '1x10'),
+          state(1, 'ok', '1x10'),
+          state(1, 'reset_required', '0x10'),
+          state(2, 'not_ready', '1x10'),
+          state(2, 'reset_required', '0x10'),
+        ],
         checks: [
           { at: '0m', alertname: 'GpuResetRequired', by: ['gpu'], firing: [] },
           { at: '5m', alertname: 'GpuResetRequired', by: ['gpu'], firing: [{ gpu: '0' }] },

@@ -32,7 +32,14 @@ function migJobsSeries(jobs: { job: typeof JOB; gpuInstanceId: string; utilizati
     { series: series('gpuwatch_job_start_time_seconds', { ...W0, ...job }), values: '0x200' },
     { series: series('gpuwatch_gpu_mig_utilization_ratio', { ...g, gpu_instance_id: gpuInstanceId }), values: utilization },
     {
-      series: series('gpuwatch_job_gpu_allocated', { ...g, ...job, pod: `${job.user}-0`, namespace: 'default', gpu_instance_id: gpuInstanceId, compute_instance_id: '0' }),
+      series: series('gpuwatch_job_gpu_allocated', {
+        ...g,
+        ...job,
+        pod: `${job.user}-0`,
+        namespace: 'default',
+        gpu_instance_id: gpuInstanceId,
+        compute_instance_id: '0',
+      }),
       values: '1x200',
     },
   ]);
@@ -107,7 +114,8 @@ describe('GpuJobLowUtilization timelines', () => {
   it("records a MIG job's utilization from its instance, and a whole-GPU job's as before", async () => {
     const BOB = { job: 'bob~serve', user: 'bob', vc: 'default', priority: 'test' };
     const recorded = (name: string, labels: Record<string, string>, value: number) => ({ labels: series(name, { cluster: 'c1', ...labels }), value });
-    const perJob = (job: typeof JOB, value: number) => recorded('gpuwatch:job_gpu_utilization:avg', { job: job.job, priority: job.priority, user: job.user, vc: job.vc }, value);
+    const perJob = (job: typeof JOB, value: number) =>
+      recorded('gpuwatch:job_gpu_utilization:avg', { job: job.job, priority: job.priority, user: job.user, vc: job.vc }, value);
     await expectTimelines([
       {
         name: 'a job on a MIG instance beside a job on whole GPUs',

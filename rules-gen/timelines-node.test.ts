@@ -53,16 +53,33 @@ describe('capacity and node timelines', () => {
       [0, 1].map((i) => `  - {hostname: ${p}-${i}, hostip: 10.0.${p === 'p' ? 1 : 2}.${i}, machine-type: g8, pai-worker: "true"}\n`).join('') +
       `  - {hostname: ${p}-2, hostip: 10.0.${p === 'p' ? 1 : 2}.2, machine-type: g4, pai-worker: "true"}\n`;
     const config = `clusters:\n  - {name: prod, layout: p.yaml}\n  - {name: stage, priority: staging, layout: s.yaml}\n`;
-    const gpus = (cluster: string, node: string, values: string) => ({ series: series('gpuwatch_node_gpus', { cluster, node, instance: `${node}:9445` }), values });
+    const gpus = (cluster: string, node: string, values: string) => ({
+      series: series('gpuwatch_node_gpus', { cluster, node, instance: `${node}:9445` }),
+      values,
+    });
     const { code, output } = await runTimelines({ 'gpuwatch.yaml': config, 'p.yaml': layout('p'), 's.yaml': layout('s') }, [
       {
         name: 'one 8-GPU node of 20 GPUs reboots',
-        series: [gpus('prod', 'p-0', '_x30'), gpus('prod', 'p-1', '8x30'), gpus('prod', 'p-2', '4x30'), gpus('stage', 's-0', '8x30'), gpus('stage', 's-1', '8x30'), gpus('stage', 's-2', '4x30')],
+        series: [
+          gpus('prod', 'p-0', '_x30'),
+          gpus('prod', 'p-1', '8x30'),
+          gpus('prod', 'p-2', '4x30'),
+          gpus('stage', 's-0', '8x30'),
+          gpus('stage', 's-1', '8x30'),
+          gpus('stage', 's-2', '4x30'),
+        ],
         checks: [{ at: '20m', alertname: 'ClusterGpusUnavailable', by: ['cluster'], firing: [] }],
       },
       {
         name: 'two nodes down in each cluster',
-        series: [gpus('prod', 'p-0', '_x30'), gpus('prod', 'p-1', '_x30'), gpus('prod', 'p-2', '4x30'), gpus('stage', 's-0', '_x30'), gpus('stage', 's-1', '_x30'), gpus('stage', 's-2', '4x30')],
+        series: [
+          gpus('prod', 'p-0', '_x30'),
+          gpus('prod', 'p-1', '_x30'),
+          gpus('prod', 'p-2', '4x30'),
+          gpus('stage', 's-0', '_x30'),
+          gpus('stage', 's-1', '_x30'),
+          gpus('stage', 's-2', '4x30'),
+        ],
         checks: [
           {
             at: '20m',
@@ -86,11 +103,19 @@ describe('capacity and node timelines', () => {
       series: series('kube_node_status_condition', { ...labels, condition: 'Ready', status: 'true', job: 'kube-state-metrics' }),
       values,
     });
-    const cordoned = (labels: Record<string, string>, values: string) => ({ series: series('kube_node_spec_unschedulable', { ...labels, job: 'kube-state-metrics' }), values });
+    const cordoned = (labels: Record<string, string>, values: string) => ({
+      series: series('kube_node_spec_unschedulable', { ...labels, job: 'kube-state-metrics' }),
+      values,
+    });
     const { code, output } = await runTimelines({ 'gpuwatch.yaml': config, 'layout.yaml': SMALL_LAYOUT }, [
       {
         name: 'w0 of c1 down, w0 of c2 up',
-        series: [ready({ cluster: 'c1', node: 'w0' }, '0x30'), ready({ cluster: 'c2', node: 'w0' }, '1x30'), ready({ cluster: 'c1', node: 'w1' }, '1x30'), ready({ cluster: 'c2', node: 'w1' }, '1x30')],
+        series: [
+          ready({ cluster: 'c1', node: 'w0' }, '0x30'),
+          ready({ cluster: 'c2', node: 'w0' }, '1x30'),
+          ready({ cluster: 'c1', node: 'w1' }, '1x30'),
+          ready({ cluster: 'c2', node: 'w1' }, '1x30'),
+        ],
         checks: [{ at: '15m', alertname: 'NodeDown', by: ['cluster', 'node'], firing: [{ cluster: 'c1', node: 'w0' }] }],
       },
       {

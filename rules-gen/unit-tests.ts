@@ -19,8 +19,5 @@ function testGroup(t: PromtoolTest) {
 
 export function unitTestsYaml(alerts: AlertGroup[]): string {
   const tests = alerts.flatMap((g) => g.alerts.flatMap((a) => a.tests)).map(testGroup);
-  return yamlText(
-    { rule_files: ['rules.yml'], evaluation_interval: STEP, tests },
-    `${GENERATED_HEADER}\nRun: promtool test rules rules.test.yml`,
-  );
+  return yamlText({ rule_files: ['rules.yml'], evaluation_interval: STEP, tests }, `${GENERATED_HEADER}\nRun: promtool test rules rules.test.yml`);
 }

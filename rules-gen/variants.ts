@@ -76,7 +76,7 @@ export function variantsOf<T>(policy: PolicyLike<T>): Variant<T | undefined>[] {
       threshold: o.threshold ?? policy.threshold,
       for: o.for ?? policy.for,
       severity: o.severity ?? policy.severity,
-      ...(o.action ?? policy.action ? { action: o.action ?? policy.action } : {}),
+      ...((o.action ?? policy.action) ? { action: o.action ?? policy.action } : {}),
       scope: ` (override for ${key} "${o[key] ?? ''}")`,
       labels: { override: `${key}=~${JSON.stringify(o[key] ?? '')}` },
     };
@@ -112,10 +112,7 @@ export function matches(m: Matcher, value: string): boolean {
  * candidate that fits (override and exemption values that are plain words come first). Undefined when
  * some label has no fitting candidate; that variant then gets no generated test.
  */
-export function pickLabels(
-  matchers: readonly Matcher[],
-  candidates: Readonly<Record<string, readonly string[]>>,
-): Record<string, string> | undefined {
+export function pickLabels(matchers: readonly Matcher[], candidates: Readonly<Record<string, readonly string[]>>): Record<string, string> | undefined {
   const picked: Record<string, string> = {};
   for (const [label, pool] of Object.entries(candidates)) {
     const own = matchers.filter((m) => m.label === label);
@@ -135,6 +132,11 @@ export function pickLabels(
 export function literalAlternatives(regex: string): string[] {
   return regex
     .split('|')
-    .map((part) => part.replace(/^\^|\$$/g, '').replace(/\.[*+]/g, 'x').replace(/\\\./g, '.'))
+    .map((part) =>
+      part
+        .replace(/^\^|\$$/g, '')
+        .replace(/\.[*+]/g, 'x')
+        .replace(/\\\./g, '.'),
+    )
     .filter((part) => /^[A-Za-z0-9_~.-]+$/.test(part));
 }

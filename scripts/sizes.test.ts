@@ -12,7 +12,11 @@ describe('sizes: long functions', () => {
       `const arrow = () => {\n${body(5)}\n};`,
     ].join('\n');
     const found = longFunctions('x.ts', text, 6);
-    expect(found.map((f) => [f.name, f.line, f.lines])).toEqual([['long', 1, 7], ['method', 12, 7], ['arrow', 20, 7]]);
+    expect(found.map((f) => [f.name, f.line, f.lines])).toEqual([
+      ['long', 1, 7],
+      ['method', 12, 7],
+      ['arrow', 20, 7],
+    ]);
   });
 
   it('finds nothing at exactly the limit', () => {

@@ -14,7 +14,12 @@ import ts from 'typescript';
 const MAX_FUNCTION_LINES = 60;
 const MAX_FILE_LINES = 300;
 
-export interface SizeFinding { file: string; line: number; lines: number; name: string }
+export interface SizeFinding {
+  file: string;
+  line: number;
+  lines: number;
+  name: string;
+}
 
 const isProduction = (file: string) =>
   file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.test.ts') && !/(^|\/)(fixtures|golden|goldens|node_modules)\//.test(file);
@@ -48,7 +53,9 @@ export function longFunctions(file: string, text: string, limit = MAX_FUNCTION_L
 function main(folders: string[]): number {
   const config = ts.getParsedCommandLineOfConfigFile('tsconfig.build.json', {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (!config) throw new Error('sizes: cannot read tsconfig.build.json');
-  const files = config.fileNames.map((f) => relative(process.cwd(), f)).filter(isProduction)
+  const files = config.fileNames
+    .map((f) => relative(process.cwd(), f))
+    .filter(isProduction)
     .filter((f) => folders.length === 0 || folders.some((d) => f.startsWith(d.replace(/\/?$/, '/'))));
   const findings: SizeFinding[] = [];
   for (const file of files.sort()) {

@@ -71,5 +71,11 @@ function auditText(a: Extract<RouterActivity, { source: 'audit' }>, people: OnCa
 
 /** HH:MM:SS in the given time zone (default: this machine's). */
 export function clockTime(at: number, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', ...(timeZone ? { timeZone } : {}) }).format(at);
+  return new Intl.DateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(at);
 }

@@ -5,7 +5,11 @@ import { SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js'
 
 describe('gpuwatch stack (the real CLI)', () => {
   it('exits 2 naming the worker without a scenario, and starts nothing', async () => {
-    const dir = await tempDirWith({ 'layout.yaml': SMALL_LAYOUT, 'gpuwatch.yaml': 'clusters:\n  - {name: lab, layout: layout.yaml}\n', 'scenarios/w0.yaml': '' });
+    const dir = await tempDirWith({
+      'layout.yaml': SMALL_LAYOUT,
+      'gpuwatch.yaml': 'clusters:\n  - {name: lab, layout: layout.yaml}\n',
+      'scenarios/w0.yaml': '',
+    });
     const result = await runCli(['stack', '--config', join(dir, 'gpuwatch.yaml')]);
     expect(result.stderr).toContain(`stack.scenarios: worker w1 has no replay scenario: create ${join(dir, 'scenarios', 'w1.yaml')}`);
     expect(result.code).toBe(2);

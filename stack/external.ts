@@ -21,7 +21,10 @@ export async function findOnPath(names: readonly string[], path = process.env.PA
   for (const name of names) {
     for (const dir of path.split(delimiter).filter(Boolean)) {
       const candidate = join(dir, name);
-      const found = await access(candidate, constants.X_OK).then(() => true, () => false);
+      const found = await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      );
       if (found) return candidate;
     }
   }
@@ -55,7 +58,10 @@ export async function startExternal(name: string, binary: string, args: string[]
   void exited.then((w) => (why = w));
   for (let attempt = 0; attempt < 10_000; attempt++) {
     if (why !== undefined) throw new Error(`${name} ${why}: ${tail.join('\n')}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) {
       void exited.then((w) => {
         if (!stopping) log.error({ process: name, last: tail.slice(-5) }, `${name} ${w}`);

@@ -37,7 +37,11 @@ describe('mail catcher', () => {
 
   it('decodes an ISO-8859-1 subject and a quoted-printable ISO-8859-1 body', async () => {
     const body = 'Le caf=E9 est pr=EAt, une ligne assez longue pour =\r\n\u0065tre coup=E9e.\r\n';
-    const mail = await sendRaw('=?ISO-8859-1?Q?Caf=E9_pr=EAt?=', 'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable', body);
+    const mail = await sendRaw(
+      '=?ISO-8859-1?Q?Caf=E9_pr=EAt?=',
+      'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable',
+      body,
+    );
     expect(mail?.subject).toBe('Café prêt');
     expect(mail?.text.trim()).toBe('Le café est prêt, une ligne assez longue pour etre coupée.');
   });
@@ -46,7 +50,14 @@ describe('mail catcher', () => {
     const subject = 'GPU 3 on node-7 — Xid 79 (café)';
     const text = `Acknowledge: http://127.0.0.1/ack?i=1&t=${'x'.repeat(90)}\nNodes: node-7 ✓\n`;
     const html = '<p>GPU <b>3</b> on node-7 — <a href="http://127.0.0.1/ack?i=1&amp;t=abc">Acknowledge</a></p>';
-    await transport.sendMail({ from: 'gpuwatch@example.org', to: 'oncall@example.org', subject, text, html, attachments: [{ filename: 'notes.txt', content: 'not the body' }] });
+    await transport.sendMail({
+      from: 'gpuwatch@example.org',
+      to: 'oncall@example.org',
+      subject,
+      text,
+      html,
+      attachments: [{ filename: 'notes.txt', content: 'not the body' }],
+    });
     const [mail] = await sink.waitFor(1, (m) => m.subject === subject);
     expect(mail?.text).toBe(text);
     expect(mail?.html).toBe(html);

@@ -39,7 +39,11 @@ export class SmtpSink {
 
   private async save(raw: Buffer, mail: ReceivedMail): Promise<void> {
     if (!this.saveDir) return;
-    const slug = mail.subject.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60).toLowerCase();
+    const slug = mail.subject
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60)
+      .toLowerCase();
     const name = `${String(this.mails.length).padStart(4, '0')}-${slug || 'mail'}.eml`;
     await writeFile(join(this.saveDir, name), raw);
   }
@@ -96,7 +100,8 @@ export class SmtpSink {
     for (;;) {
       const found = this.mails.filter(match);
       if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`expected ${count} mails, got ${found.length}: ${this.mails.map((m) => `${m.to.join(',')} "${m.subject}"`).join('; ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`expected ${count} mails, got ${found.length}: ${this.mails.map((m) => `${m.to.join(',')} "${m.subject}"`).join('; ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -119,7 +124,12 @@ function headerTexts(headers: Headers, lines: HeaderLines): Record<string, strin
   for (const { key, line } of lines) {
     const value = headers.get(key);
     const decoded = typeof value === 'string' ? value : isAddressObject(value) ? value.text : undefined;
-    texts[key] = decoded ?? line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    texts[key] =
+      decoded ??
+      line
+        .slice(line.indexOf(':') + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim();
   }
   return texts;
 }

@@ -37,7 +37,13 @@ export class Launch {
   }
 
   /** Prometheus or Alertmanager, when one of `binaries` is on PATH; otherwise why not, in `missing`. */
-  async startInstalled(name: string, binaries: readonly string[], args: string[], where: { listen: string; link: (url: string) => string }, absent: string): Promise<External | undefined> {
+  async startInstalled(
+    name: string,
+    binaries: readonly string[],
+    args: string[],
+    where: { listen: string; link: (url: string) => string },
+    absent: string,
+  ): Promise<External | undefined> {
     const binary = await findOnPath(binaries);
     if (!binary) {
       this.missing.push(`${name}: ${absent}`);
@@ -70,7 +76,10 @@ export async function startStackRuleService(launch: Launch, loaded: LoadedConfig
     return undefined;
   }
   const ruleServiceConfig = ruleServiceWithStackPrometheus(loaded.config.ruleService, plan);
-  const running = await startRuleService(await resolveRuleServiceConfig(ruleServiceConfig, loaded.file, loaded.config.policies), createLogger('rule-service', launch.log.level));
+  const running = await startRuleService(
+    await resolveRuleServiceConfig(ruleServiceConfig, loaded.file, loaded.config.policies),
+    createLogger('rule-service', launch.log.level),
+  );
   const rules = await loadStackRules(running.store, plan.rules, loaded.file).catch(async (err: Error) => {
     await running.close();
     throw err;

@@ -31,7 +31,10 @@ describe('planStack', () => {
 
   it('loads rules.yaml next to the config unless stack.rules names another file', async () => {
     const example = await loadConfig(EXAMPLE_CONFIG);
-    expect(planStack(example, new Set(['pai-worker-0.yaml', 'pai-worker-1.yaml', 'pai-worker-2.yaml'])).rules).toEqual({ file: join(dirname(EXAMPLE_CONFIG), 'rules.yaml'), explicit: false });
+    expect(planStack(example, new Set(['pai-worker-0.yaml', 'pai-worker-1.yaml', 'pai-worker-2.yaml'])).rules).toEqual({
+      file: join(dirname(EXAMPLE_CONFIG), 'rules.yaml'),
+      explicit: false,
+    });
     const { dir, config } = await loaded('stack: {rules: admission/rules.csv}\n');
     expect(planStack(config, new Set(['w0.yaml', 'w1.yaml'])).rules).toEqual({ file: join(dir, 'admission', 'rules.csv'), explicit: true });
   });
@@ -39,7 +42,9 @@ describe('planStack', () => {
   it('names the worker and both ways out when a scenario is missing', async () => {
     const { dir, config } = await loaded('');
     expect(() => planStack(config, new Set(['w0.yaml']))).toThrow(ConfigError);
-    expect(() => planStack(config, new Set(['w0.yaml']))).toThrow(`worker w1 has no replay scenario: create ${join(dir, 'scenarios', 'w1.yaml')}, or set stack.replay`);
+    expect(() => planStack(config, new Set(['w0.yaml']))).toThrow(
+      `worker w1 has no replay scenario: create ${join(dir, 'scenarios', 'w1.yaml')}, or set stack.replay`,
+    );
   });
 });
 
@@ -63,7 +68,10 @@ describe('prometheusConfig', () => {
   it('scrapes the router and the rule service at their configured addresses', async () => {
     const { config } = await loaded('ruleService: {listen: "0.0.0.0:9471", apiToken: t}\n');
     const plan = planStack(config, new Set(['w0.yaml', 'w1.yaml']));
-    const jobs = parse(prometheusConfig(config, plan, true)).scrape_configs.map((j: { job_name: string; static_configs: { targets: string[] }[] }) => [j.job_name, j.static_configs[0]?.targets]);
+    const jobs = parse(prometheusConfig(config, plan, true)).scrape_configs.map((j: { job_name: string; static_configs: { targets: string[] }[] }) => [
+      j.job_name,
+      j.static_configs[0]?.targets,
+    ]);
     expect(jobs.slice(1)).toEqual([
       ['gpuwatch-router', ['127.0.0.1:9460']],
       ['gpuwatch-rule-service', ['127.0.0.1:9471']],

@@ -55,7 +55,15 @@ afterAll(async () => {
 
 describe('the router activity lines', () => {
   it('prints one line per page sent, naming the DRI and the incident', async () => {
-    await send([gpuAlert('pai-worker-1', { alertname: 'GpuEccUncorrectable', severity: '2', gpu: '3', startsAt: TUESDAY_10 - MIN, summary: 'Uncorrectable ECC errors on GPU 3 of pai-worker-1' })]);
+    await send([
+      gpuAlert('pai-worker-1', {
+        alertname: 'GpuEccUncorrectable',
+        severity: '2',
+        gpu: '3',
+        startsAt: TUESDAY_10 - MIN,
+        summary: 'Uncorrectable ECC errors on GPU 3 of pai-worker-1',
+      }),
+    ]);
     const printed = await settle();
     expect(printed).toHaveLength(1);
     expect(printed[0]).toMatch(/^09:00:00 paged (ana|ben|cho) \(DRI\) — #2 SEV2 Uncorrectable ECC errors on GPU 3 of pai-worker-1$/);
@@ -67,7 +75,9 @@ describe('the router activity lines', () => {
     clock.advance(3 * 60 * MIN);
     const printed = await settle();
     expect(printed.length).toBeGreaterThanOrEqual(2);
-    expect(printed).toContainEqual(expect.stringMatching(/^\d\d:\d\d:\d\d escalated: paged second@platform\.example \(second line\) — #2 SEV2 Uncorrectable ECC/));
+    expect(printed).toContainEqual(
+      expect.stringMatching(/^\d\d:\d\d:\d\d escalated: paged second@platform\.example \(second line\) — #2 SEV2 Uncorrectable ECC/),
+    );
     expect(printed).toContainEqual(expect.stringMatching(/^\d\d:\d\d:\d\d escalated: paged (ana|ben|cho) \(DRI\) — #2 SEV2/));
   });
 
@@ -75,7 +85,9 @@ describe('the router activity lines', () => {
     const answer = await request(`${running.url}/api/v1/incidents/2/ack`, { body: {}, token: API_TOKEN });
     expect(answer.status).toBe(200);
     const printed = await settle();
-    expect(printed).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d acknowledged by .+ via the API — #2 SEV2 Uncorrectable ECC errors on GPU 3 of pai-worker-1$/)]);
+    expect(printed).toEqual([
+      expect.stringMatching(/^\d\d:\d\d:\d\d acknowledged by .+ via the API — #2 SEV2 Uncorrectable ECC errors on GPU 3 of pai-worker-1$/),
+    ]);
   });
 
   it('prints the steps of a job action: the warning to the owner', async () => {
@@ -99,11 +111,19 @@ describe('the router activity lines for an IM webhook', () => {
     const hook = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(hook.address() as AddressInfo).port}`;
-    const router = await startTestRouter(await testOptions({ webhooks: [{ url: `http://${host}/hook`, format: 'slack', events: ['page'] }] }), new ManualClock(TUESDAY_10));
+    const router = await startTestRouter(
+      await testOptions({ webhooks: [{ url: `http://${host}/hook`, format: 'slack', events: ['page'] }] }),
+      new ManualClock(TUESDAY_10),
+    );
     try {
       const seen: string[] = [];
       const follow = await followRouterActivity(router.db, PEOPLE, (line) => seen.push(line), { timeZone: 'UTC', intervalMs: 3_600_000 });
-      const alert = gpuAlert('pai-worker-1', { alertname: 'GpuXidError', severity: '2', startsAt: TUESDAY_10 - MIN, summary: 'XID 79 (critical) on GPU 2 of pai-worker-1' });
+      const alert = gpuAlert('pai-worker-1', {
+        alertname: 'GpuXidError',
+        severity: '2',
+        startsAt: TUESDAY_10 - MIN,
+        summary: 'XID 79 (critical) on GPU 2 of pai-worker-1',
+      });
       expect((await request(`${router.url}/api/v1/alertmanager`, { body: webhook([alert]), token: API_TOKEN })).status).toBe(200);
       await router.router.deliverOutbox();
       await follow.poll();
@@ -120,10 +140,20 @@ describe('activityLine', () => {
   const at = Date.parse('2026-12-02T14:05:12Z');
   const incident = { id: 7, severity: 1, title: 'XID 79 (critical) on GPU 2 of w3' };
   it('words the later steps of a job action', () => {
-    const done = { source: 'audit' as const, at, event: 'action.done', actor: 'router', subject: 'alice~idle', detail: { actionId: 1, action: 'kill', message: 'stopped on OpenPAI' }, incident };
+    const done = {
+      source: 'audit' as const,
+      at,
+      event: 'action.done',
+      actor: 'router',
+      subject: 'alice~idle',
+      detail: { actionId: 1, action: 'kill', message: 'stopped on OpenPAI' },
+      incident,
+    };
     expect(activityLine(done, PEOPLE, 'UTC')).toBe('14:05:12 kill alice~idle: done — stopped on OpenPAI — #7 SEV1 XID 79 (critical) on GPU 2 of w3');
     const request = { ...done, event: 'action.request', detail: { actionId: 1, action: 'kill' } };
-    expect(activityLine(request, PEOPLE, 'UTC')).toBe('14:05:12 grace period over: asked the rule service to kill alice~idle — #7 SEV1 XID 79 (critical) on GPU 2 of w3');
+    expect(activityLine(request, PEOPLE, 'UTC')).toBe(
+      '14:05:12 grace period over: asked the rule service to kill alice~idle — #7 SEV1 XID 79 (critical) on GPU 2 of w3',
+    );
   });
 
   it('says nothing for audit entries that are not pages, acks or job actions', () => {

@@ -23,7 +23,14 @@ export async function followRouterActivity(
   options: { intervalMs?: number; timeZone?: string; log?: Logger } = {},
 ): Promise<ActivityFollower> {
   const maxId = async (table: 'router_outbox' | 'router_audit') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.max('id').as('id'))
+          .executeTakeFirst()
+      )?.id ?? 0,
+    );
   const mailBaseline = await maxId('router_outbox');
   let lastAudit = await maxId('router_audit');
   const printedMails = new Set<number>();
@@ -40,13 +47,28 @@ export async function followRouterActivity(
       .execute();
     const auditRows = await db.selectFrom('router_audit').selectAll().where('id', '>', lastAudit).orderBy('id').execute();
     lastAudit = auditRows.reduce((max, r) => Math.max(max, Number(r.id)), lastAudit);
-    const audits = await withIncidentIds(db, auditRows.map((r) => ({ at: Number(r.at), event: r.event, actor: r.actor, subject: r.subject, detail: (JSON.parse(r.detail) ?? {}) as Record<string, unknown> })));
+    const audits = await withIncidentIds(
+      db,
+      auditRows.map((r) => ({
+        at: Number(r.at),
+        event: r.event,
+        actor: r.actor,
+        subject: r.subject,
+        detail: (JSON.parse(r.detail) ?? {}) as Record<string, unknown>,
+      })),
+    );
     const fresh = mails.filter((m) => !printedMails.has(Number(m.id)));
     for (const m of fresh) printedMails.add(Number(m.id));
     const incidents = await incidentsById(db, [...fresh.map((m) => m.incident_id), ...audits.map((a) => a.incidentId)]);
     return [
       ...fresh.flatMap((m): RouterActivity[] =>
-        recipientsOf(m).map((to) => ({ source: 'mail', at: Number(m.sent_at), kind: m.kind as 'page' | 'escalation', to, ...withIncident(incidents, m.incident_id) })),
+        recipientsOf(m).map((to) => ({
+          source: 'mail',
+          at: Number(m.sent_at),
+          kind: m.kind as 'page' | 'escalation',
+          to,
+          ...withIncident(incidents, m.incident_id),
+        })),
       ),
       ...audits.map(({ incidentId, ...a }): RouterActivity => ({ source: 'audit', ...a, ...withIncident(incidents, incidentId) })),
     ].sort((a, b) => a.at - b.at);
@@ -54,12 +76,14 @@ export async function followRouterActivity(
 
   let running: Promise<void> = Promise.resolve();
   const poll = () => {
-    running = running.then(async () => {
-      for (const activity of await newActivity()) {
-        const line = activityLine(activity, people, options.timeZone);
-        if (line) write(line);
-      }
-    }).catch((err: Error) => options.log?.warn({ err: err.message }, 'reading the router activity failed'));
+    running = running
+      .then(async () => {
+        for (const activity of await newActivity()) {
+          const line = activityLine(activity, people, options.timeZone);
+          if (line) write(line);
+        }
+      })
+      .catch((err: Error) => options.log?.warn({ err: err.message }, 'reading the router activity failed'));
     return running;
   };
   const timer = setInterval(() => void poll(), options.intervalMs ?? 1_000);

@@ -16,7 +16,13 @@ const RECORDING = join(ROOT, 'test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580
 const silent = () => createLogger('stack-test', 'silent');
 
 async function stackDir(extraStack = ''): Promise<string> {
-  const [router, ruleService, prometheus, alertmanager, exporters] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePortRange(2)];
+  const [router, ruleService, prometheus, alertmanager, exporters] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePortRange(2),
+  ];
   const dir = await tempDirWith({
     'layout.yaml': SMALL_LAYOUT,
     'gpuwatch.yaml': `clusters:
@@ -36,7 +42,11 @@ ${extraStack}`,
 }
 
 async function admission(stack: RunningStack, body: unknown): Promise<{ result: string; priority: string }> {
-  const res = await fetch(`${stack.ruleService?.url}/api/v1/admission`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.ruleService?.url}/api/v1/admission`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return (await res.json()) as { result: string; priority: string };
 }
 
@@ -63,7 +73,7 @@ describe('gpuwatch stack, started', () => {
     expect(banner(running)).toMatch(new RegExp(`^  rule service +${running.ruleService?.url} — 12 rules from ${join(dir, 'rules.yaml')}$`, 'm'));
   });
 
-  it('links Prometheus\' classic alerts page and Alertmanager\'s API, both of which answer', async () => {
+  it("links Prometheus' classic alerts page and Alertmanager's API, both of which answer", async () => {
     const running = stack as RunningStack;
     const text = banner(running);
     const prometheusLink = new RegExp(`^  prometheus +(http://\\S+/classic/alerts)$`, 'm').exec(text)?.[1];
@@ -72,7 +82,7 @@ describe('gpuwatch stack, started', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Alerts');
 
-    const alertmanagerLine = /^  alertmanager +(\S+) (.*)$/m.exec(text);
+    const alertmanagerLine = /^ {2}alertmanager +(\S+) (.*)$/m.exec(text);
     expect(alertmanagerLine?.[1]).toBe(`${running.alertmanager?.url}/api/v2/alerts`);
     expect(alertmanagerLine?.[2]).toContain("Debian's Alertmanager has no web UI");
     const api = await fetch(alertmanagerLine?.[1] ?? '');

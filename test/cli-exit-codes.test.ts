@@ -22,7 +22,10 @@ describe('gpuwatch exits 2 on bad input (the real CLI)', () => {
     [['rule-service', '--config', MISSING], /nonexistent\/gpuwatch\.yaml: file not found/],
     [['rule-service', '--proxy-to', 'rest-server'], /argument 'rest-server' is invalid\. expected an http/],
     [['rules', 'import', '/nonexistent/rules.yaml', '--db', 'sqlite::memory:'], /nonexistent\/rules\.yaml: file not found/],
-    [['rules', 'check', '--rules', '/nonexistent/rules.yaml', '--user', 'alice', '--priority', 'prod', '--gpus', '1'], /nonexistent\/rules\.yaml: file not found/],
+    [
+      ['rules', 'check', '--rules', '/nonexistent/rules.yaml', '--user', 'alice', '--priority', 'prod', '--gpus', '1'],
+      /nonexistent\/rules\.yaml: file not found/,
+    ],
     [['rules', 'export', '--config', MISSING], /nonexistent\/gpuwatch\.yaml: file not found/],
     [['stack', '--config', MISSING], /nonexistent\/gpuwatch\.yaml: file not found/],
     [['stack'], /required option '-c, --config <file>' not specified/],

@@ -57,7 +57,10 @@ events:
 
 const timing = '{groupWait: 1s, groupInterval: 2s, repeatInterval: 1h}';
 
-function config(p: { router: number; ruleService: number; smtp: number; prometheus: number; alertmanager: number; exporters: number }, openpai: FakeOpenPai): string {
+function config(
+  p: { router: number; ruleService: number; smtp: number; prometheus: number; alertmanager: number; exporters: number },
+  openpai: FakeOpenPai,
+): string {
   const admin = openpai.tokenFor('admin', { application: true });
   return `clusters:
   - {name: e2e, priority: production, layout: layout.yaml, router: "http://127.0.0.1:${p.router}/api/v1/alertmanager"}
@@ -197,7 +200,9 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect(missing.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', node: 'e2e-w2', severity: '2' })]);
 
     const idle = await eventually('GpuJobLowUtilization', () => firing('GpuJobLowUtilization'), 60_000);
-    expect(idle.map((s) => s.metric)).toEqual([expect.objectContaining({ cluster: 'e2e', job: IDLE_JOB, user: 'alice', vc: 'default', action: 'kill', severity: '3' })]);
+    expect(idle.map((s) => s.metric)).toEqual([
+      expect.objectContaining({ cluster: 'e2e', job: IDLE_JOB, user: 'alice', vc: 'default', action: 'kill', severity: '3' }),
+    ]);
   }, 200_000);
 
   it("opens a severity-1 node incident for the ECC error, pages the DRI by e-mail, and the page's ack link acknowledges it", async () => {
@@ -214,9 +219,17 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
   }, 90_000);
 
   it("warns the idle job's owner, stops exactly that job on OpenPAI after the policy's grace, and mails the result to the owner and the DRI", async () => {
-    const warning = await eventually('the owner warning', async () => mails().find((m) => m.to.includes('alice@research.example') && m.subject.startsWith(`Your job ${IDLE_JOB} will be stopped`)), 60_000);
+    const warning = await eventually(
+      'the owner warning',
+      async () => mails().find((m) => m.to.includes('alice@research.example') && m.subject.startsWith(`Your job ${IDLE_JOB} will be stopped`)),
+      60_000,
+    );
     expect(warning.text).toContain('GpuJobLowUtilization');
-    const stop = await eventually('the STOP on OpenPAI', async () => openpai.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/executionType')), 60_000);
+    const stop = await eventually(
+      'the STOP on OpenPAI',
+      async () => openpai.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/executionType')),
+      60_000,
+    );
     expect(stop.path).toBe(`/api/v2/jobs/${IDLE_JOB}/executionType`);
     expect(JSON.parse(String(stop.body))).toEqual({ value: 'STOP' });
     // The grace came from the policy (15 s, the alert's action_grace), not the router's default of 1 h.
@@ -239,7 +252,11 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     );
     expect(resolved.map((i) => i.resolvedBy)).toEqual(['alertmanager', 'alertmanager']);
     for (const incident of resolved) {
-      await eventually(`the resolved mail of #${incident.id}`, async () => mails().find((m) => m.to.includes(DRI) && m.subject.startsWith('[RESOLVED]') && m.subject.endsWith(`#${incident.id}`)), 30_000);
+      await eventually(
+        `the resolved mail of #${incident.id}`,
+        async () => mails().find((m) => m.to.includes(DRI) && m.subject.startsWith('[RESOLVED]') && m.subject.endsWith(`#${incident.id}`)),
+        30_000,
+      );
     }
   }, 200_000);
 
@@ -259,7 +276,9 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
     expect([...pagedIds].sort((a, b) => a - b)).toEqual(all.map((i) => i.id).sort((a, b) => a - b));
     expect(all.map((i) => i.title).join('\n')).not.toMatch(/temperature/i);
     // One STOP in the whole run, for the idle job only.
-    expect(openpai.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/executionType')).map((r) => r.path)).toEqual([`/api/v2/jobs/${IDLE_JOB}/executionType`]);
+    expect(openpai.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/executionType')).map((r) => r.path)).toEqual([
+      `/api/v2/jobs/${IDLE_JOB}/executionType`,
+    ]);
     expect(Date.now() - startedAt).toBeLessThan(8 * 60_000);
   });
 });

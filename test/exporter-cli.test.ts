@@ -13,7 +13,9 @@ describe('gpuwatch exporter --once', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('gpuwatch_node_gpus{node="pai-worker-2"} 4');
     expect(stdout).toContain('gpuwatch_node_expected_gpus{node="pai-worker-2"} 4');
-    expect(stdout).toMatch(/gpuwatch_job_gpu_allocated\{node="pai-worker-2",gpu="0",uuid="GPU-[0-9a-f-]+",job="alice~bert-large",user="alice",vc="nlp",priority="prod",pod="",namespace=""\} 1/);
+    expect(stdout).toMatch(
+      /gpuwatch_job_gpu_allocated\{node="pai-worker-2",gpu="0",uuid="GPU-[0-9a-f-]+",job="alice~bert-large",user="alice",vc="nlp",priority="prod",pod="",namespace=""\} 1/,
+    );
     expect(stdout).toMatch(/gpuwatch_job_start_time_seconds\{node="pai-worker-2",job="bob~resnet50",user="bob",vc="default",priority="oppo"\} \d+/);
     const check = await pipeTo('promtool', ['check', 'metrics'], stdout);
     expect(check.stderr + check.stdout).toBe('');

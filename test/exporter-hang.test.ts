@@ -43,7 +43,10 @@ async function hangingNvidiaSmi(timeout: string): Promise<{ dir: string; config:
   const fake = join(dir, 'nvidia-smi');
   await writeFile(fake, `#!/bin/sh\nif [ "$1" = "-L" ]; then echo "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-x)"; exit 0; fi\nsleep 1000\n`);
   await chmod(fake, 0o755);
-  await writeFile(join(dir, 'layout.yaml'), 'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 8}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n');
+  await writeFile(
+    join(dir, 'layout.yaml'),
+    'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 8}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n',
+  );
   const config = join(dir, 'gpuwatch.yaml');
   await writeFile(
     config,
@@ -53,7 +56,10 @@ async function hangingNvidiaSmi(timeout: string): Promise<{ dir: string; config:
 }
 
 async function startExporter(config: string): Promise<string> {
-  exporter = spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  exporter = spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--config', config], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   exporter.stderr?.on('data', (c: Buffer) => (log += c.toString()));
   try {

@@ -24,7 +24,10 @@ afterEach(() => {
 async function writeConfig(slowInterval: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-smi-'));
   const config = join(dir, 'gpuwatch.yaml');
-  await writeFile(join(dir, 'layout.yaml'), 'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 1}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n');
+  await writeFile(
+    join(dir, 'layout.yaml'),
+    'machine-sku:\n  g: {computing-device: {type: nvidia.com/gpu, count: 1}}\nmachine-list:\n  - {hostname: w0, hostip: 10.0.0.1, machine-type: g}\n',
+  );
   // An empty /proc: the recorded pids are nobody on this machine, so their job is always "unknown"
   // (a live process that happens to have the same pid would otherwise change the answer).
   await mkdir(join(dir, 'proc'));
@@ -37,7 +40,11 @@ async function writeConfig(slowInterval: string): Promise<string> {
 
 /** Starts the exporter and scrapes it until `ready` accepts the body (bounded); returns body and log. */
 async function scrapeUntil(config: string, env: NodeJS.ProcessEnv, ready: (body: string) => boolean) {
-  exporter = spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--config', config], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  exporter = spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', 'exporter', '--config', config], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const out = { body: '', log: '' };
   exporter.stderr?.on('data', (c: Buffer) => (out.log += c.toString()));
   for (let i = 0; i < 150 && !ready(out.body); i++) {
@@ -85,8 +92,13 @@ describe('exporter --backend nvidia-smi', () => {
 
   it('a failing nvlink command keeps the GPU readings; every failure is counted, one is logged', async () => {
     const config = await writeConfig('300ms');
-    const failures = (b: string) => Number(/^gpuwatch_exporter_collection_errors_total\{node="w0",source="nvidia-smi",reason="exit"\} (\d+)$/m.exec(b)?.[1] ?? 0);
-    const { body, log } = await scrapeUntil(config, { FAKE_NVIDIA_SMI_NVLINK: 'fail' }, (b) => failures(b) >= 3 && b.includes(`gpuwatch_gpu_utilization_ratio{${l}} 0.99`));
+    const failures = (b: string) =>
+      Number(/^gpuwatch_exporter_collection_errors_total\{node="w0",source="nvidia-smi",reason="exit"\} (\d+)$/m.exec(b)?.[1] ?? 0);
+    const { body, log } = await scrapeUntil(
+      config,
+      { FAKE_NVIDIA_SMI_NVLINK: 'fail' },
+      (b) => failures(b) >= 3 && b.includes(`gpuwatch_gpu_utilization_ratio{${l}} 0.99`),
+    );
     expect(failures(body)).toBeGreaterThanOrEqual(3);
     expect(log.match(/cannot read the NVLink counters/g)).toHaveLength(1);
     expect(body).toContain(`gpuwatch_gpu_power_usage_watts{${l}} 691.1\n`);

@@ -65,7 +65,12 @@ export async function http(url: string, init: { method?: string; headers?: Recor
 
 /** Loads the seed table (examples/rules.yaml) through the API. */
 export async function loadSeed(service: RunningRuleService): Promise<void> {
-  const answer = await http(`${service.url}/api/v1/rules`, { method: 'PUT', token: API_TOKEN, headers: { 'content-type': 'text/yaml' }, body: SEED_RULES_YAML });
+  const answer = await http(`${service.url}/api/v1/rules`, {
+    method: 'PUT',
+    token: API_TOKEN,
+    headers: { 'content-type': 'text/yaml' },
+    body: SEED_RULES_YAML,
+  });
   if (answer.status !== 200) throw new Error(`loading the seed rules failed: ${answer.status} ${answer.text}`);
 }
 
@@ -112,11 +117,21 @@ export function gpuHistoryOpenMetrics(gpus: readonly GpuHistory[], nowSeconds = 
     '# TYPE gpuwatch_gpu_utilization_ratio gauge',
     ...samples('gpuwatch_gpu_utilization_ratio', whole, gpuLabels, (g) => g.utilization),
     '# TYPE gpuwatch_gpu_mig_utilization_ratio gauge',
-    ...samples('gpuwatch_gpu_mig_utilization_ratio', mig, (g) => `${gpuLabels(g)},${instance(g)}`, (g) => g.utilization),
+    ...samples(
+      'gpuwatch_gpu_mig_utilization_ratio',
+      mig,
+      (g) => `${gpuLabels(g)},${instance(g)}`,
+      (g) => g.utilization,
+    ),
     '# TYPE gpuwatch_job_gpu_allocated gauge',
     ...samples('gpuwatch_job_gpu_allocated', gpus, allocation, () => 1),
     ...(started.length > 0 ? ['# TYPE gpuwatch_job_start_time_seconds gauge'] : []),
-    ...samples('gpuwatch_job_start_time_seconds', started, (g) => `node="${g.node}",${jobLabels(g)}`, (g) => nowSeconds - (g.startedSecondsAgo ?? 0)),
+    ...samples(
+      'gpuwatch_job_start_time_seconds',
+      started,
+      (g) => `node="${g.node}",${jobLabels(g)}`,
+      (g) => nowSeconds - (g.startedSecondsAgo ?? 0),
+    ),
     '# EOF',
     '',
   ].join('\n');

@@ -23,7 +23,14 @@ const DAY = 86_400;
 
 /** Busy oppo jobs (GPUs 90 % busy) that started `days` ago; the policy gives oppo jobs 2 days. */
 const JOBS = { 'bob~old-busy': 3, 'bob~old-busy-2': 3, 'bob~young': 1, 'bob~restarted': 3 } as const;
-const HISTORY = Object.entries(JOBS).map(([job, days], i) => ({ node: `w${i}`, uuid: `GPU-${i}`, job, utilization: 0.9, sinceSeconds: 7_200, startedSecondsAgo: days * DAY }));
+const HISTORY = Object.entries(JOBS).map(([job, days], i) => ({
+  node: `w${i}`,
+  uuid: `GPU-${i}`,
+  job,
+  utilization: 0.9,
+  sinceSeconds: 7_200,
+  startedSecondsAgo: days * DAY,
+}));
 const bed = useActionsWorld([{ name: 'admin', admin: true }, { name: 'bob' }], HISTORY, TUESDAY_10);
 
 let dir: string;
@@ -70,8 +77,10 @@ async function waitGrace(router: RunningRouter, clock: ManualClock, ms: number):
   for (let i = 0; i < 5 && (await router.router.deliverOutbox()) > 0; i++);
 }
 const stopsOf = (job: string) => bed.openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
-const routerAudit = async (router: RunningRouter, job: string) => ((await request(`${router.url}/api/v1/audit?subject=${job}`, { token: API_TOKEN })).json.entries as any[]).reverse();
-const theirAudit = async (job: string) => (await request(`${ruleService.url}/api/v1/audit?subject=${job}`, { token: RULE_SERVICE_TOKEN })).json.entries as any[];
+const routerAudit = async (router: RunningRouter, job: string) =>
+  ((await request(`${router.url}/api/v1/audit?subject=${job}`, { token: API_TOKEN })).json.entries as any[]).reverse();
+const theirAudit = async (job: string) =>
+  (await request(`${ruleService.url}/api/v1/audit?subject=${job}`, { token: RULE_SERVICE_TOKEN })).json.entries as any[];
 
 describe('the cause of a job action', () => {
   it('stops a busy job past its limit for GpuJobRunningTooLong, and refuses the same kind of job for GpuJobLowUtilization', async () => {
@@ -81,11 +90,18 @@ describe('the cause of a job action', () => {
     expect(stopsOf('bob~old-busy')).toHaveLength(1);
     expect((await routerAudit(router, 'bob~old-busy')).map((e) => e.event)).toEqual(['action.warn', 'action.request', 'action.done']);
     expect((await routerAudit(router, 'bob~old-busy'))[1].detail).toMatchObject({ cause: 'running-too-long' });
-    expect((await theirAudit('bob~old-busy'))[0].detail).toMatchObject({ status: 'done', cause: 'running-too-long', check: expect.stringMatching(/confirmed running too long/) });
+    expect((await theirAudit('bob~old-busy'))[0].detail).toMatchObject({
+      status: 'done',
+      cause: 'running-too-long',
+      check: expect.stringMatching(/confirmed running too long/),
+    });
 
     expect(stopsOf('bob~old-busy-2')).toEqual([]);
     const refused = (await routerAudit(router, 'bob~old-busy-2')).at(-1);
-    expect(refused).toMatchObject({ event: 'action.refused', detail: { message: expect.stringMatching(/the rule service refused: refused: bob~old-busy-2 is not idle/) } });
+    expect(refused).toMatchObject({
+      event: 'action.refused',
+      detail: { message: expect.stringMatching(/the rule service refused: refused: bob~old-busy-2 is not idle/) },
+    });
   });
 
   it('refuses a job younger than its limit for GpuJobRunningTooLong', async () => {
@@ -93,7 +109,10 @@ describe('the cause of a job action', () => {
     const router = await startRouter(clock);
     await fireAndWait(router, clock, [jobAlert('GpuJobRunningTooLong', 'bob~young')]);
     expect(stopsOf('bob~young')).toEqual([]);
-    expect((await routerAudit(router, 'bob~young')).at(-1)).toMatchObject({ event: 'action.refused', detail: { message: expect.stringMatching(/bob~young has run 1d[0-9ms]*, less than the 2d/) } });
+    expect((await routerAudit(router, 'bob~young')).at(-1)).toMatchObject({
+      event: 'action.refused',
+      detail: { message: expect.stringMatching(/bob~young has run 1d[0-9ms]*, less than the 2d/) },
+    });
   });
 
   it('keeps the cause across a router restart during the grace period', async () => {

@@ -40,7 +40,10 @@ async function startRouter(ruleServiceUrl: string, actions: Record<string, unkno
   running = await bed.startRouter(bed.clock, { ruleService: { url: ruleServiceUrl, timeout: '1s' }, actions: { dryRun: false, ...actions } });
 }
 
-function killAlert(job: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; status?: 'firing' | 'resolved' } = {}): TestAlert {
+function killAlert(
+  job: string,
+  extra: { labels?: Record<string, string>; annotations?: Record<string, string>; status?: 'firing' | 'resolved' } = {},
+): TestAlert {
   return {
     labels: { alertname: 'JobLowGpuUtilization', severity: '3', cluster: 'prod-a', job, action: 'kill', ...extra.labels },
     annotations: { summary: `${job} uses its GPUs below 5 %`, ...extra.annotations },
@@ -49,7 +52,8 @@ function killAlert(job: string, extra: { labels?: Record<string, string>; annota
     ...(extra.status === 'resolved' ? { endsAt: bed.clock.now() } : {}),
   };
 }
-const post = (alerts: TestAlert[], token: string | null = WEBHOOK_TOKEN) => request(`${running.url}/api/v1/alertmanager`, { body: webhook(alerts), token: token ?? undefined });
+const post = (alerts: TestAlert[], token: string | null = WEBHOOK_TOKEN) =>
+  request(`${running.url}/api/v1/alertmanager`, { body: webhook(alerts), token: token ?? undefined });
 async function after(ms: number): Promise<void> {
   bed.clock.advance(ms);
   await running.router.runDueTimers();

@@ -15,7 +15,11 @@ const MIN = 60_000;
 
 /** The jobs acted on below, idle for two hours as Prometheus sees them (the rule service checks before it acts). */
 const IDLE_JOBS = ['alice~graced', 'alice~train', 'alice~big', 'bob~b1', 'bob~b2', 'bob~b3'];
-const bed = useActionsWorld([{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }], idleGpus(IDLE_JOBS), TUESDAY_10);
+const bed = useActionsWorld(
+  [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }],
+  idleGpus(IDLE_JOBS),
+  TUESDAY_10,
+);
 let ruleService: RunningRuleService;
 let running: RunningRouter;
 
@@ -54,7 +58,10 @@ async function after(ms: number): Promise<void> {
 async function drain(): Promise<void> {
   for (let i = 0; i < 5 && (await running.router.deliverOutbox()) > 0; i++);
 }
-const audit = async (subject: string) => ((await request(`${running.url}/api/v1/audit?subject=${encodeURIComponent(subject)}`, { token: API_TOKEN })).json.entries as any[]).map((e) => e.event).reverse();
+const audit = async (subject: string) =>
+  ((await request(`${running.url}/api/v1/audit?subject=${encodeURIComponent(subject)}`, { token: API_TOKEN })).json.entries as any[])
+    .map((e) => e.event)
+    .reverse();
 const stopsOf = (job: string) => bed.openpai.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v2/jobs/${job}/executionType`);
 
 describe('job actions', () => {
@@ -106,7 +113,10 @@ describe('job actions', () => {
     // The rule service recorded the same action, under the router's idempotency key.
     const theirs = (await request(`${ruleService.url}/api/v1/audit?subject=alice~train`, { token: RULE_SERVICE_TOKEN })).json.entries;
     expect(theirs).toHaveLength(1);
-    expect(theirs[0]).toMatchObject({ event: 'action.kill', detail: { status: 'done', idempotencyKey: expect.stringMatching(/^gpuwatch-router-[0-9a-f]+-action-1$/) } });
+    expect(theirs[0]).toMatchObject({
+      event: 'action.kill',
+      detail: { status: 'done', idempotencyKey: expect.stringMatching(/^gpuwatch-router-[0-9a-f]+-action-1$/) },
+    });
     const metrics = (await request(`${running.url}/metrics`)).text;
     expect(metrics).toContain('gpuwatch_router_job_actions_total{action="warn",result="done"} 1');
     expect(metrics).toContain('gpuwatch_router_job_actions_total{action="kill",result="done"} 1');
@@ -144,7 +154,11 @@ describe('job actions', () => {
     await startWithActions({ dryRun: false, hourlyBudget: 2 });
     await post([jobAlert('bob~b1'), jobAlert('bob~b2'), jobAlert('bob~b3')]);
     await drain();
-    expect(bed.smtp.mails.filter((m) => m.subject.startsWith('Your job bob~')).map((m) => m.to)).toEqual([['bob@users.example'], ['bob@users.example'], ['bob@users.example']]);
+    expect(bed.smtp.mails.filter((m) => m.subject.startsWith('Your job bob~')).map((m) => m.to)).toEqual([
+      ['bob@users.example'],
+      ['bob@users.example'],
+      ['bob@users.example'],
+    ]);
     await after(10 * MIN);
     const stopped = ['b1', 'b2', 'b3'].filter((n) => stopsOf(`bob~${n}`).length > 0);
     expect(stopped).toEqual(['b1', 'b2']);

@@ -40,7 +40,6 @@ export const BUDGET_LOCK = 'action-budget';
 
 const PAST: Record<JobAction, string> = { kill: 'stopped', downgrade: 'stopped and resubmitted at a lower priority' };
 
-
 type ActionRow = Selectable<ActionsTable>;
 
 export function isJobAction(value: string | undefined): value is JobAction {
@@ -59,7 +58,14 @@ export async function startJobAction(
   const action = input.labels.action;
   if (job && action === 'notify') return notifyOwner(ctx, trx, { ...input, job }, now);
   if (!job || !isJobAction(action)) {
-    await addEvent(trx, incidentId, now, 'action', 'router', `alert asks for action "${action ?? ''}" on "${input.labels.job ?? ''}": not a notify, kill or downgrade of an OpenPAI job (user~name); ignored`);
+    await addEvent(
+      trx,
+      incidentId,
+      now,
+      'action',
+      'router',
+      `alert asks for action "${action ?? ''}" on "${input.labels.job ?? ''}": not a notify, kill or downgrade of an OpenPAI job (user~name); ignored`,
+    );
     return;
   }
   const owner = ownerOf(job);
@@ -68,7 +74,21 @@ export async function startJobAction(
   const cause = causeOf(input.labels.alertname);
   const inserted = await trx
     .insertInto('router_actions')
-    .values({ incident_id: incidentId, alert_id: input.alertId, job, owner, action, cause, reason: reason.slice(0, 2_000), status: 'grace', created_at: now, grace_until: graceUntil, requested_at: null, finished_at: null, result: null })
+    .values({
+      incident_id: incidentId,
+      alert_id: input.alertId,
+      job,
+      owner,
+      action,
+      cause,
+      reason: reason.slice(0, 2_000),
+      status: 'grace',
+      created_at: now,
+      grace_until: graceUntil,
+      requested_at: null,
+      finished_at: null,
+      result: null,
+    })
     .executeTakeFirstOrThrow();
   const id = Number(inserted.insertId);
   await scheduleTimer(trx, actionTimerName(id), 'action', graceUntil, { actionId: id });
@@ -76,7 +96,14 @@ export async function startJobAction(
   await mailOwner(ctx, trx, { ...input, job, owner }, { action, actionPast: PAST[action], graceUntil, dryRun: ctx.options.actions.dryRun }, now);
   ctx.metrics.actions.inc({ action: 'warn', result: 'done' });
   await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, cause, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
-  await addEvent(trx, incidentId, now, 'action', 'router', `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`);
+  await addEvent(
+    trx,
+    incidentId,
+    now,
+    'action',
+    'router',
+    `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`,
+  );
 }
 
 /** For messages and the audit log: the user part of the job id (OpenPAI's ids are owner~name). The mail goes to OpenPAI's record of the owner. */
@@ -139,7 +166,14 @@ async function mailOwner(
 /** Alerts that resolved (or whose incident was resolved): their actions still in the grace period are off. */
 export async function cancelJobActions(ctx: RouterContext, trx: RouterTx, alertIds: readonly number[], why: string, now: number): Promise<void> {
   if (alertIds.length === 0) return;
-  const rows = await forUpdate(trx.selectFrom('router_actions').selectAll().where('alert_id', 'in', [...alertIds]).where('status', '=', 'grace'), ctx.dialect).execute();
+  const rows = await forUpdate(
+    trx
+      .selectFrom('router_actions')
+      .selectAll()
+      .where('alert_id', 'in', [...alertIds])
+      .where('status', '=', 'grace'),
+    ctx.dialect,
+  ).execute();
   for (const row of rows) {
     await cancelTimer(trx, actionTimerName(Number(row.id)));
     await finishAction(ctx, trx, row, 'cancelled', why, now);
@@ -171,10 +205,29 @@ export async function onActionDue(ctx: RouterContext, trx: RouterTx, firing: Tim
     return finishAction(ctx, trx, row, 'refused', `the hourly budget of ${options.hourlyBudget} actions is spent`, now);
   }
   await trx.updateTable('router_actions').set({ status: 'requested', requested_at: now }).where('id', '=', id).execute();
-  const request: RuleServiceRequest = { actionId: id, job: row.job, action: row.action as JobAction, cause: row.cause as ActionCause, reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`, idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}` };
+  const request: RuleServiceRequest = {
+    actionId: id,
+    job: row.job,
+    action: row.action as JobAction,
+    cause: row.cause as ActionCause,
+    reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`,
+    idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}`,
+  };
   await enqueueAll(trx, [{ channel: 'rule-service', kind: request.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
-  await recordAudit(trx, now, 'router', 'action.request', row.job, { actionId: id, action: row.action, cause: request.cause, idempotencyKey: request.idempotencyKey });
-  await addEvent(trx, Number(row.incident_id), now, 'action', 'router', `grace period over and the alert still fires: asked the rule service to ${row.action} ${row.job}`);
+  await recordAudit(trx, now, 'router', 'action.request', row.job, {
+    actionId: id,
+    action: row.action,
+    cause: request.cause,
+    idempotencyKey: request.idempotencyKey,
+  });
+  await addEvent(
+    trx,
+    Number(row.incident_id),
+    now,
+    'action',
+    'router',
+    `grace period over and the alert still fires: asked the rule service to ${row.action} ${row.job}`,
+  );
 }
 
 /** Records an action's final outcome: row, audit, metric, timeline, and a mail to the owner and the DRIs. */
@@ -188,7 +241,11 @@ export async function finishAction(
   extra: { newJob?: string } = {},
 ): Promise<void> {
   const id = Number(row.id);
-  await trx.updateTable('router_actions').set({ status, finished_at: now, result: JSON.stringify({ message, ...extra }) }).where('id', '=', id).execute();
+  await trx
+    .updateTable('router_actions')
+    .set({ status, finished_at: now, result: JSON.stringify({ message, ...extra }) })
+    .where('id', '=', id)
+    .execute();
   ctx.metrics.actions.inc({ action: row.action, result: status });
   await recordAudit(trx, now, 'router', `action.${status}`, row.job, { actionId: id, action: row.action, message, ...extra });
   const incidentId = Number(row.incident_id);
@@ -198,7 +255,14 @@ export async function finishAction(
   const dris = ctx.rotation.decide(now).dris.map((d) => d.email);
   await ctx.notifier.send(
     trx,
-    { kind: 'action-result', incidentId, to: [], ownerOfJob: row.job, cc: dris, data: { ...data, job: row.job, owner: row.owner, action: row.action, outcome: status.replace('_', ' '), message, newJob: extra.newJob } },
+    {
+      kind: 'action-result',
+      incidentId,
+      to: [],
+      ownerOfJob: row.job,
+      cc: dris,
+      data: { ...data, job: row.job, owner: row.owner, action: row.action, outcome: status.replace('_', ' '), message, newJob: extra.newJob },
+    },
     now,
   );
 }

@@ -7,7 +7,12 @@ let fake: FakeOpenPai;
 let service: { url: string; token: string; timeoutMs: number };
 
 beforeAll(async () => {
-  fake = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }] });
+  fake = await startFakeOpenPai({
+    users: [
+      { name: 'admin', admin: true },
+      { name: 'alice', email: 'alice@research.example' },
+    ],
+  });
   fake.addJob({ user: 'alice', name: 'train' });
   service = { url: fake.url, token: fake.tokenFor('admin', { application: true }), timeoutMs: 2_000 };
 });

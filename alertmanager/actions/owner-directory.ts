@@ -41,7 +41,8 @@ export class OwnerDirectory implements AddressBook {
     const record = parseReply(jobRecordSchema, answer.body);
     if (!record.ok) return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} does not fit: ${record.error}` };
     const username = record.data.jobStatus?.username ?? record.data.username;
-    if (username === undefined || !isOpenPaiUserName(username)) return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} names no valid owner` };
+    if (username === undefined || !isOpenPaiUserName(username))
+      return { ok: false, permanent: true, error: `OpenPAI's record of job ${job} names no valid owner` };
     return { ok: true, username };
   }
 
@@ -56,7 +57,11 @@ export class OwnerDirectory implements AddressBook {
       const record = user.ok ? parseReply(userRecordSchema, user.body) : undefined;
       const email = record?.ok ? record.data.email : undefined;
       if (email && isPlainAddress(email)) return { ok: true, name, email };
-      problem = !user.ok ? user.error : record?.ok === false ? `OpenPAI's record of user ${name} does not fit: ${record.error}` : `OpenPAI has no usable e-mail address for ${name}`;
+      problem = !user.ok
+        ? user.error
+        : record?.ok === false
+          ? `OpenPAI's record of user ${name} does not fit: ${record.error}`
+          : `OpenPAI has no usable e-mail address for ${name}`;
       permanent = user.ok || user.permanent;
     }
     if (this.fallbackDomain) return { ok: true, name, email: `${name}@${this.fallbackDomain}` };
@@ -82,5 +87,7 @@ export class OwnerDirectory implements AddressBook {
 /** Without a rest-server (dry run only): the user part of the job id, when it is a valid user name. */
 function ownerInJobId(job: string): { ok: true; username: string } | { ok: false; permanent: boolean; error: string } {
   const user = job.split('~')[0] ?? '';
-  return isOpenPaiUserName(user) ? { ok: true, username: user } : { ok: false, permanent: true, error: `"${job.slice(0, 100)}" does not start with a valid OpenPAI user name` };
+  return isOpenPaiUserName(user)
+    ? { ok: true, username: user }
+    : { ok: false, permanent: true, error: `"${job.slice(0, 100)}" does not start with a valid OpenPAI user name` };
 }

@@ -46,7 +46,13 @@ export class RuleServiceChannel implements Channel<'rule-service'> {
     const withheld = await this.stillWanted(request);
     if (withheld !== undefined) return withheld;
     // A request queued before causes were stored has none: the rule service then checks idleness.
-    const body = { job: request.job, action: request.action, cause: request.cause ?? 'low-utilization', reason: request.reason, idempotencyKey: request.idempotencyKey };
+    const body = {
+      job: request.job,
+      action: request.action,
+      cause: request.cause ?? 'low-utilization',
+      reason: request.reason,
+      idempotencyKey: request.idempotencyKey,
+    };
     let answer: { status: number; text: string };
     try {
       answer = await postJson({ url: `${this.service.url}/api/v1/actions`, token: this.service.token, timeoutMs: this.service.timeoutMs }, body);
@@ -68,7 +74,12 @@ export class RuleServiceChannel implements Channel<'rule-service'> {
 
   /** Undefined when the request should go out now; otherwise the final result that stands for it. */
   private async stillWanted(request: RuleServiceRequest): Promise<DeliveryResult | undefined> {
-    const withhold = (withheld: Withheld['withheld'], message: string): DeliveryResult => ({ ok: false, permanent: true, error: message, detail: { withheld, message } satisfies Withheld });
+    const withhold = (withheld: Withheld['withheld'], message: string): DeliveryResult => ({
+      ok: false,
+      permanent: true,
+      error: message,
+      detail: { withheld, message } satisfies Withheld,
+    });
     const db = this.ctx.db;
     const action = await db.selectFrom('router_actions').select(['alert_id', 'incident_id', 'status']).where('id', '=', request.actionId).executeTakeFirst();
     if (!action || action.status !== 'requested') return withhold('cancelled', 'the action is no longer pending');

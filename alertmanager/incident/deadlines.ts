@@ -39,13 +39,26 @@ export async function onAckDeadline(ctx: RouterContext, trx: RouterTx, firing: T
   const data = await incidentData(ctx, trx, updated);
   const sent = await ctx.notifier.send(
     trx,
-    { kind: 'escalation', incidentId: id, to: [...step.tier.emails, ...dris.emails], ackIncidentId: id, data: { ...data, tier: step.tier.name, missedDeadline: firing.timer.dueAt, dris: dris.names } },
+    {
+      kind: 'escalation',
+      incidentId: id,
+      to: [...step.tier.emails, ...dris.emails],
+      ackIncidentId: id,
+      data: { ...data, tier: step.tier.name, missedDeadline: firing.timer.dueAt, dris: dris.names },
+    },
     now,
   );
   ctx.metrics.escalations.inc({ ...labels, tier: step.tier.name });
   const contacts = step.tier.emails.length === 0 ? ` (the ${step.tier.name} has no contacts)` : '';
   const round = step.round > 0 ? ` (repeat ${step.round})` : '';
-  await addEvent(trx, id, now, 'escalated', 'router', `not acknowledged by ${new Date(firing.timer.dueAt).toISOString()}: escalated to the ${step.tier.name}${round}${contacts}; sent to ${sent.join(', ') || 'nobody'}`);
+  await addEvent(
+    trx,
+    id,
+    now,
+    'escalated',
+    'router',
+    `not acknowledged by ${new Date(firing.timer.dueAt).toISOString()}: escalated to the ${step.tier.name}${round}${contacts}; sent to ${sent.join(', ') || 'nobody'}`,
+  );
   if (next !== null) await firing.reschedule(next);
 }
 

@@ -30,7 +30,10 @@ beforeEach(async () => {
   smtp.mails.length = 0;
   dir = mkdtempSync(join(tmpdir(), 'router-escalation-'));
   clock = new ManualClock(FRIDAY_1750);
-  running = await startTestRouter(await testOptions({ db: `sqlite://${join(dir, 'router.db')}`, web: { users: [{ name: 'ben', token: BEN_TOKEN }] } }, smtp.port), clock);
+  running = await startTestRouter(
+    await testOptions({ db: `sqlite://${join(dir, 'router.db')}`, web: { users: [{ name: 'ben', token: BEN_TOKEN }] } }, smtp.port),
+    clock,
+  );
 });
 afterEach(async () => {
   await running.close();
@@ -115,7 +118,9 @@ describe('SLA deadlines and escalation', () => {
     // Not acknowledged again: it escalates like a new page.
     expect((await at('2025-03-17T11:40')).map((m) => m.subject)).toContain('[SEV1] ESCALATED to second-line: XID errors on node-9 GPU 0 (prod-a) #1');
     clock.set(berlin('2025-03-17T12:00'));
-    expect((await request(`${running.url}/api/v1/incidents/1/update`, { body: { message: 'Drained node-9; replacing the GPU.' }, token: BEN_TOKEN })).json.incident).toMatchObject({ status: 'acknowledged', updateDueAt: berlin('2025-03-17T14:00') });
+    expect(
+      (await request(`${running.url}/api/v1/incidents/1/update`, { body: { message: 'Drained node-9; replacing the GPU.' }, token: BEN_TOKEN })).json.incident,
+    ).toMatchObject({ status: 'acknowledged', updateDueAt: berlin('2025-03-17T14:00') });
     expect(await at('2025-03-17T13:59')).toEqual([]);
     const metrics = (await request(`${running.url}/metrics`)).text;
     expect(metrics).toContain('gpuwatch_router_sla_breaches_total{cluster="prod-a",severity="1",kind="update"} 1');
@@ -129,14 +134,23 @@ describe('SLA deadlines and escalation', () => {
     const escalation = { secondLine: ['second@platform.example'], thirdLine: ['manager@platform.example'], repeat: 1 };
     running = await startTestRouter(await testOptions({ db: `sqlite://${join(dir, 'router.db')}`, escalation }, smtp.port), clock);
     await post(webhook([gpuAlert('node-9', { startsAt: FRIDAY_1750 })]));
-    const tiersAt = async (iso: string) => (await at(iso)).filter((m) => m.subject.includes('ESCALATED')).flatMap((m) => m.to).filter((a) => a.includes('platform'));
+    const tiersAt = async (iso: string) =>
+      (await at(iso))
+        .filter((m) => m.subject.includes('ESCALATED'))
+        .flatMap((m) => m.to)
+        .filter((a) => a.includes('platform'));
     expect(await tiersAt('2025-03-17T09:20')).toEqual(['second@platform.example']);
     expect(await tiersAt('2025-03-17T09:50')).toEqual(['manager@platform.example']);
     expect(await tiersAt('2025-03-17T10:20')).toEqual(['second@platform.example']);
     expect(await tiersAt('2025-03-17T10:50')).toEqual(['manager@platform.example']);
     expect((await incident()).incident).toMatchObject({ escalationTier: 4, ackDueAt: null });
     expect(await tiersAt('2025-03-17T11:20')).toEqual([]);
-    expect((await incident()).timeline.filter((e: any) => e.kind === 'escalated').map((e: any) => /\(repeat 1\)/.test(e.message))).toEqual([false, false, true, true]);
+    expect((await incident()).timeline.filter((e: any) => e.kind === 'escalated').map((e: any) => /\(repeat 1\)/.test(e.message))).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('under the default SLA table pages severity 0 around the clock: Saturday 03:00 escalates at 03:30', async () => {
@@ -171,7 +185,11 @@ describe('SLA deadlines and escalation', () => {
     // An incident opened after the restart follows the new policy.
     await post(webhook([gpuAlert('node-10', { startsAt: clock.now() })]));
     const later = (await at('2025-03-17T09:50')).filter((m) => m.subject.includes('ESCALATED'));
-    const to = (id: number) => later.filter((m) => m.subject.endsWith(`#${id}`)).flatMap((m) => m.to).filter((a) => a.includes('platform'));
+    const to = (id: number) =>
+      later
+        .filter((m) => m.subject.endsWith(`#${id}`))
+        .flatMap((m) => m.to)
+        .filter((a) => a.includes('platform'));
     expect(to(1)).toEqual(['manager@platform.example']);
     expect(to(2)).toEqual(['new-second@platform.example']);
   });

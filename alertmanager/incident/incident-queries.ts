@@ -18,7 +18,11 @@ export async function alertsOf(trx: RouterTx, incidentId: number, status?: 'firi
 }
 
 /** Template data: the incident and its alerts. */
-export async function incidentData(ctx: RouterContext, trx: RouterTx, row: IncidentRow): Promise<{ incident: IncidentView; alerts: ReturnType<typeof alertView>[] }> {
+export async function incidentData(
+  ctx: RouterContext,
+  trx: RouterTx,
+  row: IncidentRow,
+): Promise<{ incident: IncidentView; alerts: ReturnType<typeof alertView>[] }> {
   const firing = await alertsOf(trx, Number(row.id), 'firing');
   const alerts = firing.length > 0 ? firing : await alertsOf(trx, Number(row.id));
   return { incident: incidentView(row, ctx.links), alerts: alerts.slice(0, 50).map(alertView) };

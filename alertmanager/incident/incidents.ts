@@ -41,7 +41,14 @@ export function currentDris(ctx: RouterContext, at: number): { names: string[]; 
   return { names: dris.map((d) => d.name), emails: dris.map((d) => d.email).filter((e) => e !== '') };
 }
 
-export async function createIncident(ctx: RouterContext, trx: RouterTx, group: IncidentGroup, severity: number, title: string, now: number): Promise<IncidentRow> {
+export async function createIncident(
+  ctx: RouterContext,
+  trx: RouterTx,
+  group: IncidentGroup,
+  severity: number,
+  title: string,
+  now: number,
+): Promise<IncidentRow> {
   const priority = clusterPriorityOf(ctx, group.cluster);
   const policy = freezePolicy(ctx.options, priority);
   const values = {
@@ -72,7 +79,14 @@ export async function createIncident(ctx: RouterContext, trx: RouterTx, group: I
   } satisfies Omit<IncidentRow, 'id'>;
   const inserted = await trx.insertInto('router_incidents').values(values).executeTakeFirstOrThrow();
   const id = Number(inserted.insertId);
-  await addEvent(trx, id, now, 'opened', 'alertmanager', `${group.alertname} on ${group.cluster}${group.subject ? ` (${group.scope} ${group.subject})` : ''}, severity ${severity}`);
+  await addEvent(
+    trx,
+    id,
+    now,
+    'opened',
+    'alertmanager',
+    `${group.alertname} on ${group.cluster}${group.subject ? ` (${group.scope} ${group.subject})` : ''}, severity ${severity}`,
+  );
   return { ...values, id };
 }
 
@@ -90,11 +104,26 @@ const PAGE_EVENT: Record<PageReason, (severity: number) => string> = {
  * page for a higher severity, or for an acknowledged incident that got no update in time, re-opens
  * it: it needs acknowledging again.
  */
-export async function pageIncident(ctx: RouterContext, trx: RouterTx, row: IncidentRow, reason: PageReason, now: number, extraTo: readonly string[] = []): Promise<void> {
+export async function pageIncident(
+  ctx: RouterContext,
+  trx: RouterTx,
+  row: IncidentRow,
+  reason: PageReason,
+  now: number,
+  extraTo: readonly string[] = [],
+): Promise<void> {
   const id = Number(row.id);
   const severity = Number(row.severity);
   const deadline = acknowledgeDeadline(policyOf(row), severity, now);
-  const changes = { status: 'open', paged_severity: severity, ack_due_at: deadline, escalation_tier: 0, acknowledged_at: null, acknowledged_by: null, update_due_at: null } as const;
+  const changes = {
+    status: 'open',
+    paged_severity: severity,
+    ack_due_at: deadline,
+    escalation_tier: 0,
+    acknowledged_at: null,
+    acknowledged_by: null,
+    update_due_at: null,
+  } as const;
   await trx.updateTable('router_incidents').set(changes).where('id', '=', id).execute();
   // Only an acknowledged incident has an update clock running.
   if (row.status === 'acknowledged') await cancelTimer(trx, updateTimerName(id));
@@ -102,9 +131,14 @@ export async function pageIncident(ctx: RouterContext, trx: RouterTx, row: Incid
   ctx.wake(deadline);
   const updated: IncidentRow = { ...row, ...changes };
   const dris = currentDris(ctx, now);
-  const to = [...(dris.emails.length > 0 ? dris.emails : policyOf(row).tiers[0]?.emails ?? []), ...extraTo];
+  const to = [...(dris.emails.length > 0 ? dris.emails : (policyOf(row).tiers[0]?.emails ?? [])), ...extraTo];
   const data = await incidentData(ctx, trx, updated);
-  const context = { raised: reason === 'severity-raised', retriggered: reason === 'no-update', previouslyAcknowledgedBy: row.acknowledged_by, dris: dris.names };
+  const context = {
+    raised: reason === 'severity-raised',
+    retriggered: reason === 'no-update',
+    previouslyAcknowledgedBy: row.acknowledged_by,
+    dris: dris.names,
+  };
   const sent = await ctx.notifier.send(trx, { kind: 'page', incidentId: id, to, ackIncidentId: id, data: { ...data, ...context } }, now);
   const who = sent.length > 0 ? sent.join(', ') : 'nobody (no DRI on call, no second line, or no mail configured)';
   await addEvent(trx, id, now, 'paged', 'router', `${PAGE_EVENT[reason](severity)}: ${who}; acknowledge by ${new Date(deadline).toISOString()}`);
@@ -166,7 +200,13 @@ export async function resolveIncident(ctx: RouterContext, trx: RouterTx, id: num
       .where('incident_id', '=', id)
       .where('status', '=', 'firing')
       .execute();
-    await cancelJobActions(ctx, trx, stillFiring.map((a) => Number(a.id)), `incident resolved by ${actor}`, now);
+    await cancelJobActions(
+      ctx,
+      trx,
+      stillFiring.map((a) => Number(a.id)),
+      `incident resolved by ${actor}`,
+      now,
+    );
   }
   const changes = { status: 'resolved', open_key: null, resolved_at: now, resolved_by: actor.slice(0, 255), ack_due_at: null, update_due_at: null } as const;
   await trx.updateTable('router_incidents').set(changes).where('id', '=', id).execute();
@@ -177,7 +217,11 @@ export async function resolveIncident(ctx: RouterContext, trx: RouterTx, id: num
   const allAlerts = await alertsOf(trx, id);
   const data = { incident: incidentView(resolved, ctx.links), alerts: allAlerts.slice(0, 50).map(alertView) };
   const postmortem = buildPostmortem(data.incident, allAlerts.map(alertView), await timelineOf(trx, id), ctx.options.workingHours.timeZone);
-  await trx.updateTable('router_incidents').set({ postmortem: JSON.stringify(postmortem) }).where('id', '=', id).execute();
+  await trx
+    .updateTable('router_incidents')
+    .set({ postmortem: JSON.stringify(postmortem) })
+    .where('id', '=', id)
+    .execute();
   const dris = currentDris(ctx, now);
   const acker = resolved.acknowledged_by && resolved.acknowledged_by.includes('@') ? [resolved.acknowledged_by] : [];
   await ctx.notifier.send(trx, { kind: 'resolved', incidentId: id, to: [...dris.emails, ...acker], data }, now);

@@ -32,7 +32,13 @@ describe('floods', () => {
     await start();
     const alert = gpuAlert('node-1', { startsAt: TUESDAY_10 });
     const huge = 'x'.repeat(10 * 1024 * 1024);
-    expect((await post(webhook([{ ...alert, labels: { ...alert.labels, note: huge.slice(0, 1024 * 1024) }, annotations: { ...alert.annotations, description: huge } }]))).status).toBe(200);
+    expect(
+      (
+        await post(
+          webhook([{ ...alert, labels: { ...alert.labels, note: huge.slice(0, 1024 * 1024) }, annotations: { ...alert.annotations, description: huge } }]),
+        )
+      ).status,
+    ).toBe(200);
     await after(0);
     const [page] = bed.smtp.mails;
     expect(page?.text).toContain(`[truncated by the router: ${huge.length} characters]`);
@@ -61,7 +67,8 @@ describe('floods', () => {
   it('takes a group of 10,001 alerts whole: a SEV0 across 1,251 nodes pages, within the limit', async () => {
     await start({ pagesPerMinute: 10 });
     const alerts: TestAlert[] = [];
-    for (let n = 0; n < 1_251; n++) for (let g = 0; g < 8 && alerts.length < 10_001; g++) alerts.push(gpuAlert(`node-${n}`, { gpu: String(g), severity: '0', startsAt: TUESDAY_10 }));
+    for (let n = 0; n < 1_251; n++)
+      for (let g = 0; g < 8 && alerts.length < 10_001; g++) alerts.push(gpuAlert(`node-${n}`, { gpu: String(g), severity: '0', startsAt: TUESDAY_10 }));
     const answer = await post(webhook(alerts));
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ alerts: 10_001, firing: 10_001 });
@@ -99,6 +106,15 @@ describe('truncated groups (max_alerts)', () => {
     const [a, b] = [0, 1].map((g) => gpuAlert('node-8', { gpu: String(g), startsAt: TUESDAY_10 })) as [TestAlert, TestAlert];
     await post(webhook([a], { truncatedAlerts: 1 }));
     bed.clock.advance(5 * MIN);
-    expect((await post(webhook([{ ...a, status: 'resolved', endsAt: bed.clock.now() }, { ...b, status: 'resolved', endsAt: bed.clock.now() }]))).json).toMatchObject({ closed: [1] });
+    expect(
+      (
+        await post(
+          webhook([
+            { ...a, status: 'resolved', endsAt: bed.clock.now() },
+            { ...b, status: 'resolved', endsAt: bed.clock.now() },
+          ]),
+        )
+      ).json,
+    ).toMatchObject({ closed: [1] });
   });
 });

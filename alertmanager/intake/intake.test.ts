@@ -28,9 +28,21 @@ describe('webhook validation', () => {
   it.each([
     ['no alerts list', { version: '4', status: 'firing' }, /^alerts: Required/],
     ['a bad status', webhook([gpuAlert('n1', { startsAt: TUESDAY_10 })], {}), null],
-    ['a start that is not a time', { alerts: [{ status: 'firing', labels: {}, startsAt: 'yesterday', fingerprint: 'f1' }] }, /^alerts\.0\.startsAt: not an RFC 3339 time/],
-    ['a label that is not a string', { alerts: [{ status: 'firing', labels: { node: 7 }, startsAt: '2025-03-11T09:00:00Z', fingerprint: 'f1' }] }, /^alerts\.0\.labels\.node: Expected string, received number/],
-    ['an unknown alert status', { alerts: [{ status: 'pending', labels: {}, startsAt: '2025-03-11T09:00:00Z', fingerprint: 'f1' }] }, /^alerts\.0\.status: Invalid enum value/],
+    [
+      'a start that is not a time',
+      { alerts: [{ status: 'firing', labels: {}, startsAt: 'yesterday', fingerprint: 'f1' }] },
+      /^alerts\.0\.startsAt: not an RFC 3339 time/,
+    ],
+    [
+      'a label that is not a string',
+      { alerts: [{ status: 'firing', labels: { node: 7 }, startsAt: '2025-03-11T09:00:00Z', fingerprint: 'f1' }] },
+      /^alerts\.0\.labels\.node: Expected string, received number/,
+    ],
+    [
+      'an unknown alert status',
+      { alerts: [{ status: 'pending', labels: {}, startsAt: '2025-03-11T09:00:00Z', fingerprint: 'f1' }] },
+      /^alerts\.0\.status: Invalid enum value/,
+    ],
     ['a missing fingerprint', { alerts: [{ status: 'firing', labels: {}, startsAt: '2025-03-11T09:00:00Z' }] }, /^alerts\.0\.fingerprint: Required/],
   ])('answers 400 naming the field for %s, and stores nothing', async (_name, body, error) => {
     if (error === null) {
@@ -140,7 +152,11 @@ describe('intake', () => {
       { episode: 2, status: 'firing', incident_id: 2 },
     ]);
     await deliver();
-    expect(bed.smtp.mails.map((m) => m.subject.replace(/ \(.*/, ''))).toEqual(['[SEV1] XID errors on node-4 GPU 0', '[RESOLVED] XID errors on node-4 GPU 0', '[SEV1] XID errors on node-4 GPU 0']);
+    expect(bed.smtp.mails.map((m) => m.subject.replace(/ \(.*/, ''))).toEqual([
+      '[SEV1] XID errors on node-4 GPU 0',
+      '[RESOLVED] XID errors on node-4 GPU 0',
+      '[SEV1] XID errors on node-4 GPU 0',
+    ]);
   });
 
   it('groups by cluster, alert name and node or job', async () => {
@@ -151,8 +167,14 @@ describe('intake', () => {
         gpuAlert('node-2', { gpu: '0', startsAt: TUESDAY_10 }),
         gpuAlert('node-1', { gpu: '0', startsAt: TUESDAY_10, alertname: 'GpuTooHot' }),
         gpuAlert('node-1', { gpu: '0', startsAt: TUESDAY_10, cluster: 'dev-a' }),
-        { labels: { alertname: 'JobLowGpuUtilization', severity: '3', cluster: 'prod-a', job: 'alice~train', user: 'alice', node: 'node-1' }, startsAt: TUESDAY_10 },
-        { labels: { alertname: 'JobLowGpuUtilization', severity: '3', cluster: 'prod-a', job: 'alice~train', user: 'alice', node: 'node-2' }, startsAt: TUESDAY_10 },
+        {
+          labels: { alertname: 'JobLowGpuUtilization', severity: '3', cluster: 'prod-a', job: 'alice~train', user: 'alice', node: 'node-1' },
+          startsAt: TUESDAY_10,
+        },
+        {
+          labels: { alertname: 'JobLowGpuUtilization', severity: '3', cluster: 'prod-a', job: 'alice~train', user: 'alice', node: 'node-2' },
+          startsAt: TUESDAY_10,
+        },
       ]),
     );
     expect(answer.json).toMatchObject({ firing: 7, opened: [1, 2, 3, 4, 5] });
@@ -200,14 +222,18 @@ describe('intake', () => {
   });
 
   it('says in the resolved mail who or what resolved it, in plain words', async () => {
-    await post(webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 }), gpuAlert('node-2', { startsAt: TUESDAY_10 }), gpuAlert('node-3', { startsAt: TUESDAY_10 })]));
+    await post(
+      webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 }), gpuAlert('node-2', { startsAt: TUESDAY_10 }), gpuAlert('node-3', { startsAt: TUESDAY_10 })]),
+    );
     bed.clock.advance(10 * MIN);
     await post(webhook([{ ...gpuAlert('node-1', { startsAt: TUESDAY_10 }), status: 'resolved', endsAt: bed.clock.now() }]));
     await running.router.resolve(2, 'alice', 'GPU replaced');
     // node-3's alert is gone from Alertmanager (silenced when it resolved): the reconciler closes it.
     await reconcile(running.router.ctx, { fingerprints: new Set(), groups: new Set() }, bed.clock.now() + 1);
     await deliver();
-    const resolved = bed.smtp.mails.filter((m) => m.subject.startsWith('[RESOLVED]')).map((m) => `${m.subject.replace(/ \(.*/, '')} | ${m.text.split('\n')[0]}`);
+    const resolved = bed.smtp.mails
+      .filter((m) => m.subject.startsWith('[RESOLVED]'))
+      .map((m) => `${m.subject.replace(/ \(.*/, '')} | ${m.text.split('\n')[0]}`);
     expect(resolved).toEqual([
       '[RESOLVED] XID errors on node-1 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: Alertmanager reported all its alerts resolved.',
       '[RESOLVED] XID errors on node-2 GPU 0 | Resolved Tue 2025-03-11 10:10 +01:00: alice resolved it by hand.',

@@ -64,7 +64,16 @@ async function loadKnown(ctx: RouterContext, trx: RouterTx, alerts: readonly Web
       .selectFrom('router_alerts as a')
       .selectAll('a')
       .where('a.fingerprint', 'in', chunk)
-      .where((eb) => eb('a.episode', '=', eb.selectFrom('router_alerts as b').select((b) => b.fn.max('b.episode').as('m')).whereRef('b.fingerprint', '=', 'a.fingerprint')))
+      .where((eb) =>
+        eb(
+          'a.episode',
+          '=',
+          eb
+            .selectFrom('router_alerts as b')
+            .select((b) => b.fn.max('b.episode').as('m'))
+            .whereRef('b.fingerprint', '=', 'a.fingerprint'),
+        ),
+      )
       .execute();
     for (const row of latest) known.last.set(row.fingerprint, row);
   }
@@ -75,7 +84,8 @@ export async function receiveWebhook(ctx: RouterContext, webhook: WebhookPayload
   const watchdogs = webhook.alerts.filter(isWatchdog);
   if (watchdogs.length > 0) await recordWatchdogs(ctx, watchdogs);
   const payload = watchdogs.length === 0 ? webhook : { ...webhook, alerts: webhook.alerts.filter((a) => !isWatchdog(a)) };
-  if (payload.alerts.length === 0) return { alerts: webhook.alerts.length, firing: 0, resolved: 0, unchanged: webhook.alerts.length, opened: [], paged: [], closed: [] };
+  if (payload.alerts.length === 0)
+    return { alerts: webhook.alerts.length, firing: 0, resolved: 0, unchanged: webhook.alerts.length, opened: [], paged: [], closed: [] };
   if (await onlyRepeats(ctx, payload)) {
     return { alerts: payload.alerts.length, firing: 0, resolved: 0, unchanged: payload.alerts.length, opened: [], paged: [], closed: [] };
   }
@@ -125,7 +135,12 @@ async function markHiddenAlerts(trx: RouterTx, payload: WebhookPayload): Promise
   const hidden = payload.truncatedAlerts ?? 0;
   const keys = [...new Set(payload.alerts.map((a) => openKeyOf(groupOf(a.labels).key)))];
   for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-    await trx.updateTable('router_incidents').set({ hidden_alerts: hidden }).where('open_key', 'in', keys.slice(i, i + LOOKUP_CHUNK)).where('hidden_alerts', '!=', hidden).execute();
+    await trx
+      .updateTable('router_incidents')
+      .set({ hidden_alerts: hidden })
+      .where('open_key', 'in', keys.slice(i, i + LOOKUP_CHUNK))
+      .where('hidden_alerts', '!=', hidden)
+      .execute();
   }
 }
 
@@ -156,7 +171,11 @@ async function onlyRepeats(ctx: RouterContext, payload: WebhookPayload): Promise
   const alerts = payload.alerts;
   if (alerts.length === 0 || alerts.length > REPEAT_CHECK_LIMIT || alerts.some((a) => a.status !== 'firing')) return false;
   const fingerprints = [...new Set(alerts.map((a) => a.fingerprint))];
-  const rows = await ctx.db.selectFrom('router_alerts').select(['id', 'open_key', 'starts_at', 'annotations', 'last_seen_at']).where('open_key', 'in', fingerprints).execute();
+  const rows = await ctx.db
+    .selectFrom('router_alerts')
+    .select(['id', 'open_key', 'starts_at', 'annotations', 'last_seen_at'])
+    .where('open_key', 'in', fingerprints)
+    .execute();
   if (rows.length !== fingerprints.length) return false;
   const byFingerprint = new Map(rows.map((r) => [r.open_key, r]));
   for (const alert of alerts) {
@@ -218,7 +237,15 @@ async function takeFiring(ctx: RouterContext, trx: RouterTx, alert: WebhookAlert
   known.open.set(alert.fingerprint, { ...row, id: Number(inserted.insertId) });
   known.last.set(alert.fingerprint, { ...row, id: Number(inserted.insertId) });
   // Alerts that arrive with the one that opened the incident are part of its opening, not news.
-  if (!opened && !known.touched.get(incidentId)?.opened) await addEvent(trx, incidentId, now, 'alert', 'alertmanager', `alert ${alert.fingerprint} joined (severity ${severity})${alert.annotations.summary ? `: ${alert.annotations.summary}` : ''}`);
+  if (!opened && !known.touched.get(incidentId)?.opened)
+    await addEvent(
+      trx,
+      incidentId,
+      now,
+      'alert',
+      'alertmanager',
+      `alert ${alert.fingerprint} joined (severity ${severity})${alert.annotations.summary ? `: ${alert.annotations.summary}` : ''}`,
+    );
   if ((alert.labels.action ?? '') !== '') {
     const row = (await lockIncident(ctx, trx, incidentId)) as IncidentRow;
     await startJobAction(ctx, trx, { incident: row, alertId: Number(inserted.insertId), labels: alert.labels, annotations: alert.annotations }, now);
@@ -272,14 +299,27 @@ async function takeResolved(ctx: RouterContext, trx: RouterTx, alert: WebhookAle
 async function settleIncident(ctx: RouterContext, trx: RouterTx, id: number, touched: Touched, now: number): Promise<'paged' | 'closed' | 'none'> {
   const row = await lockIncident(ctx, trx, id);
   if (!row || row.status === 'resolved') return 'none';
-  const firing = await trx.selectFrom('router_alerts').select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('severity').as('worst')]).where('incident_id', '=', id).where('status', '=', 'firing').executeTakeFirst();
+  const firing = await trx
+    .selectFrom('router_alerts')
+    .select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('severity').as('worst')])
+    .where('incident_id', '=', id)
+    .where('status', '=', 'firing')
+    .executeTakeFirst();
   if (Number(firing?.n ?? 0) === 0) {
     const hidden = Number(row.hidden_alerts);
     if (hidden === 0) {
       await resolveIncident(ctx, trx, id, 'alertmanager', 'all alerts resolved');
       return 'closed';
     }
-    if (touched.resolvedSome) await addEvent(trx, id, now, 'alert', 'alertmanager', `every listed alert resolved, but Alertmanager left ${hidden} alert(s) of the group out (truncatedAlerts): kept open`);
+    if (touched.resolvedSome)
+      await addEvent(
+        trx,
+        id,
+        now,
+        'alert',
+        'alertmanager',
+        `every listed alert resolved, but Alertmanager left ${hidden} alert(s) of the group out (truncatedAlerts): kept open`,
+      );
     return 'none';
   }
   const worst = Number(firing?.worst ?? row.severity);

@@ -24,18 +24,33 @@ afterAll(async () => {
 const labels = (node: string) => ({ alertname: 'GpuFellOffTheBus', severity: '0', cluster: 'prod-a', node, gpu: '3', uuid: `GPU-${node}-3` });
 
 async function sendToAlertmanager(node: string, endsAt: number): Promise<void> {
-  const body = [{ labels: labels(node), annotations: { summary: `GPU 3 of ${node} fell off the bus` }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(endsAt).toISOString(), generatorURL: 'http://prometheus.example/graph' }];
+  const body = [
+    {
+      labels: labels(node),
+      annotations: { summary: `GPU 3 of ${node} fell off the bus` },
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: new Date(endsAt).toISOString(),
+      generatorURL: 'http://prometheus.example/graph',
+    },
+  ];
   const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
 }
 
 async function silence(node: string): Promise<void> {
-  const body = { matchers: [{ name: 'node', value: node, isRegex: false, isEqual: true }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'test', comment: 'maintenance' };
+  const body = {
+    matchers: [{ name: 'node', value: node, isRegex: false, isEqual: true }],
+    startsAt: new Date().toISOString(),
+    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    createdBy: 'test',
+    comment: 'maintenance',
+  };
   const res = await fetch(`${amUrl}/api/v2/silences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
 }
 
-const incidentFor = async (node: string) => ((await request(`${running.url}/api/v1/incidents?status=all`)).json.incidents as any[]).find((i) => i.subject === node);
+const incidentFor = async (node: string) =>
+  ((await request(`${running.url}/api/v1/incidents?status=all`)).json.incidents as any[]).find((i) => i.subject === node);
 
 describe('with a real Alertmanager', () => {
   it('opens an incident from its webhook and closes it on its resolved webhook', async () => {
@@ -43,7 +58,9 @@ describe('with a real Alertmanager', () => {
     const opened = await until('the incident to open', () => incidentFor('node-a'));
     expect(opened).toMatchObject({ status: 'open', severity: 0, cluster: 'prod-a', title: 'GPU 3 of node-a fell off the bus' });
     await sendToAlertmanager('node-a', Date.now());
-    const closed = await until('the incident to resolve', async () => ((await incidentFor('node-a'))?.status === 'resolved' ? incidentFor('node-a') : undefined));
+    const closed = await until('the incident to resolve', async () =>
+      (await incidentFor('node-a'))?.status === 'resolved' ? incidentFor('node-a') : undefined,
+    );
     expect(closed.resolvedBy).toBe('alertmanager');
   });
 

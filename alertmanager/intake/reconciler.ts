@@ -46,7 +46,12 @@ export async function fetchHeldAlerts(baseUrl: string, timeoutMs: number): Promi
  */
 export async function reconcile(ctx: RouterContext, held: HeldAlerts, listedAt: number): Promise<ReconcileResult> {
   const known = held.fingerprints;
-  const firing = await ctx.db.selectFrom('router_alerts').select(['id', 'fingerprint', 'incident_id']).where('status', '=', 'firing').where('first_seen_at', '<', listedAt).execute();
+  const firing = await ctx.db
+    .selectFrom('router_alerts')
+    .select(['id', 'fingerprint', 'incident_id'])
+    .where('status', '=', 'firing')
+    .where('first_seen_at', '<', listedAt)
+    .execute();
   const gone = firing.filter((a) => !known.has(a.fingerprint));
   const result: ReconcileResult = { listed: known.size, alertsClosed: 0, incidentsClosed: [] };
   const byIncident = new Map<number, number[]>();
@@ -67,7 +72,14 @@ export async function reconcile(ctx: RouterContext, held: HeldAlerts, listedAt: 
       result.alertsClosed += count;
       if (count === 0 || incidentId === 0) return;
       await cancelJobActions(ctx, trx, alertIds, 'Alertmanager no longer holds the alert', now);
-      await addEvent(trx, incidentId, now, 'reconciled', 'reconciler', `${count} alert(s) no longer in Alertmanager (silenced or inhibited when they resolved): closed`);
+      await addEvent(
+        trx,
+        incidentId,
+        now,
+        'reconciled',
+        'reconciler',
+        `${count} alert(s) no longer in Alertmanager (silenced or inhibited when they resolved): closed`,
+      );
     });
   }
   await closeQuietIncidents(ctx, held, listedAt, result);
@@ -84,12 +96,19 @@ async function closeQuietIncidents(ctx: RouterContext, held: HeldAlerts, listedA
     .select(['i.id', 'i.group_key', 'i.hidden_alerts'])
     .where('i.status', '!=', 'resolved')
     .where('i.opened_at', '<', listedAt)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('router_alerts as a').select('a.id').whereRef('a.incident_id', '=', 'i.id').where('a.status', '=', 'firing'))))
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('router_alerts as a').select('a.id').whereRef('a.incident_id', '=', 'i.id').where('a.status', '=', 'firing'))),
+    )
     .execute();
   for (const incident of candidates) {
     if (Number(incident.hidden_alerts) > 0 && held.groups.has(incident.group_key)) continue;
     await inTransaction(ctx.db, async (trx) => {
-      const left = await trx.selectFrom('router_alerts').select('id').where('incident_id', '=', Number(incident.id)).where('status', '=', 'firing').executeTakeFirst();
+      const left = await trx
+        .selectFrom('router_alerts')
+        .select('id')
+        .where('incident_id', '=', Number(incident.id))
+        .where('status', '=', 'firing')
+        .executeTakeFirst();
       if (left) return;
       const outcome = await resolveIncident(ctx, trx, Number(incident.id), 'reconciler', 'its alerts are gone from Alertmanager');
       if (outcome.ok && outcome.changed) result.incidentsClosed.push(Number(incident.id));

@@ -28,7 +28,12 @@ afterAll(async () => {
 const labels = (gpu: number) => ({ alertname: 'GpuXidErrors', severity: '1', cluster: 'prod-a', node: 'node-t', gpu: String(gpu), uuid: `GPU-node-t-${gpu}` });
 
 async function send(gpus: number[], endsAt: number): Promise<void> {
-  const body = gpus.map((gpu) => ({ labels: labels(gpu), annotations: { summary: 'XID errors on node-t' }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(endsAt).toISOString() }));
+  const body = gpus.map((gpu) => ({
+    labels: labels(gpu),
+    annotations: { summary: 'XID errors on node-t' },
+    startsAt: new Date(Date.now() - 60_000).toISOString(),
+    endsAt: new Date(endsAt).toISOString(),
+  }));
   const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
 }
@@ -48,7 +53,10 @@ describe('a group Alertmanager truncates (max_alerts: 2)', () => {
     await new Promise((r) => setTimeout(r, 1_500)); // several more group intervals
     expect((await incidents()).map((i) => [i.id, i.status])).toEqual([[1, 'open']]);
     // Now the rest resolve too.
-    await send([0, 1, 2, 3].filter((g) => !shown.includes(g)), Date.now() - 1_000);
+    await send(
+      [0, 1, 2, 3].filter((g) => !shown.includes(g)),
+      Date.now() - 1_000,
+    );
     await new Promise((r) => setTimeout(r, 1_500));
     await running.router.reconcileOnce();
     expect((await incidents()).map((i) => [i.id, i.status])).toEqual([[1, 'resolved']]);

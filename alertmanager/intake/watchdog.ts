@@ -33,7 +33,12 @@ async function seen(ctx: RouterContext, trx: RouterTx, cluster: string): Promise
   const row = await forUpdate(trx.selectFrom('router_watchdogs').selectAll().where('cluster', '=', cluster), ctx.dialect).executeTakeFirst();
   // A second replica inserting the same cluster is a conflict: the transaction runs again and finds the row.
   if (!row) await trx.insertInto('router_watchdogs').values({ cluster, last_seen_at: now, silent_since: null }).execute();
-  else await trx.updateTable('router_watchdogs').set({ last_seen_at: Math.max(now, Number(row.last_seen_at)), silent_since: null }).where('cluster', '=', cluster).execute();
+  else
+    await trx
+      .updateTable('router_watchdogs')
+      .set({ last_seen_at: Math.max(now, Number(row.last_seen_at)), silent_since: null })
+      .where('cluster', '=', cluster)
+      .execute();
   const due = now + ctx.options.watchdog.timeoutMs;
   await scheduleTimer(trx, watchdogTimerName(cluster), 'watchdog', due, { cluster });
   ctx.wake(due);
@@ -57,7 +62,13 @@ export async function onWatchdogSilent(ctx: RouterContext, trx: RouterTx, firing
 }
 
 /** Straight to the DRIs on call (the second line when nobody is). */
-async function tellDris(ctx: RouterContext, trx: RouterTx, kind: 'watchdog-silent' | 'watchdog-back', data: Record<string, unknown>, now: number): Promise<void> {
+async function tellDris(
+  ctx: RouterContext,
+  trx: RouterTx,
+  kind: 'watchdog-silent' | 'watchdog-back',
+  data: Record<string, unknown>,
+  now: number,
+): Promise<void> {
   const dris = currentDris(ctx, now);
   const to = dris.emails.length > 0 ? dris.emails : ctx.options.escalation.secondLine;
   await ctx.notifier.send(trx, { kind, to, data: { ...data, dris: dris.names } }, now);

@@ -7,9 +7,10 @@
  */
 import { z } from 'zod';
 
-const timestamp = z
-  .string()
-  .refine((t) => !Number.isNaN(Date.parse(t)), (t) => ({ message: `not an RFC 3339 time ("${t.slice(0, 40)}")` }));
+const timestamp = z.string().refine(
+  (t) => !Number.isNaN(Date.parse(t)),
+  (t) => ({ message: `not an RFC 3339 time ("${t.slice(0, 40)}")` }),
+);
 /** Largest webhook body: a group of 10,000 ordinary alerts fits several times over (set `max_alerts` in alertmanager.yml for more). */
 export const WEBHOOK_BODY_LIMIT = '16mb';
 export const LABEL_VALUE_LIMIT = 1_024;
@@ -22,7 +23,8 @@ export function truncated(text: string, limit: number): string {
   return text.slice(0, Math.max(0, limit - marker.length)) + marker;
 }
 
-const valueSet = (limit: number) => z.record(z.string(), z.string()).transform((set) => Object.fromEntries(Object.entries(set).map(([k, v]) => [k.slice(0, 256), truncated(v, limit)])));
+const valueSet = (limit: number) =>
+  z.record(z.string(), z.string()).transform((set) => Object.fromEntries(Object.entries(set).map(([k, v]) => [k.slice(0, 256), truncated(v, limit)])));
 const labelSet = valueSet(LABEL_VALUE_LIMIT);
 const annotationSet = valueSet(ANNOTATION_VALUE_LIMIT);
 

@@ -8,7 +8,6 @@ import type { SmtpOptions } from '../options.js';
 import type { Channel, DeliveryResult, RowOf } from './outbox.js';
 import type { RenderedMail } from './templates.js';
 
-
 /** Renders a row's mail for its recipient (who gets the acknowledge link), as it is sent. */
 export type ComposeMail = (row: RowOf<'email'>, recipient: string) => RenderedMail & { messageId: string };
 
@@ -19,7 +18,8 @@ export interface AddressBook {
 }
 
 /** One address, local@domain, with nothing nodemailer or an SMTP server could read as a second one. */
-const PLAIN_ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const PLAIN_ADDRESS =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export function isPlainAddress(text: string): boolean {
   return text.length <= 254 && PLAIN_ADDRESS.test(text);
@@ -62,7 +62,9 @@ export class EmailChannel implements Channel<'email'> {
     }
     const cc: Address[] = (target.cc ?? []).filter(isPlainAddress).map((address) => ({ name: '', address }));
     if (target.ownerOfJob !== undefined) {
-      const found = this.addresses ? await this.addresses.ownerOf(target.ownerOfJob) : { ok: false as const, permanent: true, error: 'no OpenPAI rest-server or owner mail domain configured' };
+      const found = this.addresses
+        ? await this.addresses.ownerOf(target.ownerOfJob)
+        : { ok: false as const, permanent: true, error: 'no OpenPAI rest-server or owner mail domain configured' };
       if (!found.ok) return { ok: false, permanent: found.permanent, error: `owner of ${target.ownerOfJob}: ${found.error}` };
       to.push({ name: found.name, address: found.email });
     }

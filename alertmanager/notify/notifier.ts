@@ -49,7 +49,11 @@ export class Notifier {
     const queued: OutboxMessage[] = [];
     const cc = unique(request.cc ?? []).filter((a) => !request.to.includes(a));
     const mail = (target: EmailTarget, ackIncidentId?: number): OutboxMessage => {
-      const payload: MailPayload = { data: request.data, ackIncidentId, messageId: `<gpuwatch.${request.kind}.${request.incidentId ?? 0}.${randomBytes(8).toString('hex')}@gpuwatch>` };
+      const payload: MailPayload = {
+        data: request.data,
+        ackIncidentId,
+        messageId: `<gpuwatch.${request.kind}.${request.incidentId ?? 0}.${randomBytes(8).toString('hex')}@gpuwatch>`,
+      };
       return { channel: 'email', kind: request.kind, incidentId: request.incidentId, target, payload };
     };
     if (this.deps.emailEnabled) {

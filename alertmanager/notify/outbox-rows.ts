@@ -70,7 +70,12 @@ export type OutboxRow = OutboxContent & { id: number; incidentId: number | null;
 export type RowOf<C extends ChannelName> = Extract<OutboxRow, { channel: C }>;
 
 /** The stored columns as a typed message, or the problems that name what does not fit. */
-export function parseOutboxContent(stored: { channel: string; kind: string; target: string; payload: string }): { ok: true; content: OutboxContent } | { ok: false; error: string } {
+export function parseOutboxContent(stored: {
+  channel: string;
+  kind: string;
+  target: string;
+  payload: string;
+}): { ok: true; content: OutboxContent } | { ok: false; error: string } {
   let target: unknown;
   let payload: unknown;
   try {

@@ -39,7 +39,8 @@ afterEach(async () => {
   await running?.close();
 });
 
-const outboxRows = () => running.db.selectFrom('router_outbox').select(['channel', 'kind', 'status', 'attempts', 'next_attempt_at', 'last_error']).orderBy('id').execute();
+const outboxRows = () =>
+  running.db.selectFrom('router_outbox').select(['channel', 'kind', 'status', 'attempts', 'next_attempt_at', 'last_error']).orderBy('id').execute();
 
 describe('the outbox', () => {
   it('delays pages through an SMTP outage and delivers each once when the server is back', async () => {
@@ -124,7 +125,9 @@ describe('the outbox', () => {
     ]);
     expect(rows[0]?.last_error).toBe('outbox row 1 (email, page) does not fit its channel: target.to: Required');
     expect(rows[1]?.last_error).toMatch(/^outbox row 2 \(email, gossip\) does not fit its channel: kind: Invalid enum value/);
-    expect(rows[2]?.last_error).toMatch(/^outbox row 3 \(fax, page\) does not fit its channel: channel: Invalid discriminator value\. Expected 'email' \| 'webhook' \| 'rule-service'/);
+    expect(rows[2]?.last_error).toMatch(
+      /^outbox row 3 \(fax, page\) does not fit its channel: channel: Invalid discriminator value\. Expected 'email' \| 'webhook' \| 'rule-service'/,
+    );
     expect(rows[3]?.last_error).toBe('outbox row 4 (webhook, page) does not fit its channel: target.url: Expected string, received number');
     expect(bed.smtp.mails.map((m) => m.to)).toEqual([['ben@oncall.example']]);
     bed.clock.advance(3_600_000);
@@ -152,7 +155,13 @@ describe('the outbox', () => {
       await running.router.deliverOutbox();
       expect(receiver.received).toHaveLength(3);
       const json = receiver.received.filter((r) => r.path === '/json').at(-1)?.body;
-      expect(json).toMatchObject({ version: '1', event: 'page', summary: '[SEV1] XID 79 <fell off the bus> (prod-a) #1', incident: { id: 1, severity: 1, cluster: 'prod-a', status: 'open' }, recipients: ['ben@oncall.example'] });
+      expect(json).toMatchObject({
+        version: '1',
+        event: 'page',
+        summary: '[SEV1] XID 79 <fell off the bus> (prod-a) #1',
+        incident: { id: 1, severity: 1, cluster: 'prod-a', status: 'open' },
+        recipients: ['ben@oncall.example'],
+      });
       const chat = receiver.received.find((r) => r.path === '/chat')?.body;
       expect(chat).toEqual({ text: `:rotating_light: *[SEV1] XID 79 &lt;fell off the bus&gt; (prod-a) #1*\n<${running.url}/incidents/1|Open the incident>` });
       const metrics = (await request(`${running.url}/metrics`)).text;
@@ -167,8 +176,37 @@ describe('the outbox', () => {
 describe('mail templates', () => {
   it('renders every kind with a subject, a text body and an escaped HTML body', () => {
     const templates = new MailTemplates('Europe/Berlin');
-    const incident = { id: 7, title: 'GPU <b>down</b>', severity: 1, cluster: 'prod-a', clusterPriority: 'production', scope: 'node', subject: 'n1', status: 'open', openedAt: TUESDAY_10, ackDueAt: TUESDAY_10 + 1_800_000, url: 'http://router/incidents/7' };
-    const data = { incident, alerts: [], incidents: [incident], incoming: ['ana'], outgoing: ['ben'], shiftStart: TUESDAY_10, dris: ['ana'], job: 'alice~train', owner: 'alice', action: 'kill', actionPast: 'stopped', outcome: 'done', graceUntil: TUESDAY_10, tier: 'second-line', ackUrl: 'http://router/ack/x', boardUrl: 'http://router/' };
+    const incident = {
+      id: 7,
+      title: 'GPU <b>down</b>',
+      severity: 1,
+      cluster: 'prod-a',
+      clusterPriority: 'production',
+      scope: 'node',
+      subject: 'n1',
+      status: 'open',
+      openedAt: TUESDAY_10,
+      ackDueAt: TUESDAY_10 + 1_800_000,
+      url: 'http://router/incidents/7',
+    };
+    const data = {
+      incident,
+      alerts: [],
+      incidents: [incident],
+      incoming: ['ana'],
+      outgoing: ['ben'],
+      shiftStart: TUESDAY_10,
+      dris: ['ana'],
+      job: 'alice~train',
+      owner: 'alice',
+      action: 'kill',
+      actionPast: 'stopped',
+      outcome: 'done',
+      graceUntil: TUESDAY_10,
+      tier: 'second-line',
+      ackUrl: 'http://router/ack/x',
+      boardUrl: 'http://router/',
+    };
     for (const kind of NOTIFICATION_KINDS) {
       const mail = templates.render(kind, data);
       expect(mail.subject.length, kind).toBeGreaterThan(5);

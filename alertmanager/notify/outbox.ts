@@ -76,7 +76,12 @@ export class OutboxDispatcher {
   /** SQLite is one process: claims left by a killed process are released at start. */
   async releaseStaleClaims(): Promise<void> {
     if (this.options.dialect !== 'sqlite') return;
-    await this.options.db.updateTable('router_outbox').set({ lease_owner: null, lease_until: null }).where('status', '=', 'pending').where('lease_owner', 'is not', null).execute();
+    await this.options.db
+      .updateTable('router_outbox')
+      .set({ lease_owner: null, lease_until: null })
+      .where('status', '=', 'pending')
+      .where('lease_owner', 'is not', null)
+      .execute();
   }
 
   /** Delivers every message that is due; returns how many reached a final outcome. */
@@ -109,16 +114,7 @@ export class OutboxDispatcher {
     const row = await this.options.db
       .selectFrom('router_outbox')
       .select((eb) =>
-        eb.fn
-          .min(
-            eb
-              .case()
-              .when('lease_until', '>', eb.ref('next_attempt_at'))
-              .then(eb.ref('lease_until'))
-              .else(eb.ref('next_attempt_at'))
-              .end(),
-          )
-          .as('next'),
+        eb.fn.min(eb.case().when('lease_until', '>', eb.ref('next_attempt_at')).then(eb.ref('lease_until')).else(eb.ref('next_attempt_at')).end()).as('next'),
       )
       .where('status', '=', 'pending')
       .executeTakeFirst();
@@ -147,14 +143,19 @@ export class OutboxDispatcher {
     const expired = !result.ok && !result.permanent && channel?.maxAgeMs !== undefined && now - row.createdAt >= channel.maxAgeMs;
     const final = result.ok || result.permanent || expired;
     const attempts = row.attempts + 1;
-    const outcome: DeliveryResult = expired && !result.ok ? { ...result, permanent: true, error: `gave up after ${attempts} attempts: ${result.error}` } : result;
+    const outcome: DeliveryResult =
+      expired && !result.ok ? { ...result, permanent: true, error: `gave up after ${attempts} attempts: ${result.error}` } : result;
     await inTransaction(db, async (trx) => {
       // Our claim ran out and another replica took the row over: its outcome counts, not ours.
       if (!(await this.settle(trx, row.id, attempts, outcome, final))) return;
       if (final && channel?.afterDelivery) await channel.afterDelivery(trx, outcome);
     });
     this.options.onOutcome?.(row, outcome);
-    if (!outcome.ok) log.warn({ outbox: row.id, channel: row.channel, kind: row.kind, attempts, final, err: outcome.error }, final ? 'delivery failed for good' : 'delivery failed; will retry');
+    if (!outcome.ok)
+      log.warn(
+        { outbox: row.id, channel: row.channel, kind: row.kind, attempts, final, err: outcome.error },
+        final ? 'delivery failed for good' : 'delivery failed; will retry',
+      );
     return final;
   }
 

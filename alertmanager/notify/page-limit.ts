@@ -19,30 +19,62 @@ export const pageSummaryTimerName = (receiver: string, windowStart: number) => `
 /** Counts a page to `receiver`; false when it is over the limit (it is then held and summarised). */
 export async function admitPage(trx: RouterExecutor, receiver: string, incidentId: number | null | undefined, limit: number, now: number): Promise<boolean> {
   const windowStart = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-  const row = await trx.selectFrom('router_page_counts').selectAll().where('receiver', '=', receiver).where('window_start', '=', windowStart).executeTakeFirst();
+  const row = await trx
+    .selectFrom('router_page_counts')
+    .selectAll()
+    .where('receiver', '=', receiver)
+    .where('window_start', '=', windowStart)
+    .executeTakeFirst();
   if (!row) {
-    await trx.deleteFrom('router_page_counts').where('window_start', '<', now - KEEP_MS).execute();
+    await trx
+      .deleteFrom('router_page_counts')
+      .where('window_start', '<', now - KEEP_MS)
+      .execute();
     // A second replica inserting the same row is a conflict: the transaction runs again and finds it.
     await trx.insertInto('router_page_counts').values({ receiver, window_start: windowStart, sent: 1, held: 0, held_incidents: '[]' }).execute();
     return limit > 0;
   }
   if (Number(row.sent) < limit) {
-    await trx.updateTable('router_page_counts').set({ sent: Number(row.sent) + 1 }).where('receiver', '=', receiver).where('window_start', '=', windowStart).execute();
+    await trx
+      .updateTable('router_page_counts')
+      .set({ sent: Number(row.sent) + 1 })
+      .where('receiver', '=', receiver)
+      .where('window_start', '=', windowStart)
+      .execute();
     return true;
   }
   const held = JSON.parse(row.held_incidents) as number[];
   if (incidentId !== null && incidentId !== undefined && held.length < LISTED_INCIDENTS && !held.includes(incidentId)) held.push(incidentId);
-  await trx.updateTable('router_page_counts').set({ held: Number(row.held) + 1, held_incidents: JSON.stringify(held) }).where('receiver', '=', receiver).where('window_start', '=', windowStart).execute();
-  if (Number(row.held) === 0) await scheduleTimer(trx, pageSummaryTimerName(receiver, windowStart), 'page-summary', windowStart + MINUTE_MS, { receiver, windowStart });
+  await trx
+    .updateTable('router_page_counts')
+    .set({ held: Number(row.held) + 1, held_incidents: JSON.stringify(held) })
+    .where('receiver', '=', receiver)
+    .where('window_start', '=', windowStart)
+    .execute();
+  if (Number(row.held) === 0)
+    await scheduleTimer(trx, pageSummaryTimerName(receiver, windowStart), 'page-summary', windowStart + MINUTE_MS, { receiver, windowStart });
   return false;
 }
 
 /** Timer `page-summary:…`: the minute is over — one mail says what was held back. */
 export async function onPageSummaryDue(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
   const { receiver, windowStart } = firing.timer.payload as { receiver: string; windowStart: number };
-  const row = await trx.selectFrom('router_page_counts').selectAll().where('receiver', '=', receiver).where('window_start', '=', windowStart).executeTakeFirst();
+  const row = await trx
+    .selectFrom('router_page_counts')
+    .selectAll()
+    .where('receiver', '=', receiver)
+    .where('window_start', '=', windowStart)
+    .executeTakeFirst();
   if (!row || Number(row.held) === 0) return;
   const incidents = (JSON.parse(row.held_incidents) as number[]).map((id) => ({ id, url: ctx.links.incident(id) }));
-  const data = { held: Number(row.held), sent: Number(row.sent), incidents, unlisted: Math.max(0, Number(row.held) - incidents.length), windowStart, windowEnd: windowStart + MINUTE_MS, limit: ctx.options.pagesPerMinute };
+  const data = {
+    held: Number(row.held),
+    sent: Number(row.sent),
+    incidents,
+    unlisted: Math.max(0, Number(row.held) - incidents.length),
+    windowStart,
+    windowEnd: windowStart + MINUTE_MS,
+    limit: ctx.options.pagesPerMinute,
+  };
   await ctx.notifier.send(trx, { kind: 'page-summary', to: [receiver], data }, firing.now);
 }

@@ -38,7 +38,8 @@ export class MailTemplates {
     timeZone: string,
     private readonly dir = templatesDir(),
   ) {
-    const time = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? DateTime.fromMillis(ms, { zone: timeZone }).toFormat('ccc yyyy-MM-dd HH:mm ZZ') : '');
+    const time = (ms: unknown) =>
+      typeof ms === 'number' && Number.isFinite(ms) ? DateTime.fromMillis(ms, { zone: timeZone }).toFormat('ccc yyyy-MM-dd HH:mm ZZ') : '';
     const severityName = (s: unknown) => SEVERITY_NAMES[Number(s)] ?? 'unknown';
     for (const env of [this.text, this.html]) {
       env.registerHelper('time', time);
@@ -56,7 +57,10 @@ export class MailTemplates {
     const match = /^Subject: (.*)\r?\n/.exec(full);
     if (!match) throw new Error(`template ${kind}.text.hbs must start with a "Subject: " line`);
     const subject = (match[1] as string).replace(/\s+/g, ' ').trim();
-    const text = `${full.slice(match[0].length).replace(/\n{3,}/g, '\n\n').trim()}\n`;
+    const text = `${full
+      .slice(match[0].length)
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()}\n`;
     const html = this.layout({ ...data, subject, body: template.html(data) });
     return { subject, text, html };
   }

@@ -31,7 +31,14 @@ export async function onHandoffDue(ctx: RouterContext, trx: RouterTx, firing: Ti
   const at = firing.timer.dueAt;
   const incoming = ctx.rotation.onCall(Math.max(now, at));
   const outgoing = ctx.rotation.decide(at - 1).dris;
-  const open = await trx.selectFrom('router_incidents').selectAll().where('status', '!=', 'resolved').orderBy('severity').orderBy('opened_at').limit(200).execute();
+  const open = await trx
+    .selectFrom('router_incidents')
+    .selectAll()
+    .where('status', '!=', 'resolved')
+    .orderBy('severity')
+    .orderBy('opened_at')
+    .limit(200)
+    .execute();
   const incidents = open.map((row) => incidentView(row, ctx.links));
   const data = { incoming: incoming.dris.map((d) => d.name), outgoing: outgoing.map((d) => d.name), shiftStart: at, shiftEnd: incoming.end, incidents };
   const sent = await ctx.notifier.send(trx, { kind: 'handoff', to: incoming.dris.map((d) => d.email), cc: outgoing.map((d) => d.email), data }, now);

@@ -66,7 +66,7 @@ describe('rotation', () => {
       ['2025-10-30', '2025-11-06'],
     ] as const) {
       let previous = r.shiftAt(at(from, 'America/New_York'));
-      for (let t = previous.end; t < at(to, 'America/New_York'); ) {
+      for (let t = previous.end; t < at(to, 'America/New_York');) {
         const shift = r.shiftAt(t);
         expect(shift.start).toBe(previous.end);
         expect(shift.index).toBe(previous.index + 1);

@@ -5,7 +5,7 @@ import { WorkingHours } from './working-hours.js';
 
 const zone = 'Europe/Berlin';
 const at = (iso: string, z = zone) => DateTime.fromISO(iso, { zone: z }).toMillis();
-const local = (ms: number, z = zone) => DateTime.fromMillis(ms, { zone: z }).toFormat("ccc yyyy-MM-dd HH:mm");
+const local = (ms: number, z = zone) => DateTime.fromMillis(ms, { zone: z }).toFormat('ccc yyyy-MM-dd HH:mm');
 const MIN = 60_000;
 
 function hours(config: Record<string, unknown> = {}): WorkingHours {
@@ -45,7 +45,11 @@ describe('working-hours SLA clock', () => {
 
   it('uses the configured zone and weekdays (America/New_York, Sunday to Thursday)', () => {
     const ny = 'America/New_York';
-    const wh = new WorkingHours(routerConfigSchema.parse({ workingHours: { timeZone: ny, weekdays: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday'], start: '08:00', end: '16:00' } }).workingHours);
+    const wh = new WorkingHours(
+      routerConfigSchema.parse({
+        workingHours: { timeZone: ny, weekdays: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday'], start: '08:00', end: '16:00' },
+      }).workingHours,
+    );
     // Thursday 15:45 + 1h: 15 minutes on Thursday, 45 on Sunday (the day New York moves to summer time).
     expect(local(wh.addTime(at('2025-03-06T15:45', ny), 60 * MIN, 'working'), ny)).toBe('Sun 2025-03-09 08:45');
     expect(wh.elapsed(at('2025-03-06T15:45', ny), at('2025-03-09T08:45', ny), 'working')).toBe(60 * MIN);

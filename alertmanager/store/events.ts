@@ -3,7 +3,10 @@ import type { TimelineEntry } from '../incident/postmortem.js';
 import type { RouterExecutor } from './db-schema.js';
 
 export async function addEvent(trx: RouterExecutor, incidentId: number, at: number, kind: string, actor: string, message: string): Promise<void> {
-  await trx.insertInto('router_events').values({ incident_id: incidentId, at, kind, actor: actor.slice(0, 255), message }).execute();
+  await trx
+    .insertInto('router_events')
+    .values({ incident_id: incidentId, at, kind, actor: actor.slice(0, 255), message })
+    .execute();
 }
 
 export async function timelineOf(trx: RouterExecutor, incidentId: number): Promise<TimelineEntry[]> {

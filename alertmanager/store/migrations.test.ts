@@ -15,7 +15,12 @@ describe('router migrations', () => {
   it('run the same SQL, in the same order, as when they were applied', async () => {
     const statements: string[] = [];
     const sqlite = new Database(':memory:');
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }), log: (event) => { statements.push(`${event.query.sql};`); } });
+    const db = new Kysely<any>({
+      dialect: new SqliteDialect({ database: sqlite }),
+      log: (event) => {
+        statements.push(`${event.query.sql};`);
+      },
+    });
     for (const [name, migration] of Object.entries(ROUTER_MIGRATIONS.migrations)) {
       statements.push(`-- ${name}`);
       await migration.up(db);

@@ -7,7 +7,15 @@ import type { RouterDb, RouterTx } from './db-schema.js';
 
 export type Dialect = 'sqlite' | 'mysql';
 
-const CONFLICT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_DUP_ENTRY', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+const CONFLICT_CODES = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_DUP_ENTRY',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CONSTRAINT_UNIQUE',
+  'SQLITE_CONSTRAINT_PRIMARYKEY',
+]);
 
 export function isConflict(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

@@ -8,7 +8,13 @@ import type { RuleServiceOptions } from '../../rule-service/config.js';
 import { startRuleService, type RunningRuleService } from '../../rule-service/service.js';
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { startFakeOpenPai, type FakeOpenPai, type FakeUser } from '../../test/fake-openpai/server.js';
-import { baseRuleServiceOptions, gpuHistoryOpenMetrics, startPrometheusWithHistory, TEST_IDLE_CRITERION, type GpuHistory } from '../../test/rule-service-support.js';
+import {
+  baseRuleServiceOptions,
+  gpuHistoryOpenMetrics,
+  startPrometheusWithHistory,
+  TEST_IDLE_CRITERION,
+  type GpuHistory,
+} from '../../test/rule-service-support.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ManualClock, type Clock } from '../clock.js';
 import type { RunningRouter } from '../service.js';

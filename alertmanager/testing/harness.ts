@@ -38,7 +38,11 @@ export async function testOptions(config: Record<string, unknown> = {}, smtpPort
   return resolveRouterConfig(parsed, CLUSTERS);
 }
 
-export async function startTestRouter(options: RouterOptions, clock: Clock = new ManualClock(Date.parse('2025-03-10T09:00:00Z')), background = false): Promise<RunningRouter> {
+export async function startTestRouter(
+  options: RouterOptions,
+  clock: Clock = new ManualClock(Date.parse('2025-03-10T09:00:00Z')),
+  background = false,
+): Promise<RunningRouter> {
   return startRouter(options, createLogger('router-test', process.env.GPUWATCH_TEST_LOG ?? 'silent'), { clock, background });
 }
 
@@ -48,7 +52,10 @@ export interface Answer {
   text: string;
 }
 
-export async function request(url: string, init: { method?: string; body?: unknown; token?: string; raw?: string; contentType?: string } = {}): Promise<Answer> {
+export async function request(
+  url: string,
+  init: { method?: string; body?: unknown; token?: string; raw?: string; contentType?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   let body: string | undefined = init.raw;
@@ -69,7 +76,10 @@ export async function request(url: string, init: { method?: string; body?: unkno
 export async function rowCounts(running: RunningRouter): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of ['router_incidents', 'router_alerts', 'router_events', 'router_outbox', 'router_actions'] as const) {
-    const row = await running.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const row = await running.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
     out[table] = Number(row?.n ?? 0);
   }
   return out;

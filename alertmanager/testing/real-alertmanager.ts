@@ -51,11 +51,27 @@ export async function startRouterBehindAlertmanager(setup: AlertmanagerSetup): P
   writeFileSync(
     join(dir, 'alertmanager.yml'),
     stringify({
-      route: { receiver: 'router', group_by: ['cluster', 'alertname', 'node'], group_wait: '100ms', group_interval: setup.groupInterval, repeat_interval: '1h' },
+      route: {
+        receiver: 'router',
+        group_by: ['cluster', 'alertname', 'node'],
+        group_wait: '100ms',
+        group_interval: setup.groupInterval,
+        repeat_interval: '1h',
+      },
       receivers: [{ name: 'router', webhook_configs: [webhook] }],
     }),
   );
-  const alertmanager = spawn(ALERTMANAGER, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: 'ignore' });
+  const alertmanager = spawn(
+    ALERTMANAGER,
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const close = async () => {
     alertmanager.kill('SIGKILL');
     await running.close();

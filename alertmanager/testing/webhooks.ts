@@ -50,11 +50,25 @@ export function webhook(alerts: TestAlert[], extra: Record<string, unknown> = {}
 }
 
 /** A GPU alert on a node of a cluster. */
-export function gpuAlert(node: string, options: { alertname?: string; severity?: string; cluster?: string; gpu?: string; startsAt: string | number; summary?: string }): TestAlert {
+export function gpuAlert(
+  node: string,
+  options: { alertname?: string; severity?: string; cluster?: string; gpu?: string; startsAt: string | number; summary?: string },
+): TestAlert {
   const gpu = options.gpu ?? '0';
   return {
-    labels: { alertname: options.alertname ?? 'GpuXidErrors', severity: options.severity ?? '1', cluster: options.cluster ?? 'prod-a', node, gpu, uuid: `GPU-${node}-${gpu}` },
-    annotations: { summary: options.summary ?? `XID errors on ${node} GPU ${gpu}`, description: 'The driver reported XID errors.', runbook_url: 'https://runbooks.example/gpu-xid' },
+    labels: {
+      alertname: options.alertname ?? 'GpuXidErrors',
+      severity: options.severity ?? '1',
+      cluster: options.cluster ?? 'prod-a',
+      node,
+      gpu,
+      uuid: `GPU-${node}-${gpu}`,
+    },
+    annotations: {
+      summary: options.summary ?? `XID errors on ${node} GPU ${gpu}`,
+      description: 'The driver reported XID errors.',
+      runbook_url: 'https://runbooks.example/gpu-xid',
+    },
     startsAt: options.startsAt,
   };
 }

@@ -37,10 +37,17 @@ export async function scheduleTimer(trx: RouterExecutor, name: string, kind: str
   const existing = await trx.selectFrom('router_timers').select(['id', 'version']).where('name', '=', name).executeTakeFirst();
   if (existing) {
     const version = Number(existing.version) + 1;
-    await trx.updateTable('router_timers').set({ kind, due_at: dueAt, version, status: 'pending', payload: JSON.stringify(payload), fired_at: null }).where('id', '=', existing.id).execute();
+    await trx
+      .updateTable('router_timers')
+      .set({ kind, due_at: dueAt, version, status: 'pending', payload: JSON.stringify(payload), fired_at: null })
+      .where('id', '=', existing.id)
+      .execute();
     return version;
   }
-  await trx.insertInto('router_timers').values({ name, kind, due_at: dueAt, version: 1, status: 'pending', payload: JSON.stringify(payload), fired_at: null }).execute();
+  await trx
+    .insertInto('router_timers')
+    .values({ name, kind, due_at: dueAt, version: 1, status: 'pending', payload: JSON.stringify(payload), fired_at: null })
+    .execute();
   return 1;
 }
 
@@ -86,7 +93,11 @@ export class TimerRunner {
 
   /** The earliest pending due time, to know when to wake up. */
   async nextDueAt(): Promise<number | undefined> {
-    const row = await this.options.db.selectFrom('router_timers').select((eb) => eb.fn.min('due_at').as('due')).where('status', '=', 'pending').executeTakeFirst();
+    const row = await this.options.db
+      .selectFrom('router_timers')
+      .select((eb) => eb.fn.min('due_at').as('due'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
     return row?.due === null || row?.due === undefined ? undefined : Number(row.due);
   }
 
@@ -95,7 +106,10 @@ export class TimerRunner {
     const { db, dialect } = this.options;
     try {
       return await inTransaction(db, async (trx) => {
-        const row = await forUpdate(trx.selectFrom('router_timers').selectAll().where('id', '=', id).where('version', '=', version).where('status', '=', 'pending'), dialect).executeTakeFirst();
+        const row = await forUpdate(
+          trx.selectFrom('router_timers').selectAll().where('id', '=', id).where('version', '=', version).where('status', '=', 'pending'),
+          dialect,
+        ).executeTakeFirst();
         if (!row) return false;
         await this.fireRow(trx, row);
         return true;
@@ -113,7 +127,14 @@ export class TimerRunner {
     try {
       const fired = await inTransaction(db, async (trx) => {
         const rows = await skipLocked(
-          trx.selectFrom('router_timers').selectAll().where('status', '=', 'pending').where('due_at', '<=', clock.now()).orderBy('due_at').orderBy('id').limit(this.batchSize),
+          trx
+            .selectFrom('router_timers')
+            .selectAll()
+            .where('status', '=', 'pending')
+            .where('due_at', '<=', clock.now())
+            .orderBy('due_at')
+            .orderBy('id')
+            .limit(this.batchSize),
           dialect,
         ).execute();
         claimed = rows.map((r) => ({ id: Number(r.id), version: Number(r.version) }));
@@ -136,14 +157,27 @@ export class TimerRunner {
     } catch (err) {
       this.options.log.error({ err: (err as Error).message, timer: id }, 'timer handler failed; retrying later');
       const retryAt = this.options.clock.now() + (this.options.retryMs ?? 30_000);
-      await this.options.db.updateTable('router_timers').set({ due_at: retryAt }).where('id', '=', id).where('version', '=', version).where('status', '=', 'pending').execute();
+      await this.options.db
+        .updateTable('router_timers')
+        .set({ due_at: retryAt })
+        .where('id', '=', id)
+        .where('version', '=', version)
+        .where('status', '=', 'pending')
+        .execute();
       return false;
     }
   }
 
   private async fireRow(trx: RouterTx, row: Selectable<TimersTable>): Promise<void> {
     const now = this.options.clock.now();
-    const timer: Timer = { id: Number(row.id), name: row.name, kind: row.kind, dueAt: Number(row.due_at), version: Number(row.version), payload: JSON.parse(row.payload) as unknown };
+    const timer: Timer = {
+      id: Number(row.id),
+      name: row.name,
+      kind: row.kind,
+      dueAt: Number(row.due_at),
+      version: Number(row.version),
+      payload: JSON.parse(row.payload) as unknown,
+    };
     let rescheduled = false;
     const firing: TimerFiring = {
       timer,

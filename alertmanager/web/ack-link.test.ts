@@ -22,7 +22,8 @@ async function pageLink(running: RunningRouter, node: string): Promise<string> {
 }
 
 const incident = async (running: RunningRouter, id = 1) => (await request(`${running.url}/api/v1/incidents/${id}`)).json.incident;
-const press = (link: string, headers: Record<string, string> = {}) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: '' });
+const press = (link: string, headers: Record<string, string> = {}) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: '' });
 
 describe('acknowledge links', () => {
   it('opening the link (a mail scanner, curl) only shows the Acknowledge button; pressing it acknowledges as the recipient', async () => {

@@ -19,8 +19,22 @@ let secrets: string;
 beforeAll(async () => {
   secrets = mkdtempSync(join(tmpdir(), 'router-tokens-'));
   writeFileSync(join(secrets, 'ana'), `${ANA_TOKEN}\n`);
-  const users = [{ name: 'ben', token: BEN_TOKEN }, { name: 'ana', tokenFile: join(secrets, 'ana') }];
-  running = await startTestRouter(await testOptions({ webhookToken: 'am-secret', web: { users }, rotation: { handoff: { weekday: 'monday', time: '10:00', timeZone: 'Europe/Berlin' }, start: '2025-03-03', overrides: [{ from: '2025-03-12', to: '2025-03-12', dris: ['ana'] }] } }), new ManualClock(TUESDAY_10));
+  const users = [
+    { name: 'ben', token: BEN_TOKEN },
+    { name: 'ana', tokenFile: join(secrets, 'ana') },
+  ];
+  running = await startTestRouter(
+    await testOptions({
+      webhookToken: 'am-secret',
+      web: { users },
+      rotation: {
+        handoff: { weekday: 'monday', time: '10:00', timeZone: 'Europe/Berlin' },
+        start: '2025-03-03',
+        overrides: [{ from: '2025-03-12', to: '2025-03-12', dris: ['ana'] }],
+      },
+    }),
+    new ManualClock(TUESDAY_10),
+  );
   tokenless = await startTestRouter(await testOptions({ apiToken: undefined }), new ManualClock(TUESDAY_10));
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-1', { startsAt: TUESDAY_10 })]), token: 'am-secret' });
 });
@@ -77,13 +91,21 @@ describe('the API', () => {
     expect((await request(url('1/ack'), { body: {}, token: API_TOKEN })).json.changed).toBe(false);
     // The shared token is recorded as such; the name it gives is kept as a claim.
     expect((await request(url('1/update'), { body: { by: 'ops-bot', message: 'Ticket filed.' }, token: API_TOKEN })).status).toBe(200);
-    expect((await request(url('1/resolve'), { body: { note: 'GPU replaced' }, token: ANA_TOKEN })).json).toMatchObject({ changed: true, incident: { status: 'resolved', resolvedBy: 'ana' } });
+    expect((await request(url('1/resolve'), { body: { note: 'GPU replaced' }, token: ANA_TOKEN })).json).toMatchObject({
+      changed: true,
+      incident: { status: 'resolved', resolvedBy: 'ana' },
+    });
     expect((await request(url('1/resolve'), { body: {}, token: API_TOKEN })).json.changed).toBe(false);
     expect((await request(url('1/ack'), { body: {}, token: API_TOKEN })).status).toBe(409);
     expect((await request(url('1/update'), { body: { message: 'late' }, token: API_TOKEN })).status).toBe(409);
 
     const audit = (await request(`${running.url}/api/v1/audit?subject=incident:1`, { token: API_TOKEN })).json.entries;
-    expect(audit.map((e: any) => `${e.event} ${e.actor}`)).toEqual(['incident.resolve ana', 'incident.update shared-token (says ops-bot)', 'incident.update ben', 'incident.acknowledge ben']);
+    expect(audit.map((e: any) => `${e.event} ${e.actor}`)).toEqual([
+      'incident.resolve ana',
+      'incident.update shared-token (says ops-bot)',
+      'incident.update ben',
+      'incident.acknowledge ben',
+    ]);
     expect((await request(`${running.url}/api/v1/incidents?status=resolved`)).json.incidents.map((i: any) => i.id)).toEqual([1]);
     expect((await request(`${running.url}/api/v1/incidents`)).json.incidents).toEqual([]);
     expect((await request(`${running.url}/api/v1/incidents?status=sideways`)).status).toBe(400);
@@ -92,7 +114,14 @@ describe('the API', () => {
   it('serves health, metrics and a 404 for the rest', async () => {
     expect((await request(`${running.url}/healthz`)).json).toEqual({ status: 'ok' });
     const metrics = await request(`${running.url}/metrics`);
-    for (const name of ['gpuwatch_router_incidents_open', 'gpuwatch_router_time_to_acknowledge_seconds', 'gpuwatch_router_sla_breaches_total', 'gpuwatch_router_escalations_total', 'gpuwatch_router_notifications_total', 'gpuwatch_router_job_actions_total']) {
+    for (const name of [
+      'gpuwatch_router_incidents_open',
+      'gpuwatch_router_time_to_acknowledge_seconds',
+      'gpuwatch_router_sla_breaches_total',
+      'gpuwatch_router_escalations_total',
+      'gpuwatch_router_notifications_total',
+      'gpuwatch_router_job_actions_total',
+    ]) {
       expect(metrics.text).toContain(`# TYPE ${name}`);
     }
     expect((await request(`${running.url}/api/v1/nothing`)).status).toBe(404);

@@ -90,9 +90,25 @@ type IncidentAct = (id: number, actor: string, body: Record<string, unknown>, vi
 /** POST /api/v1/incidents/:id/{ack,update,resolve}: a known caller only. */
 function addWriteRoutes(app: express.Express, router: Router, writeGuard: RequestHandler): void {
   const json = express.json({ limit: '32mb' });
-  app.post('/api/v1/incidents/:id/ack', writeGuard, json, incidentWrite((id, actor, _body, via) => router.acknowledge(id, actor, via)));
-  app.post('/api/v1/incidents/:id/update', writeGuard, json, needsMessage, incidentWrite((id, actor, body) => router.update(id, actor, String(body.message).trim().slice(0, 10_000))));
-  app.post('/api/v1/incidents/:id/resolve', writeGuard, json, incidentWrite((id, actor, body) => router.resolve(id, actor, typeof body.note === 'string' ? body.note.slice(0, 10_000) : 'resolved by hand')));
+  app.post(
+    '/api/v1/incidents/:id/ack',
+    writeGuard,
+    json,
+    incidentWrite((id, actor, _body, via) => router.acknowledge(id, actor, via)),
+  );
+  app.post(
+    '/api/v1/incidents/:id/update',
+    writeGuard,
+    json,
+    needsMessage,
+    incidentWrite((id, actor, body) => router.update(id, actor, String(body.message).trim().slice(0, 10_000))),
+  );
+  app.post(
+    '/api/v1/incidents/:id/resolve',
+    writeGuard,
+    json,
+    incidentWrite((id, actor, body) => router.resolve(id, actor, typeof body.note === 'string' ? body.note.slice(0, 10_000) : 'resolved by hand')),
+  );
 }
 
 /** One incident change: the id and `by` checked, the caller recorded as the actor. */

@@ -25,15 +25,30 @@ export function slaOf(row: IncidentRow, now: number, zone: string): string {
   const ackDue = row.ack_due_at === null ? null : Number(row.ack_due_at);
   const updateDue = row.update_due_at === null ? null : Number(row.update_due_at);
   if (row.status === 'open' && ackDue !== null) return slaText({ kind: 'acknowledge', dueAt: ackDue, hours, workingHours: policy.workingHours }, now, zone);
-  if (row.status !== 'resolved' && updateDue !== null) return slaText({ kind: 'update', dueAt: updateDue, hours, workingHours: policy.workingHours }, now, zone);
+  if (row.status !== 'resolved' && updateDue !== null)
+    return slaText({ kind: 'update', dueAt: updateDue, hours, workingHours: policy.workingHours }, now, zone);
   return '';
 }
 
 export async function activeIncidents(db: RouterDb, links: Links, now: number, zone: string): Promise<BoardIncident[]> {
-  const rows = await db.selectFrom('router_incidents').selectAll().where('status', '!=', 'resolved').orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(200).execute();
+  const rows = await db
+    .selectFrom('router_incidents')
+    .selectAll()
+    .where('status', '!=', 'resolved')
+    .orderBy('opened_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
   const out: BoardIncident[] = [];
   for (const row of rows) {
-    const alerts = await db.selectFrom('router_alerts').selectAll().where('incident_id', '=', row.id).where('status', '=', 'firing').orderBy('id').limit(50).execute();
+    const alerts = await db
+      .selectFrom('router_alerts')
+      .selectAll()
+      .where('incident_id', '=', row.id)
+      .where('status', '=', 'firing')
+      .orderBy('id')
+      .limit(50)
+      .execute();
     out.push({ ...incidentView(row, links), hits: jobsOf(alerts.map(alertView)), sla: slaOf(row, now, zone) });
   }
   return out;

@@ -46,7 +46,10 @@ export function boardRoutes(router: Router, auth: BoardAuth): express.Router {
     return identity && cookie ? { name: identity.name, csrf: auth.sessions.csrfToken(cookie) } : undefined;
   };
   const message = (res: Response, status: number, heading: string, text: string, incidentId?: number) =>
-    void res.status(status).type('html').send(pages.render('ack-result', heading, { heading, message: text, incidentId }));
+    void res
+      .status(status)
+      .type('html')
+      .send(pages.render('ack-result', heading, { heading, message: text, incidentId }));
   const board: BoardContext = { router, auth, pages, zone, sessionOf, message };
   const routes = express.Router();
   routes.use('/static', express.static(`${templatesDir()}static`, { index: false }));
@@ -63,14 +66,18 @@ function pageRoutes(routes: express.Router, { router, pages, zone, sessionOf, me
     const [current, ...next] = router.ctx.rotation.segments(now, now + 400 * 86_400_000, 4);
     const incidents = await activeIncidents(router.ctx.db, router.ctx.links, now, zone);
     const resolved = await router.incidents('resolved', 10);
-    res.type('html').send(pages.render('board', 'On call', { now: current ?? { dris: [], end: now, source: 'rotation' }, next, incidents, resolved }, sessionOf(req)));
+    res
+      .type('html')
+      .send(pages.render('board', 'On call', { now: current ?? { dris: [], end: now, source: 'rotation' }, next, incidents, resolved }, sessionOf(req)));
   });
 
   routes.get('/incidents/:id', async (req, res) => {
     const detail = await router.incident(Number(req.params.id));
     if (!detail) return message(res, 404, 'Not found', `There is no incident ${req.params.id}.`);
     const data = await incidentPage(router.ctx.db, detail, clock.now(), zone);
-    res.type('html').send(pages.render('incident', `#${detail.incident.id} ${detail.incident.title}`, data as unknown as Record<string, unknown>, sessionOf(req)));
+    res
+      .type('html')
+      .send(pages.render('incident', `#${detail.incident.id} ${detail.incident.title}`, data as unknown as Record<string, unknown>, sessionOf(req)));
   });
 }
 
@@ -87,15 +94,24 @@ function loginRoutes(routes: express.Router, { router, auth, pages, sessionOf, m
     if (!sameOrigin(req, options.publicUrl)) return message(res, 403, 'Refused', 'A login must come from the board itself.');
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const identity = token === '' ? undefined : auth.identities.byToken(token);
-    if (!identity) return void res.status(401).type('html').send(pages.render('login', 'Log in', { error: 'That token is not valid.' }));
+    if (!identity)
+      return void res
+        .status(401)
+        .type('html')
+        .send(pages.render('login', 'Log in', { error: 'That token is not valid.' }));
     const cookie = serialize(SESSION_COOKIE, auth.sessions.issue(identity, clock.now()), { ...cookieOptions, maxAge: auth.sessions.maxAgeSeconds });
     res.status(303).set('set-cookie', cookie).set('location', '/').end();
   });
 
   routes.post('/logout', form, (req, res) => {
     const cookie = sessionCookieOf(req);
-    if (cookie !== undefined && !auth.sessions.checkCsrf(cookie, typeof req.body?.csrf === 'string' ? req.body.csrf : undefined)) return message(res, 403, 'Refused', 'Log out from the board itself.');
-    res.status(303).set('set-cookie', serialize(SESSION_COOKIE, '', { ...cookieOptions, maxAge: 0 })).set('location', '/').end();
+    if (cookie !== undefined && !auth.sessions.checkCsrf(cookie, typeof req.body?.csrf === 'string' ? req.body.csrf : undefined))
+      return message(res, 403, 'Refused', 'Log out from the board itself.');
+    res
+      .status(303)
+      .set('set-cookie', serialize(SESSION_COOKIE, '', { ...cookieOptions, maxAge: 0 }))
+      .set('location', '/')
+      .end();
   });
 }
 
@@ -106,15 +122,34 @@ function ackLinkRoutes(routes: express.Router, { router, pages, message }: Board
     if (!checked.ok) return message(res, checked.status, 'Not acknowledged', checked.error);
     const detail = await router.incident(checked.claim.incidentId);
     if (!detail) return message(res, 404, 'Not found', `There is no incident ${checked.claim.incidentId}.`);
-    res.type('html').send(pages.render('ack-confirm', `Acknowledge #${detail.incident.id}`, { incident: detail.incident, token: req.params.token, actor: checked.claim.actor }));
+    res
+      .type('html')
+      .send(
+        pages.render('ack-confirm', `Acknowledge #${detail.incident.id}`, { incident: detail.incident, token: req.params.token, actor: checked.claim.actor }),
+      );
   });
 
   routes.post('/ack/:token', form, async (req, res) => {
-    if (!sameOrigin(req, router.ctx.options.publicUrl)) return message(res, 403, 'Not acknowledged', "The Acknowledge button must be pressed on the router's own page.");
+    if (!sameOrigin(req, router.ctx.options.publicUrl))
+      return message(res, 403, 'Not acknowledged', "The Acknowledge button must be pressed on the router's own page.");
     const outcome = await router.acknowledgeByToken(String(req.params.token));
     if (!outcome.ok) message(res, outcome.status, 'Not acknowledged', outcome.error);
-    else if (outcome.changed) message(res, 200, `Incident #${outcome.incident.id} acknowledged`, `${outcome.incident.title}: acknowledged. Post updates on the board.`, outcome.incident.id);
-    else message(res, 200, `Incident #${outcome.incident.id} was already acknowledged`, `Acknowledged by ${outcome.incident.acknowledgedBy ?? 'someone'}.`, outcome.incident.id);
+    else if (outcome.changed)
+      message(
+        res,
+        200,
+        `Incident #${outcome.incident.id} acknowledged`,
+        `${outcome.incident.title}: acknowledged. Post updates on the board.`,
+        outcome.incident.id,
+      );
+    else
+      message(
+        res,
+        200,
+        `Incident #${outcome.incident.id} was already acknowledged`,
+        `Acknowledged by ${outcome.incident.acknowledgedBy ?? 'someone'}.`,
+        outcome.incident.id,
+      );
   });
 }
 

@@ -9,7 +9,15 @@ import { gpuAlert, webhook } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const BEN_TOKEN = 'ben-board-token';
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let browser: Browser;
 let context: BrowserContext;
@@ -33,7 +41,9 @@ beforeEach(async () => {
   smtp = await SmtpSink.start();
   running = await startTestRouter(await testOptions({ web: { users: [{ name: 'ben', token: BEN_TOKEN }] } }, smtp.port), new ManualClock(TUESDAY_10));
   await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-7', { startsAt: TUESDAY_10 })]) });
-  await request(`${running.url}/api/v1/alertmanager`, { body: webhook([gpuAlert('node-8', { severity: '2', startsAt: TUESDAY_10, summary: 'ECC <errors> on node-8' })]) });
+  await request(`${running.url}/api/v1/alertmanager`, {
+    body: webhook([gpuAlert('node-8', { severity: '2', startsAt: TUESDAY_10, summary: 'ECC <errors> on node-8' })]),
+  });
   await running.router.deliverOutbox();
   await smtp.waitFor(2);
   context = await browser.newContext();
@@ -90,7 +100,11 @@ describe('the on-call board', () => {
     expect(await page.getByTestId('session-user').textContent()).toBe('ben');
 
     // The login is an HttpOnly cookie: no script can read it, and no token is kept in the page's storage.
-    const storage = await page.evaluate(() => ({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }), cookie: document.cookie }));
+    const storage = await page.evaluate(() => ({
+      session: JSON.stringify({ ...sessionStorage }),
+      local: JSON.stringify({ ...localStorage }),
+      cookie: document.cookie,
+    }));
     expect(storage).toEqual({ session: '{}', local: '{}', cookie: '' });
     const [cookie] = await context.cookies(running.url);
     expect(cookie).toMatchObject({ name: 'gpuwatch_session', httpOnly: true, sameSite: 'Strict' });

@@ -81,15 +81,25 @@ describe('the page mail and the pages', () => {
   });
 
   it('logs in with a cookie (HttpOnly, SameSite=Strict) and needs the CSRF token on every cookie write', async () => {
-    const login = await fetch(`${running.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${BEN_TOKEN}` });
+    const login = await fetch(`${running.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${BEN_TOKEN}`,
+    });
     expect(login.status).toBe(303);
     const setCookie = login.headers.get('set-cookie') ?? '';
     expect(setCookie).toMatch(/^gpuwatch_session=[^;]+; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
     const cookie = setCookie.split(';')[0] as string;
-    const wrong = await fetch(`${running.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=guess' });
+    const wrong = await fetch(`${running.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'token=guess',
+    });
     expect(wrong.status).toBe(401);
 
-    const ack = (headers: Record<string, string>) => fetch(`${running.url}/api/v1/incidents/2/ack`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, ...headers }, body: '{}' });
+    const ack = (headers: Record<string, string>) =>
+      fetch(`${running.url}/api/v1/incidents/2/ack`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, ...headers }, body: '{}' });
     const noCsrf = await ack({});
     expect(noCsrf.status).toBe(403);
     expect((await noCsrf.json()).error).toMatch(/CSRF token/);
@@ -101,6 +111,14 @@ describe('the page mail and the pages', () => {
     expect(done.status).toBe(200);
     expect((await done.json()).incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'ben' });
     // A login form posted from another site is refused.
-    expect((await fetch(`${running.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://attacker.example' }, body: `token=${BEN_TOKEN}` })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${running.url}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://attacker.example' },
+          body: `token=${BEN_TOKEN}`,
+        })
+      ).status,
+    ).toBe(403);
   });
 });

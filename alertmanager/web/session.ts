@@ -21,7 +21,9 @@ export class Sessions {
   }
 
   issue(identity: Identity, now: number): string {
-    const body = Buffer.from(JSON.stringify([identity.name, Math.floor((now + this.ttlMs) / 1000), randomBytes(12).toString('base64url')])).toString('base64url');
+    const body = Buffer.from(JSON.stringify([identity.name, Math.floor((now + this.ttlMs) / 1000), randomBytes(12).toString('base64url')])).toString(
+      'base64url',
+    );
     return `${body}.${this.mac(body, identity.name)}`;
   }
 

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PromqlError } from '../../src/testing/promql/metric-names.js';
-import {
-  grafanaMetricNamesIn,
-  grafanaSelectorsIn,
-  variableQueryLabel,
-  variableQueryPromql,
-  withoutGrafanaVariables,
-} from './grafana-promql.js';
+import { grafanaMetricNamesIn, grafanaSelectorsIn, variableQueryLabel, variableQueryPromql, withoutGrafanaVariables } from './grafana-promql.js';
 
 describe('Grafana variables in PromQL', () => {
   const cases: [string, string[]][] = [
@@ -35,9 +29,7 @@ describe('Grafana variables in PromQL', () => {
   });
 
   it('names the query as Grafana holds it when it does not parse', () => {
-    expect(() => grafanaMetricNamesIn('rate(a[$__rate_interval]')).toThrow(
-      'PromQL "rate(a[$__rate_interval]" at offset 24: does not parse where it ends',
-    );
+    expect(() => grafanaMetricNamesIn('rate(a[$__rate_interval]')).toThrow('PromQL "rate(a[$__rate_interval]" at offset 24: does not parse where it ends');
   });
 
   it('returns label names for selectors with variables in their values', () => {

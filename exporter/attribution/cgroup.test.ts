@@ -84,26 +84,10 @@ const cases: ReadonlyArray<[string, string, CgroupInfo]> = [
   ],
 
   // Kubernetes with the cgroupfs driver (GKE COS, kubeadm defaults before 1.22).
-  [
-    'GKE cgroupfs v1, burstable',
-    v1(`/kubepods/burstable/pod${UID}/${ID}`),
-    { containerId: ID, podUid: UID, qos: 'burstable' },
-  ],
-  [
-    'cgroupfs v2, besteffort',
-    v2(`/kubepods/besteffort/pod${UID}/${ID}`),
-    { containerId: ID, podUid: UID, qos: 'besteffort' },
-  ],
-  [
-    'cgroupfs v1, guaranteed (no qos segment)',
-    v1(`/kubepods/pod${UID}/${ID}`),
-    { containerId: ID, podUid: UID, qos: 'guaranteed' },
-  ],
-  [
-    'cgroupfs v1, static pod',
-    v1(`/kubepods/burstable/pod${STATIC_UID}/${ID}`),
-    { containerId: ID, podUid: STATIC_UID, qos: 'burstable' },
-  ],
+  ['GKE cgroupfs v1, burstable', v1(`/kubepods/burstable/pod${UID}/${ID}`), { containerId: ID, podUid: UID, qos: 'burstable' }],
+  ['cgroupfs v2, besteffort', v2(`/kubepods/besteffort/pod${UID}/${ID}`), { containerId: ID, podUid: UID, qos: 'besteffort' }],
+  ['cgroupfs v1, guaranteed (no qos segment)', v1(`/kubepods/pod${UID}/${ID}`), { containerId: ID, podUid: UID, qos: 'guaranteed' }],
+  ['cgroupfs v1, static pod', v1(`/kubepods/burstable/pod${STATIC_UID}/${ID}`), { containerId: ID, podUid: STATIC_UID, qos: 'burstable' }],
   [
     'dockershim with systemd driver v1',
     v1(`/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UID_}.slice/docker-${ID}.scope`),
@@ -126,28 +110,12 @@ const cases: ReadonlyArray<[string, string, CgroupInfo]> = [
     v2(`/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UID_}.slice/crio-conmon-${ID}.scope`),
     { podUid: UID, qos: 'burstable' },
   ],
-  [
-    'cri-o conmon v1, guaranteed pod',
-    v1(`/kubepods.slice/kubepods-pod${UID_}.slice/crio-conmon-${ID}.scope`),
-    { podUid: UID, qos: 'guaranteed' },
-  ],
-  [
-    'cri-o cgroupfs driver',
-    v1(`/kubepods/besteffort/pod${UID}/crio-${ID}`),
-    { containerId: ID, podUid: UID, runtime: 'cri-o', qos: 'besteffort' },
-  ],
+  ['cri-o conmon v1, guaranteed pod', v1(`/kubepods.slice/kubepods-pod${UID_}.slice/crio-conmon-${ID}.scope`), { podUid: UID, qos: 'guaranteed' }],
+  ['cri-o cgroupfs driver', v1(`/kubepods/besteffort/pod${UID}/crio-${ID}`), { containerId: ID, podUid: UID, runtime: 'cri-o', qos: 'besteffort' }],
 
   // Podman: a container of a runtime the output does not name.
-  [
-    'rootless podman v2',
-    v2(`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${ID}.scope`),
-    { containerId: ID },
-  ],
-  [
-    'podman conmon is not the container',
-    v2(`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-conmon-${ID}.scope`),
-    {},
-  ],
+  ['rootless podman v2', v2(`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${ID}.scope`), { containerId: ID }],
+  ['podman conmon is not the container', v2(`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-conmon-${ID}.scope`), {}],
 
   // Host processes: no container.
   ['host login session v2', v2('/user.slice/user-1000.slice/session-3.scope'), {}],
@@ -155,11 +123,7 @@ const cases: ReadonlyArray<[string, string, CgroupInfo]> = [
   ['host init scope', v2('/init.scope'), {}],
   ['root cgroup', v2('/'), {}],
   ['host v1 user session', v1('/user.slice/user-0.slice/session-12.scope'), {}],
-  [
-    'host v1 with a user manager app scope',
-    v1('/user.slice/user-1000.slice/user@1000.service/app.slice/app-gnome-terminal.scope'),
-    {},
-  ],
+  ['host v1 with a user manager app scope', v1('/user.slice/user-1000.slice/user@1000.service/app.slice/app-gnome-terminal.scope'), {}],
   ['containerd daemon itself', v2('/system.slice/containerd.service'), {}],
   ['nvidia-persistenced', v1('/system.slice/nvidia-persistenced.service'), {}],
 
@@ -175,16 +139,8 @@ const cases: ReadonlyArray<[string, string, CgroupInfo]> = [
     v2(`/../../../kubepods.slice/kubepods-pod${UID_}.slice/cri-containerd-${ID}.scope`),
     { containerId: ID, podUid: UID, runtime: 'containerd', qos: 'guaranteed' },
   ],
-  [
-    'other pod, relative cgroupfs, qos hidden by the namespace',
-    v2(`/../pod${UID}/${ID}`),
-    { containerId: ID, podUid: UID },
-  ],
-  [
-    'host process relative to the reader',
-    v2('/../../../user.slice/user-1000.slice/session-4.scope'),
-    {},
-  ],
+  ['other pod, relative cgroupfs, qos hidden by the namespace', v2(`/../pod${UID}/${ID}`), { containerId: ID, podUid: UID }],
+  ['host process relative to the reader', v2('/../../../user.slice/user-1000.slice/session-4.scope'), {}],
 
   // Mixed and damaged input.
   [
@@ -197,11 +153,7 @@ const cases: ReadonlyArray<[string, string, CgroupInfo]> = [
     `1:name=systemd:/kubepods/burstable/pod${UID}\n2:memory:/kubepods/burstable/pod${UID}/${ID2}\n`,
     { containerId: ID2, podUid: UID, qos: 'burstable' },
   ],
-  [
-    'nested containers: the outermost (host-visible) one',
-    v2(`/docker/${ID}/docker/${ID2}`),
-    { containerId: ID, runtime: 'docker' },
-  ],
+  ['nested containers: the outermost (host-visible) one', v2(`/docker/${ID}/docker/${ID2}`), { containerId: ID, runtime: 'docker' }],
   ['empty file', '', {}],
   ['garbage', 'not a cgroup file\n:\n', {}],
   ['id too short is not a container', v2(`/docker/${ID.slice(0, 12)}`), {}],

@@ -47,9 +47,7 @@ const UID_STATIC = '[0-9a-f]{32}';
 /** cgroupfs driver: `pod<uid>` below `kubepods`, `kubepods/burstable` or `kubepods/besteffort`. */
 const CGROUPFS_POD = new RegExp(`^pod(${UID_DASHED}|${UID_STATIC})$`);
 /** systemd driver: `kubepods-pod<uid>.slice` (guaranteed) or `kubepods-<qos>-pod<uid>.slice`. */
-const SYSTEMD_POD = new RegExp(
-  `^kubepods(?:-(burstable|besteffort))?-pod(${UID_UNDERSCORED}|${UID_STATIC})\\.slice$`,
-);
+const SYSTEMD_POD = new RegExp(`^kubepods(?:-(burstable|besteffort))?-pod(${UID_UNDERSCORED}|${UID_STATIC})\\.slice$`);
 
 interface ContainerMatch {
   id: string;

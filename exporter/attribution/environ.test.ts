@@ -36,11 +36,11 @@ const env = (vars: Record<string, string>): Map<string, string> => new Map(Objec
 
 describe('openPaiIdentity', () => {
   it('takes the `user~job` id of current OpenPAI releases', () => {
-    expect(
-      openPaiIdentity(
-        env({ PAI_JOB_NAME: 'alice~resnet50-bs256', PAI_USER_NAME: 'alice', PAI_VIRTUAL_CLUSTER: 'default' }),
-      ),
-    ).toEqual({ job: 'alice~resnet50-bs256', user: 'alice', vc: 'default' });
+    expect(openPaiIdentity(env({ PAI_JOB_NAME: 'alice~resnet50-bs256', PAI_USER_NAME: 'alice', PAI_VIRTUAL_CLUSTER: 'default' }))).toEqual({
+      job: 'alice~resnet50-bs256',
+      user: 'alice',
+      vc: 'default',
+    });
   });
 
   it('builds `user~job` for older releases that set the bare job name', () => {

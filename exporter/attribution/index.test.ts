@@ -127,9 +127,7 @@ describe('Attributor over a /proc tree', () => {
   });
 
   it('does not throw when the whole /proc tree is missing', async () => {
-    const a = await new Attributor({ procRoot: join(proc.root, 'nope') }).attribute([
-      { index: 0, uuid: G0, processes: [{ pid: 1 }] },
-    ]);
+    const a = await new Attributor({ procRoot: join(proc.root, 'nope') }).attribute([{ index: 0, uuid: G0, processes: [{ pid: 1 }] }]);
     expect(a).toEqual({ allocations: [], processes: [{ pid: 1, uuid: G0, unresolved: true }] });
   });
 

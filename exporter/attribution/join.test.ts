@@ -34,11 +34,10 @@ const paiFacts = (podUid: string, containerId: string, start: number): ProcessFa
 
 describe('buildAttribution', () => {
   it('gives a pod its OpenPAI identity on every GPU it holds, also where no process runs yet', () => {
-    const a = buildAttribution(
-      [gpu(0, G0, [100]), gpu(1, G1)],
-      new Map([[100, paiFacts(UID_A, CID_A, 1_700_000_000)]]),
-      [podGpu('pai', 'alice-train-0', 'main', G0), podGpu('pai', 'alice-train-0', 'main', G1)],
-    );
+    const a = buildAttribution([gpu(0, G0, [100]), gpu(1, G1)], new Map([[100, paiFacts(UID_A, CID_A, 1_700_000_000)]]), [
+      podGpu('pai', 'alice-train-0', 'main', G0),
+      podGpu('pai', 'alice-train-0', 'main', G1),
+    ]);
     const identity = {
       job: 'alice~train',
       user: 'alice',
@@ -76,12 +75,7 @@ describe('buildAttribution', () => {
       [podGpu('ns', 'p', 'c', `${G0}::0`), podGpu('ns', 'q', 'c', `${G0}::1`)],
     );
     expect(a.processes.map((p) => p.identity?.job)).toEqual([`pod/${UID_A}`, `pod/${UID_B}`]);
-    expect(a.allocations.map((x) => `${x.identity.job} ${x.uuid}`)).toEqual([
-      `pod/${UID_A} ${G0}`,
-      `pod/${UID_B} ${G0}`,
-      `ns/p ${G0}`,
-      `ns/q ${G0}`,
-    ]);
+    expect(a.allocations.map((x) => `${x.identity.job} ${x.uuid}`)).toEqual([`pod/${UID_A} ${G0}`, `pod/${UID_B} ${G0}`, `ns/p ${G0}`, `ns/q ${G0}`]);
   });
 
   it('does not match a pod UID seen on GPUs of two different pods', () => {
@@ -97,27 +91,20 @@ describe('buildAttribution', () => {
   });
 
   it('reports allocations of pods without processes, and drops devices that match no GPU', () => {
-    const a = buildAttribution(
-      [gpu(0, G0), gpu(1, G1)],
-      new Map(),
-      [
-        podGpu('ns', 'idle', 'worker', 'nvidia1'),
-        { ...podGpu('ns', 'mig', 'w', 'MIG-99999999-1111-4222-8333-444444444444'), resourceName: 'nvidia.com/mig-1g.10gb' },
-        podGpu('ns', 'ghost', 'w', '7'),
-      ],
-    );
-    expect(a.processes).toEqual([]);
-    expect(a.allocations).toEqual([
-      { uuid: G1, identity: { job: 'ns/idle', pod: 'idle', namespace: 'ns', container: 'worker' } },
+    const a = buildAttribution([gpu(0, G0), gpu(1, G1)], new Map(), [
+      podGpu('ns', 'idle', 'worker', 'nvidia1'),
+      { ...podGpu('ns', 'mig', 'w', 'MIG-99999999-1111-4222-8333-444444444444'), resourceName: 'nvidia.com/mig-1g.10gb' },
+      podGpu('ns', 'ghost', 'w', '7'),
     ]);
+    expect(a.processes).toEqual([]);
+    expect(a.allocations).toEqual([{ uuid: G1, identity: { job: 'ns/idle', pod: 'idle', namespace: 'ns', container: 'worker' } }]);
   });
 
   it('names the container per GPU when a pod has several GPU containers', () => {
-    const a = buildAttribution(
-      [gpu(0, G0, [1]), gpu(1, G1)],
-      new Map<number, ProcessFacts>([[1, { cgroup: { podUid: UID_A, containerId: CID_A } }]]),
-      [podGpu('ns', 'p', 'left', G0), podGpu('ns', 'p', 'right', G1)],
-    );
+    const a = buildAttribution([gpu(0, G0, [1]), gpu(1, G1)], new Map<number, ProcessFacts>([[1, { cgroup: { podUid: UID_A, containerId: CID_A } }]]), [
+      podGpu('ns', 'p', 'left', G0),
+      podGpu('ns', 'p', 'right', G1),
+    ]);
     expect(a.processes[0]?.identity).toEqual({ job: 'ns/p', pod: 'p', namespace: 'ns' });
     expect(a.allocations).toEqual([
       { uuid: G0, identity: { job: 'ns/p', pod: 'p', namespace: 'ns', container: 'left' } },
@@ -145,17 +132,13 @@ describe('buildAttribution', () => {
       },
       { pid: 12, uuid: G0, usedMemoryBytes: 12_288, unresolved: true },
     ]);
-    expect(a.allocations).toEqual([
-      { uuid: G0, identity: { job: 'container/cccccccccccc', container: 'cccccccccccc', startTimeSeconds: 2 } },
-    ]);
+    expect(a.allocations).toEqual([{ uuid: G0, identity: { job: 'container/cccccccccccc', container: 'cccccccccccc', startTimeSeconds: 2 } }]);
   });
 
   it('gives OpenPAI on plain Docker (no pod) its job, with the short container id', () => {
     const a = buildAttribution(
       [gpu(0, G0, [5])],
-      new Map<number, ProcessFacts>([
-        [5, { cgroup: { containerId: CID_C, runtime: 'docker' }, openPai: { job: 'bob~old', user: 'bob' } }],
-      ]),
+      new Map<number, ProcessFacts>([[5, { cgroup: { containerId: CID_C, runtime: 'docker' }, openPai: { job: 'bob~old', user: 'bob' } }]]),
       [],
     );
     expect(a.processes[0]?.identity).toEqual({ job: 'bob~old', user: 'bob', container: 'cccccccccccc' });

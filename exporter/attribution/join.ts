@@ -120,11 +120,7 @@ function applyJobStartTimes(identities: JobIdentity[]): void {
  * The attribution of `gpus`. A process without facts (it exited, or /proc could not be read)
  * is left out: that is no evidence of an external user.
  */
-export function buildAttribution(
-  gpus: readonly GpuWithProcesses[],
-  facts: ReadonlyMap<number, ProcessFacts>,
-  podGpus: readonly PodGpu[],
-): Attribution {
+export function buildAttribution(gpus: readonly GpuWithProcesses[], facts: ReadonlyMap<number, ProcessFacts>, podGpus: readonly PodGpu[]): Attribution {
   const pods = podsByGpu(podGpus, gpus);
   const podOfUid = matchPodUids(gpus, facts, pods, podGpus);
 
@@ -135,7 +131,13 @@ export function buildAttribution(
       const f = facts.get(p.pid);
       if (f === undefined) {
         // The driver lists it but /proc cannot say whose it is (exited, or not visible here).
-        processes.push({ pid: p.pid, uuid: gpu.uuid, unresolved: true, ...instanceOf(p), ...(p.usedMemoryBytes !== undefined ? { usedMemoryBytes: p.usedMemoryBytes } : {}) });
+        processes.push({
+          pid: p.pid,
+          uuid: gpu.uuid,
+          unresolved: true,
+          ...instanceOf(p),
+          ...(p.usedMemoryBytes !== undefined ? { usedMemoryBytes: p.usedMemoryBytes } : {}),
+        });
         continue;
       }
       const pod = f.cgroup.podUid === undefined ? undefined : podOfUid.get(f.cgroup.podUid);
@@ -162,9 +164,6 @@ export function buildAttribution(
   }
 
   const result: Attribution = { allocations: allocations.list(), processes };
-  applyJobStartTimes([
-    ...result.processes.flatMap((p) => (p.identity ? [p.identity] : [])),
-    ...result.allocations.map((a) => a.identity),
-  ]);
+  applyJobStartTimes([...result.processes.flatMap((p) => (p.identity ? [p.identity] : [])), ...result.allocations.map((a) => a.identity)]);
   return result;
 }

@@ -17,7 +17,10 @@ export function parseStartTimeTicks(statLine: string): number | undefined {
   const close = statLine.lastIndexOf(')');
   if (close < 0) return undefined;
   // After `)` come fields 3 (state), 4, …; field 22 is the 20th of them.
-  const fields = statLine.slice(close + 1).trim().split(/\s+/);
+  const fields = statLine
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const raw = fields[22 - 3];
   if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
   return Number(raw);

@@ -34,9 +34,7 @@ export function nodeGpusMissing(ctx: GenContext): GeneratedAlert[] {
     const expected = n && n.target.expectedGpus > 0 ? n.target.expectedGpus : 8;
     const tests = n
       ? levelCases(ctx, spec, v.scope, {
-          series: [
-            { series: seriesText(NODE_METRICS.gpus.name, n.withInstance), bad: constant(expected - 1), good: constant(expected) },
-          ],
+          series: [{ series: seriesText(NODE_METRICS.gpus.name, n.withInstance), bad: constant(expected - 1), good: constant(expected) }],
           labels: n.labels,
           value: expected - 1,
         })
@@ -104,7 +102,9 @@ function clusterAlert(ctx: GenContext, v: Variant<number>, cluster: string, size
       summary: (s) => `${s.percent} of the GPUs of cluster ${s.label('cluster')} are unavailable`,
       description: (s) =>
         `The exporters of cluster ${s.label('cluster')} see ${s.percent} fewer GPUs than layout.yaml declares (${size.total} GPUs), ` +
-        (all ? 'that is all of them' : `more than ${Number((limit * 100).toPrecision(3))}% (the ${percentText(v.threshold)} threshold, and more than its largest node's ${size.largestNode} GPUs)`) +
+        (all
+          ? 'that is all of them'
+          : `more than ${Number((limit * 100).toPrecision(3))}% (the ${percentText(v.threshold)} threshold, and more than its largest node's ${size.largestNode} GPUs)`) +
         `${v.scope}: nodes or exporters are down, or GPUs fell off the bus.`,
     },
   };
@@ -127,7 +127,10 @@ function unavailableTests(ctx: GenContext, spec: AlertSpec, cluster: string, exp
     .map((c) => {
       const t = ctx.targetIn(c.name);
       const gpus = clusterSize(c).total;
-      return { series: seriesText(NODE_METRICS.gpus.name, { cluster: c.name, node: t.node, instance: t.instance }), values: values([runOf(gpus, stepsOf(spec.for) + 10)]) };
+      return {
+        series: seriesText(NODE_METRICS.gpus.name, { cluster: c.name, node: t.node, instance: t.instance }),
+        values: values([runOf(gpus, stepsOf(spec.for) + 10)]),
+      };
     });
   const tests = levelCases(ctx, spec, scope, {
     series: [{ series, bad: constant(seen), good: constant(expected) }],

@@ -35,7 +35,11 @@ export function retiredPagesPending(ctx: GenContext): GeneratedAlert[] {
     };
     const gpu = gpuLabelsFor(ctx, v.matchers);
     const tests = gpu
-      ? levelCases(ctx, spec, v.scope, { series: [{ series: seriesText(metric, gpu.withInstance), bad: constant(1), good: constant(0) }], labels: gpu.labels, value: 1 })
+      ? levelCases(ctx, spec, v.scope, {
+          series: [{ series: seriesText(metric, gpu.withInstance), bad: constant(1), good: constant(0) }],
+          labels: gpu.labels,
+          value: 1,
+        })
       : [];
     return { rule: alertRule(ctx, spec), tests };
   });
@@ -56,12 +60,17 @@ export function gpuResetRequired(ctx: GenContext): GeneratedAlert[] {
       ruleLabels: v.labels,
       text: {
         summary: (s) => `GPU ${s.label('gpu')} of ${s.label('node')} needs a reset`,
-        description: (s) => `The driver reports that ${where(s)} needs a GPU reset${v.scope}: until then it gives no readings and runs no work. Drain the GPU and reset it.`,
+        description: (s) =>
+          `The driver reports that ${where(s)} needs a GPU reset${v.scope}: until then it gives no readings and runs no work. Drain the GPU and reset it.`,
       },
     };
     const gpu = gpuLabelsFor(ctx, v.matchers);
     const tests = gpu
-      ? levelCases(ctx, spec, v.scope, { series: [{ series: seriesText(metric, { ...gpu.withInstance, state: 'reset_required' }), bad: constant(1), good: constant(0) }], labels: gpu.labels, value: 1 })
+      ? levelCases(ctx, spec, v.scope, {
+          series: [{ series: seriesText(metric, { ...gpu.withInstance, state: 'reset_required' }), bad: constant(1), good: constant(0) }],
+          labels: gpu.labels,
+          value: 1,
+        })
       : [];
     return { rule: alertRule(ctx, spec), tests };
   });
@@ -113,7 +122,11 @@ export function memoryTemperature(ctx: GenContext): GeneratedAlert[] {
     const gpu = gpuLabelsFor(ctx, v.matchers);
     const hot = Math.floor(v.threshold) + 5;
     const tests = gpu
-      ? levelCases(ctx, spec, v.scope, { series: [{ series: seriesText(metric, gpu.withInstance), bad: constant(hot), good: constant(Math.floor(v.threshold) - 10) }], labels: gpu.labels, value: hot })
+      ? levelCases(ctx, spec, v.scope, {
+          series: [{ series: seriesText(metric, gpu.withInstance), bad: constant(hot), good: constant(Math.floor(v.threshold) - 10) }],
+          labels: gpu.labels,
+          value: hot,
+        })
       : [];
     return { rule: alertRule(ctx, spec), tests };
   });
@@ -147,7 +160,10 @@ export function lowPerformanceState(ctx: GenContext): GeneratedAlert[] {
     const slow = v.threshold + 6;
     if (!gpu) return { rule: alertRule(ctx, spec), tests: [] };
     const state = seriesText(metric, gpu.withInstance);
-    const holder = { series: seriesText(allocated, { ...gpu.withInstance, ...job, priority: 'test', pod: 'alice-train-0', namespace: 'default' }), values: values([runOf(1, 200)]) };
+    const holder = {
+      series: seriesText(allocated, { ...gpu.withInstance, ...job, priority: 'test', pod: 'alice-train-0', namespace: 'default' }),
+      values: values([runOf(1, 200)]),
+    };
     const tests = levelCases(ctx, spec, v.scope, {
       series: [{ series: state, bad: constant(slow), good: constant(0) }],
       labels: { ...gpu.labels, ...job },

@@ -79,7 +79,14 @@ export function eccCorrectableStorm(ctx: GenContext): GeneratedAlert[] {
 }
 
 /** A steady stream of counter events well above the threshold fires; a few do not; a burst is still pending before `for`. */
-export function stormTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, series: string, labels: Record<string, string>): PromtoolTest[] {
+export function stormTests(
+  ctx: GenContext,
+  spec: AlertSpec,
+  v: Variant<number>,
+  window: string,
+  series: string,
+  labels: Record<string, string>,
+): PromtoolTest[] {
   const windowSteps = stepsOf(window);
   const forSteps = stepsOf(spec.for);
   const perStep = Math.ceil((2 * (v.threshold + 1)) / Math.max(1, windowSteps));
@@ -123,14 +130,13 @@ export function rowRemapPendingOrFailed(ctx: GenContext): GeneratedAlert[] {
       name: 'GpuRowRemapFailed',
       metric: GPU_METRICS.remapFailed.name,
       summary: (s: Slots) => `Row remapping failed on GPU ${s.label('gpu')} of ${s.label('node')}`,
-      description: (s: Slots, scope: string) =>
-        `${where(s)} failed to remap a memory row${scope}: the GPU has run out of spare rows and needs service (RMA).`,
+      description: (s: Slots, scope: string) => `${where(s)} failed to remap a memory row${scope}: the GPU has run out of spare rows and needs service (RMA).`,
     },
   ];
   return variantsOf(policy).flatMap((v) =>
     kinds.map((k) => {
       const spec: AlertSpec = {
-      gpuHolder: true,
+        gpuHolder: true,
         name: k.name,
         expr: `max ${by(GPU_BY)} (${selector(k.metric, v.matchers)}) == 1`,
         for: v.for,
@@ -211,7 +217,7 @@ function slowdown(ctx: GenContext, kind: 'thermal' | 'power'): GeneratedAlert[] 
         description: (s) =>
           `${where(s)} had its clocks cut by ${s.label('reason')} ${s.percent} of the last ${policy.window}, ` +
           `more than ${Number((v.threshold * 100).toPrecision(6))}%${v.scope}. ` +
-          (kind === 'thermal' ? 'Check the node\'s cooling and fans.' : 'Check the power supply and the power-brake signal of the node.'),
+          (kind === 'thermal' ? "Check the node's cooling and fans." : 'Check the power supply and the power-brake signal of the node.'),
       },
     };
     return { rule: alertRule(ctx, spec), tests: slowdownTests(ctx, spec, v, policy.window, policy.reasons[0] ?? 'hw_thermal_slowdown') };

@@ -87,7 +87,13 @@ function lowUtilizationExpr(ctx: GenContext, v: Variant<number>, window: string,
   ].join('\n');
 }
 
-function lowUtilizationTests(ctx: GenContext, spec: AlertSpec, v: Variant<number>, window: string, exemptions: ReturnType<typeof exemptMatchers>): PromtoolTest[] {
+function lowUtilizationTests(
+  ctx: GenContext,
+  spec: AlertSpec,
+  v: Variant<number>,
+  window: string,
+  exemptions: ReturnType<typeof exemptMatchers>,
+): PromtoolTest[] {
   const labels = jobLabelsFor(ctx, v.matchers);
   if (!labels || v.threshold <= 0) return [];
   const low = v.threshold / 2;
@@ -156,7 +162,8 @@ export function jobRunningTooLong(ctx: GenContext): GeneratedAlert[] {
       ...(v.action ? { action: v.action } : {}),
       text: {
         summary: (s) => `Job ${s.label('job')} has run longer than ${v.threshold}`,
-        description: (s) => `${capitalize(jobIdentity(s))} started more than ${v.threshold} ago, longer than a job may run${v.scope}.${actionSentence(v.action)}`,
+        description: (s) =>
+          `${capitalize(jobIdentity(s))} started more than ${v.threshold} ago, longer than a job may run${v.scope}.${actionSentence(v.action)}`,
       },
     };
     const labels = jobLabelsFor(ctx, v.matchers);

@@ -33,8 +33,7 @@ export function nodesNotReady(ctx: GenContext): string {
   ]);
   const node = ['cluster', 'node'];
   return (
-    `(max ${by(node)} (${kubeSeries(ctx, ready)}) == 0)` +
-    ` unless ${on(node)} (max ${by(node)} (${kubeSeries(ctx, 'kube_node_spec_unschedulable')}) == 1)`
+    `(max ${by(node)} (${kubeSeries(ctx, ready)}) == 0)` + ` unless ${on(node)} (max ${by(node)} (${kubeSeries(ctx, 'kube_node_spec_unschedulable')}) == 1)`
   );
 }
 
@@ -64,7 +63,16 @@ export function nodeDown(ctx: GenContext): GeneratedAlert[] {
     const cluster = pickLabels(v.matchers, { cluster: ctx.loaded.clusters.map((c) => c.name) })?.cluster;
     const target = cluster === undefined ? undefined : ctx.targetIn(cluster);
     const isWorker = target !== undefined && ctx.workers.some((w) => w.cluster === cluster && w.node === target.node);
-    const kube = target && seriesText('kube_node_status_condition', { cluster: target.cluster, node: target.node, condition: 'Ready', status: 'true', job: 'kube-state-metrics', instance: '10.96.0.20:8080' });
+    const kube =
+      target &&
+      seriesText('kube_node_status_condition', {
+        cluster: target.cluster,
+        node: target.node,
+        condition: 'Ready',
+        status: 'true',
+        job: 'kube-state-metrics',
+        instance: '10.96.0.20:8080',
+      });
     const tests =
       cluster && target && kube && isWorker
         ? levelCases(ctx, spec, v.scope, {
@@ -116,7 +124,10 @@ export function diskFull(ctx: GenContext): GeneratedAlert[] {
                   `is ${s.percent} full, above ${percent(v.threshold)}${v.scope}. Every job that writes checkpoints or logs there fails.`,
               },
       };
-      return { rule: alertRule(ctx, spec), tests: diskTests(ctx, spec, v.matchers, v.threshold, v.scope, kind, policy.sharedFsTypes.find((t) => !t.endsWith('*')) ?? 'nfs4') };
+      return {
+        rule: alertRule(ctx, spec),
+        tests: diskTests(ctx, spec, v.matchers, v.threshold, v.scope, kind, policy.sharedFsTypes.find((t) => !t.endsWith('*')) ?? 'nfs4'),
+      };
     }),
   );
 }

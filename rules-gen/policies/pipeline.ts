@@ -109,7 +109,12 @@ export function exporterStale(ctx: GenContext): GeneratedAlert[] {
     const tests =
       n && gpu && attribution
         ? [
-            ...levelCases(ctx, spec, v.scope, { series: [{ series: gpu, bad: constant(0), good: clock() }], labels: { ...n.labels, source: 'gpu' }, value: 0, delaySteps }),
+            ...levelCases(ctx, spec, v.scope, {
+              series: [{ series: gpu, bad: constant(0), good: clock() }],
+              labels: { ...n.labels, source: 'gpu' },
+              value: 0,
+              delaySteps,
+            }),
             ...levelCases(ctx, spec, `${v.scope} (attribution, GPU source fresh)`, {
               series: [{ series: attribution, bad: constant(0), good: clock() }],
               labels: { ...n.labels, source: 'attribution' },
@@ -121,7 +126,13 @@ export function exporterStale(ctx: GenContext): GeneratedAlert[] {
             {
               name: `ExporterStale${v.scope} pages once, for the GPU source, when attribution is stale because the GPU source is`,
               inputSeries: [gpu, attribution].map((series) => ({ series, values: values([runOf(0, delaySteps + stepsOf(spec.for) + 4)]) })),
-              checks: [{ evalTime: at(delaySteps + stepsOf(spec.for) + 2), alertname: spec.name, alerts: [expectedAlert(ctx, spec, { ...n.labels, source: 'gpu' }, 0)] }],
+              checks: [
+                {
+                  evalTime: at(delaySteps + stepsOf(spec.for) + 2),
+                  alertname: spec.name,
+                  alerts: [expectedAlert(ctx, spec, { ...n.labels, source: 'gpu' }, 0)],
+                },
+              ],
             },
           ]
         : [];
@@ -156,7 +167,8 @@ function absentTests(ctx: GenContext, spec: AlertSpec, matchers: Matcher[], scop
   if (!cluster) return [];
   const target = ctx.targetIn(cluster);
   if (!ctx.workers.some((w) => w.cluster === cluster && w.node === target.node)) return [];
-  const up = (w: { cluster: string; node: string; instance: string }) => seriesText('up', { cluster: w.cluster, node: w.node, instance: w.instance, job: ctx.scrapeJobName });
+  const up = (w: { cluster: string; node: string; instance: string }) =>
+    seriesText('up', { cluster: w.cluster, node: w.node, instance: w.instance, job: ctx.scrapeJobName });
   const length = stepsOf(spec.for) + 10;
   const others = ctx.workers
     .filter((w) => !(w.cluster === cluster && w.node === target.node))
@@ -223,7 +235,8 @@ export function prometheusSelfCheck(ctx: GenContext): GeneratedAlert[] {
       by: ['rule_group'],
       extra: { rule_group: '/etc/prometheus/rules/gpuwatch.yml;gpuwatch-gpu-health' },
       summary: 'Prometheus fails to evaluate rules',
-      description: 'Rules of a group failed to evaluate in the last WINDOW, repeatedly: its alerts and recorded series are missing. The Prometheus log names the rule and the error.',
+      description:
+        'Rules of a group failed to evaluate in the last WINDOW, repeatedly: its alerts and recorded series are missing. The Prometheus log names the rule and the error.',
     },
     {
       name: 'PrometheusNotificationsDropped',

@@ -31,7 +31,7 @@ export function xidErrors(ctx: GenContext): GeneratedAlert[] {
         const m: Matcher[] = [{ label: 'xid', op: c.op, value: anyOf(c.xids) }, ...v.matchers];
         const sel = selector(GPU_METRICS.xid.name, m);
         const spec: AlertSpec = {
-      gpuHolder: true,
+          gpuHolder: true,
           name: 'GpuXidError',
           expr: xidExpr(sel, policy.window),
           for: v.for,
@@ -85,7 +85,7 @@ function xidExpr(sel: string, window: string): string {
 const XID_ADVICE: Record<'critical' | 'application' | 'other', string> = {
   critical: 'This XID class means the GPU needs a reset or service (ECC, row remap, NVLink, fallen off the bus); the jobs on it have likely failed.',
   application: "This XID class is usually caused by the job's own code (illegal memory access, exceptions); tell the job's owner if it repeats.",
-  other: 'Look the XID up in NVIDIA\'s XID catalog and check the driver log (dmesg) of the node.',
+  other: "Look the XID up in NVIDIA's XID catalog and check the driver log (dmesg) of the node.",
 };
 
 function firstNotIn(xids: readonly number[]): number {

@@ -10,6 +10,13 @@ describe('clock-event reasons', () => {
   });
 
   it('match nvml.h (nvmlClocksEventReason*)', () => {
-    expect(CLOCK_EVENT_REASON_BITS).toMatchObject({ gpu_idle: 0x1, sw_power_cap: 0x4, hw_slowdown: 0x8, sw_thermal_slowdown: 0x20, hw_thermal_slowdown: 0x40, hw_power_brake_slowdown: 0x80 });
+    expect(CLOCK_EVENT_REASON_BITS).toMatchObject({
+      gpu_idle: 0x1,
+      sw_power_cap: 0x4,
+      hw_slowdown: 0x8,
+      sw_thermal_slowdown: 0x20,
+      hw_thermal_slowdown: 0x40,
+      hw_power_brake_slowdown: 0x80,
+    });
   });
 });

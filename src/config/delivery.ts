@@ -24,7 +24,10 @@ const timing = (d: { groupWait: string; groupInterval: string; repeatInterval: s
 export const alertmanagerSchema = z
   .object({
     /** Labels that make one notification group. */
-    groupBy: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name')).min(1).default(['cluster', 'alertname']),
+    groupBy: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name'))
+      .min(1)
+      .default(['cluster', 'alertname']),
     /** Most alerts one webhook carries (Alertmanager's `max_alerts`; the router accepts truncated groups); 0: no cap. */
     maxAlerts: z.number().int().nonnegative().default(1000),
     /** Per severity (keys 0-3). Severity 0 pages within seconds; severity 3 can wait. */
@@ -44,7 +47,10 @@ export const alertmanagerSchema = z
 export const kubernetesSchema = z
   .object({
     /** Namespace of the generated PrometheusRule and dashboards ConfigMap. */
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name').default('monitoring'),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name')
+      .default('monitoring'),
     /** Extra labels on the PrometheusRule, e.g. the `release` label a Prometheus Operator's ruleSelector matches. */
     ruleLabels: z.record(z.string(), z.string()).default({}),
   })
@@ -60,7 +66,10 @@ const targets = z.array(listenAddressField('10.0.0.5:9460')).optional();
 export const scrapeSchema = z
   .object({
     /** The `job` label of the exporters' `up` series (scrape config and ServiceMonitor alike). */
-    jobName: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a scrape job name').default('gpuwatch'),
+    jobName: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'a scrape job name')
+      .default('gpuwatch'),
     /** The alert router(s). Default: the host:port of each cluster's `router` webhook URL. */
     router: targets,
     /** The rule service. Default: `ruleService.listen` when that section is set, else none. */

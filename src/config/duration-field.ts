@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-export const duration = z
-  .string()
-  .refine((s) => parseDuration(s) !== undefined, (s) => ({ message: `not a duration ("${s}"); use e.g. 30s, 5m, 1h` }));
+export const duration = z.string().refine(
+  (s) => parseDuration(s) !== undefined,
+  (s) => ({ message: `not a duration ("${s}"); use e.g. 30s, 5m, 1h` }),
+);
 
 /** A duration longer than zero. */
 export const positiveDuration = z.string().superRefine((s, ctx) => {

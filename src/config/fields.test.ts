@@ -24,7 +24,9 @@ describe('shared config fields', () => {
   });
 
   it('notBoth refuses the two fields together', () => {
-    const schema = z.object({ token: z.string().optional(), tokenFile: z.string().optional() }).refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both');
+    const schema = z
+      .object({ token: z.string().optional(), tokenFile: z.string().optional() })
+      .refine(notBoth('token', 'tokenFile'), 'give token or tokenFile, not both');
     expect(messages(schema, { token: 'a' })).toEqual([]);
     expect(messages(schema, {})).toEqual([]);
     expect(messages(schema, { token: 'a', tokenFile: 'f' })).toEqual(['give token or tokenFile, not both']);
@@ -37,7 +39,10 @@ describe('shared config fields', () => {
   });
 
   it('secretFields and secretGivenOnce take a secret inline or from a file, not both', () => {
-    const schema = z.object({ ...secretFields('apiToken') }).strict().refine(...secretGivenOnce('apiToken'));
+    const schema = z
+      .object({ ...secretFields('apiToken') })
+      .strict()
+      .refine(...secretGivenOnce('apiToken'));
     expect(schema.parse({ apiToken: 'a' })).toEqual({ apiToken: 'a' });
     expect(schema.parse({ apiTokenFile: '/etc/token' })).toEqual({ apiTokenFile: '/etc/token' });
     expect(messages(schema, { apiToken: 'a', apiTokenFile: 'f' })).toEqual(['give apiToken or apiTokenFile, not both']);

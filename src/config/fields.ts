@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { parseDatabaseUrl } from '../storage/database-url.js';
 
-export const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
+export const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL');
 
 /** A TCP port, 1–65535. */
 export const portNumber = z.number().int().min(1).max(65535);

@@ -91,10 +91,7 @@ export async function loadLayout(file: string): Promise<Layout> {
 export function findNode(layout: Layout, name: string): LayoutNode {
   const node = layout.nodes.find((n) => n.hostname === name || n.hostip === name);
   if (!node) {
-    throw new ConfigError(
-      `${layout.file}: node "${name}" is not in machine-list (known: ${layout.nodes.map((n) => n.hostname).join(', ')})`,
-      layout.file,
-    );
+    throw new ConfigError(`${layout.file}: node "${name}" is not in machine-list (known: ${layout.nodes.map((n) => n.hostname).join(', ')})`, layout.file);
   }
   return node;
 }

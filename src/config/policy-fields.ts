@@ -17,18 +17,23 @@ export type Severity = 0 | 1 | 2 | 3;
 
 export const severity = z
   .number()
-  .refine((n) => Number.isInteger(n) && n >= 0 && n <= 3, (n) => ({ message: `severity must be 0, 1, 2 or 3 (${SEVERITY_MEANING}); got ${n}` }))
+  .refine(
+    (n) => Number.isInteger(n) && n >= 0 && n <= 3,
+    (n) => ({ message: `severity must be 0, 1, 2 or 3 (${SEVERITY_MEANING}); got ${n}` }),
+  )
   .transform((n) => n as Severity);
 
 /** A share between 0 and 1 (utilization is a 0-1 ratio in every gpuwatch metric, never a percentage). */
-export const ratio = z
-  .number()
-  .refine((n) => n >= 0 && n <= 1, (n) => ({ message: `expected a ratio between 0 and 1 (e.g. 0.1 for 10%); got ${n}` }));
+export const ratio = z.number().refine(
+  (n) => n >= 0 && n <= 1,
+  (n) => ({ message: `expected a ratio between 0 and 1 (e.g. 0.1 for 10%); got ${n}` }),
+);
 
 /** A ratio a condition "above it" can still exceed: 1 would make the alert impossible. */
-export const ratioBelowOne = z
-  .number()
-  .refine((n) => n >= 0 && n < 1, (n) => ({ message: `expected a ratio from 0 up to (not including) 1, e.g. 0.2 for 20%; got ${n}` }));
+export const ratioBelowOne = z.number().refine(
+  (n) => n >= 0 && n < 1,
+  (n) => ({ message: `expected a ratio from 0 up to (not including) 1, e.g. 0.2 for 20%; got ${n}` }),
+);
 
 export const count = z.number().int().nonnegative();
 
@@ -88,19 +93,11 @@ const overrideSettings = {
 
 /** Overrides of a policy whose series carry no job labels: by cluster only. */
 export function clusterOverrides<T extends z.ZodTypeAny>(threshold: T) {
-  return z
-    .array(
-      z
-        .object({ cluster: labelRegex, threshold: threshold.optional(), ...overrideSettings })
-        .strict(),
-    )
-    .default([]);
+  return z.array(z.object({ cluster: labelRegex, threshold: threshold.optional(), ...overrideSettings }).strict()).default([]);
 }
 
 /** Overrides of a policy with no threshold, by cluster only. */
-export const clusterOverridesNoThreshold = z
-  .array(z.object({ cluster: labelRegex, ...overrideSettings }).strict())
-  .default([]);
+export const clusterOverridesNoThreshold = z.array(z.object({ cluster: labelRegex, ...overrideSettings }).strict()).default([]);
 
 /** Overrides of a job policy: each selects on exactly one of vc, priority or cluster. */
 export function jobOverrides<T extends z.ZodTypeAny>(threshold: T) {

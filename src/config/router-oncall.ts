@@ -13,7 +13,10 @@ export type ClusterPriority = (typeof CLUSTER_PRIORITIES)[number];
 export const SEVERITIES = [0, 1, 2, 3] as const;
 
 export const email = z.string().email();
-const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), (zone) => ({ message: `unknown time zone "${zone}"; use an IANA name such as Europe/Berlin` }));
+const timeZone = z.string().refine(
+  (zone) => IANAZone.isValidZone(zone),
+  (zone) => ({ message: `unknown time zone "${zone}"; use an IANA name such as Europe/Berlin` }),
+);
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock)');
 const localDate = z
   .string()
@@ -108,7 +111,11 @@ export function checkTeamReferences(config: { team: z.output<typeof memberSchema
   const names = new Set(config.team.map((m) => m.name));
   if (names.size !== config.team.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['team'], message: 'team member names must be unique' });
   if (config.team.length > 0 && config.team.length < config.rotation.drisPerShift) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rotation', 'drisPerShift'], message: `${config.rotation.drisPerShift} DRIs per shift need at least as many team members` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['rotation', 'drisPerShift'],
+      message: `${config.rotation.drisPerShift} DRIs per shift need at least as many team members`,
+    });
   }
   const known = (name: string, path: (string | number)[]) => {
     if (!names.has(name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `"${name}" is not a team member` });
@@ -118,7 +125,10 @@ export function checkTeamReferences(config: { team: z.output<typeof memberSchema
     known(s.replace, ['rotation', 'swaps', i, 'replace']);
     known(s.with, ['rotation', 'swaps', i, 'with']);
   });
-  const ranges = [...config.rotation.overrides.map((o, i) => ({ ...o, path: ['rotation', 'overrides', i, 'to'] })), ...config.rotation.swaps.map((s, i) => ({ ...s, path: ['rotation', 'swaps', i, 'to'] }))];
+  const ranges = [
+    ...config.rotation.overrides.map((o, i) => ({ ...o, path: ['rotation', 'overrides', i, 'to'] })),
+    ...config.rotation.swaps.map((s, i) => ({ ...s, path: ['rotation', 'swaps', i, 'to'] })),
+  ];
   for (const r of ranges) {
     if (r.to < r.from) ctx.addIssue({ code: z.ZodIssueCode.custom, path: r.path, message: 'ends before it begins' });
   }
@@ -128,7 +138,9 @@ export function checkTeamReferences(config: { team: z.output<typeof memberSchema
 export function checkSlaCoverage(rows: z.output<typeof slaRowSchema>[], ctx: z.RefinementCtx): void {
   for (const severity of SEVERITIES) {
     for (const priority of CLUSTER_PRIORITIES) {
-      const covered = rows.some((r) => (Array.isArray(r.severity) ? r.severity.includes(severity) : r.severity === severity) && (r.clusters === 'all' || r.clusters.includes(priority)));
+      const covered = rows.some(
+        (r) => (Array.isArray(r.severity) ? r.severity.includes(severity) : r.severity === severity) && (r.clusters === 'all' || r.clusters.includes(priority)),
+      );
       if (!covered) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sla'], message: `no row covers severity ${severity} on ${priority} clusters` });
     }
   }

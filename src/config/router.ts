@@ -7,14 +7,33 @@ import { parseDuration } from './duration.js';
 import { positiveDuration } from './duration-field.js';
 import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from './fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
-import { checkSlaCoverage, checkTeamReferences, DEFAULT_SLA_TABLE, email, memberSchema, rotationSchema, slaRowSchema, workingHoursSchema } from './router-oncall.js';
+import {
+  checkSlaCoverage,
+  checkTeamReferences,
+  DEFAULT_SLA_TABLE,
+  email,
+  memberSchema,
+  rotationSchema,
+  slaRowSchema,
+  workingHoursSchema,
+} from './router-oncall.js';
 
 export { CLUSTER_PRIORITIES, WEEKDAYS, type ClusterPriority } from './router-oncall.js';
 
 export const DEFAULT_ROUTER_DB = 'sqlite://./gpuwatch-router.db';
 
 /** Events a notification can be about; webhooks may subscribe to a subset. */
-export const NOTIFICATION_KINDS = ['page', 'escalation', 'handoff', 'resolved', 'owner-warning', 'action-result', 'page-summary', 'watchdog-silent', 'watchdog-back'] as const;
+export const NOTIFICATION_KINDS = [
+  'page',
+  'escalation',
+  'handoff',
+  'resolved',
+  'owner-warning',
+  'action-result',
+  'page-summary',
+  'watchdog-silent',
+  'watchdog-back',
+] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** The actor recorded for writes made with the shared apiToken. */
@@ -23,7 +42,11 @@ export const SHARED_TOKEN_ACTOR = 'shared-token';
 const webUserSchema = z
   .object({
     /** Recorded as the actor of everything done with this token (acknowledge, update, resolve). */
-    name: z.string().min(1).max(100).regex(/^[^\s"]+$/, 'a name without spaces or quotes, e.g. ana'),
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[^\s"]+$/, 'a name without spaces or quotes, e.g. ana'),
     ...secretFields('token'),
   })
   .strict()
@@ -43,7 +66,12 @@ const webSchema = z
   .superRefine((web, ctx) => {
     const seen = new Set<string>();
     web.users.forEach((u, i) => {
-      if (u.name === SHARED_TOKEN_ACTOR) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `"${SHARED_TOKEN_ACTOR}" is how the shared apiToken is recorded; pick another name` });
+      if (u.name === SHARED_TOKEN_ACTOR)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['users', i, 'name'],
+          message: `"${SHARED_TOKEN_ACTOR}" is how the shared apiToken is recorded; pick another name`,
+        });
       if (seen.has(u.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `"${u.name}" is listed twice` });
       seen.add(u.name);
     });
@@ -54,7 +82,10 @@ const webhookSchema = z
     url: httpUrl,
     /** `json`: the router's own payload; `slack`: Slack-compatible incoming-webhook messages (Mattermost, Rocket.Chat take it too). */
     format: z.enum(['json', 'slack']).default('json'),
-    events: z.array(z.enum(NOTIFICATION_KINDS)).min(1).default([...NOTIFICATION_KINDS]),
+    events: z
+      .array(z.enum(NOTIFICATION_KINDS))
+      .min(1)
+      .default([...NOTIFICATION_KINDS]),
     timeout: positiveDuration.default('10s'),
   })
   .strict();
@@ -86,11 +117,22 @@ const actionsSchema = z
     grace: positiveDuration.default('30m'),
     /** The shortest grace period any action gets: an alert's `action_grace` annotation may lengthen the grace, never shorten it below this. */
     minGrace: positiveDuration.default('15m'),
-    ruleService: z.object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('10s') }).strict().refine(...secretGivenOnce('token')).optional(),
+    ruleService: z
+      .object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('10s') })
+      .strict()
+      .refine(...secretGivenOnce('token'))
+      .optional(),
     /** rest-server: who owns a job (GET /api/v2/jobs/{user}~{job}) and their e-mail (GET /api/v2/users/{username}). Required when dryRun is false. */
-    openpai: z.object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('5s') }).strict().refine(...secretGivenOnce('token')).optional(),
+    openpai: z
+      .object({ url: httpUrl, ...secretFields('token'), timeout: positiveDuration.default('5s') })
+      .strict()
+      .refine(...secretGivenOnce('token'))
+      .optional(),
     /** When rest-server has no address for a user: user@this-domain. */
-    ownerEmailDomain: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com').optional(),
+    ownerEmailDomain: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected a mail domain, e.g. example.com')
+      .optional(),
     exemptJobs: z.array(z.string().min(1)).default([]),
     exemptUsers: z.array(z.string().min(1)).default([]),
   })
@@ -116,7 +158,10 @@ export const routerConfigSchema = z
     /** Pages and escalations per receiver (mail address) per minute; more are held back and summarised in one mail. */
     pagesPerMinute: z.number().int().min(1).default(20),
     /** The dead man's switch: page the DRIs when a cluster's Watchdog alert has not arrived for this long (after it was seen once). */
-    watchdog: z.object({ timeout: positiveDuration.default('5m') }).strict().default({}),
+    watchdog: z
+      .object({ timeout: positiveDuration.default('5m') })
+      .strict()
+      .default({}),
     /** Severity of an alert without a usable `severity` label. */
     defaultSeverity: z.number().int().min(0).max(3).default(2),
     team: z.array(memberSchema).default([]),
@@ -146,7 +191,10 @@ export const routerConfigSchema = z
     /** How often the timer and outbox tables are polled (a timer due sooner wakes the poller itself). */
     pollInterval: positiveDuration.default('1s'),
     /** Delivery retries: the first after `min`, doubling up to `max`, for as long as it takes. */
-    retry: z.object({ min: positiveDuration.default('5s'), max: positiveDuration.default('10m') }).strict().default({}),
+    retry: z
+      .object({ min: positiveDuration.default('5s'), max: positiveDuration.default('10m') })
+      .strict()
+      .default({}),
   })
   .strict()
   .refine(...secretGivenOnce('apiToken'))
@@ -174,9 +222,18 @@ function checkLiveActions(config: { webhookToken?: string; webhookTokenFile?: st
   }
   if (actions.dryRun) return;
   if (config.webhookToken === undefined && config.webhookTokenFile === undefined) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['webhookToken'], message: 'required when actions.dryRun is false: without it anyone who reaches the router can have jobs killed (set webhookToken or webhookTokenFile, and the same token in Alertmanager\'s http_config.authorization)' });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['webhookToken'],
+      message:
+        "required when actions.dryRun is false: without it anyone who reaches the router can have jobs killed (set webhookToken or webhookTokenFile, and the same token in Alertmanager's http_config.authorization)",
+    });
   }
   if (actions.openpai === undefined) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['actions', 'openpai'], message: 'required when actions.dryRun is false: a job\'s owner is read from OpenPAI, and a job OpenPAI does not know gets no action' });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['actions', 'openpai'],
+      message: "required when actions.dryRun is false: a job's owner is read from OpenPAI, and a job OpenPAI does not know gets no action",
+    });
   }
 }

@@ -9,7 +9,6 @@ import { DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
 
 export const DEFAULT_RULE_DB = 'sqlite://./gpuwatch-rules.db';
 
-
 export const ruleServiceConfigSchema = z
   .object({
     listen: listenAddressWithDefault(DEFAULT_LISTEN.ruleService),

@@ -26,7 +26,9 @@ describe('secretReader', () => {
     const missing = await secret()(undefined, 'nope', 'web.users.0.tokenFile').catch((err: unknown) => err);
     expect(missing).toBeInstanceOf(ConfigError);
     expect((missing as ConfigError).message).toBe(`gpuwatch.yaml: router.web.users.0.tokenFile: ${join(dir, 'nope')}: file not found`);
-    expect((missing as ConfigError).problems).toEqual([{ file: 'gpuwatch.yaml', field: 'router.web.users.0.tokenFile', message: `${join(dir, 'nope')}: file not found` }]);
+    expect((missing as ConfigError).problems).toEqual([
+      { file: 'gpuwatch.yaml', field: 'router.web.users.0.tokenFile', message: `${join(dir, 'nope')}: file not found` },
+    ]);
     await expect(secret()(undefined, 'empty', 'apiTokenFile')).rejects.toThrow(`gpuwatch.yaml: router.apiTokenFile: ${join(dir, 'empty')}: the file is empty`);
   });
 });

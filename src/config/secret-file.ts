@@ -26,7 +26,9 @@ export function secretReader({ base, source, section }: SecretFiles): ReadSecret
       return text;
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
-      throw new ConfigError(`${source}: ${section}.${field}: ${path}: ${why}`, source, [{ file: source, field: `${section}.${field}`, message: `${path}: ${why}` }]);
+      throw new ConfigError(`${source}: ${section}.${field}: ${path}: ${why}`, source, [
+        { file: source, field: `${section}.${field}`, message: `${path}: ${why}` },
+      ]);
     }
   };
 }

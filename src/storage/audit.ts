@@ -42,6 +42,7 @@ const ACTOR_LENGTH = 255;
 const SUBJECT_LENGTH = 512;
 
 /** Any component's database or transaction: the table is named at run time. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each component has its own schema; the audit table is typed through AuditDb below
 export type AuditExecutor = Kysely<any> | Transaction<any>;
 
 /** The one table, under a fixed alias, so that its columns are type-checked. */
@@ -73,10 +74,21 @@ export class AuditLog {
   /** Newest first. */
   async read(executor: AuditExecutor, query: AuditQuery = {}): Promise<AuditRecord[]> {
     const { db, table } = this.on(executor);
-    let select = db.selectFrom(table).selectAll().orderBy('id', 'desc').limit(query.limit ?? 100);
+    let select = db
+      .selectFrom(table)
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(query.limit ?? 100);
     if (query.subject !== undefined) select = select.where('subject', '=', query.subject);
     if (query.event !== undefined) select = select.where('event', '=', query.event);
     const rows = await select.execute();
-    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), actor: r.actor, event: r.event, subject: r.subject, detail: JSON.parse(r.detail) as unknown }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      actor: r.actor,
+      event: r.event,
+      subject: r.subject,
+      detail: JSON.parse(r.detail) as unknown,
+    }));
   }
 }

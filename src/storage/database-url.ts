@@ -5,8 +5,7 @@
  */
 
 export type DatabaseTarget =
-  | { dialect: 'sqlite'; file: string }
-  | { dialect: 'mysql'; host: string; port: number; user: string; password: string; database: string };
+  { dialect: 'sqlite'; file: string } | { dialect: 'mysql'; host: string; port: number; user: string; password: string; database: string };
 
 export class DatabaseUrlError extends Error {
   constructor(url: string, why: string) {

@@ -27,7 +27,10 @@ export interface OpenedDatabase<DB> {
 
 export function openDatabase<DB>(url: string, options: OpenDatabaseOptions = {}): OpenedDatabase<DB> {
   const target = parseDatabaseUrl(url);
-  const db = target.dialect === 'sqlite' ? new Kysely<DB>({ dialect: sqliteDialect(target.file, options.warn ?? ((message) => process.emitWarning(message))) }) : new Kysely<DB>({ dialect: mysqlDialect(target, options) });
+  const db =
+    target.dialect === 'sqlite'
+      ? new Kysely<DB>({ dialect: sqliteDialect(target.file, options.warn ?? ((message) => process.emitWarning(message))) })
+      : new Kysely<DB>({ dialect: mysqlDialect(target, options) });
   let closed: Promise<void> | undefined;
   return {
     db,

@@ -62,7 +62,12 @@ describe('WAL checkpoints in a worker thread', () => {
     const db = writerWithoutAutoCheckpoint(file);
     const replies: Done[] = [];
     const fallbacks: string[] = [];
-    const checkpointer = new WalCheckpointer(file, { intervalMs: 20, walBytes: 256 * 1024, onFallback: (r) => fallbacks.push(r), onCheckpoint: (r) => replies.push(r) });
+    const checkpointer = new WalCheckpointer(file, {
+      intervalMs: 20,
+      walBytes: 256 * 1024,
+      onFallback: (r) => fallbacks.push(r),
+      onCheckpoint: (r) => replies.push(r),
+    });
     try {
       insertKilobytes(db, 1_000);
       const grown = await walSize(file);
@@ -87,7 +92,13 @@ describe('WAL checkpoints in a worker thread', () => {
     const db = writerWithoutAutoCheckpoint(file);
     const replies: Done[] = [];
     const looks = new LookCounter();
-    const checkpointer = new WalCheckpointer(file, { intervalMs: 20, walBytes: 256 * 1024, onFallback: () => undefined, onCheckpoint: (r) => replies.push(r), onLook: looks.onLook });
+    const checkpointer = new WalCheckpointer(file, {
+      intervalMs: 20,
+      walBytes: 256 * 1024,
+      onFallback: () => undefined,
+      onCheckpoint: (r) => replies.push(r),
+      onLook: looks.onLook,
+    });
     try {
       insertKilobytes(db, 10);
       await looks.passes(5);
@@ -127,8 +138,16 @@ describe('WAL checkpoints in a worker thread', () => {
     try {
       const { rows } = await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(opened.db);
       expect(rows[0]?.wal_autocheckpoint).toBe(0);
-      await opened.db.schema.createTable('t').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('body', 'text', (c) => c.notNull()).execute();
-      for (let i = 0; i < 50; i++) await opened.db.insertInto('t').values(Array.from({ length: 100 }, () => ({ body: 'y'.repeat(1_000) }))).execute();
+      await opened.db.schema
+        .createTable('t')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      for (let i = 0; i < 50; i++)
+        await opened.db
+          .insertInto('t')
+          .values(Array.from({ length: 100 }, () => ({ body: 'y'.repeat(1_000) })))
+          .execute();
       // 5 MB of WAL and a database file of a few pages: nobody else checkpoints, so the file grows
       // only when the checker (once a second) has the worker copy the WAL back.
       expect((await stat(file)).size).toBeLessThan(100_000);

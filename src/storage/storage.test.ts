@@ -11,14 +11,23 @@ describe('database URLs', () => {
     expect(parseDatabaseUrl('sqlite:///var/lib/gpuwatch/rules.db')).toEqual({ dialect: 'sqlite', file: '/var/lib/gpuwatch/rules.db' });
     expect(parseDatabaseUrl('sqlite://./rules.db')).toEqual({ dialect: 'sqlite', file: './rules.db' });
     expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', file: ':memory:' });
-    expect(parseDatabaseUrl('mysql://pai:s%40cret@db.example:3307/gpuwatch')).toEqual({ dialect: 'mysql', host: 'db.example', port: 3307, user: 'pai', password: 's@cret', database: 'gpuwatch' });
+    expect(parseDatabaseUrl('mysql://pai:s%40cret@db.example:3307/gpuwatch')).toEqual({
+      dialect: 'mysql',
+      host: 'db.example',
+      port: 3307,
+      user: 'pai',
+      password: 's@cret',
+      database: 'gpuwatch',
+    });
     expect(parseDatabaseUrl('mariadb://root@127.0.0.1/x')).toMatchObject({ dialect: 'mysql', port: 3306, user: 'root', password: '' });
   });
 
   it('refuses what it cannot use, without showing the password', () => {
     expect(() => parseDatabaseUrl('postgres://x/y')).toThrow(/unsupported scheme/);
     expect(() => parseDatabaseUrl('sqlite://')).toThrow(/no file/);
-    expect(() => parseDatabaseUrl('mysql://root:hunter2@host/')).toThrow(/invalid database URL "mysql:\/\/root:\*\*\*@host\/": the path must name one database/);
+    expect(() => parseDatabaseUrl('mysql://root:hunter2@host/')).toThrow(
+      /invalid database URL "mysql:\/\/root:\*\*\*@host\/": the path must name one database/,
+    );
     expect(redactUrl('mysql://u:p@h:1/d')).toBe('mysql://u:***@h:1/d');
   });
 
@@ -54,7 +63,11 @@ interface NotesDb {
 const notesMigrations: Record<string, Migration> = {
   '0001_notes': {
     up: async (db: Kysely<any>) => {
-      await db.schema.createTable('notes').addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement()).addColumn('body', 'text', (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('notes')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
     },
   },
 };
@@ -80,15 +93,24 @@ describe.each([
     const set = { tableName: 'notes_migrations', migrations: notesMigrations };
     expect(await migrateToLatest(opened.db as Kysely<unknown>, set)).toEqual(['0001_notes']);
     expect(await migrateToLatest(opened.db as Kysely<unknown>, set)).toEqual([]);
-    const first = await opened.db.insertInto('notes').values({ body: 'a' } as never).executeTakeFirstOrThrow();
-    const second = await opened.db.insertInto('notes').values({ body: 'b' } as never).executeTakeFirstOrThrow();
+    const first = await opened.db
+      .insertInto('notes')
+      .values({ body: 'a' } as never)
+      .executeTakeFirstOrThrow();
+    const second = await opened.db
+      .insertInto('notes')
+      .values({ body: 'b' } as never)
+      .executeTakeFirstOrThrow();
     expect(Number(second.insertId)).toBe(Number(first.insertId) + 1);
     const rows = await opened.db.selectFrom('notes').select(['id', 'body']).orderBy('id').execute();
     expect(rows.map((r) => r.body)).toEqual(['a', 'b']);
   });
 
   it('reports a failing migration by name', async () => {
-    const broken = { tableName: 'broken_migrations', migrations: { '0001_bad': { up: async (db: Kysely<any>) => void (await sql`select * from no_such_table`.execute(db)) } } };
+    const broken = {
+      tableName: 'broken_migrations',
+      migrations: { '0001_bad': { up: async (db: Kysely<any>) => void (await sql`select * from no_such_table`.execute(db)) } },
+    };
     await expect(migrateToLatest(opened.db as Kysely<unknown>, broken)).rejects.toThrow(MigrationError);
     await expect(migrateToLatest(opened.db as Kysely<unknown>, broken)).rejects.toThrow(/migration 0001_bad failed/);
   });
@@ -100,11 +122,15 @@ describe('throwaway MySQL databases', () => {
     const b = await createThrowawayMysqlDatabase();
     expect(a.name).not.toBe(b.name);
     const opened = openDatabase<unknown>(a.url);
-    const listed = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name in (${a.name}, ${b.name})`.execute(opened.db);
+    const listed = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name in (${a.name}, ${b.name})`.execute(
+      opened.db,
+    );
     expect(listed.rows.map((r) => r.name).sort()).toEqual([a.name, b.name].sort());
     await a.drop();
     await b.drop();
-    const after = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name in (${a.name}, ${b.name})`.execute(opened.db).catch(() => ({ rows: [] }));
+    const after = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name in (${a.name}, ${b.name})`
+      .execute(opened.db)
+      .catch(() => ({ rows: [] }));
     expect(after.rows).toEqual([]);
     await opened.close();
   });

@@ -7,9 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CLOCK_EVENT_REASONS, type ClockEventReason, type GpuReading } from '../../exporter/types.js';
 
-export const H100_FIXTURE_DIR = fileURLToPath(
-  new URL('../fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/', import.meta.url),
-);
+export const H100_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/', import.meta.url));
 
 const MIB = 1024 * 1024;
 
@@ -61,9 +59,10 @@ export function recordedH100(): RecordedH100 {
     smClockHertz: number('sm_clock', 'MHz') * 1_000_000,
     memoryClockHertz: number('mem_clock', 'MHz') * 1_000_000,
     performanceState: Number(text('performance_state').replace(/^P/, '')),
-    clockEventReasons: Object.fromEntries(
-      CLOCK_EVENT_REASONS.map((reason) => [reason, text(`clocks_event_reason_${reason}`) === 'Active']),
-    ) as Record<ClockEventReason, boolean>,
+    clockEventReasons: Object.fromEntries(CLOCK_EVENT_REASONS.map((reason) => [reason, text(`clocks_event_reason_${reason}`) === 'Active'])) as Record<
+      ClockEventReason,
+      boolean
+    >,
     ecc: {
       correctedVolatile: Number(nvml.get('ecc_corrected_volatile')),
       correctedAggregate: Number(nvml.get('ecc_corrected_aggregate')),

@@ -23,14 +23,22 @@ async function call(path: string, init: { method?: string; user?: string; token?
   if (init.body !== undefined) headers['content-type'] = init.type ?? 'application/json';
   const res = await fetch(`${fake.url}${path}`, { method: init.method ?? 'GET', headers, body: init.body });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : undefined };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    text,
+    json: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : undefined,
+  };
 }
 
 describe('fake OpenPAI rest-server', () => {
   it('wants a bearer token it issued', async () => {
     expect((await call('/api/v2/jobs')).status).toBe(401);
     const forged = fake.tokenFor('alice').replace(/\.[^.]+$/, '.forged');
-    expect((await call('/api/v2/jobs', { token: forged })).json).toEqual({ code: 'UnauthorizedUserError', message: 'Guest is not allowed to do this operation.' });
+    expect((await call('/api/v2/jobs', { token: forged })).json).toEqual({
+      code: 'UnauthorizedUserError',
+      message: 'Guest is not allowed to do this operation.',
+    });
   });
 
   it('lists jobs with filters, paging and the total count', async () => {
@@ -46,7 +54,8 @@ describe('fake OpenPAI rest-server', () => {
   });
 
   it('takes YAML submissions, refusing JSON bodies, bad and duplicate ones', async () => {
-    const yaml = 'protocolVersion: 2\nname: y1\ntype: job\ntaskRoles:\n  w:\n    instances: 2\n    resourcePerInstance: {cpu: 1, memoryMB: 512, gpu: 3}\nextras:\n  hivedScheduler:\n    jobPriorityClass: test\n';
+    const yaml =
+      'protocolVersion: 2\nname: y1\ntype: job\ntaskRoles:\n  w:\n    instances: 2\n    resourcePerInstance: {cpu: 1, memoryMB: 512, gpu: 3}\nextras:\n  hivedScheduler:\n    jobPriorityClass: test\n';
     expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: yaml, type: 'text/yaml' })).status).toBe(202);
     expect(fake.job('bob~y1')).toMatchObject({ totalGpuNumber: 6, totalTaskNumber: 2, jobPriority: 'test', state: 'WAITING', config: yaml });
     expect((await call('/api/v2/jobs', { method: 'POST', user: 'bob', body: yaml, type: 'text/yaml' })).json.code).toBe('ConflictJobError');

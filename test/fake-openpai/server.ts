@@ -272,7 +272,9 @@ export async function startFakeOpenPai(options: { users: FakeUser[]; submitState
       }
       if (!ownerOrAdmin(job, req, res, add ? 'add tag to' : 'delete tag from')) return;
       job.tags = add ? [...new Set([...job.tags, value])] : job.tags.filter((t) => t !== value);
-      res.status(200).json({ status: 200, message: `${add ? 'Add' : 'Delete'} tag ${value} ${add ? 'for' : 'from'} job ${job.username}~${job.name} successfully.` });
+      res
+        .status(200)
+        .json({ status: 200, message: `${add ? 'Add' : 'Delete'} tag ${value} ${add ? 'for' : 'from'} job ${job.username}~${job.name} successfully.` });
     });
   app.put('/api/v2/jobs/:id/tag', tagRoute(true));
   app.delete('/api/v2/jobs/:id/tag', tagRoute(false));
@@ -321,14 +323,17 @@ function protocolProblem(p: unknown): string | undefined {
   if (typeof p !== 'object' || p === null) return 'The job protocol must be a map.';
   const job = p as Partial<Protocol>;
   if (typeof job.name !== 'string' || !JOB_NAME.test(job.name)) return 'name: must match ^[a-zA-Z0-9_-]+$';
-  if (typeof job.taskRoles !== 'object' || job.taskRoles === null || Object.keys(job.taskRoles).length === 0) return 'taskRoles: at least one task role is required';
+  if (typeof job.taskRoles !== 'object' || job.taskRoles === null || Object.keys(job.taskRoles).length === 0)
+    return 'taskRoles: at least one task role is required';
   for (const [role, spec] of Object.entries(job.taskRoles)) {
     const gpu = spec?.resourcePerInstance?.gpu;
-    if (spec?.instances !== undefined && !(Number.isInteger(spec.instances) && spec.instances >= 1)) return `taskRoles.${role}.instances: must be an integer >= 1`;
+    if (spec?.instances !== undefined && !(Number.isInteger(spec.instances) && spec.instances >= 1))
+      return `taskRoles.${role}.instances: must be an integer >= 1`;
     if (gpu !== undefined && !(typeof gpu === 'number' && gpu >= 0)) return `taskRoles.${role}.resourcePerInstance.gpu: must be a number >= 0`;
   }
   const priorityClass = job.extras?.hivedScheduler?.jobPriorityClass;
-  if (priorityClass !== undefined && !['prod', 'test', 'oppo'].includes(priorityClass)) return 'extras.hivedScheduler.jobPriorityClass: must be one of prod, test, oppo';
+  if (priorityClass !== undefined && !['prod', 'test', 'oppo'].includes(priorityClass))
+    return 'extras.hivedScheduler.jobPriorityClass: must be one of prod, test, oppo';
   return undefined;
 }
 

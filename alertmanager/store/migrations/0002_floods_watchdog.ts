@@ -3,7 +3,10 @@ import type { Kysely, Migration } from 'kysely';
 /** Truncated Alertmanager groups, the page limit per receiver, and the dead man's switch. */
 export const floodsAndWatchdog: Migration = {
   async up(db: Kysely<any>): Promise<void> {
-    await db.schema.alterTable('router_incidents').addColumn('hidden_alerts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('router_incidents')
+      .addColumn('hidden_alerts', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema
       .createTable('router_page_counts')
       .addColumn('receiver', 'varchar(255)', (c) => c.notNull())

@@ -4,11 +4,16 @@
   'use strict';
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var message = document.getElementById('message');
-  function say(text) { if (message) message.textContent = text; }
+  function say(text) {
+    if (message) message.textContent = text;
+  }
 
   document.querySelectorAll('button[data-action]').forEach(function (button) {
     button.addEventListener('click', function () {
-      if (!csrfMeta) { say('Log in first.'); return; }
+      if (!csrfMeta) {
+        say('Log in first.');
+        return;
+      }
       var body = {};
       if (button.dataset.action === 'update') {
         var text = window.prompt('Update for incident #' + button.dataset.incident);
@@ -20,17 +25,33 @@
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrfMeta.content },
-        body: JSON.stringify(body)
-      }).then(function (res) {
-        return res.json().catch(function () { return {}; }).then(function (answer) {
-          if (res.ok) { window.location.reload(); return; }
-          say('Failed: ' + (answer.error || res.status));
+        body: JSON.stringify(body),
+      })
+        .then(function (res) {
+          return res
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (answer) {
+              if (res.ok) {
+                window.location.reload();
+                return;
+              }
+              say('Failed: ' + (answer.error || res.status));
+              button.disabled = false;
+            });
+        })
+        .catch(function (err) {
+          say('Failed: ' + err);
           button.disabled = false;
         });
-      }).catch(function (err) { say('Failed: ' + err); button.disabled = false; });
     });
   });
 
   // SLA lines are computed by the router (working hours): refresh them once a minute.
-  if (document.querySelector('[data-sla]')) setTimeout(function () { window.location.reload(); }, 60000);
+  if (document.querySelector('[data-sla]'))
+    setTimeout(function () {
+      window.location.reload();
+    }, 60000);
 })();

@@ -21,16 +21,7 @@ const ALL_FIELDS = fixture('query-gpu-fields.txt')
  * (power in watts with two decimals), and a last zero that cannot be told apart. Only the index,
  * uuid, temperature and power columns are asserted on.
  */
-const STREAM_FIXTURE_FIELDS = [
-  'index',
-  'uuid',
-  'utilization.gpu',
-  'utilization.memory',
-  'memory.used',
-  'temperature.gpu',
-  'power.draw',
-  'unidentified',
-];
+const STREAM_FIXTURE_FIELDS = ['index', 'uuid', 'utilization.gpu', 'utilization.memory', 'memory.used', 'temperature.gpu', 'power.draw', 'unidentified'];
 
 describe('QUERY_FIELDS', () => {
   it('names only fields that driver 580 accepts, including index and uuid', () => {
@@ -148,9 +139,7 @@ describe('parseQueryGpuCsv on the recordings (all 214 fields)', () => {
 
 describe('clock-event reasons', () => {
   it('agree between the named fields and the active bitmask in every recording', () => {
-    const maskOnly = ALL_FIELDS.map((field) =>
-      /^clocks_event_reasons\.(?!supported|active)/.test(field) ? `ignored.${field}` : field,
-    );
+    const maskOnly = ALL_FIELDS.map((field) => (/^clocks_event_reasons\.(?!supported|active)/.test(field) ? `ignored.${field}` : field));
     for (const name of ['query-gpu-idle-nounits.csv', 'query-gpu-busy-nounits.csv', 'stream-all.csv']) {
       const named = parseQueryGpuCsv(fixture(name), ALL_FIELDS);
       const fromMask = parseQueryGpuCsv(fixture(name), maskOnly);
@@ -199,11 +188,7 @@ describe('parseQueryGpuLine', () => {
   it('treats every placeholder as absent', () => {
     const gpu = parseQueryGpuLine('3, GPU-b, [N/A], [Not Supported], N/A, [Unknown Error], [N/A]', fields);
     expect(gpu).toEqual({ index: 3, uuid: 'GPU-b' });
-    const deprecated = parseQueryGpuLine('0, GPU-c, Requested functionality has been deprecated', [
-      'index',
-      'uuid',
-      'name',
-    ]);
+    const deprecated = parseQueryGpuLine('0, GPU-c, Requested functionality has been deprecated', ['index', 'uuid', 'name']);
     expect(deprecated).toEqual({ index: 0, uuid: 'GPU-c' });
   });
 

@@ -98,9 +98,7 @@ const FIELD_ALIASES: Record<string, string> = {
 function canonicalField(field: string): string {
   const trimmed = field.trim();
   const unaliased = FIELD_ALIASES[trimmed] ?? trimmed;
-  return unaliased.startsWith('clocks_throttle_reasons.')
-    ? `clocks_event_reasons.${unaliased.slice('clocks_throttle_reasons.'.length)}`
-    : unaliased;
+  return unaliased.startsWith('clocks_throttle_reasons.') ? `clocks_event_reasons.${unaliased.slice('clocks_throttle_reasons.'.length)}` : unaliased;
 }
 
 /**
@@ -110,10 +108,7 @@ function canonicalField(field: string): string {
 export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuReading {
   const cells = line.split(',');
   if (cells.length !== fields.length) {
-    throw new SourceError(
-      'parse',
-      `nvidia-smi CSV: expected ${fields.length} values, got ${cells.length} in line "${excerpt(line)}"`,
-    );
+    throw new SourceError('parse', `nvidia-smi CSV: expected ${fields.length} values, got ${cells.length} in line "${excerpt(line)}"`);
   }
   const values = new Map<string, string>();
   fields.forEach((field, position) => values.set(canonicalField(field), cells[position]!.trim()));
@@ -136,10 +131,7 @@ export function parseQueryGpuLine(line: string, fields: readonly string[]): GpuR
     memoryUsedBytes: readMibAsBytes(get('memory.used')),
     temperatureCelsius: readNumber(get('temperature.gpu'), 'C'),
     memoryTemperatureCelsius: readNumber(get('temperature.memory'), 'C'),
-    powerUsageWatts:
-      readNumber(get('power.draw.average'), 'W') ??
-      readNumber(get('power.draw'), 'W') ??
-      readNumber(get('power.draw.instant'), 'W'),
+    powerUsageWatts: readNumber(get('power.draw.average'), 'W') ?? readNumber(get('power.draw'), 'W') ?? readNumber(get('power.draw.instant'), 'W'),
     powerLimitWatts: readNumber(get('enforced.power.limit'), 'W') ?? readNumber(get('power.limit'), 'W'),
     smClockHertz: readMhzAsHertz(get('clocks.current.sm')),
     memoryClockHertz: readMhzAsHertz(get('clocks.current.memory')),

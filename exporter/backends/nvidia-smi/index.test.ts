@@ -8,7 +8,9 @@ import { NvidiaSmiBackend, type NvidiaSmiBackendOptions } from './index.js';
 
 const FIXTURES = new URL('../../../test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/', import.meta.url);
 const fixturePath = (name: string) => fileURLToPath(new URL(name, FIXTURES));
-const ALL_FIELDS = readFileSync(fixturePath('query-gpu-fields.txt'), 'utf8').split('\n').filter((field) => field !== '');
+const ALL_FIELDS = readFileSync(fixturePath('query-gpu-fields.txt'), 'utf8')
+  .split('\n')
+  .filter((field) => field !== '');
 const MIB = 1_048_576;
 
 const workDir = mkdtempSync(join(tmpdir(), 'gpuwatch-smi-backend-'));

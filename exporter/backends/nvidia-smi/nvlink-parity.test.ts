@@ -41,20 +41,31 @@ function asNvidiaSmiPrintsThem(gpu: GpuReading, links: readonly NvLinkReading[])
   const block = (line: (link: NvLinkReading) => string[]) => [header, ...links.flatMap(line)].join('\n');
   return {
     state: block((n) => [`\t Link ${n.link}: 26.562 GB/s`]),
-    errors: block((n) => [`\t Link ${n.link}: Replay Errors: ${n.errors?.replay}`, `\t Link ${n.link}: Recovery Errors: ${n.errors?.recovery}`, `\t Link ${n.link}: CRC Errors: ${n.errors?.crc_flit}`, '']),
+    errors: block((n) => [
+      `\t Link ${n.link}: Replay Errors: ${n.errors?.replay}`,
+      `\t Link ${n.link}: Recovery Errors: ${n.errors?.recovery}`,
+      `\t Link ${n.link}: CRC Errors: ${n.errors?.crc_flit}`,
+      '',
+    ]),
     data: block((n) => [`\t Link ${n.link}: Data Tx: ${n.transmitBytes! / 1024} KiB`, `\t Link ${n.link}: Data Rx: ${n.receiveBytes! / 1024} KiB`]),
   };
 }
 
 const nvlinkSeries = async (backend: 'nvml' | 'nvidia-smi', gpu: GpuReading) =>
-  (await renderExposition({ node: 'n', version: '1', backend, sources: new Map(), gpus: { gpus: [gpu] } })).split('\n').filter((line) => line.startsWith('gpuwatch_gpu_nvlink_'));
+  (await renderExposition({ node: 'n', version: '1', backend, sources: new Map(), gpus: { gpus: [gpu] } }))
+    .split('\n')
+    .filter((line) => line.startsWith('gpuwatch_gpu_nvlink_'));
 
 describe('NVLink series of the two backends', () => {
   it('are the same names, labels and values for the same links (but the data CRC count)', async () => {
     const nvml = await readThroughNvml();
     expect(nvml.nvlinks).toHaveLength(3);
     const printed = asNvidiaSmiPrintsThem(nvml, nvml.nvlinks!);
-    const read = nvLinkReadings(parseNvLinkLines(printed.state, 'nvidia-smi nvlink -s'), parseNvLinkLines(printed.errors, 'nvidia-smi nvlink -e'), parseNvLinkLines(printed.data, 'nvidia-smi nvlink -gt d'));
+    const read = nvLinkReadings(
+      parseNvLinkLines(printed.state, 'nvidia-smi nvlink -s'),
+      parseNvLinkLines(printed.errors, 'nvidia-smi nvlink -e'),
+      parseNvLinkLines(printed.data, 'nvidia-smi nvlink -gt d'),
+    );
     const { nvlinks: _, ...withoutLinks } = nvml;
     const smi = { ...withoutLinks, nvlinks: read.get(nvml.uuid)! };
     const fromNvml = await nvlinkSeries('nvml', nvml);

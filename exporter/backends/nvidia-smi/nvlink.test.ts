@@ -55,7 +55,13 @@ describe('nvidia-smi nvlink -s, -e and -gt d', () => {
 
   it('exports an absent counter as no series, never as 0', async () => {
     const gpu6 = readFixture().get(uuid(6))!;
-    const text = await renderExposition({ node: 'n', version: '1', backend: 'nvidia-smi', sources: new Map(), gpus: { gpus: [{ index: 6, uuid: uuid(6), nvlinks: gpu6 }] } });
+    const text = await renderExposition({
+      node: 'n',
+      version: '1',
+      backend: 'nvidia-smi',
+      sources: new Map(),
+      gpus: { gpus: [{ index: 6, uuid: uuid(6), nvlinks: gpu6 }] },
+    });
     expect(text).toMatch(/^gpuwatch_gpu_nvlink_errors_total\{[^}]*link="0",type="recovery"\} 0$/m);
     expect(text).not.toMatch(/link="0",type="replay"/);
     expect(text).not.toMatch(/type="crc_data"/);
@@ -74,7 +80,9 @@ describe('nvidia-smi nvlink -s, -e and -gt d', () => {
   it('names the command, line and text of a line it cannot read', () => {
     const text = fixture('nvlink-e.txt').replace('\t Link 3: Recovery Errors: 0', '\t Lnk 3: Recovery Errors: 0');
     const line = text.split('\n').indexOf('\t Lnk 3: Recovery Errors: 0') + 1;
-    expect(() => parseNvLinkLines(text, 'nvidia-smi nvlink -e')).toThrow(new SourceError('parse', `nvidia-smi nvlink -e: line ${line}: not a link line: "Lnk 3: Recovery Errors: 0"`));
+    expect(() => parseNvLinkLines(text, 'nvidia-smi nvlink -e')).toThrow(
+      new SourceError('parse', `nvidia-smi nvlink -e: line ${line}: not a link line: "Lnk 3: Recovery Errors: 0"`),
+    );
     expect(() => parseNvLinkLines('\t Link 0: Data Tx: 5 KiB\n', 'nvidia-smi nvlink -gt d')).toThrow(/line 1: a line before the first GPU/);
     const twice = `${fixture('nvlink-s.txt')}GPU 8: NVIDIA H100 80GB HBM3 (UUID: ${uuid(0)})\n`;
     expect(() => parseNvLinkLines(twice, 'nvidia-smi nvlink -s')).toThrow(/line 136: a GPU listed twice/);
@@ -85,8 +93,13 @@ describe('nvidia-smi nvlink -s, -e and -gt d', () => {
     const errors = parseNvLinkLines(fixture('nvlink-e.txt').replace('\t Link 2: CRC Errors: 0', '\t Link 2: CRC Errors: many'), 'nvidia-smi nvlink -e');
     const data = parseNvLinkLines(fixture('nvlink-gt-d.txt'), 'nvidia-smi nvlink -gt d');
     expect(() => nvLinkReadings(state, errors, data)).toThrow(`nvidia-smi nvlink -e: GPU ${uuid(0)} link 2: CRC Errors is not a count: "many"`);
-    const inMib = parseNvLinkLines(fixture('nvlink-gt-d.txt').replace('\t Link 1: Data Rx: 5863210 KiB', '\t Link 1: Data Rx: 5726 MiB'), 'nvidia-smi nvlink -gt d');
-    expect(() => nvLinkReadings(state, parseNvLinkLines(fixture('nvlink-e.txt'), 'nvidia-smi nvlink -e'), inMib)).toThrow(`nvidia-smi nvlink -gt d: GPU ${uuid(0)} link 1: Data Rx is not a count: "5726 MiB"`);
+    const inMib = parseNvLinkLines(
+      fixture('nvlink-gt-d.txt').replace('\t Link 1: Data Rx: 5863210 KiB', '\t Link 1: Data Rx: 5726 MiB'),
+      'nvidia-smi nvlink -gt d',
+    );
+    expect(() => nvLinkReadings(state, parseNvLinkLines(fixture('nvlink-e.txt'), 'nvidia-smi nvlink -e'), inMib)).toThrow(
+      `nvidia-smi nvlink -gt d: GPU ${uuid(0)} link 1: Data Rx is not a count: "5726 MiB"`,
+    );
   });
 
   it('refuses a link state that is neither a speed nor <inactive>', () => {

@@ -38,7 +38,5 @@ export function chooseQueryFields(wanted: readonly string[], known: ReadonlySet<
 }
 
 function olderNames(field: string): string[] {
-  return RENAMED_PREFIXES.filter(([newer]) => field.startsWith(newer)).map(
-    ([newer, older]) => older + field.slice(newer.length),
-  );
+  return RENAMED_PREFIXES.filter(([newer]) => field.startsWith(newer)).map(([newer, older]) => older + field.slice(newer.length));
 }

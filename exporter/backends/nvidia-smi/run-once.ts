@@ -56,7 +56,13 @@ interface ChildEnding {
 }
 
 /** How one run ends: the time limit, the abort signal, a kill, and settling the promise exactly once. */
-function childEnding(command: string, child: ChildProcess, options: RunOnceOptions, resolve: (output: string) => void, reject: (error: SourceError) => void): ChildEnding {
+function childEnding(
+  command: string,
+  child: ChildProcess,
+  options: RunOnceOptions,
+  resolve: (output: string) => void,
+  reject: (error: SourceError) => void,
+): ChildEnding {
   let settled = false;
   let killedFor: SourceError | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -78,10 +84,7 @@ function childEnding(command: string, child: ChildProcess, options: RunOnceOptio
     graceTimer = setTimeout(() => finish(error), KILL_GRACE_MS);
   };
   const onAbort = () => killFor(new SourceError('unavailable', `${command} was cancelled`));
-  const timer = setTimeout(
-    () => killFor(new SourceError('timeout', `${command} did not finish within ${options.timeoutMs} ms`)),
-    options.timeoutMs,
-  );
+  const timer = setTimeout(() => killFor(new SourceError('timeout', `${command} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   return {
     finish,

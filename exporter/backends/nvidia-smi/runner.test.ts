@@ -9,16 +9,7 @@ import { runOnce, StreamingQuery } from './runner.js';
 const FIXTURES = new URL('../../../test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/', import.meta.url);
 const fixturePath = (name: string) => fileURLToPath(new URL(name, FIXTURES));
 /** stream.csv's columns as inferred in csv.test.ts (the README does not name them). */
-const STREAM_FIXTURE_FIELDS = [
-  'index',
-  'uuid',
-  'utilization.gpu',
-  'utilization.memory',
-  'memory.used',
-  'temperature.gpu',
-  'power.draw',
-  'unidentified',
-];
+const STREAM_FIXTURE_FIELDS = ['index', 'uuid', 'utilization.gpu', 'utilization.memory', 'memory.used', 'temperature.gpu', 'power.draw', 'unidentified'];
 
 const workDir = mkdtempSync(join(tmpdir(), 'gpuwatch-smi-runner-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -91,16 +82,12 @@ describe('runOnce', () => {
   });
 
   it('reports a non-zero exit with what the tool said', async () => {
-    const smi = fakeSmi(
-      "echo \"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\"\nexit 9",
-    );
+    const smi = fakeSmi('echo "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver."\nexit 9');
     const error = await rejection(runOnce(smi, [], { timeoutMs: 5_000 }));
     expect(error.reason).toBe('exit');
     expect(error.message).toMatch(/exited with code 9: NVIDIA-SMI has failed/);
     const stderrSmi = fakeSmi('echo partial\necho "Unable to determine the device handle" >&2\nexit 15');
-    expect((await rejection(runOnce(stderrSmi, [], { timeoutMs: 5_000 }))).message).toMatch(
-      /code 15: Unable to determine the device handle/,
-    );
+    expect((await rejection(runOnce(stderrSmi, [], { timeoutMs: 5_000 }))).message).toMatch(/code 15: Unable to determine the device handle/);
   });
 
   it('reports a missing binary as a spawn failure', async () => {
@@ -143,8 +130,7 @@ describe('StreamingQuery', () => {
   it('keeps the latest line per GPU and restarts the child when it exits', async () => {
     const argsFile = join(workDir, 'args-stream');
     const smi = fakeSmi(
-      `printf '%s\\n' "$@" > '${argsFile}'\n` +
-        `head -n 4 '${fixturePath('stream.csv')}' | while IFS= read -r line; do echo "$line"; sleep 0.05; done`,
+      `printf '%s\\n' "$@" > '${argsFile}'\n` + `head -n 4 '${fixturePath('stream.csv')}' | while IFS= read -r line; do echo "$line"; sleep 0.05; done`,
     );
     const { query, errors } = streaming(smi);
     await eventually(() => query.restarts >= 2);
@@ -190,9 +176,7 @@ describe('StreamingQuery', () => {
     const starts = join(workDir, 'healthy-starts');
     const line = readFileSync(fixturePath('stream.csv'), 'utf8').split('\n')[0];
     // Each child streams for ~250 ms, longer than healthyAfterMs, then exits.
-    const smi = fakeSmi(
-      `date +%s%3N >> '${starts}'\nfor i in 1 2 3 4 5; do echo '${line}'; sleep 0.05; done`,
-    );
+    const smi = fakeSmi(`date +%s%3N >> '${starts}'\nfor i in 1 2 3 4 5; do echo '${line}'; sleep 0.05; done`);
     streaming(smi, { initialBackoffMs: 40, maxBackoffMs: 5_000, healthyAfterMs: 100 });
     const startTimes = () => (existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n').map(Number) : []);
     await eventually(() => startTimes().length >= 5);
@@ -219,8 +203,7 @@ describe('StreamingQuery', () => {
   it('reports garbage lines without crashing and keeps going', async () => {
     const line = readFileSync(fixturePath('stream.csv'), 'utf8').split('\n')[1];
     const smi = fakeSmi(
-      `echo 'Failed to initialize NVML: Unknown Error'\necho '<<<garbage>>>, , ,'\nprintf '\\000\\001\\n'\n` +
-        `echo '${line}'\nexec sleep 1000`,
+      `echo 'Failed to initialize NVML: Unknown Error'\necho '<<<garbage>>>, , ,'\nprintf '\\000\\001\\n'\n` + `echo '${line}'\nexec sleep 1000`,
     );
     const { query, errors } = streaming(smi);
     await eventually(() => query.latest() !== undefined);

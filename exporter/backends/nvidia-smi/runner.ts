@@ -124,12 +124,7 @@ export class StreamingQuery {
   }
 
   private spawnChild(): void {
-    const args = [
-      `--query-gpu=${this.options.fields.join(',')}`,
-      '--format=csv,noheader,nounits',
-      '-lms',
-      String(this.options.intervalMs),
-    ];
+    const args = [`--query-gpu=${this.options.fields.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(this.options.intervalMs)];
     const child = spawn(this.options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     this.childStartedAt = Date.now();

@@ -43,9 +43,7 @@ async function theirReading(fixtureName: string): Promise<TheirGpu[]> {
   const savedPath = process.env['PATH'];
   process.env['PATH'] = `${fakeDir}${delimiter}${savedPath ?? ''}`;
   try {
-    const data = await new Promise<TheirLog>((resolve, reject) =>
-      nodeNvidiaSmi((error, result) => (error ? reject(error) : resolve(result))),
-    );
+    const data = await new Promise<TheirLog>((resolve, reject) => nodeNvidiaSmi((error, result) => (error ? reject(error) : resolve(result))));
     const gpu = data.nvidia_smi_log.gpu;
     return Array.isArray(gpu) ? gpu : [gpu];
   } finally {
@@ -73,7 +71,7 @@ describe.each(['q-idle.xml', 'q-busy.xml', 'q-busy-2.xml'])('%s read by us and b
       expect(our.powerUsageWatts).toBe(number(their.gpu_power_readings.average_power_draw));
       expect(our.powerLimitWatts).toBe(number(their.gpu_power_readings.current_power_limit));
 
-      const listed = their.processes === '' ? [] : their.processes.process_info ?? [];
+      const listed = their.processes === '' ? [] : (their.processes.process_info ?? []);
       const theirProcesses = (Array.isArray(listed) ? listed : [listed]).map((process) => ({
         pid: Number(process.pid),
         name: process.process_name,

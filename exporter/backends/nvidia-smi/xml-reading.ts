@@ -8,14 +8,7 @@
  * parser reads both.
  */
 import { compact } from '../../../src/defined.js';
-import {
-  CLOCK_EVENT_REASONS,
-  type ClockEventReason,
-  type EccCounts,
-  type GpuProcess,
-  type GpuReading,
-  type MigDevice,
-} from '../../types.js';
+import { CLOCK_EVENT_REASONS, type ClockEventReason, type EccCounts, type GpuProcess, type GpuReading, type MigDevice } from '../../types.js';
 import {
   readActive,
   readCount,
@@ -82,9 +75,7 @@ export const GPU_ELEMENT_PATHS: readonly string[] = [
   `${PCIE_LINK}/link_widths/max_link_width`,
   'temperature/gpu_temp',
   'temperature/memory_temp',
-  ...POWER_SECTIONS.flatMap((section) =>
-    [...POWER_DRAW_NAMES, ...POWER_LIMIT_NAMES, ...POWER_BOUND_NAMES, 'power_state'].map((name) => `${section}/${name}`),
-  ),
+  ...POWER_SECTIONS.flatMap((section) => [...POWER_DRAW_NAMES, ...POWER_LIMIT_NAMES, ...POWER_BOUND_NAMES, 'power_state'].map((name) => `${section}/${name}`)),
   'clocks/sm_clock',
   'clocks/mem_clock',
   'performance_state',
@@ -104,22 +95,10 @@ export const GPU_ELEMENT_PATHS: readonly string[] = [
 ];
 
 /** Paths under `<processes>/<process_info>` whose text we keep. */
-export const PROCESS_ELEMENT_PATHS: readonly string[] = [
-  'pid',
-  'process_name',
-  'used_memory',
-  'gpu_instance_id',
-  'compute_instance_id',
-];
+export const PROCESS_ELEMENT_PATHS: readonly string[] = ['pid', 'process_name', 'used_memory', 'gpu_instance_id', 'compute_instance_id'];
 
 /** Paths under `<mig_devices>/<mig_device>` whose text we keep. */
-export const MIG_DEVICE_ELEMENT_PATHS: readonly string[] = [
-  'index',
-  'gpu_instance_id',
-  'compute_instance_id',
-  'fb_memory_usage/total',
-  'fb_memory_usage/used',
-];
+export const MIG_DEVICE_ELEMENT_PATHS: readonly string[] = ['index', 'gpu_instance_id', 'compute_instance_id', 'fb_memory_usage/total', 'fb_memory_usage/used'];
 
 /** What the parser gathered for one `<gpu>` element. */
 export interface GpuElement {
@@ -169,15 +148,12 @@ export function gpuReadingFromXml(gpu: GpuElement, driverVersion: string | undef
       correctable: readCounter(texts['remapped_rows/remapped_row_corr'] ?? texts['remapped_rows/correctable_rows']),
       uncorrectable: readCounter(texts['remapped_rows/remapped_row_unc'] ?? texts['remapped_rows/uncorrectable_rows']),
       pending: readYesNo(texts['remapped_rows/remapped_row_pending'] ?? texts['remapped_rows/pending']),
-      failure: readYesNo(
-        texts['remapped_rows/remapped_row_failure'] ?? texts['remapped_rows/remapping_failure_occurred'],
-      ),
+      failure: readYesNo(texts['remapped_rows/remapped_row_failure'] ?? texts['remapped_rows/remapping_failure_occurred']),
     }),
     retiredPages: compact({
       singleBit: readCounter(texts['retired_pages/multiple_single_bit_retirement/retired_count']),
       doubleBit: readCounter(texts['retired_pages/double_bit_retirement/retired_count']),
-      pending:
-        readYesNo(texts['retired_pages/pending_retirement']) ?? readYesNo(texts['retired_pages/pending_blacklist']),
+      pending: readYesNo(texts['retired_pages/pending_retirement']) ?? readYesNo(texts['retired_pages/pending_blacklist']),
     }),
     pcieReplays: readCounter(texts['pci/replay_counter']),
     processes: processList(gpu),
@@ -221,8 +197,7 @@ function clockEventReasons(texts: ElementTexts): GpuReading['clockEventReasons']
   const reasons: Partial<Record<ClockEventReason, boolean>> = {};
   for (const reason of CLOCK_EVENT_REASONS) {
     const active =
-      readActive(texts[`clocks_event_reasons/clocks_event_reason_${reason}`]) ??
-      readActive(texts[`clocks_throttle_reasons/clocks_throttle_reason_${reason}`]);
+      readActive(texts[`clocks_event_reasons/clocks_event_reason_${reason}`]) ?? readActive(texts[`clocks_throttle_reasons/clocks_throttle_reason_${reason}`]);
     if (active !== undefined) reasons[reason] = active;
   }
   return compact(reasons);
@@ -236,16 +211,10 @@ function clockEventReasons(texts: ElementTexts): GpuReading['clockEventReasons']
 function eccCounts(texts: ElementTexts): EccCounts | undefined {
   const scoped = (scope: string) => {
     const part = (name: string) => readCounter(texts[`ecc_errors/${scope}/${name}`]);
-    const sramUncorrectableSplit = sumPresent(
-      part('sram_uncorrectable_parity'),
-      part('sram_uncorrectable_secded'),
-    );
+    const sramUncorrectableSplit = sumPresent(part('sram_uncorrectable_parity'), part('sram_uncorrectable_secded'));
     return {
-      corrected:
-        sumPresent(part('sram_correctable'), part('dram_correctable')) ?? part('single_bit/total'),
-      uncorrected:
-        sumPresent(sramUncorrectableSplit ?? part('sram_uncorrectable'), part('dram_uncorrectable')) ??
-        part('double_bit/total'),
+      corrected: sumPresent(part('sram_correctable'), part('dram_correctable')) ?? part('single_bit/total'),
+      uncorrected: sumPresent(sramUncorrectableSplit ?? part('sram_uncorrectable'), part('dram_uncorrectable')) ?? part('double_bit/total'),
     };
   };
   const volatileCounts = scoped('volatile');

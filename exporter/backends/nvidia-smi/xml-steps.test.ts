@@ -71,9 +71,7 @@ describe('parsing in steps', () => {
   it('rejects a malformed document after the step that shows it', async () => {
     const text = document(4).replace('</uuid>', '</uid>');
     let steps = 0;
-    await expect(parseSmiXmlInSteps(text, { stepChars: 1000, pause: async () => void steps++ })).rejects.toThrow(
-      /malformed or truncated/,
-    );
+    await expect(parseSmiXmlInSteps(text, { stepChars: 1000, pause: async () => void steps++ })).rejects.toThrow(/malformed or truncated/);
     expect(steps).toBeLessThan(3);
   });
 

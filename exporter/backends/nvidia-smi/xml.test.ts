@@ -355,16 +355,16 @@ describe('parseSmiXml layout variants', () => {
   });
 
   it('ignores wanted element names met at other places and unknown elements', () => {
-    const [gpu] = parseSmiXml(
-      withGpu('<future><uuid>GPU-other</uuid><gpu_util>5 %</gpu_util></future><utilization><gpu_util>5 %</gpu_util></utilization>'),
-    );
+    const [gpu] = parseSmiXml(withGpu('<future><uuid>GPU-other</uuid><gpu_util>5 %</gpu_util></future><utilization><gpu_util>5 %</gpu_util></utilization>'));
     expect(gpu).toEqual({ index: 0, uuid: 'GPU-x', busId: '0000:01:00.0', driverVersion: '535.104.05', utilizationRatio: 0.05 });
   });
 
   it('decodes entities and CDATA in text', () => {
     const [gpu] = parseSmiXml(
-      withGpu('<product_name>A &amp; B</product_name><processes><process_info><pid>1</pid>' +
-        '<process_name><![CDATA[a<b]]></process_name></process_info></processes>'),
+      withGpu(
+        '<product_name>A &amp; B</product_name><processes><process_info><pid>1</pid>' +
+          '<process_name><![CDATA[a<b]]></process_name></process_info></processes>',
+      ),
     );
     expect(gpu?.name).toBe('A & B');
     expect(gpu?.processes).toEqual([{ pid: 1, name: 'a<b' }]);
@@ -385,7 +385,7 @@ describe('parseSmiXml failures', () => {
 
   it('rejects empty output and a foreign root element', () => {
     expectParseError('', /root element/);
-    expectParseError('NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.');
+    expectParseError("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.");
     expectParseError('<html><body>no</body></html>', /unexpected root element <html>/);
     expect(parseSmiXml('<nvidia_smi_log><gpu id="x"><uuid>N/A</uuid></gpu></nvidia_smi_log>')).toEqual([]);
   });
@@ -393,9 +393,7 @@ describe('parseSmiXml failures', () => {
   it('rejects mismatched tags, even inside sections it does not read', () => {
     expectParseError('<nvidia_smi_log><gpu><uuid>GPU-1</uuid></gpu></nvidia_smi_log><extra/>', /only one root/);
     expectParseError('<nvidia_smi_log><gpu><uuid>GPU-1</gpu></uuid></nvidia_smi_log>');
-    expectParseError(
-      '<nvidia_smi_log><gpu><uuid>GPU-1</uuid><fabric><state>N/A</state></gpu></nvidia_smi_log>',
-    );
+    expectParseError('<nvidia_smi_log><gpu><uuid>GPU-1</uuid><fabric><state>N/A</state></gpu></nvidia_smi_log>');
   });
 });
 
@@ -407,9 +405,7 @@ describe('the unread sections', () => {
   });
 
   it('are emptied only when they close inside their <gpu>', () => {
-    expect(withoutUnreadSections('<gpu><fabric><state>N/A</state></fabric><uuid>u</uuid></gpu>')).toBe(
-      '<gpu><fabric></fabric><uuid>u</uuid></gpu>',
-    );
+    expect(withoutUnreadSections('<gpu><fabric><state>N/A</state></fabric><uuid>u</uuid></gpu>')).toBe('<gpu><fabric></fabric><uuid>u</uuid></gpu>');
     const straddling = '<gpu><fabric><state>N/A</state></gpu><gpu><fabric></fabric></gpu>';
     expect(withoutUnreadSections(straddling)).toBe(straddling);
     const unclosed = '<gpu><supported_clocks><value>1 MHz</value>';

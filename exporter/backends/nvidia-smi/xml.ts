@@ -14,14 +14,7 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { SourceError, type GpuReading, type SkippedGpus } from '../../types.js';
 import { withoutUnreadSections } from './xml-skip.js';
-import {
-  GPU_ELEMENT_PATHS,
-  MIG_DEVICE_ELEMENT_PATHS,
-  PROCESS_ELEMENT_PATHS,
-  gpuReadingFromXml,
-  type ElementTexts,
-  type GpuElement,
-} from './xml-reading.js';
+import { GPU_ELEMENT_PATHS, MIG_DEVICE_ELEMENT_PATHS, PROCESS_ELEMENT_PATHS, gpuReadingFromXml, type ElementTexts, type GpuElement } from './xml-reading.js';
 
 const ROOT_ELEMENT = 'nvidia_smi_log';
 

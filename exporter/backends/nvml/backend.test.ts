@@ -90,10 +90,7 @@ describe('enumeration', () => {
 
   it('leaves a lost GPU out, reports it as "unavailable", and keeps the others', async () => {
     const errors: Array<[string, string]> = [];
-    const backend = await open(
-      { FAKE_NVML_GPUS: 3, FAKE_NVML_LOST_GPU: 1 },
-      { watchXid: false, onError: (reason, message) => errors.push([reason, message]) },
-    );
+    const backend = await open({ FAKE_NVML_GPUS: 3, FAKE_NVML_LOST_GPU: 1 }, { watchXid: false, onError: (reason, message) => errors.push([reason, message]) });
     const { gpus } = await backend.collect();
     expect(gpus.map((gpu) => gpu.index)).toEqual([0, 2]);
     expect(errors).toEqual([['unavailable', expect.stringMatching(/GPU 1 is lost/)]]);
@@ -108,10 +105,7 @@ describe('enumeration', () => {
 describe('XID events', () => {
   it('counts XID events per GPU while the event loop keeps running', async () => {
     const waitMs = 250;
-    const backend = await open(
-      { FAKE_NVML_GPUS: 2, FAKE_NVML_XID: 79, FAKE_NVML_XID_GPU: 1, FAKE_NVML_XID_INTERVAL_MS: waitMs },
-      { xidWaitTimeoutMs: 1000 },
-    );
+    const backend = await open({ FAKE_NVML_GPUS: 2, FAKE_NVML_XID: 79, FAKE_NVML_XID_GPU: 1, FAKE_NVML_XID_INTERVAL_MS: waitMs }, { xidWaitTimeoutMs: 1000 });
     const uuid = (await backend.collect()).gpus[1]?.uuid ?? '';
 
     // A blocked event loop would show as a gap of at least one wait between ticks.
@@ -163,10 +157,7 @@ describe('XID events', () => {
 
   it('reports no XID counts at all where the GPU cannot deliver events', async () => {
     const errors: string[] = [];
-    const backend = await open(
-      { FAKE_NVML_NOT_SUPPORTED: 'nvmlDeviceRegisterEvents' },
-      { onError: (_reason, message) => errors.push(message) },
-    );
+    const backend = await open({ FAKE_NVML_NOT_SUPPORTED: 'nvmlDeviceRegisterEvents' }, { onError: (_reason, message) => errors.push(message) });
     const snapshot = await backend.collect();
     expect(snapshot).not.toHaveProperty('xid');
     expect(snapshot.gpus).toHaveLength(1);

@@ -9,32 +9,10 @@
  * drivers alike.
  */
 import koffi, { type LibraryHandle } from 'koffi';
-import {
-  NVML_FI_DEV_MEMORY_TEMP,
-  NVML_STRING_BUFFER_SIZE,
-  NVML_TEMPERATURE_GPU,
-  NvmlReturn,
-  nvmlStructVersion,
-} from './constants.js';
-import {
-  cString,
-  decodeFieldValue,
-  decodeProcesses,
-  processInfoSize,
-  toMemoryInfo,
-  toNumber,
-  type ComputeProcess,
-  type MemoryInfo,
-} from './decode.js';
+import { NVML_FI_DEV_MEMORY_TEMP, NVML_STRING_BUFFER_SIZE, NVML_TEMPERATURE_GPU, NvmlReturn, nvmlStructVersion } from './constants.js';
+import { cString, decodeFieldValue, decodeProcesses, processInfoSize, toMemoryInfo, toNumber, type ComputeProcess, type MemoryInfo } from './decode.js';
 import { MemoryV2Type, TemperatureV1Type } from './ffi-types.js';
-import {
-  PROCESS_CALL_VERSIONS,
-  REQUIRED,
-  SIGNATURES,
-  type NvmlFunctionName,
-  type ProcessCallName,
-  type ProcessKind,
-} from './signatures.js';
+import { PROCESS_CALL_VERSIONS, REQUIRED, SIGNATURES, type NvmlFunctionName, type ProcessCallName, type ProcessKind } from './signatures.js';
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1';
 
@@ -68,10 +46,7 @@ export interface NvmlEvent {
 
 type KoffiFunction = ReturnType<LibraryHandle['func']>;
 /** Return codes after which an older equivalent function is worth trying. */
-const FALLBACK_CODES: ReadonlySet<number> = new Set([
-  NvmlReturn.FUNCTION_NOT_FOUND,
-  NvmlReturn.ARGUMENT_VERSION_MISMATCH,
-]);
+const FALLBACK_CODES: ReadonlySet<number> = new Set([NvmlReturn.FUNCTION_NOT_FOUND, NvmlReturn.ARGUMENT_VERSION_MISMATCH]);
 
 const MAX_PROCESS_LIST_ATTEMPTS = 4;
 
@@ -220,10 +195,7 @@ export class NvmlLibrary {
   /** Clock event reason bit mask: the NVML 12.2+ name first, else the deprecated "throttle" one. */
   clocksEventReasons(handle: DeviceHandle): NvmlResult<number> {
     const read = (fn: NvmlFunctionName) => () => this.out(fn, [handle], (mask: unknown[]) => toNumber(mask[0]));
-    return this.withFallback(
-      read('nvmlDeviceGetCurrentClocksEventReasons'),
-      read('nvmlDeviceGetCurrentClocksThrottleReasons'),
-    );
+    return this.withFallback(read('nvmlDeviceGetCurrentClocksEventReasons'), read('nvmlDeviceGetCurrentClocksThrottleReasons'));
   }
 
   eccErrors(handle: DeviceHandle, errorType: number, counterType: number): NvmlResult<number> {

@@ -33,12 +33,7 @@ export function gpmMigSample(nvml: NvmlLibrary, handle: DeviceHandle, gpuInstanc
  * The metrics `metricIds` (at most GPM_METRIC_SLOTS) between two samples, `earlier` first: each
  * metric's value where NVML computed it, by metric id.
  */
-export function gpmMetrics(
-  nvml: NvmlLibrary,
-  earlier: GpmSampleHandle,
-  later: GpmSampleHandle,
-  metricIds: readonly number[],
-): NvmlResult<Map<number, number>> {
+export function gpmMetrics(nvml: NvmlLibrary, earlier: GpmSampleHandle, later: GpmSampleHandle, metricIds: readonly number[]): NvmlResult<Map<number, number>> {
   if (metricIds.length > GPM_METRIC_SLOTS) throw new RangeError(`at most ${GPM_METRIC_SLOTS} GPM metrics per call`);
   const slot = (metricId: number) => ({ metricId, nvmlReturn: 0, value: 0, shortName: null, longName: null, unit: null });
   const metrics = Array.from({ length: GPM_METRIC_SLOTS }, (_, i) => slot(metricIds[i] ?? 0));

@@ -43,10 +43,7 @@ export function fanSpeed(nvml: NvmlLibrary, handle: DeviceHandle): NvmlResult<nu
 }
 
 export type PcieLinkCall =
-  | 'nvmlDeviceGetCurrPcieLinkGeneration'
-  | 'nvmlDeviceGetMaxPcieLinkGeneration'
-  | 'nvmlDeviceGetCurrPcieLinkWidth'
-  | 'nvmlDeviceGetMaxPcieLinkWidth';
+  'nvmlDeviceGetCurrPcieLinkGeneration' | 'nvmlDeviceGetMaxPcieLinkGeneration' | 'nvmlDeviceGetCurrPcieLinkWidth' | 'nvmlDeviceGetMaxPcieLinkWidth';
 
 export function pcieLink(nvml: NvmlLibrary, handle: DeviceHandle, call: PcieLinkCall): NvmlResult<number> {
   return nvml.out(call, [handle], (n: number[]) => n[0]);

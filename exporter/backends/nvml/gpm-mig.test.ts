@@ -116,11 +116,20 @@ describe('MIG instance utilization through GPM', () => {
     const instances = async () => (await backend.collect()).gpus[0]?.migInstanceUtilization?.map((u) => [u.gpuInstanceId, u.utilizationRatio]);
     try {
       for (let i = 0; i < 4; i++) await backend.collect();
-      expect(await instances()).toEqual([[1, 0.03], [2, 0.95]]);
+      expect(await instances()).toEqual([
+        [1, 0.03],
+        [2, 0.95],
+      ]);
       process.env.FAKE_NVML_MIG = '1:0:40000:20204,3:0:20000:0'; // instance 2 destroyed, 3 created
       expect(await instances()).toEqual([[1, 0.03]]);
-      expect(await instances()).toEqual([[1, 0.03], [3, 0.4]]);
-      expect(await instances()).toEqual([[1, 0.03], [3, 0.4]]);
+      expect(await instances()).toEqual([
+        [1, 0.03],
+        [3, 0.4],
+      ]);
+      expect(await instances()).toEqual([
+        [1, 0.03],
+        [3, 0.4],
+      ]);
       expect(errors).toEqual([]);
     } finally {
       await backend.close();

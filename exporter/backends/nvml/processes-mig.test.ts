@@ -86,7 +86,14 @@ describe('MIG', () => {
     expect(gpu.migMode).toBe(true);
     expect(gpu).not.toHaveProperty('utilizationRatio');
     expect(gpu.migDevices).toEqual([
-      { index: 0, gpuInstanceId: 1, computeInstanceId: 0, uuid: 'MIG-0c8e6a4b-5c3d-5f1e-9a2b-000000000000', memoryTotalBytes: 40000 * MIB, memoryUsedBytes: 20204 * MIB },
+      {
+        index: 0,
+        gpuInstanceId: 1,
+        computeInstanceId: 0,
+        uuid: 'MIG-0c8e6a4b-5c3d-5f1e-9a2b-000000000000',
+        memoryTotalBytes: 40000 * MIB,
+        memoryUsedBytes: 20204 * MIB,
+      },
       { index: 1, gpuInstanceId: 2, computeInstanceId: 0, uuid: 'MIG-0c8e6a4b-5c3d-5f1e-9a2b-000000000001', memoryTotalBytes: 20000 * MIB, memoryUsedBytes: 0 },
     ]);
     expect(gpu.processes).toEqual([{ ...RECORDED_PROCESS, gpuInstanceId: 1, computeInstanceId: 0 }]);

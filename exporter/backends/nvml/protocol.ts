@@ -20,10 +20,7 @@ export interface ReplyValues {
 }
 export type RequestKind = keyof ReplyValues;
 
-export type ToWorker =
-  | { type: 'collect'; id: number }
-  | { type: 'measure'; id: number; rounds: number }
-  | { type: 'close' };
+export type ToWorker = { type: 'collect'; id: number } | { type: 'measure'; id: number; rounds: number } | { type: 'close' };
 
 export interface Failure {
   reason: SourceError['reason'];

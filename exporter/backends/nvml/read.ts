@@ -24,14 +24,7 @@ import type { GpmSampler } from './read-gpm.js';
 import { readMig } from './read-mig.js';
 import { readMore } from './read-more.js';
 import { PROCESS_KINDS } from './signatures.js';
-import {
-  NVML_PSTATE_UNKNOWN,
-  NvmlClock,
-  NvmlEccCounter,
-  NvmlMemoryError,
-  NvmlPageRetirementCause,
-  NvmlReturn,
-} from './constants.js';
+import { NVML_PSTATE_UNKNOWN, NvmlClock, NvmlEccCounter, NvmlMemoryError, NvmlPageRetirementCause, NvmlReturn } from './constants.js';
 
 /** Receives failures that do not fail a whole read, as (metric label reason, message). */
 export type NvmlErrorHandler = (reason: SourceError['reason'], message: string) => void;
@@ -46,11 +39,7 @@ export interface ReadContext {
 }
 
 /** Answers that mean "this GPU, driver or user cannot have this value": absent, not an error. */
-const ABSENT_CODES: ReadonlySet<number> = new Set([
-  NvmlReturn.NOT_SUPPORTED,
-  NvmlReturn.NO_PERMISSION,
-  NvmlReturn.FUNCTION_NOT_FOUND,
-]);
+const ABSENT_CODES: ReadonlySet<number> = new Set([NvmlReturn.NOT_SUPPORTED, NvmlReturn.NO_PERMISSION, NvmlReturn.FUNCTION_NOT_FOUND]);
 
 const MEGA = 1_000_000;
 
@@ -80,8 +69,7 @@ class GpuNotReadable extends Error {
  * `state` only.
  */
 export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, context: ReadContext = {}): GpuReading {
-  const field = <T>(result: NvmlResult<T>, alsoAbsent?: number): T | undefined =>
-    fieldValue(nvml, result, index, context, alsoAbsent);
+  const field = <T>(result: NvmlResult<T>, alsoAbsent?: number): T | undefined => fieldValue(nvml, result, index, context, alsoAbsent);
   let identity: GpuReading;
   try {
     identity = readIdentity(nvml, handle, index, context, field);
@@ -100,13 +88,7 @@ export function readGpu(nvml: NvmlLibrary, handle: DeviceHandle, index: number, 
   }
 }
 
-function readIdentity(
-  nvml: NvmlLibrary,
-  handle: DeviceHandle,
-  index: number,
-  context: ReadContext,
-  field: FieldReader,
-): GpuReading {
+function readIdentity(nvml: NvmlLibrary, handle: DeviceHandle, index: number, context: ReadContext, field: FieldReader): GpuReading {
   const uuid = field(nvml.uuid(handle));
   if (uuid === undefined) {
     throw new SourceError('library', `GPU ${index}: no UUID from NVML, the GPU cannot be identified`);
@@ -166,13 +148,7 @@ export function clockEventReasonsFromMask(mask: number): Record<ClockEventReason
 
 export type FieldReader = <T>(result: NvmlResult<T>, alsoAbsent?: number) => T | undefined;
 
-function fieldValue<T>(
-  nvml: NvmlLibrary,
-  result: NvmlResult<T>,
-  index: number,
-  context: ReadContext,
-  alsoAbsent?: number,
-): T | undefined {
+function fieldValue<T>(nvml: NvmlLibrary, result: NvmlResult<T>, index: number, context: ReadContext, alsoAbsent?: number): T | undefined {
   if (result.rc === NvmlReturn.SUCCESS) return result.value;
   if (result.rc === NvmlReturn.GPU_IS_LOST) {
     throw new SourceError('unavailable', `GPU ${index} is lost (${result.fn}: ${nvml.errorString(result.rc)})`);
@@ -217,7 +193,5 @@ function readProcesses(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldRead
   const processes = lists.flatMap((list) => list ?? []);
   // A process that exited since the list was taken, or lives in a PID namespace we cannot see,
   // has no name: NOT_FOUND is expected there.
-  return processes.map((process) =>
-    withoutUndefined<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }),
-  );
+  return processes.map((process) => withoutUndefined<GpuProcess>({ ...process, name: field(nvml.processName(process.pid), NvmlReturn.NOT_FOUND) }));
 }

@@ -130,9 +130,7 @@ export class NvmlWorker {
       case 'open-failed':
         return this.settle(OPEN_ID, (waiter) => waiter.reject(fromFailure(message.failure)));
       case 'reply':
-        return this.settle(message.id, (waiter) =>
-          message.ok ? waiter.resolve(message.value) : waiter.reject(fromFailure(message.failure)),
-        );
+        return this.settle(message.id, (waiter) => (message.ok ? waiter.resolve(message.value) : waiter.reject(fromFailure(message.failure))));
     }
   }
 

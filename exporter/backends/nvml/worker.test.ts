@@ -124,9 +124,7 @@ describe('an NVML call that hangs', () => {
     const openTimeoutMs = 1_500;
     setFakeNvmlEnv({ FAKE_NVML_HANG: 'nvmlDeviceGetUUID:3000' });
     const started = performance.now();
-    const error = await rejection(
-      NvmlBackend.open({ libraryPath: fakeLibrary, openTimeoutMs }).then((backend) => opened.push(backend)),
-    );
+    const error = await rejection(NvmlBackend.open({ libraryPath: fakeLibrary, openTimeoutMs }).then((backend) => opened.push(backend)));
     const took = performance.now() - started;
     expect(error.reason).toBe('timeout');
     expect(error.message).toMatch(/NVML did not finish opening within 1500 ms/);

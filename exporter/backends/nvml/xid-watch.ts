@@ -45,11 +45,7 @@ export class XidWatcher {
    * Creates the event set and starts waiting. Returns undefined when this driver or platform
    * cannot deliver events (then the backend reports no XID counts at all, rather than zeros).
    */
-  static start(
-    nvml: NvmlLibrary,
-    devices: readonly WatchedDevice[],
-    options: XidWatchOptions = {},
-  ): XidWatcher | undefined {
+  static start(nvml: NvmlLibrary, devices: readonly WatchedDevice[], options: XidWatchOptions = {}): XidWatcher | undefined {
     const created = nvml.eventSetCreate();
     if (created.rc !== NvmlReturn.SUCCESS || created.value === undefined) {
       if (created.rc !== NvmlReturn.NOT_SUPPORTED && created.rc !== NvmlReturn.FUNCTION_NOT_FOUND) {

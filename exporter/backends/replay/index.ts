@@ -90,7 +90,12 @@ export class ReplayBackend implements GpuBackend {
       processes: gpus.gpus.flatMap((g) =>
         (g.processes ?? []).map((p) => {
           const identity = byPid.get(p.pid);
-          return { pid: p.pid, uuid: g.uuid, ...(p.usedMemoryBytes !== undefined ? { usedMemoryBytes: p.usedMemoryBytes } : {}), ...(identity ? { identity } : {}) };
+          return {
+            pid: p.pid,
+            uuid: g.uuid,
+            ...(p.usedMemoryBytes !== undefined ? { usedMemoryBytes: p.usedMemoryBytes } : {}),
+            ...(identity ? { identity } : {}),
+          };
         }),
       ),
     };

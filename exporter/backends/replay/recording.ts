@@ -44,7 +44,12 @@ export function parseCsvWithHeader(text: string): Frame[] {
   const fields = header.split(',').map((f) => f.trim().replace(/ \[.*\]$/, ''));
   if (!fields.includes('uuid')) throw new Error('CSV header must name the uuid field');
   const body = rows
-    .map((row) => row.split(',').map((v) => v.trim().replace(UNIT_SUFFIX, '')).join(', '))
+    .map((row) =>
+      row
+        .split(',')
+        .map((v) => v.trim().replace(UNIT_SUFFIX, ''))
+        .join(', '),
+    )
     .join('\n');
   const readings = parseQueryGpuCsv(body, fields);
   const frames: Frame[] = [];

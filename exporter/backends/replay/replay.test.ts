@@ -126,7 +126,13 @@ events:
     expect(later.xid).toEqual(
       new Map([
         [later.gpus[1]?.uuid, new Map([[79, 2]])],
-        [later.gpus[2]?.uuid, new Map([[79, 1], [13, 1]])],
+        [
+          later.gpus[2]?.uuid,
+          new Map([
+            [79, 1],
+            [13, 1],
+          ]),
+        ],
       ]),
     );
     expect((await at(25)).gpus[3]?.processes).toEqual([]);

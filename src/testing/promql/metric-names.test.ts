@@ -109,8 +109,6 @@ describe('unknownMetricNames', () => {
   });
 
   it('rejects a regex on __name__, even one that matches allowed names', () => {
-    expect(unknownMetricNames('{__name__=~"gpuwatch_gpu_utilization_ratio|up"}', isAllowed)).toEqual([
-      '{__name__=~"gpuwatch_gpu_utilization_ratio|up"}',
-    ]);
+    expect(unknownMetricNames('{__name__=~"gpuwatch_gpu_utilization_ratio|up"}', isAllowed)).toEqual(['{__name__=~"gpuwatch_gpu_utilization_ratio|up"}']);
   });
 });

@@ -5,7 +5,14 @@
  */
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
 };
 /** `\x`, `\u`, `\U`: how many hex digits follow; `\NNN`: three octal digits. */
 const CODE_ESCAPES: Readonly<Record<string, { digits: number; radix: number; max: number }>> = {
