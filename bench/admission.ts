@@ -25,6 +25,7 @@ import { parseDatabaseUrl } from '../src/storage/database-url.js';
 import { TcpRelay } from '../src/storage/testing/tcp-relay.js';
 import { createThrowawayMysqlDatabase, type ThrowawayDatabase } from '../src/storage/testing/throwaway-mysql.js';
 import { startFakeOpenPai } from '../test/fake-openpai/server.js';
+import { baseRuleServiceOptions } from '../test/rule-service-support.js';
 
 const SEED_FILE = fileURLToPath(new URL('../examples/rules.yaml', import.meta.url));
 const RULE_COUNT = 1_000;
@@ -123,16 +124,7 @@ async function measureHttp(url: string, body: unknown, count: number, expect: (a
 }
 
 function serviceOptions(overrides: Partial<RuleServiceOptions>): RuleServiceOptions {
-  return {
-    listen: '127.0.0.1:0',
-    db: 'sqlite::memory:',
-    storeTimeoutMs: 150,
-    holdingsWhenUnreachable: 'request-only',
-    exemptJobs: [],
-    exemptUsers: [],
-    apiToken: API_TOKEN,
-    ...overrides,
-  };
+  return baseRuleServiceOptions({ apiToken: API_TOKEN, ...overrides });
 }
 
 async function benchHttpSqlite(rules: RuleFields[], count: number): Promise<AdmissionBenchRow[]> {

@@ -16,15 +16,24 @@ const KEEP_MS = 3_600_000;
 
 export const pageSummaryTimerName = (receiver: string, windowStart: number) => `page-summary:${receiver}:${windowStart}`;
 
+/** The count row of one receiver and minute, if any page was counted there yet. */
+function windowRow(trx: RouterExecutor, receiver: string, windowStart: number) {
+  return trx.selectFrom('router_page_counts').selectAll().where('receiver', '=', receiver).where('window_start', '=', windowStart).executeTakeFirst();
+}
+
+async function setCounts(
+  trx: RouterExecutor,
+  receiver: string,
+  windowStart: number,
+  counts: { sent?: number; held?: number; held_incidents?: string },
+): Promise<void> {
+  await trx.updateTable('router_page_counts').set(counts).where('receiver', '=', receiver).where('window_start', '=', windowStart).execute();
+}
+
 /** Counts a page to `receiver`; false when it is over the limit (it is then held and summarised). */
 export async function admitPage(trx: RouterExecutor, receiver: string, incidentId: number | null | undefined, limit: number, now: number): Promise<boolean> {
   const windowStart = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-  const row = await trx
-    .selectFrom('router_page_counts')
-    .selectAll()
-    .where('receiver', '=', receiver)
-    .where('window_start', '=', windowStart)
-    .executeTakeFirst();
+  const row = await windowRow(trx, receiver, windowStart);
   if (!row) {
     await trx
       .deleteFrom('router_page_counts')
@@ -35,22 +44,12 @@ export async function admitPage(trx: RouterExecutor, receiver: string, incidentI
     return limit > 0;
   }
   if (Number(row.sent) < limit) {
-    await trx
-      .updateTable('router_page_counts')
-      .set({ sent: Number(row.sent) + 1 })
-      .where('receiver', '=', receiver)
-      .where('window_start', '=', windowStart)
-      .execute();
+    await setCounts(trx, receiver, windowStart, { sent: Number(row.sent) + 1 });
     return true;
   }
   const held = JSON.parse(row.held_incidents) as number[];
   if (incidentId !== null && incidentId !== undefined && held.length < LISTED_INCIDENTS && !held.includes(incidentId)) held.push(incidentId);
-  await trx
-    .updateTable('router_page_counts')
-    .set({ held: Number(row.held) + 1, held_incidents: JSON.stringify(held) })
-    .where('receiver', '=', receiver)
-    .where('window_start', '=', windowStart)
-    .execute();
+  await setCounts(trx, receiver, windowStart, { held: Number(row.held) + 1, held_incidents: JSON.stringify(held) });
   if (Number(row.held) === 0)
     await scheduleTimer(trx, pageSummaryTimerName(receiver, windowStart), 'page-summary', windowStart + MINUTE_MS, { receiver, windowStart });
   return false;
@@ -59,12 +58,7 @@ export async function admitPage(trx: RouterExecutor, receiver: string, incidentI
 /** Timer `page-summary:…`: the minute is over — one mail says what was held back. */
 export async function onPageSummaryDue(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
   const { receiver, windowStart } = firing.timer.payload as { receiver: string; windowStart: number };
-  const row = await trx
-    .selectFrom('router_page_counts')
-    .selectAll()
-    .where('receiver', '=', receiver)
-    .where('window_start', '=', windowStart)
-    .executeTakeFirst();
+  const row = await windowRow(trx, receiver, windowStart);
   if (!row || Number(row.held) === 0) return;
   const incidents = (JSON.parse(row.held_incidents) as number[]).map((id) => ({ id, url: ctx.links.incident(id) }));
   const data = {
