@@ -86,15 +86,7 @@ export class Router {
   constructor(deps: RouterDeps) {
     const { db, dialect, clock, options, log } = deps;
     const links = new Links(options.publicUrl ?? deps.baseUrl, { secret: deps.ackSecret, installId: deps.installId }, options.ackLinkTtlMs);
-    this.metrics = new RouterMetrics(async () => {
-      const rows = await db
-        .selectFrom('router_incidents')
-        .select((eb) => ['cluster', 'severity', eb.fn.countAll().as('n')])
-        .where('status', '!=', 'resolved')
-        .groupBy(['cluster', 'severity'])
-        .execute();
-      return rows.map((r) => ({ cluster: r.cluster, severity: Number(r.severity), count: Number(r.n) }));
-    });
+    this.metrics = new RouterMetrics(() => openIncidentCounts(db));
     const notifier = new Notifier({
       templates: new MailTemplates(options.workingHours.timeZone),
       emailEnabled: options.smtp !== undefined,
@@ -115,15 +107,8 @@ export class Router {
       installId: deps.installId,
       wake: (at) => this.onWork.timerAt(at),
     };
-    const owners = new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now());
-    const channels: Channels = {
-      webhook: new WebhookChannel((row) => notifier.composeWebhook(row)),
-      'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners),
-    };
-    if (options.smtp) {
-      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
-      channels.email = this.email;
-    }
+    const { channels, email } = deliveryChannels(this.ctx);
+    this.email = email;
     this.timers = new TimerRunner({
       db,
       dialect,
@@ -138,8 +123,6 @@ export class Router {
         watchdog: (trx, firing) => onWatchdogSilent(this.ctx, trx, firing),
       },
     });
-    const leaseMs =
-      Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000) * 3 + 5_000;
     this.outbox = new OutboxDispatcher({
       db,
       dialect,
@@ -147,7 +130,7 @@ export class Router {
       log,
       channels,
       retry: options.retry,
-      leaseMs,
+      leaseMs: outboxLeaseMs(options),
       onOutcome: (row, result) => this.countDelivery(row, result),
     });
   }
@@ -276,4 +259,34 @@ export class Router {
     const channel = row.channel === 'webhook' && row.target.format === 'slack' ? 'chat' : row.channel;
     this.metrics.notifications.inc({ channel, result: result.ok ? 'sent' : 'failed' });
   }
+}
+
+/** Open incidents by cluster and severity, for the gpuwatch_router_incidents_open gauge. */
+async function openIncidentCounts(db: RouterDeps['db']): Promise<{ cluster: string; severity: number; count: number }[]> {
+  const rows = await db
+    .selectFrom('router_incidents')
+    .select((eb) => ['cluster', 'severity', eb.fn.countAll().as('n')])
+    .where('status', '!=', 'resolved')
+    .groupBy(['cluster', 'severity'])
+    .execute();
+  return rows.map((r) => ({ cluster: r.cluster, severity: Number(r.severity), count: Number(r.n) }));
+}
+
+/** Where outbox rows go: webhooks and the rule service always, e-mail when SMTP is configured. */
+function deliveryChannels(ctx: RouterContext): { channels: Channels; email?: EmailChannel } {
+  const { options, clock, notifier } = ctx;
+  const owners = new OwnerDirectory(options.actions.openpai, options.actions.ownerEmailDomain, () => clock.now());
+  const channels: Channels = {
+    webhook: new WebhookChannel((row) => notifier.composeWebhook(row)),
+    'rule-service': new RuleServiceChannel(ctx, options.actions.ruleService, owners),
+  };
+  if (!options.smtp) return { channels };
+  const email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
+  return { channels: { ...channels, email }, email };
+}
+
+/** A claimed outbox row is taken back after three times the slowest channel's timeout (at least 10 s), plus 5 s. */
+function outboxLeaseMs(options: RouterContext['options']): number {
+  const slowest = Math.max(options.smtp?.timeoutMs ?? 0, options.actions.ruleService?.timeoutMs ?? 0, ...options.webhooks.map((w) => w.timeoutMs), 10_000);
+  return slowest * 3 + 5_000;
 }

@@ -49,8 +49,12 @@ function clusterOverviewScope(loaded: LoadedConfig) {
 
 type ClusterOverviewScope = ReturnType<typeof clusterOverviewScope>;
 
-/** The "Capacity" row. */
-function capacityPanels({ C, expected, seen, allocated }: ClusterOverviewScope): Section[1] {
+/** The "Capacity" row: the figures now, then their history. */
+function capacityPanels(scope: ClusterOverviewScope): Section[1] {
+  return [...capacityStats(scope), ...capacityTrends(scope)];
+}
+
+function capacityStats({ C, expected, seen, allocated }: ClusterOverviewScope): Section[1] {
   return [
     statPanel({
       title: 'GPUs expected',
@@ -88,6 +92,11 @@ function capacityPanels({ C, expected, seen, allocated }: ClusterOverviewScope):
       height: 4,
       colors: goodFrom(0.3),
     }),
+  ];
+}
+
+function capacityTrends({ C, expected, seen, allocated }: ClusterOverviewScope): Section[1] {
+  return [
     timeseriesPanel({
       title: 'GPUs expected, seen and allocated',
       description: 'A gap between expected and seen is capacity lost to hardware or exporter faults.',

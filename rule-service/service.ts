@@ -63,11 +63,7 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
     throw err;
   }
   log.info({ url: server.url, db: redactUrl(options.db), proxyTo: options.proxyTo ?? null, openpai: holdingsUrl ?? null }, 'rule service listening');
-  if (!options.apiToken) log.warn('no apiToken configured: rule changes, actions and the audit trail are refused');
-  if (!adminClient) log.warn('no OpenPAI admin token configured: kill and downgrade actions will fail');
-  if (!idleCheck) log.warn('no ruleService.prometheus configured: low-utilization kill and downgrade actions are refused (a job must be confirmed idle first)');
-  if (!runtimeCheck)
-    log.warn('no ruleService.prometheus configured: running-too-long kill and downgrade actions are refused (a job must be confirmed old enough first)');
+  warnWhatIsMissing(log, { apiToken: !!options.apiToken, adminClient: !!adminClient, idleCheck: !!idleCheck, runtimeCheck: !!runtimeCheck });
 
   return {
     url: server.url,
@@ -85,6 +81,16 @@ export async function startRuleService(options: RuleServiceOptions, log: Logger)
       );
     },
   };
+}
+
+/** What the service refuses to do for want of configuration, said once at start. */
+function warnWhatIsMissing(log: Logger, has: { apiToken: boolean; adminClient: boolean; idleCheck: boolean; runtimeCheck: boolean }): void {
+  if (!has.apiToken) log.warn('no apiToken configured: rule changes, actions and the audit trail are refused');
+  if (!has.adminClient) log.warn('no OpenPAI admin token configured: kill and downgrade actions will fail');
+  if (!has.idleCheck)
+    log.warn('no ruleService.prometheus configured: low-utilization kill and downgrade actions are refused (a job must be confirmed idle first)');
+  if (!has.runtimeCheck)
+    log.warn('no ruleService.prometheus configured: running-too-long kill and downgrade actions are refused (a job must be confirmed old enough first)');
 }
 
 /**

@@ -16,47 +16,51 @@ export interface ActivityFollower {
 
 const MAIL_KINDS = ['page', 'escalation'] as const;
 
+const maxId = async (db: RouterDb, table: 'router_outbox' | 'router_audit') =>
+  Number(
+    (
+      await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirst()
+    )?.id ?? 0,
+  );
+
+/** Pages and escalations delivered since the follower started (outbox ids above `baseline`). */
+const sentMailsAfter = (db: RouterDb, baseline: number) =>
+  db
+    .selectFrom('router_outbox')
+    .select(['id', 'channel', 'kind', 'incident_id', 'target', 'payload', 'sent_at'])
+    .where('channel', 'in', ['email', 'webhook'])
+    .where('kind', 'in', MAIL_KINDS)
+    .where('status', '=', 'sent')
+    .where('id', '>', baseline)
+    .orderBy('sent_at')
+    .execute();
+
+const auditEntry = (r: { at: number | string; event: string; actor: string; subject: string; detail: string }) => ({
+  at: Number(r.at),
+  event: r.event,
+  actor: r.actor,
+  subject: r.subject,
+  detail: (JSON.parse(r.detail) ?? {}) as Record<string, unknown>,
+});
+
 export async function followRouterActivity(
   db: RouterDb,
   people: OnCallPeople,
   write: (line: string) => void,
   options: { intervalMs?: number; timeZone?: string; log?: Logger } = {},
 ): Promise<ActivityFollower> {
-  const maxId = async (table: 'router_outbox' | 'router_audit') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.max('id').as('id'))
-          .executeTakeFirst()
-      )?.id ?? 0,
-    );
-  const mailBaseline = await maxId('router_outbox');
-  let lastAudit = await maxId('router_audit');
+  const mailBaseline = await maxId(db, 'router_outbox');
+  let lastAudit = await maxId(db, 'router_audit');
   const printedMails = new Set<number>();
 
   const newActivity = async (): Promise<RouterActivity[]> => {
-    const mails = await db
-      .selectFrom('router_outbox')
-      .select(['id', 'channel', 'kind', 'incident_id', 'target', 'payload', 'sent_at'])
-      .where('channel', 'in', ['email', 'webhook'])
-      .where('kind', 'in', MAIL_KINDS)
-      .where('status', '=', 'sent')
-      .where('id', '>', mailBaseline)
-      .orderBy('sent_at')
-      .execute();
+    const mails = await sentMailsAfter(db, mailBaseline);
     const auditRows = await db.selectFrom('router_audit').selectAll().where('id', '>', lastAudit).orderBy('id').execute();
     lastAudit = auditRows.reduce((max, r) => Math.max(max, Number(r.id)), lastAudit);
-    const audits = await withIncidentIds(
-      db,
-      auditRows.map((r) => ({
-        at: Number(r.at),
-        event: r.event,
-        actor: r.actor,
-        subject: r.subject,
-        detail: (JSON.parse(r.detail) ?? {}) as Record<string, unknown>,
-      })),
-    );
+    const audits = await withIncidentIds(db, auditRows.map(auditEntry));
     const fresh = mails.filter((m) => !printedMails.has(Number(m.id)));
     for (const m of fresh) printedMails.add(Number(m.id));
     const incidents = await incidentsById(db, [...fresh.map((m) => m.incident_id), ...audits.map((a) => a.incidentId)]);

@@ -4,18 +4,16 @@
  * the end of the fingerprint's last episode is stale; a later firing is a new episode. New alerts
  * join the open incident of their group or open one, and the page goes out with the commit.
  */
-import { cancelJobActions, startJobAction } from '../actions/job-actions.js';
 import type { RouterContext } from '../context.js';
 import { groupOf } from '../incident/grouping.js';
 import { lockIncident } from '../incident/incident-queries.js';
-import { createIncident, openKeyOf, pageIncident, resolveIncident } from '../incident/incidents.js';
-import { parseSeverity } from '../incident/severity.js';
-import type { AlertRow, IncidentRow } from '../incident/views.js';
+import { openKeyOf, pageIncident, resolveIncident } from '../incident/incidents.js';
 import type { RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
-import { forUpdate, inTransaction } from '../store/transact.js';
+import { inTransaction } from '../store/transact.js';
+import { loadKnown, LOOKUP_CHUNK, takeFiring, takeResolved, type Touched } from './episodes.js';
 import { isWatchdog, recordWatchdogs } from './watchdog.js';
-import { endOf, type WebhookAlert, type WebhookPayload } from './webhook-schema.js';
+import type { WebhookPayload } from './webhook-schema.js';
 
 export interface IntakeResult {
   alerts: number;
@@ -27,57 +25,6 @@ export interface IntakeResult {
   opened: number[];
   paged: number[];
   closed: number[];
-}
-
-interface Touched {
-  opened: boolean;
-  joined: number;
-  resolvedSome: boolean;
-}
-
-/**
- * What the transaction knows about the webhook's fingerprints and groups, read in a few batched
- * queries and kept current as alerts are written (a group usually arrives whole, in one webhook).
- */
-interface Known {
-  /** The firing episode of a fingerprint. */
-  open: Map<string, AlertRow>;
-  /** The latest episode of a fingerprint, firing or not. */
-  last: Map<string, AlertRow>;
-  /** Open incidents by open_key; null: looked up, none. */
-  incidents: Map<string, IncidentRow | null>;
-  touched: Map<number, Touched>;
-}
-
-/** Bound on the parameters of one `IN (…)` list. */
-const LOOKUP_CHUNK = 500;
-
-async function loadKnown(ctx: RouterContext, trx: RouterTx, alerts: readonly WebhookAlert[]): Promise<Known> {
-  const fingerprints = [...new Set(alerts.map((a) => a.fingerprint))];
-  const known: Known = { open: new Map(), last: new Map(), incidents: new Map(), touched: new Map() };
-  for (let i = 0; i < fingerprints.length; i += LOOKUP_CHUNK) {
-    const chunk = fingerprints.slice(i, i + LOOKUP_CHUNK);
-    const open = await forUpdate(trx.selectFrom('router_alerts').selectAll().where('open_key', 'in', chunk), ctx.dialect).execute();
-    for (const row of open) known.open.set(row.fingerprint, row);
-    // Only each fingerprint's latest episode (a flapping alert may have many).
-    const latest = await trx
-      .selectFrom('router_alerts as a')
-      .selectAll('a')
-      .where('a.fingerprint', 'in', chunk)
-      .where((eb) =>
-        eb(
-          'a.episode',
-          '=',
-          eb
-            .selectFrom('router_alerts as b')
-            .select((b) => b.fn.max('b.episode').as('m'))
-            .whereRef('b.fingerprint', '=', 'a.fingerprint'),
-        ),
-      )
-      .execute();
-    for (const row of latest) known.last.set(row.fingerprint, row);
-  }
-  return known;
 }
 
 export async function receiveWebhook(ctx: RouterContext, webhook: WebhookPayload): Promise<IntakeResult> {
@@ -144,17 +91,6 @@ async function markHiddenAlerts(trx: RouterTx, payload: WebhookPayload): Promise
   }
 }
 
-/** The open incident of an alert's group, or null (looked up once per transaction). */
-async function openIncidentOf(ctx: RouterContext, trx: RouterTx, labels: Record<string, string>, known: Known): Promise<IncidentRow | null> {
-  const openKey = openKeyOf(groupOf(labels).key);
-  let incident = known.incidents.get(openKey);
-  if (incident === undefined) {
-    incident = (await forUpdate(trx.selectFrom('router_incidents').selectAll().where('open_key', '=', openKey), ctx.dialect).executeTakeFirst()) ?? null;
-    known.incidents.set(openKey, incident);
-  }
-  return incident;
-}
-
 /** Most webhooks repeat a group that is already known, unchanged. */
 const REPEAT_CHECK_LIMIT = 500;
 /** last_seen_at is kept to this resolution. */
@@ -186,113 +122,6 @@ async function onlyRepeats(ctx: RouterContext, payload: WebhookPayload): Promise
   const stale = rows.filter((r) => now - Number(r.last_seen_at) >= SEEN_RESOLUTION_MS).map((r) => r.id);
   if (stale.length > 0) await ctx.db.updateTable('router_alerts').set({ last_seen_at: now }).where('id', 'in', stale).where('status', '=', 'firing').execute();
   return true;
-}
-
-type AlertOutcome = { kind: 'unchanged' } | { kind: 'new'; incidentId: number; opened: boolean } | { kind: 'resolved'; incidentId: number | null };
-
-async function takeFiring(ctx: RouterContext, trx: RouterTx, alert: WebhookAlert, now: number, known: Known): Promise<AlertOutcome> {
-  const startsAt = Date.parse(alert.startsAt);
-  const severity = parseSeverity(alert.labels.severity, ctx.options.defaultSeverity);
-  const open = known.open.get(alert.fingerprint);
-  if (open) {
-    // Merged copies can move startsAt earlier; labels and annotations follow the latest copy.
-    await trx
-      .updateTable('router_alerts')
-      .set({ last_seen_at: now, starts_at: Math.min(Number(open.starts_at), startsAt), annotations: JSON.stringify(alert.annotations) })
-      .where('id', '=', open.id)
-      .execute();
-    return { kind: 'unchanged' };
-  }
-  const last = known.last.get(alert.fingerprint);
-  if (last && (startsAt <= Number(last.starts_at) || startsAt < Number(last.ends_at ?? 0))) {
-    // A late copy of an episode that has already ended (out of order, or resolved by hand).
-    return { kind: 'unchanged' };
-  }
-  const group = groupOf(alert.labels);
-  const openKey = openKeyOf(group.key);
-  let incident = await openIncidentOf(ctx, trx, alert.labels, known);
-  const opened = !incident;
-  if (!incident) {
-    const title = alert.annotations.summary || `${group.alertname}${group.subject ? ` on ${group.subject}` : ''}`;
-    incident = await createIncident(ctx, trx, group, severity, title, now);
-  }
-  known.incidents.set(openKey, incident);
-  const incidentId = Number(incident.id);
-  const row = {
-    fingerprint: alert.fingerprint,
-    episode: Number(last?.episode ?? 0) + 1,
-    open_key: alert.fingerprint,
-    incident_id: incidentId,
-    status: 'firing',
-    severity,
-    labels: JSON.stringify(alert.labels),
-    annotations: JSON.stringify(alert.annotations),
-    starts_at: startsAt,
-    ends_at: null,
-    first_seen_at: now,
-    last_seen_at: now,
-    resolved_by: null,
-  } satisfies Omit<AlertRow, 'id'>;
-  const inserted = await trx.insertInto('router_alerts').values(row).executeTakeFirstOrThrow();
-  known.open.set(alert.fingerprint, { ...row, id: Number(inserted.insertId) });
-  known.last.set(alert.fingerprint, { ...row, id: Number(inserted.insertId) });
-  // Alerts that arrive with the one that opened the incident are part of its opening, not news.
-  if (!opened && !known.touched.get(incidentId)?.opened)
-    await addEvent(
-      trx,
-      incidentId,
-      now,
-      'alert',
-      'alertmanager',
-      `alert ${alert.fingerprint} joined (severity ${severity})${alert.annotations.summary ? `: ${alert.annotations.summary}` : ''}`,
-    );
-  if ((alert.labels.action ?? '') !== '') {
-    const row = (await lockIncident(ctx, trx, incidentId)) as IncidentRow;
-    await startJobAction(ctx, trx, { incident: row, alertId: Number(inserted.insertId), labels: alert.labels, annotations: alert.annotations }, now);
-  }
-  return { kind: 'new', incidentId, opened };
-}
-
-async function takeResolved(ctx: RouterContext, trx: RouterTx, alert: WebhookAlert, now: number, known: Known): Promise<AlertOutcome> {
-  const startsAt = Date.parse(alert.startsAt);
-  const endsAt = endOf(alert, now);
-  const open = known.open.get(alert.fingerprint);
-  if (open) {
-    if (endsAt < Number(open.starts_at)) return { kind: 'unchanged' }; // the end of an earlier episode
-    await trx
-      .updateTable('router_alerts')
-      .set({ status: 'resolved', open_key: null, ends_at: endsAt, last_seen_at: now, resolved_by: 'alertmanager' })
-      .where('id', '=', open.id)
-      .execute();
-    known.open.delete(alert.fingerprint);
-    known.last.set(alert.fingerprint, { ...open, status: 'resolved', open_key: null, ends_at: endsAt });
-    if ((alert.labels.action ?? '') !== '') await cancelJobActions(ctx, trx, [Number(open.id)], 'the alert resolved during the grace period', now);
-    return { kind: 'resolved', incidentId: open.incident_id === null ? null : Number(open.incident_id) };
-  }
-  const last = known.last.get(alert.fingerprint);
-  if (last && startsAt <= Number(last.starts_at)) return { kind: 'unchanged' };
-  // Resolved before we ever saw it fire (the firing copy is late or lost): remember the episode so a
-  // late firing copy is recognised as stale instead of paging for a problem that is already over.
-  const marker = {
-    fingerprint: alert.fingerprint,
-    episode: Number(last?.episode ?? 0) + 1,
-    open_key: null,
-    incident_id: null,
-    status: 'resolved',
-    severity: parseSeverity(alert.labels.severity, ctx.options.defaultSeverity),
-    labels: JSON.stringify(alert.labels),
-    annotations: JSON.stringify(alert.annotations),
-    starts_at: startsAt,
-    ends_at: endsAt,
-    first_seen_at: now,
-    last_seen_at: now,
-    resolved_by: 'alertmanager',
-  } satisfies Omit<AlertRow, 'id'>;
-  const inserted = await trx.insertInto('router_alerts').values(marker).executeTakeFirstOrThrow();
-  known.last.set(alert.fingerprint, { ...marker, id: Number(inserted.insertId) });
-  // An alert of a truncated group that was never listed while it fired: its group's incident may now close.
-  const incident = await openIncidentOf(ctx, trx, alert.labels, known);
-  return { kind: 'resolved', incidentId: incident ? Number(incident.id) : null };
 }
 
 /** After the alerts: page a new incident, page again for a higher severity, or close a quiet one. */

@@ -101,43 +101,46 @@ export function exporterStale(ctx: GenContext): GeneratedAlert[] {
           `is more than ${v.threshold} old${v.scope}: a read hangs or keeps failing, and the exported values are out of date.`,
       },
     };
-    const n = nodeLabelsFor(ctx, v.matchers);
-    const sourceSeries = (source: string) => (n ? seriesText(metric, { ...n.withInstance, source }) : undefined);
-    const gpu = sourceSeries('gpu');
-    const attribution = sourceSeries('attribution');
-    const delaySteps = Math.floor(limit / 60) + 1;
-    const tests =
-      n && gpu && attribution
-        ? [
-            ...levelCases(ctx, spec, v.scope, {
-              series: [{ series: gpu, bad: constant(0), good: clock() }],
-              labels: { ...n.labels, source: 'gpu' },
-              value: 0,
-              delaySteps,
-            }),
-            ...levelCases(ctx, spec, `${v.scope} (attribution, GPU source fresh)`, {
-              series: [{ series: attribution, bad: constant(0), good: clock() }],
-              labels: { ...n.labels, source: 'attribution' },
-              value: 0,
-              delaySteps,
-              blip: false,
-              context: [{ series: gpu, values: values([clock()(0, delaySteps + stepsOf(spec.for) + 4)]) }],
-            }).slice(0, 1),
-            {
-              name: `ExporterStale${v.scope} pages once, for the GPU source, when attribution is stale because the GPU source is`,
-              inputSeries: [gpu, attribution].map((series) => ({ series, values: values([runOf(0, delaySteps + stepsOf(spec.for) + 4)]) })),
-              checks: [
-                {
-                  evalTime: at(delaySteps + stepsOf(spec.for) + 2),
-                  alertname: spec.name,
-                  alerts: [expectedAlert(ctx, spec, { ...n.labels, source: 'gpu' }, 0)],
-                },
-              ],
-            },
-          ]
-        : [];
-    return { rule: alertRule(ctx, spec), tests };
+    return { rule: alertRule(ctx, spec), tests: exporterStaleCases(ctx, spec, v, limit) };
   });
+}
+
+/** promtool cases of one ExporterStale variant: a stale GPU source, stale attribution alone, and both at once (one page). */
+function exporterStaleCases(ctx: GenContext, spec: AlertSpec, v: { matchers: Matcher[]; scope: string }, limit: number) {
+  const n = nodeLabelsFor(ctx, v.matchers);
+  const sourceSeries = (source: string) => (n ? seriesText(EXPORTER_METRICS.lastSuccess.name, { ...n.withInstance, source }) : undefined);
+  const gpu = sourceSeries('gpu');
+  const attribution = sourceSeries('attribution');
+  const delaySteps = Math.floor(limit / 60) + 1;
+  return n && gpu && attribution
+    ? [
+        ...levelCases(ctx, spec, v.scope, {
+          series: [{ series: gpu, bad: constant(0), good: clock() }],
+          labels: { ...n.labels, source: 'gpu' },
+          value: 0,
+          delaySteps,
+        }),
+        ...levelCases(ctx, spec, `${v.scope} (attribution, GPU source fresh)`, {
+          series: [{ series: attribution, bad: constant(0), good: clock() }],
+          labels: { ...n.labels, source: 'attribution' },
+          value: 0,
+          delaySteps,
+          blip: false,
+          context: [{ series: gpu, values: values([clock()(0, delaySteps + stepsOf(spec.for) + 4)]) }],
+        }).slice(0, 1),
+        {
+          name: `ExporterStale${v.scope} pages once, for the GPU source, when attribution is stale because the GPU source is`,
+          inputSeries: [gpu, attribution].map((series) => ({ series, values: values([runOf(0, delaySteps + stepsOf(spec.for) + 4)]) })),
+          checks: [
+            {
+              evalTime: at(delaySteps + stepsOf(spec.for) + 2),
+              alertname: spec.name,
+              alerts: [expectedAlert(ctx, spec, { ...n.labels, source: 'gpu' }, 0)],
+            },
+          ],
+        },
+      ]
+    : [];
 }
 
 /** A layout.yaml worker with neither a scrape target (`up`) nor any exporter series. */

@@ -10,9 +10,9 @@
  */
 import koffi, { type LibraryHandle } from 'koffi';
 import { NVML_FI_DEV_MEMORY_TEMP, NVML_STRING_BUFFER_SIZE, NVML_TEMPERATURE_GPU, NvmlReturn, nvmlStructVersion } from './constants.js';
-import { cString, decodeFieldValue, decodeProcesses, processInfoSize, toMemoryInfo, toNumber, type ComputeProcess, type MemoryInfo } from './decode.js';
+import { cString, decodeFieldValue, toMemoryInfo, toNumber, type MemoryInfo } from './decode.js';
 import { MemoryV2Type, TemperatureV1Type } from './ffi-types.js';
-import { PROCESS_CALL_VERSIONS, REQUIRED, SIGNATURES, type NvmlFunctionName, type ProcessCallName, type ProcessKind } from './signatures.js';
+import { REQUIRED, SIGNATURES, type NvmlFunctionName } from './signatures.js';
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1';
 
@@ -38,17 +38,9 @@ export interface RemappedRowsInfo {
   failure: boolean;
 }
 
-export interface NvmlEvent {
-  device: DeviceHandle;
-  eventType: number;
-  eventData: number;
-}
-
 type KoffiFunction = ReturnType<LibraryHandle['func']>;
 /** Return codes after which an older equivalent function is worth trying. */
-const FALLBACK_CODES: ReadonlySet<number> = new Set([NvmlReturn.FUNCTION_NOT_FOUND, NvmlReturn.ARGUMENT_VERSION_MISMATCH]);
-
-const MAX_PROCESS_LIST_ATTEMPTS = 4;
+export const FALLBACK_CODES: ReadonlySet<number> = new Set([NvmlReturn.FUNCTION_NOT_FOUND, NvmlReturn.ARGUMENT_VERSION_MISMATCH]);
 
 export class NvmlLibrary {
   private readonly functions = new Map<NvmlFunctionName, KoffiFunction | null>();
@@ -229,73 +221,8 @@ export class NvmlLibrary {
     return this.out('nvmlDeviceGetPcieReplayCounter', [handle], (n: number[]) => n[0]);
   }
 
-  /**
-   * One kind of running processes (compute, graphics, MPS compute): the _v3 call, else _v2, else the
-   * unversioned call of drivers before R450 (a 16-byte entry without instance ids).
-   */
-  runningProcesses(handle: DeviceHandle, kind: ProcessKind): NvmlResult<ComputeProcess[]> {
-    let result: NvmlResult<ComputeProcess[]> = { fn: '', rc: NvmlReturn.FUNCTION_NOT_FOUND };
-    for (const version of PROCESS_CALL_VERSIONS) {
-      result = this.processList(`nvmlDeviceGet${kind}RunningProcesses${version}`, handle, version === '');
-      if (!FALLBACK_CODES.has(result.rc)) return result;
-    }
-    return result;
-  }
-
-  /** Asks for the count, then grows the buffer while the list grows under it. */
-  private processList(fn: ProcessCallName, handle: DeviceHandle, v1: boolean): NvmlResult<ComputeProcess[]> {
-    const entrySize = processInfoSize(v1);
-    let capacity = 0;
-    for (let attempt = 0; attempt < MAX_PROCESS_LIST_ATTEMPTS; attempt++) {
-      const count = [capacity];
-      const buffer = capacity > 0 ? Buffer.alloc(capacity * entrySize) : null;
-      const result = this.result(fn, [handle, count, buffer], () => count[0] ?? 0);
-      if (result.rc === NvmlReturn.INSUFFICIENT_SIZE) {
-        capacity = (count[0] ?? 0) + 4; // headroom for processes starting between the calls
-        continue;
-      }
-      if (result.rc !== NvmlReturn.SUCCESS) return { fn, rc: result.rc };
-      const found = Math.min(count[0] ?? 0, capacity);
-      return { fn, rc: NvmlReturn.SUCCESS, value: buffer && found > 0 ? decodeProcesses(buffer, found, v1) : [] };
-    }
-    return { fn, rc: NvmlReturn.INSUFFICIENT_SIZE };
-  }
-
-  eventSetCreate(): NvmlResult<EventSetHandle> {
-    return this.out('nvmlEventSetCreate', [], (set: bigint[]) => set[0]);
-  }
-
-  registerEvents(handle: DeviceHandle, eventTypes: number, set: EventSetHandle): NvmlResult<void> {
-    return this.result('nvmlDeviceRegisterEvents', [handle, eventTypes, set], () => undefined);
-  }
-
-  /**
-   * Waits up to `timeoutMs` for an event on a worker thread (koffi's async call), so the event
-   * loop keeps running while NVML blocks. NVML_ERROR_TIMEOUT means nothing happened.
-   */
-  async eventSetWait(set: EventSetHandle, timeoutMs: number): Promise<NvmlResult<NvmlEvent>> {
-    const fn = 'nvmlEventSetWait_v2';
-    const wait = this.resolve(fn);
-    if (!wait) return { fn, rc: NvmlReturn.FUNCTION_NOT_FOUND };
-    const data: { device?: bigint | null; eventType?: unknown; eventData?: unknown } = {};
-    const rc = await new Promise<number>((resolve, reject) => {
-      wait.async(set, data, timeoutMs, (error: unknown, answer: number) => (error ? reject(error) : resolve(answer)));
-    });
-    if (rc !== NvmlReturn.SUCCESS) return { fn, rc };
-    const value = {
-      device: data.device ?? 0n,
-      eventType: toNumber(data.eventType) ?? 0,
-      eventData: toNumber(data.eventData) ?? 0,
-    };
-    return { fn, rc, value };
-  }
-
-  eventSetFree(set: EventSetHandle): number {
-    const free = this.resolve('nvmlEventSetFree');
-    return free ? (free(set) as number) : NvmlReturn.FUNCTION_NOT_FOUND;
-  }
-
-  private resolve(name: NvmlFunctionName): KoffiFunction | null {
+  /** The bound function, or null where this driver's library does not export it (looked up once). */
+  resolve(name: NvmlFunctionName): KoffiFunction | null {
     let fn = this.functions.get(name);
     if (fn === undefined) {
       const [result, parameters] = SIGNATURES[name];

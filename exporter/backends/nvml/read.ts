@@ -20,6 +20,7 @@ import {
   type RetiredPages,
 } from '../../types.js';
 import type { DeviceHandle, NvmlLibrary, NvmlResult } from './bindings.js';
+import { runningProcesses } from './calls-processes.js';
 import type { GpmSampler } from './read-gpm.js';
 import { readMig } from './read-mig.js';
 import { readMore } from './read-more.js';
@@ -188,7 +189,7 @@ function readRetiredPages(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldR
  * newest call this driver has. Undefined only when no list can be read at all.
  */
 function readProcesses(nvml: NvmlLibrary, handle: DeviceHandle, field: FieldReader): GpuProcess[] | undefined {
-  const lists = PROCESS_KINDS.map((kind) => field(nvml.runningProcesses(handle, kind)));
+  const lists = PROCESS_KINDS.map((kind) => field(runningProcesses(nvml, handle, kind)));
   if (lists.every((list) => list === undefined)) return undefined;
   const processes = lists.flatMap((list) => list ?? []);
   // A process that exited since the list was taken, or lives in a PID namespace we cannot see,

@@ -7,6 +7,7 @@
  */
 import type { XidCounts } from '../../types.js';
 import type { DeviceHandle, EventSetHandle, NvmlLibrary } from './bindings.js';
+import { eventSetCreate, eventSetFree, eventSetWait, registerEvents } from './calls-events.js';
 import type { NvmlErrorHandler } from './read.js';
 import { NVML_EVENT_TYPE_XID_CRITICAL_ERROR, NvmlReturn } from './constants.js';
 
@@ -46,7 +47,7 @@ export class XidWatcher {
    * cannot deliver events (then the backend reports no XID counts at all, rather than zeros).
    */
   static start(nvml: NvmlLibrary, devices: readonly WatchedDevice[], options: XidWatchOptions = {}): XidWatcher | undefined {
-    const created = nvml.eventSetCreate();
+    const created = eventSetCreate(nvml);
     if (created.rc !== NvmlReturn.SUCCESS || created.value === undefined) {
       if (created.rc !== NvmlReturn.NOT_SUPPORTED && created.rc !== NvmlReturn.FUNCTION_NOT_FOUND) {
         options.onError?.('library', failure(nvml, 'nvmlEventSetCreate', created.rc));
@@ -56,7 +57,7 @@ export class XidWatcher {
     const watcher = new XidWatcher(nvml, created.value, options);
     watcher.watch(devices);
     if (watcher.uuidByHandle.size === 0) {
-      nvml.eventSetFree(created.value);
+      eventSetFree(nvml, created.value);
       return undefined;
     }
     watcher.loop = watcher.run();
@@ -67,7 +68,7 @@ export class XidWatcher {
   watch(devices: readonly WatchedDevice[]): void {
     for (const device of devices) {
       if (this.uuidByHandle.has(device.handle)) continue;
-      const registered = this.nvml.registerEvents(device.handle, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, this.set);
+      const registered = registerEvents(this.nvml, device.handle, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, this.set);
       if (registered.rc === NvmlReturn.SUCCESS) {
         this.uuidByHandle.set(device.handle, device.uuid);
       } else if (registered.rc !== NvmlReturn.NOT_SUPPORTED) {
@@ -93,14 +94,14 @@ export class XidWatcher {
     this.stopping = true;
     this.wakeFromPause?.();
     await this.loop;
-    this.nvml.eventSetFree(this.set);
+    eventSetFree(this.nvml, this.set);
   }
 
   private async run(): Promise<void> {
     while (!this.stopping) {
       let result;
       try {
-        result = await this.nvml.eventSetWait(this.set, this.waitTimeoutMs);
+        result = await eventSetWait(this.nvml, this.set, this.waitTimeoutMs);
       } catch (error) {
         this.options.onError?.('library', `nvmlEventSetWait_v2 could not be called: ${String(error)}`);
         await this.pause();
