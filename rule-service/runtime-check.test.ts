@@ -187,8 +187,8 @@ describe('the running-too-long verdict (pure)', () => {
       policy: {
         enabled: true,
         thresholdSeconds: 5 * DAY,
-        overrides: [{ label: 'vc', pattern: 'nlp', thresholdSeconds: DAY / 2 }],
-        exempt: [{ label: 'job', pattern: '.*~keep' }],
+        overrides: [{ vc: 'nlp', thresholdSeconds: DAY / 2 }],
+        exempt: { users: [], vcs: [], jobs: ['.*~keep'] },
       },
     });
     expect((await resolveRuleServiceConfig(ruleServiceConfigSchema.parse({}), undefined, policies)).runtimeCheck).toBeUndefined();

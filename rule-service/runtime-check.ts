@@ -9,13 +9,11 @@
  */
 import { formatDuration, parseDuration } from '../src/config/duration.js';
 import type { Policies } from '../src/config/policies.js';
-import type { OverrideKey } from '../src/config/policy-fields.js';
+import type { Exempt } from '../src/config/policy-fields.js';
+import { applicableOverride, isExempt, overrideKeyOf, type OverrideSelector } from '../src/config/policy-match.js';
 import { instantQuery, promqlString, type PrometheusTarget, type Sample } from './prometheus-query.js';
 
-export interface RuntimeOverride {
-  label: OverrideKey;
-  /** Prometheus regex, matched against the whole label value. */
-  pattern: string;
+export interface RuntimeOverride extends OverrideSelector {
   thresholdSeconds: number;
 }
 
@@ -24,8 +22,7 @@ export interface RuntimePolicy {
   enabled: boolean;
   thresholdSeconds: number;
   overrides: RuntimeOverride[];
-  /** Label → regexes; a series matching any of them is exempt. */
-  exempt: { label: 'user' | 'vc' | 'job'; pattern: string }[];
+  exempt: Exempt;
 }
 
 export interface RuntimeCheckOptions extends PrometheusTarget {
@@ -35,33 +32,23 @@ export interface RuntimeCheckOptions extends PrometheusTarget {
 export type RuntimeVerdict = { tooLong: true; message: string } | { tooLong: false; message: string };
 
 const seconds = (text: string) => Math.round((parseDuration(text) ?? 0) / 1_000);
-const KEYS: readonly OverrideKey[] = ['vc', 'priority', 'cluster'];
 
 /** The policy section (already validated) in the form the check uses. */
 export function runtimePolicyOf(section: Policies['jobRunningTooLong']): RuntimePolicy {
   const overrides = section.overrides.map((o): RuntimeOverride => {
-    const label = KEYS.find((k) => o[k] !== undefined) as OverrideKey;
-    return { label, pattern: o[label] as string, thresholdSeconds: seconds(o.threshold ?? section.threshold) };
+    const label = overrideKeyOf(o);
+    return { [label]: o[label], thresholdSeconds: seconds(o.threshold ?? section.threshold) };
   });
-  const exempt = [
-    ...section.exempt.users.map((pattern) => ({ label: 'user' as const, pattern })),
-    ...section.exempt.vcs.map((pattern) => ({ label: 'vc' as const, pattern })),
-    ...section.exempt.jobs.map((pattern) => ({ label: 'job' as const, pattern })),
-  ];
-  return { enabled: section.enabled, thresholdSeconds: seconds(section.threshold), overrides, exempt };
+  return { enabled: section.enabled, thresholdSeconds: seconds(section.threshold), overrides, exempt: section.exempt };
 }
 
-/** Whether the whole value matches, as Prometheus matches regexes (a missing label is ""). */
-function fullMatch(pattern: string, value: string | undefined): boolean {
-  return new RegExp(`^(?:${pattern})$`).test(value ?? '');
-}
-
-/** The threshold for one series' labels and where it comes from; undefined when the series is exempt. */
+/** The threshold for one series' labels and where it comes from; undefined when the series is exempt (src/config/policy-match.ts). */
 export function thresholdFor(policy: RuntimePolicy, labels: Record<string, string>): { seconds: number; scope: string } | undefined {
-  if (policy.exempt.some((e) => fullMatch(e.pattern, labels[e.label]))) return undefined;
-  const override = policy.overrides.find((o) => fullMatch(o.pattern, labels[o.label]));
+  if (isExempt(policy.exempt, labels)) return undefined;
+  const override = policy.overrides[applicableOverride(policy.overrides, labels)];
   if (!override) return { seconds: policy.thresholdSeconds, scope: '' };
-  return { seconds: override.thresholdSeconds, scope: ` (override for ${override.label} "${override.pattern}")` };
+  const label = overrideKeyOf(override);
+  return { seconds: override.thresholdSeconds, scope: ` (override for ${label} "${override[label] ?? ''}")` };
 }
 
 /** PromQL for how long ago the job started, per series of its start time. */

@@ -1,9 +1,11 @@
 /**
  * A policy with overrides becomes one alerting rule per variant: each override applies to the series
  * its label regex matches (the first matching override wins), and the base settings to every series
- * no override matches. Exemptions remove series from every variant.
+ * no override matches. Exemptions remove series from every variant. Which variant a series falls in
+ * is defined once, in src/config/policy-match.ts; the matchers here say the same in PromQL.
  */
-import type { Exempt, OverrideKey, PolicyAction, Severity } from '../src/config/policy-fields.js';
+import type { Exempt, PolicyAction, Severity } from '../src/config/policy-fields.js';
+import { exemptionsOf, fullMatch, overrideKeyOf } from '../src/config/policy-match.js';
 import type { Matcher } from './promql.js';
 
 export interface OverrideLike<T> {
@@ -41,22 +43,9 @@ export interface Variant<T> {
   labels: Record<string, string>;
 }
 
-const KEYS: readonly OverrideKey[] = ['vc', 'priority', 'cluster'];
-
-function overrideKey<T>(o: OverrideLike<T>): OverrideKey {
-  const key = KEYS.find((k) => o[k] !== undefined);
-  if (key === undefined) throw new Error('override without vc, priority or cluster');
-  return key;
-}
-
 /** Matchers that leave out exempt jobs (one per regex; all must hold). */
 export function exemptMatchers(exempt: Exempt | undefined): Matcher[] {
-  if (!exempt) return [];
-  return [
-    ...exempt.users.map((value): Matcher => ({ label: 'user', op: '!~', value })),
-    ...exempt.vcs.map((value): Matcher => ({ label: 'vc', op: '!~', value })),
-    ...exempt.jobs.map((value): Matcher => ({ label: 'job', op: '!~', value })),
-  ];
+  return exemptionsOf(exempt).map(({ label, pattern }): Matcher => ({ label, op: '!~', value: pattern }));
 }
 
 export function variantsOf<T>(policy: PolicyLike<T> & { threshold: T }): Variant<T>[];
@@ -66,11 +55,11 @@ export function variantsOf<T>(policy: PolicyLike<T>): Variant<T | undefined>[] {
   const overrides = policy.overrides ?? [];
   const excluded = (upTo: number): Matcher[] =>
     overrides.slice(0, upTo).map((o) => {
-      const key = overrideKey(o);
+      const key = overrideKeyOf(o);
       return { label: key, op: '!~', value: o[key] ?? '' };
     });
   const variants = overrides.map((o, i): Variant<T | undefined> => {
-    const key = overrideKey(o);
+    const key = overrideKeyOf(o);
     return {
       matchers: [{ label: key, op: '=~', value: o[key] ?? '' }, ...excluded(i), ...exempt],
       threshold: o.threshold ?? policy.threshold,
@@ -101,9 +90,9 @@ export function matches(m: Matcher, value: string): boolean {
     case '!=':
       return value !== m.value;
     case '=~':
-      return new RegExp(`^(?:${m.value})$`).test(value);
+      return fullMatch(m.value, value);
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`).test(value);
+      return !fullMatch(m.value, value);
   }
 }
 
