@@ -225,7 +225,7 @@ export async function runQuality(watchSeconds = 75): Promise<QualityScore> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  new Command('npm run quality --')
+  await new Command('npm run quality --')
     .description(
       'Alert quality: the labelled replay corpus through the generated rules in a real Prometheus; exits 1 when a goal is missed, 2 when Prometheus is missing',
     )

@@ -21,8 +21,11 @@ export function linkHtml(url: unknown, text: string): Handlebars.SafeString {
   const escape = Handlebars.Utils.escapeExpression;
   const safe = safeHttpUrl(url);
   if (safe !== undefined) return new Handlebars.SafeString(`<a href="${escape(safe)}">${escape(text)}</a>`);
-  return new Handlebars.SafeString(`${escape(text)}: <code>${escape(String(url ?? ''))}</code> (not an http(s) link)`);
+  return new Handlebars.SafeString(`${escape(text)}: <code>${escape(shown(url))}</code> (not an http(s) link)`);
 }
+
+/** A template value as text: strings as they are, anything else as JSON (never "[object Object]"). */
+const shown = (value: unknown): string => (value == null ? '' : typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
 
 export interface JobHit {
   /** The OpenPAI job id (user~name), or '' when the alert names only a user. */
@@ -48,6 +51,6 @@ export function jobsOf(alerts: unknown): JobHit[] {
 
 /** Registers `link` and `jobsOf` on a handlebars environment. */
 export function registerViewHelpers(env: typeof Handlebars): void {
-  env.registerHelper('link', (url: unknown, text: unknown) => linkHtml(url, typeof text === 'string' ? text : String(url ?? '')));
+  env.registerHelper('link', (url: unknown, text: unknown) => linkHtml(url, typeof text === 'string' ? text : shown(url)));
   env.registerHelper('jobsOf', (alerts: unknown) => jobsOf(alerts));
 }

@@ -2,6 +2,7 @@
  * Schema migrations defined in code (no migration files to ship), run at start with kysely's
  * Migrator. Each component passes its own migration table name so several can share one database.
  */
+import { inspect } from 'node:util';
 import { Migrator, type Kysely, type Migration } from 'kysely';
 
 export class MigrationError extends Error {
@@ -29,7 +30,7 @@ export async function migrateToLatest(db: Kysely<unknown>, set: MigrationSet): P
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    const why = error instanceof Error ? error.message : String(error);
+    const why = error instanceof Error ? error.message : inspect(error);
     throw new MigrationError(failed ? `migration ${failed} failed: ${why}` : `migrations failed: ${why}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
