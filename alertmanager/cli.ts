@@ -3,7 +3,7 @@
  * `router:` section of gpuwatch.yaml and the cluster priorities from its `clusters:` list.
  */
 import type { Command } from 'commander';
-import { databaseUrlArgument, listenArgument } from '../src/cli-args.js';
+import { serviceFlags } from '../src/cli-args.js';
 import { DEFAULT_LISTEN } from '../src/config/listen-address.js';
 import { z } from 'zod';
 import { readYamlWith } from '../src/config/yaml-file.js';
@@ -28,16 +28,17 @@ export async function loadRouterOptions(configFile: string | undefined): Promise
 }
 
 export function registerRouterCommand(program: Command): void {
-  program
-    .command('router')
-    .description('Alert router: incidents from Alertmanager, DRI rotation, SLA timers, escalation, e-mail pages and job actions.')
-    .option('-c, --config <file>', 'gpuwatch.yaml (its router: and clusters: sections)')
-    .option('-l, --listen <host:port>', `where to serve (default ${DEFAULT_LISTEN.router})`, listenArgument(DEFAULT_LISTEN.router))
-    .option('--db <url>', 'state: sqlite:///path.db or mysql://user:pass@host:3306/db (default sqlite://./gpuwatch-router.db)', databaseUrlArgument)
-    .action(async (flags: { config?: string; listen?: string; db?: string }) => {
-      const options = await loadRouterOptions(flags.config);
-      const log = createLogger('router');
-      const running = await startRouter({ ...options, listen: flags.listen ?? options.listen, db: flags.db ?? options.db }, log);
-      exitOnSignals(log, () => running.close());
-    });
+  serviceFlags(
+    program.command('router').description('Alert router: incidents from Alertmanager, DRI rotation, SLA timers, escalation, e-mail pages and job actions.'),
+    {
+      config: 'gpuwatch.yaml (its router: and clusters: sections)',
+      listenDefault: DEFAULT_LISTEN.router,
+      db: 'state: sqlite:///path.db or mysql://user:pass@host:3306/db (default sqlite://./gpuwatch-router.db)',
+    },
+  ).action(async (flags: { config?: string; listen?: string; db?: string }) => {
+    const options = await loadRouterOptions(flags.config);
+    const log = createLogger('router');
+    const running = await startRouter({ ...options, listen: flags.listen ?? options.listen, db: flags.db ?? options.db }, log);
+    exitOnSignals(log, () => running.close());
+  });
 }

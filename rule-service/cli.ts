@@ -9,7 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { databaseUrlArgument, listenArgument } from '../src/cli-args.js';
+import { databaseUrlArgument, serviceFlags } from '../src/cli-args.js';
 import { DEFAULT_LISTEN } from '../src/config/listen-address.js';
 import { z } from 'zod';
 import { policiesSchema } from '../src/config/policies.js';
@@ -59,12 +59,14 @@ export function registerRuleServiceCommands(program: Command, io: CliOutput = ST
 
 /** `gpuwatch rule-service`: serve admission, the rules API and the actions. */
 function registerServe(program: Command): void {
-  program
-    .command('rule-service')
-    .description('Job-admission rules for OpenPAI (keep, lower or reject with reasons) and the kill/downgrade actions.')
-    .option('-c, --config <file>', 'gpuwatch.yaml (its ruleService: section)')
-    .option('-l, --listen <host:port>', `where to serve (default ${DEFAULT_LISTEN.ruleService})`, listenArgument(DEFAULT_LISTEN.ruleService))
-    .option('--db <url>', 'rule store: sqlite:///path.db, sqlite::memory: or mysql://user:pass@host:3306/db', databaseUrlArgument)
+  serviceFlags(
+    program.command('rule-service').description('Job-admission rules for OpenPAI (keep, lower or reject with reasons) and the kill/downgrade actions.'),
+    {
+      config: 'gpuwatch.yaml (its ruleService: section)',
+      listenDefault: DEFAULT_LISTEN.ruleService,
+      db: 'rule store: sqlite:///path.db, sqlite::memory: or mysql://user:pass@host:3306/db',
+    },
+  )
     .option('--proxy-to <url>', 'sit in front of this OpenPAI rest-server and decide job submissions on the way', urlArg)
     .action(async (flags: { config?: string; listen?: string; db?: string; proxyTo?: string }) => {
       const options = await loadRuleServiceOptions(flags.config);

@@ -1,5 +1,5 @@
 /** Commander argument parsers shared by the commands: a bad flag is a usage error (exit 2) naming what was expected. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { LISTEN_ADDRESS } from './config/listen-address.js';
 import { parseDatabaseUrl } from './storage/database-url.js';
 
@@ -27,4 +27,12 @@ export function databaseUrlArgument(value: string): string {
     throw new InvalidArgumentError((err as Error).message);
   }
   return value;
+}
+
+/** The flags of a service command: its gpuwatch.yaml, where it listens (`listenDefault` shown), and its database. */
+export function serviceFlags(command: Command, help: { config: string; listenDefault: string; db: string }): Command {
+  return command
+    .option('-c, --config <file>', help.config)
+    .option('-l, --listen <host:port>', `where to serve (default ${help.listenDefault})`, listenArgument(help.listenDefault))
+    .option('--db <url>', help.db, databaseUrlArgument);
 }
