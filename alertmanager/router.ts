@@ -4,6 +4,7 @@
  * drive it directly with a manual clock.
  */
 import { onActionDue } from './actions/job-actions.js';
+import { countDeliveredReminder, onReminderDue } from './actions/reminders.js';
 import { OwnerDirectory } from './actions/owner-directory.js';
 import { RuleServiceChannel } from './actions/rule-service-channel.js';
 import type { Clock } from './clock.js';
@@ -101,6 +102,7 @@ export class Router {
       webhooks: options.webhooks,
       links,
       pagesPerMinute: options.pagesPerMinute,
+      actionLinkTtlMs: options.actions.renewal.linkTtlMs,
     });
     this.ctx = {
       db,
@@ -121,7 +123,7 @@ export class Router {
       'rule-service': new RuleServiceChannel(this.ctx, options.actions.ruleService, owners),
     };
     if (options.smtp) {
-      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
+      this.email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners, countDeliveredReminder);
       channels.email = this.email;
     }
     this.timers = new TimerRunner({
@@ -133,6 +135,7 @@ export class Router {
         ack: (trx, firing) => onAckDeadline(this.ctx, trx, firing),
         update: (trx, firing) => onUpdateDue(this.ctx, trx, firing),
         action: (trx, firing) => onActionDue(this.ctx, trx, firing),
+        remind: (trx, firing) => onReminderDue(this.ctx, trx, firing),
         handoff: (trx, firing) => onHandoffDue(this.ctx, trx, firing),
         'page-summary': (trx, firing) => onPageSummaryDue(this.ctx, trx, firing),
         watchdog: (trx, firing) => onWatchdogSilent(this.ctx, trx, firing),
