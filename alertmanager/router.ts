@@ -3,7 +3,7 @@
  * over one database and one clock. The HTTP layer and the background loops call into this; tests
  * drive it directly with a manual clock.
  */
-import { onActionDue } from './actions/job-actions.js';
+import { onActionDue } from './actions/carry-out.js';
 import { countDeliveredReminder, onReminderDue } from './actions/reminders.js';
 import { OwnerDirectory } from './actions/owner-directory.js';
 import { RuleServiceChannel } from './actions/rule-service-channel.js';

@@ -13,6 +13,9 @@
  * Each action keeps its cause, from the alert that asked for it: `running-too-long` for
  * GpuJobRunningTooLong, `low-utilization` for any other alert (the rule service then insists that
  * the job is idle). The rule service confirms the cause from Prometheus before it acts.
+ *
+ * The end of grace and the owner's release are in carry-out.ts; renewals in renewal.ts;
+ * reminders (and the notebook policy's delivered-reminder rule) in reminders.ts.
  */
 import { parseDuration } from '../../src/config/duration.js';
 import type { RouterContext } from '../context.js';
@@ -20,15 +23,13 @@ import { incidentData, lockIncident } from '../incident/incident-queries.js';
 import { jobOf } from '../incident/grouping.js';
 import type { IncidentRow } from '../incident/views.js';
 import type { MailPayload } from '../notify/outbox-rows.js';
-import { enqueueAll } from '../notify/outbox.js';
-import type { RuleServiceRequest } from '../notify/outbox-rows.js';
 import { recordAudit } from '../store/audit.js';
 import type { ActionStatus, RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import { forUpdate } from '../store/transact.js';
-import { cancelTimer, scheduleTimer, type TimerFiring } from '../timers/timers.js';
+import { cancelTimer, scheduleTimer } from '../timers/timers.js';
 import { JOB_ACTIONS, type ActionCause, type JobAction } from './action-kinds.js';
-import { postponeUnreminded, scheduleReminder } from './reminders.js';
+import { scheduleReminder } from './reminders.js';
 import { actionTimerName, ownerMailData, PAST, policyOf, reminderTimerName, type ActionRow } from './renewal-policy.js';
 
 export { actionTimerName };
@@ -68,37 +69,8 @@ export async function startJobAction(
     return;
   }
   const owner = ownerOf(job);
-  const policy = policyOf(ctx.options.actions, input.labels, job);
-  // A notebook waits at least the notebook policy's grace, however short the alert's is.
-  const graceMs = Math.max(graceMsOf(ctx, input.annotations), policy === 'notebook' ? ctx.options.actions.notebooks.graceMs : 0);
-  const graceUntil = now + graceMs;
-  const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
-  const cause = causeOf(input.labels.alertname);
-  const inserted = await trx
-    .insertInto('router_actions')
-    .values({
-      incident_id: incidentId,
-      alert_id: input.alertId,
-      job,
-      owner,
-      action,
-      cause,
-      reason: reason.slice(0, 2_000),
-      status: 'grace',
-      created_at: now,
-      grace_until: graceUntil,
-      requested_at: null,
-      finished_at: null,
-      result: null,
-      policy,
-      renewals: 0,
-      renewed_ms: 0,
-      reminders_sent: 0,
-      reminders_delivered: 0,
-    })
-    .executeTakeFirstOrThrow();
-  const id = Number(inserted.insertId);
-  const row = await trx.selectFrom('router_actions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await insertAction(ctx, trx, { ...input, job, owner, action }, now);
+  const [id, graceUntil, { policy, cause }] = [Number(row.id), Number(row.grace_until), row];
   await scheduleTimer(trx, actionTimerName(id), 'action', graceUntil, { actionId: id });
   ctx.wake(graceUntil);
   await scheduleReminder(ctx, trx, row, now);
@@ -116,6 +88,50 @@ export async function startJobAction(
     'router',
     `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`,
   );
+}
+
+/** The action's row, in grace under its policy: a notebook waits at least the notebook grace, however short the alert's is. */
+async function insertAction(
+  ctx: RouterContext,
+  trx: RouterTx,
+  input: {
+    incident: IncidentRow;
+    alertId: number;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    job: string;
+    owner: string;
+    action: JobAction;
+  },
+  now: number,
+): Promise<ActionRow> {
+  const policy = policyOf(ctx.options.actions, input.labels, input.job);
+  const graceMs = Math.max(graceMsOf(ctx, input.annotations), policy === 'notebook' ? ctx.options.actions.notebooks.graceMs : 0);
+  const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
+  const inserted = await trx
+    .insertInto('router_actions')
+    .values({
+      incident_id: Number(input.incident.id),
+      alert_id: input.alertId,
+      job: input.job,
+      owner: input.owner,
+      action: input.action,
+      cause: causeOf(input.labels.alertname),
+      reason: reason.slice(0, 2_000),
+      status: 'grace',
+      created_at: now,
+      grace_until: now + graceMs,
+      requested_at: null,
+      finished_at: null,
+      result: null,
+      policy,
+      renewals: 0,
+      renewed_ms: 0,
+      reminders_sent: 0,
+      reminders_delivered: 0,
+    })
+    .executeTakeFirstOrThrow();
+  return trx.selectFrom('router_actions').selectAll().where('id', '=', Number(inserted.insertId)).executeTakeFirstOrThrow();
 }
 
 /** For messages and the audit log: the user part of the job id (OpenPAI's ids are owner~name). The mail goes to OpenPAI's record of the owner. */
@@ -193,70 +209,6 @@ export async function cancelJobActions(ctx: RouterContext, trx: RouterTx, alertI
     await cancelTimer(trx, reminderTimerName(Number(row.id)));
     await finishAction(ctx, trx, row, 'cancelled', why, now);
   }
-}
-
-/** Timer `action:<id>`: the grace period is over. */
-export async function onActionDue(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
-  const id = Number((firing.timer.payload as { actionId: number }).actionId);
-  const row = await forUpdate(trx.selectFrom('router_actions').selectAll().where('id', '=', id), ctx.dialect).executeTakeFirst();
-  if (!row || row.status !== 'grace') return;
-  if (row.policy === 'notebook' && Number(row.reminders_delivered) === 0 && (await stillFires(trx, row)) && !isExempt(ctx, row)) {
-    return postponeUnreminded(ctx, trx, row, firing);
-  }
-  await carryOut(ctx, trx, row, firing.now);
-}
-
-const stillFires = async (trx: RouterTx, row: ActionRow) =>
-  (await trx.selectFrom('router_alerts').select('status').where('id', '=', row.alert_id).executeTakeFirst())?.status === 'firing';
-
-function isExempt(ctx: RouterContext, row: ActionRow): boolean {
-  const options = ctx.options.actions;
-  const user = row.job.split('~')[0] as string;
-  return options.exemptJobs.includes(row.job) || options.exemptUsers.includes(user) || options.exemptUsers.includes(row.owner);
-}
-
-/**
- * The action goes ahead — at the end of its grace, or at once when the owner released the job
- * (`releasedBy`) — through every safeguard: the alert still fires, the job is not exempt, dry run
- * is off, a rule service is configured and the hourly budget is not spent.
- */
-export async function carryOut(ctx: RouterContext, trx: RouterTx, row: ActionRow, now: number, releasedBy?: string): Promise<void> {
-  const id = Number(row.id);
-  const options = ctx.options.actions;
-  const released = releasedBy === undefined ? '' : `released by ${releasedBy}`;
-  if (!(await stillFires(trx, row))) return finishAction(ctx, trx, row, 'cancelled', 'the alert resolved during the grace period', now);
-  if (isExempt(ctx, row)) return finishAction(ctx, trx, row, 'refused', `${row.job} is exempt`, now);
-  const would = `${row.job} would have been ${PAST[row.action as JobAction]}`;
-  if (options.dryRun) return finishAction(ctx, trx, row, 'dry_run', released ? `${released} (dry run): ${would}` : `dry run: ${would}`, now);
-  if (!options.ruleService) return finishAction(ctx, trx, row, 'failed', 'no rule service configured (actions.ruleService)', now);
-  await forUpdate(trx.selectFrom('router_settings').select('name').where('name', '=', BUDGET_LOCK), ctx.dialect).execute();
-  const spent = await trx
-    .selectFrom('router_actions')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('requested_at', '>', now - 3_600_000)
-    .executeTakeFirst();
-  if (Number(spent?.n ?? 0) >= options.hourlyBudget) {
-    return finishAction(ctx, trx, row, 'refused', `the hourly budget of ${options.hourlyBudget} actions is spent`, now);
-  }
-  await trx.updateTable('router_actions').set({ status: 'requested', requested_at: now }).where('id', '=', id).execute();
-  const request: RuleServiceRequest = {
-    actionId: id,
-    job: row.job,
-    action: row.action as JobAction,
-    cause: row.cause as ActionCause,
-    reason: `${row.reason}${released ? ` (${released})` : ''} (incident ${ctx.links.incident(Number(row.incident_id))})`,
-    idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}`,
-  };
-  await enqueueAll(trx, [{ channel: 'rule-service', kind: request.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
-  await recordAudit(trx, now, 'router', 'action.request', row.job, {
-    actionId: id,
-    action: row.action,
-    cause: request.cause,
-    idempotencyKey: request.idempotencyKey,
-    ...(releasedBy === undefined ? {} : { releasedBy }),
-  });
-  const why = released ? `${released}` : 'grace period over and the alert still fires';
-  await addEvent(trx, Number(row.incident_id), now, 'action', 'router', `${why}: asked the rule service to ${row.action} ${row.job}`);
 }
 
 /** Records an action's final outcome: row, audit, metric, timeline, and a mail to the owner and the DRIs. */

@@ -27,6 +27,12 @@ export function policyOf(actions: Pick<ActionOptions, 'notebooks'>, labels: Reco
   return notebook ? 'notebook' : 'default';
 }
 
+/** A job or user the config exempts from actions (by its id, its user part, or the owner OpenPAI names). */
+export function isExempt(actions: Pick<ActionOptions, 'exemptJobs' | 'exemptUsers'>, row: Pick<ActionRow, 'job' | 'owner'>): boolean {
+  const user = row.job.split('~')[0] as string;
+  return actions.exemptJobs.includes(row.job) || actions.exemptUsers.includes(user) || actions.exemptUsers.includes(row.owner);
+}
+
 export function renewalRules(actions: Pick<ActionOptions, 'renewal' | 'notebooks'>, policy: string): RenewalPolicy {
   return policy === 'notebook' ? actions.notebooks.renewal : actions.renewal;
 }

@@ -11,7 +11,7 @@ import type { RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import { forUpdate } from '../store/transact.js';
 import { cancelTimer, scheduleTimer } from '../timers/timers.js';
-import { carryOut } from './job-actions.js';
+import { carryOut } from './carry-out.js';
 import { scheduleReminder } from './reminders.js';
 import { actionTimerName, reminderTimerName, renewalRoom, renewalRules, type ActionRow } from './renewal-policy.js';
 
