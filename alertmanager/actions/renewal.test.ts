@@ -2,6 +2,9 @@
  * Renew and release links, reminders and the notebook policy, end to end: the router in front of
  * the real rule service (which acts on the fake OpenPAI), mails on a real SMTP server, a manual clock.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningRuleService } from '../../rule-service/service.js';
 import { idleGpus } from '../../test/rule-service-support.js';
@@ -10,7 +13,19 @@ import { API_TOKEN, request } from '../testing/harness.js';
 import { jobAlert, MIN, ownerLinks, press, renewalBed, type RenewalBed } from '../testing/renewal-fixture.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
-const JOBS = ['alice~train', 'alice~capped', 'alice~counted', 'alice~rem', 'alice~gone', 'alice~rel', 'alice~dry', 'alice~free', 'alice~nb-1', 'alice~plain'];
+const JOBS = [
+  'alice~train',
+  'alice~capped',
+  'alice~counted',
+  'alice~rem',
+  'alice~gone',
+  'alice~rel',
+  'alice~dry',
+  'alice~free',
+  'alice~nb-1',
+  'alice~plain',
+  'alice~durable',
+];
 const bed = useActionsWorld(
   [
     { name: 'admin', admin: true },
@@ -213,5 +228,32 @@ describe('the notebook policy', () => {
     expect((await t.action(1)).remindersDelivered).toBeGreaterThan(0);
     await t.after(19 * MIN); // 70m: a reminder was delivered, the action goes ahead
     expect(t.stopsOf('alice~nb-1')).toHaveLength(1);
+  });
+});
+
+describe('after a restart', () => {
+  it('keeps the renewed deadline and the reminders: both are durable timers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'router-renewal-'));
+    try {
+      const db = { db: `sqlite://${join(dir, 'router.db')}` };
+      const actions = { dryRun: false, grace: '30m', renewal: { extend: '1h', remindEvery: '20m' } };
+      bed.openpai.addJob({ user: 'alice', name: 'durable', gpus: 1 });
+      const before = await renewalBed(bed, ruleService, actions, db);
+      await before.post([jobAlert('alice~durable', TUESDAY_10 - 5 * MIN)]);
+      await before.drain();
+      expect((await press(ownerLinks(warningOf('alice~durable')?.text).renew as string)).status).toBe(200);
+      await before.close();
+
+      t = await renewalBed(bed, ruleService, actions, db);
+      for (let i = 0; i < 2; i++) await t.after(20 * MIN); // 40m: past the first deadline (30m)
+      expect(remindersOf('alice~durable')).toHaveLength(2);
+      expect(t.stopsOf('alice~durable')).toEqual([]);
+      for (let i = 0; i < 2; i++) await t.after(25 * MIN); // 90m: the renewed deadline
+      expect(t.stopsOf('alice~durable')).toHaveLength(1);
+    } finally {
+      await t?.close();
+      t = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
