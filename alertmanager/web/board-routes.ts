@@ -2,6 +2,7 @@
  * The board's pages: the on-call overview, an incident's page, the login, and the page an
  * acknowledge link opens. Opening a link (GET) never changes anything: mail scanners and link
  * previews open links too. The Acknowledge button on that page POSTs, with the link's token.
+ * The renew and release links of job owners' mails work the same way (action-routes.ts).
  */
 import { createHmac } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
@@ -15,8 +16,6 @@ import { Pages, type PageSession } from './pages.js';
 import { SESSION_COOKIE, Sessions } from './session.js';
 import { sameOrigin } from './same-origin.js';
 import { actionLinkRoutes } from './action-routes.js';
-
-export { sameOrigin };
 
 export interface BoardAuth {
   identities: Identities;
