@@ -8,6 +8,7 @@ import { secretReader, type ReadSecret } from '../src/config/secret-file.js';
 import { ConfigError } from '../src/config/yaml-file.js';
 import { resolveSqliteUrl } from '../src/storage/database-url.js';
 import type { ClusterPriority, NotificationKind, RotationConfig, RouterConfig, TeamMember, WorkingHoursConfig } from '../src/config/router.js';
+import type { NotebooksConfig, RenewalConfig } from '../src/config/router-renewal.js';
 import { compileSlaTable, type SlaRow } from './schedule/sla.js';
 
 export interface SmtpOptions {
@@ -44,6 +45,30 @@ export interface ActionOptions {
   ownerEmailDomain?: string;
   exemptJobs: string[];
   exemptUsers: string[];
+  /** Renew/release links, reminders and their caps, for every kill/downgrade action. */
+  renewal: RenewalOptions;
+  notebooks: NotebookOptions;
+}
+
+/** What one policy (the default one, or the notebooks') allows an owner. */
+export interface RenewalPolicy {
+  extendMs: number;
+  maxRenewals: number;
+  maxTotalMs: number;
+  remindEveryMs: number;
+}
+
+export interface RenewalOptions extends RenewalPolicy {
+  linkTtlMs: number;
+}
+
+export interface NotebookOptions {
+  /** Anchored regexes: a job id, a VC or an alert label that makes a job a notebook. */
+  jobs: RegExp[];
+  vcs: RegExp[];
+  labels: [string, RegExp][];
+  graceMs: number;
+  renewal: RenewalPolicy;
 }
 
 export interface WebOptions {
@@ -135,6 +160,7 @@ export async function resolveRouterConfig(
       ownerEmailDomain: config.actions.ownerEmailDomain,
       exemptJobs: config.actions.exemptJobs,
       exemptUsers: config.actions.exemptUsers,
+      ...renewalOptions(config.actions.renewal, config.actions.notebooks),
     },
     reconcile: { alertmanagerUrl: config.reconcile.alertmanagerUrl?.replace(/\/+$/, ''), intervalMs: ms(config.reconcile.interval) },
     pollIntervalMs: ms(config.pollInterval),
@@ -165,4 +191,32 @@ function checkTokensDistinct(web: WebOptions, apiToken: string | undefined, sour
     owner.set(user.token, user.name);
   }
   return web;
+}
+
+const anchored = (text: string) => new RegExp(`^(?:${text})$`);
+
+/** The renewal settings in milliseconds; the notebooks' renewal fields fall back to actions.renewal's. */
+function renewalOptions(renewal: RenewalConfig, notebooks: NotebooksConfig): { renewal: RenewalOptions; notebooks: NotebookOptions } {
+  const own = notebooks.renewal;
+  return {
+    renewal: {
+      extendMs: ms(renewal.extend),
+      maxRenewals: renewal.maxRenewals,
+      maxTotalMs: ms(renewal.maxTotal),
+      remindEveryMs: ms(renewal.remindEvery),
+      linkTtlMs: ms(renewal.linkTtl),
+    },
+    notebooks: {
+      jobs: notebooks.jobs.map(anchored),
+      vcs: notebooks.vcs.map(anchored),
+      labels: Object.entries(notebooks.labels).map(([name, re]) => [name, anchored(re)]),
+      graceMs: ms(notebooks.grace),
+      renewal: {
+        extendMs: ms(own.extend ?? renewal.extend),
+        maxRenewals: own.maxRenewals ?? renewal.maxRenewals,
+        maxTotalMs: ms(own.maxTotal ?? renewal.maxTotal),
+        remindEveryMs: ms(notebooks.remindEvery),
+      },
+    },
+  };
 }

@@ -3,7 +3,8 @@
  * over one database and one clock. The HTTP layer and the background loops call into this; tests
  * drive it directly with a manual clock.
  */
-import { onActionDue } from './actions/job-actions.js';
+import { onActionDue } from './actions/carry-out.js';
+import { countDeliveredReminder, onReminderDue } from './actions/reminders.js';
 import { OwnerDirectory } from './actions/owner-directory.js';
 import { RuleServiceChannel } from './actions/rule-service-channel.js';
 import type { Clock } from './clock.js';
@@ -93,6 +94,7 @@ export class Router {
       webhooks: options.webhooks,
       links,
       pagesPerMinute: options.pagesPerMinute,
+      actionLinkTtlMs: options.actions.renewal.linkTtlMs,
     });
     this.ctx = {
       db,
@@ -118,6 +120,7 @@ export class Router {
         ack: (trx, firing) => onAckDeadline(this.ctx, trx, firing),
         update: (trx, firing) => onUpdateDue(this.ctx, trx, firing),
         action: (trx, firing) => onActionDue(this.ctx, trx, firing),
+        remind: (trx, firing) => onReminderDue(this.ctx, trx, firing),
         handoff: (trx, firing) => onHandoffDue(this.ctx, trx, firing),
         'page-summary': (trx, firing) => onPageSummaryDue(this.ctx, trx, firing),
         watchdog: (trx, firing) => onWatchdogSilent(this.ctx, trx, firing),
@@ -281,7 +284,7 @@ function deliveryChannels(ctx: RouterContext): { channels: Channels; email?: Ema
     'rule-service': new RuleServiceChannel(ctx, options.actions.ruleService, owners),
   };
   if (!options.smtp) return { channels };
-  const email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners);
+  const email = new EmailChannel(options.smtp, (row, recipient) => notifier.composeMail(row, recipient, clock.now()), owners, countDeliveredReminder);
   return { channels: { ...channels, email }, email };
 }
 

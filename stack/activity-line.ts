@@ -62,7 +62,17 @@ function auditText(a: Extract<RouterActivity, { source: 'audit' }>, people: OnCa
     case 'action.notify':
       return `told ${String(d.owner)} about ${job} (no action on the job)`;
     case 'action.request':
-      return `grace period over: asked the rule service to ${String(d.action)} ${job}`;
+      return typeof d.releasedBy === 'string'
+        ? `released by ${d.releasedBy}: asked the rule service to ${String(d.action)} ${job}`
+        : `grace period over: asked the rule service to ${String(d.action)} ${job}`;
+    case 'action.remind':
+      return `reminded the owner of ${job} (reminder ${String(d.reminder)}, with renew/release links): deadline ${clockTime(Number(d.graceUntil), timeZone)}`;
+    case 'action.renew':
+      return `${actor} renewed ${job} via ${String(d.via)} (renewal ${String(d.renewals)}): deadline now ${clockTime(Number(d.graceUntil), timeZone)}`;
+    case 'action.release':
+      return `${actor} released ${job} via ${String(d.via)}: the action goes ahead now`;
+    case 'action.postpone':
+      return `${job}: postponed to ${clockTime(Number(d.graceUntil), timeZone)} — ${String(d.why)}`;
     default:
       if (!a.event.startsWith('action.')) return undefined;
       return `${String(d.action)} ${job}: ${a.event.slice('action.'.length).replace('_', ' ')}${typeof d.message === 'string' && d.message ? ` — ${d.message}` : ''}`;

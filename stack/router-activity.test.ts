@@ -156,6 +156,24 @@ describe('activityLine', () => {
     );
   });
 
+  it('words reminders, renewals, releases and postponements', () => {
+    const base = { source: 'audit' as const, at, actor: 'router', subject: 'dave~nb', incident };
+    const line = (event: string, detail: Record<string, unknown>, actor = 'router') => activityLine({ ...base, event, actor, detail }, PEOPLE, 'UTC');
+    const deadline = Date.parse('2026-12-02T15:00:00Z');
+    expect(line('action.remind', { actionId: 1, reminder: 2, graceUntil: deadline })).toBe(
+      '14:05:12 reminded the owner of dave~nb (reminder 2, with renew/release links): deadline 15:00:00 — #7 SEV1 XID 79 (critical) on GPU 2 of w3',
+    );
+    expect(line('action.renew', { actionId: 1, via: 'e-mail link', renewals: 1, graceUntil: deadline }, 'dave')).toBe(
+      '14:05:12 dave renewed dave~nb via e-mail link (renewal 1): deadline now 15:00:00 — #7 SEV1 XID 79 (critical) on GPU 2 of w3',
+    );
+    expect(line('action.release', { actionId: 1, via: 'e-mail link' }, 'dave')).toBe(
+      '14:05:12 dave released dave~nb via e-mail link: the action goes ahead now — #7 SEV1 XID 79 (critical) on GPU 2 of w3',
+    );
+    expect(line('action.postpone', { actionId: 1, graceUntil: deadline, why: 'no reminder has reached dave yet' })).toBe(
+      '14:05:12 dave~nb: postponed to 15:00:00 — no reminder has reached dave yet — #7 SEV1 XID 79 (critical) on GPU 2 of w3',
+    );
+  });
+
   it('says nothing for audit entries that are not pages, acks or job actions', () => {
     expect(activityLine({ source: 'audit', at, event: 'rotation.handoff', actor: 'router', subject: 'rotation', detail: {} }, PEOPLE, 'UTC')).toBeUndefined();
   });

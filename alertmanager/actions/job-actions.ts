@@ -13,34 +13,34 @@
  * Each action keeps its cause, from the alert that asked for it: `running-too-long` for
  * GpuJobRunningTooLong, `low-utilization` for any other alert (the rule service then insists that
  * the job is idle). The rule service confirms the cause from Prometheus before it acts.
+ *
+ * The end of grace and the owner's release are in carry-out.ts; renewals in renewal.ts;
+ * reminders (and the notebook policy's delivered-reminder rule) in reminders.ts.
  */
-import type { Selectable } from 'kysely';
 import { parseDuration } from '../../src/config/duration.js';
 import type { RouterContext } from '../context.js';
 import { incidentData, lockIncident } from '../incident/incident-queries.js';
 import { jobOf } from '../incident/grouping.js';
 import type { IncidentRow } from '../incident/views.js';
-import { enqueueAll } from '../notify/outbox.js';
-import type { RuleServiceRequest } from '../notify/outbox-rows.js';
+import type { MailPayload } from '../notify/outbox-rows.js';
 import { recordAudit } from '../store/audit.js';
-import type { ActionStatus, ActionsTable, RouterTx } from '../store/db-schema.js';
+import type { ActionStatus, RouterTx } from '../store/db-schema.js';
 import { addEvent } from '../store/events.js';
 import { forUpdate } from '../store/transact.js';
-import { cancelTimer, scheduleTimer, type TimerFiring } from '../timers/timers.js';
+import { cancelTimer, scheduleTimer } from '../timers/timers.js';
 import { JOB_ACTIONS, type ActionCause, type JobAction } from './action-kinds.js';
+import { scheduleReminder } from './reminders.js';
+import { actionTimerName, ownerMailData, PAST, policyOf, reminderTimerName, type ActionRow } from './renewal-policy.js';
+
+export { actionTimerName };
 
 /** The cause of an action from the alert's name; anything but the running-too-long alert asks for the idleness check. */
 export function causeOf(alertname: string | undefined): ActionCause {
   return alertname === 'GpuJobRunningTooLong' ? 'running-too-long' : 'low-utilization';
 }
 
-export const actionTimerName = (id: number) => `action:${id}`;
 /** The settings row locked while the hourly budget is counted, so replicas do not overspend it together. */
 export const BUDGET_LOCK = 'action-budget';
-
-const PAST: Record<JobAction, string> = { kill: 'stopped', downgrade: 'stopped and resubmitted at a lower priority' };
-
-type ActionRow = Selectable<ActionsTable>;
 
 export function isJobAction(value: string | undefined): value is JobAction {
   return (JOB_ACTIONS as readonly string[]).includes(value ?? '');
@@ -69,33 +69,17 @@ export async function startJobAction(
     return;
   }
   const owner = ownerOf(job);
-  const graceUntil = now + graceMsOf(ctx, input.annotations);
-  const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
-  const cause = causeOf(input.labels.alertname);
-  const inserted = await trx
-    .insertInto('router_actions')
-    .values({
-      incident_id: incidentId,
-      alert_id: input.alertId,
-      job,
-      owner,
-      action,
-      cause,
-      reason: reason.slice(0, 2_000),
-      status: 'grace',
-      created_at: now,
-      grace_until: graceUntil,
-      requested_at: null,
-      finished_at: null,
-      result: null,
-    })
-    .executeTakeFirstOrThrow();
-  const id = Number(inserted.insertId);
+  const row = await insertAction(ctx, trx, { ...input, job, owner, action }, now);
+  const [id, graceUntil, { policy, cause }] = [Number(row.id), Number(row.grace_until), row];
   await scheduleTimer(trx, actionTimerName(id), 'action', graceUntil, { actionId: id });
   ctx.wake(graceUntil);
-  await mailOwner(ctx, trx, { ...input, job, owner }, { action, actionPast: PAST[action], graceUntil, dryRun: ctx.options.actions.dryRun }, now);
+  await scheduleReminder(ctx, trx, row, now);
+  const what = ownerMailData(ctx.options.actions, row, now);
+  const links = { actionId: id, owner, renew: Number(what.renewalsLeft) > 0 };
+  await mailOwner(ctx, trx, { ...input, job, owner }, what, now, links);
   ctx.metrics.actions.inc({ action: 'warn', result: 'done' });
-  await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, cause, owner, graceUntil, dryRun: ctx.options.actions.dryRun, incidentId });
+  const dryRun = ctx.options.actions.dryRun;
+  await recordAudit(trx, now, 'router', 'action.warn', job, { actionId: id, action, cause, owner, graceUntil, dryRun, incidentId, policy });
   await addEvent(
     trx,
     incidentId,
@@ -104,6 +88,50 @@ export async function startJobAction(
     'router',
     `warned ${owner}: ${job} will be ${PAST[action]} after ${new Date(graceUntil).toISOString()} if the alert still fires${ctx.options.actions.dryRun ? ' (dry run)' : ''}`,
   );
+}
+
+/** The action's row, in grace under its policy: a notebook waits at least the notebook grace, however short the alert's is. */
+async function insertAction(
+  ctx: RouterContext,
+  trx: RouterTx,
+  input: {
+    incident: IncidentRow;
+    alertId: number;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    job: string;
+    owner: string;
+    action: JobAction;
+  },
+  now: number,
+): Promise<ActionRow> {
+  const policy = policyOf(ctx.options.actions, input.labels, input.job);
+  const graceMs = Math.max(graceMsOf(ctx, input.annotations), policy === 'notebook' ? ctx.options.actions.notebooks.graceMs : 0);
+  const reason = input.annotations.summary || input.labels.alertname || 'gpuwatch alert';
+  const inserted = await trx
+    .insertInto('router_actions')
+    .values({
+      incident_id: Number(input.incident.id),
+      alert_id: input.alertId,
+      job: input.job,
+      owner: input.owner,
+      action: input.action,
+      cause: causeOf(input.labels.alertname),
+      reason: reason.slice(0, 2_000),
+      status: 'grace',
+      created_at: now,
+      grace_until: now + graceMs,
+      requested_at: null,
+      finished_at: null,
+      result: null,
+      policy,
+      renewals: 0,
+      renewed_ms: 0,
+      reminders_sent: 0,
+      reminders_delivered: 0,
+    })
+    .executeTakeFirstOrThrow();
+  return trx.selectFrom('router_actions').selectAll().where('id', '=', Number(inserted.insertId)).executeTakeFirstOrThrow();
 }
 
 /** For messages and the audit log: the user part of the job id (OpenPAI's ids are owner~name). The mail goes to OpenPAI's record of the owner. */
@@ -138,6 +166,7 @@ async function mailOwner(
   input: { incident: IncidentRow; labels: Record<string, string>; annotations: Record<string, string>; job: string; owner: string },
   what: Record<string, unknown>,
   now: number,
+  actionLinks?: MailPayload['actionLinks'],
 ): Promise<void> {
   const data = await incidentData(ctx, trx, input.incident);
   await ctx.notifier.send(
@@ -147,6 +176,7 @@ async function mailOwner(
       incidentId: Number(input.incident.id),
       to: [],
       ownerOfJob: input.job,
+      actionLinks,
       data: {
         ...data,
         ...what,
@@ -176,58 +206,9 @@ export async function cancelJobActions(ctx: RouterContext, trx: RouterTx, alertI
   ).execute();
   for (const row of rows) {
     await cancelTimer(trx, actionTimerName(Number(row.id)));
+    await cancelTimer(trx, reminderTimerName(Number(row.id)));
     await finishAction(ctx, trx, row, 'cancelled', why, now);
   }
-}
-
-/** Timer `action:<id>`: the grace period is over. */
-export async function onActionDue(ctx: RouterContext, trx: RouterTx, firing: TimerFiring): Promise<void> {
-  const id = Number((firing.timer.payload as { actionId: number }).actionId);
-  const now = firing.now;
-  const row = await forUpdate(trx.selectFrom('router_actions').selectAll().where('id', '=', id), ctx.dialect).executeTakeFirst();
-  if (!row || row.status !== 'grace') return;
-  const options = ctx.options.actions;
-  const alert = await trx.selectFrom('router_alerts').select('status').where('id', '=', row.alert_id).executeTakeFirst();
-  const user = row.job.split('~')[0] as string;
-  if (alert?.status !== 'firing') return finishAction(ctx, trx, row, 'cancelled', 'the alert resolved during the grace period', now);
-  if (options.exemptJobs.includes(row.job) || options.exemptUsers.includes(user) || options.exemptUsers.includes(row.owner)) {
-    return finishAction(ctx, trx, row, 'refused', `${row.job} is exempt`, now);
-  }
-  if (options.dryRun) return finishAction(ctx, trx, row, 'dry_run', `dry run: ${row.job} would have been ${PAST[row.action as JobAction]}`, now);
-  if (!options.ruleService) return finishAction(ctx, trx, row, 'failed', 'no rule service configured (actions.ruleService)', now);
-  await forUpdate(trx.selectFrom('router_settings').select('name').where('name', '=', BUDGET_LOCK), ctx.dialect).execute();
-  const spent = await trx
-    .selectFrom('router_actions')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('requested_at', '>', now - 3_600_000)
-    .executeTakeFirst();
-  if (Number(spent?.n ?? 0) >= options.hourlyBudget) {
-    return finishAction(ctx, trx, row, 'refused', `the hourly budget of ${options.hourlyBudget} actions is spent`, now);
-  }
-  await trx.updateTable('router_actions').set({ status: 'requested', requested_at: now }).where('id', '=', id).execute();
-  const request: RuleServiceRequest = {
-    actionId: id,
-    job: row.job,
-    action: row.action as JobAction,
-    cause: row.cause as ActionCause,
-    reason: `${row.reason} (incident ${ctx.links.incident(Number(row.incident_id))})`,
-    idempotencyKey: `gpuwatch-router-${ctx.installId}-action-${id}`,
-  };
-  await enqueueAll(trx, [{ channel: 'rule-service', kind: request.action, incidentId: Number(row.incident_id), target: {}, payload: request }], now);
-  await recordAudit(trx, now, 'router', 'action.request', row.job, {
-    actionId: id,
-    action: row.action,
-    cause: request.cause,
-    idempotencyKey: request.idempotencyKey,
-  });
-  await addEvent(
-    trx,
-    Number(row.incident_id),
-    now,
-    'action',
-    'router',
-    `grace period over and the alert still fires: asked the rule service to ${row.action} ${row.job}`,
-  );
 }
 
 /** Records an action's final outcome: row, audit, metric, timeline, and a mail to the owner and the DRIs. */

@@ -5,6 +5,7 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpOptions } from '../options.js';
+import type { RouterTx } from '../store/db-schema.js';
 import type { Channel, DeliveryResult, RowOf } from './outbox.js';
 import type { RenderedMail } from './templates.js';
 
@@ -30,6 +31,9 @@ interface Address {
   address: string;
 }
 
+/** Work done in the transaction that records a mail as sent (a job action counts its delivered reminders). */
+export type AfterMailSent = (trx: RouterTx, row: RowOf<'email'>) => Promise<void>;
+
 export class EmailChannel implements Channel<'email'> {
   private readonly transport: Transporter;
 
@@ -37,6 +41,7 @@ export class EmailChannel implements Channel<'email'> {
     private readonly smtp: SmtpOptions,
     private readonly compose: ComposeMail,
     private readonly addresses?: AddressBook,
+    private readonly afterSent?: AfterMailSent,
   ) {
     // Pooled: a burst of pages reuses a few open connections instead of one handshake per mail.
     this.transport = nodemailer.createTransport({
@@ -88,6 +93,10 @@ export class EmailChannel implements Channel<'email'> {
       const permanent = e.responseCode !== undefined && e.responseCode >= 500 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE');
       return { ok: false, permanent, error: e.message };
     }
+  }
+
+  async afterDelivery(trx: RouterTx, row: RowOf<'email'>, result: DeliveryResult): Promise<void> {
+    if (result.ok && this.afterSent) await this.afterSent(trx, row);
   }
 
   close(): void {

@@ -24,6 +24,8 @@ export interface NotifyRequest {
   ownerOfJob?: string;
   /** Give each recipient a signed link that acknowledges this incident. */
   ackIncidentId?: number;
+  /** Give the job's owner signed renew/release links for this job action. */
+  actionLinks?: MailPayload['actionLinks'];
   data: Record<string, unknown>;
 }
 
@@ -35,6 +37,8 @@ export interface NotifierDeps {
   links: Links;
   /** Pages and escalations per receiver per minute; the rest is held back and summarised. */
   pagesPerMinute: number;
+  /** How long renew and release links stay valid (actions.renewal.linkTtl). */
+  actionLinkTtlMs: number;
 }
 
 /** The kinds that count against the page limit. */
@@ -48,17 +52,18 @@ export class Notifier {
     const recipients: string[] = [];
     const queued: OutboxMessage[] = [];
     const cc = unique(request.cc ?? []).filter((a) => !request.to.includes(a));
-    const mail = (target: EmailTarget, ackIncidentId?: number): OutboxMessage => {
+    const mail = (target: EmailTarget, ackIncidentId?: number, actionLinks?: MailPayload['actionLinks']): OutboxMessage => {
       const payload: MailPayload = {
         data: request.data,
         ackIncidentId,
+        actionLinks,
         messageId: `<gpuwatch.${request.kind}.${request.incidentId ?? 0}.${randomBytes(8).toString('hex')}@gpuwatch>`,
       };
       return { channel: 'email', kind: request.kind, incidentId: request.incidentId, target, payload };
     };
     if (this.deps.emailEnabled) {
       if (request.ownerOfJob !== undefined) {
-        queued.push(mail({ to: [], cc, ownerOfJob: request.ownerOfJob }));
+        queued.push(mail({ to: [], cc, ownerOfJob: request.ownerOfJob }, undefined, request.actionLinks));
         recipients.push(`the owner of ${request.ownerOfJob}`);
       }
       for (const address of unique(request.to)) {
@@ -88,7 +93,12 @@ export class Notifier {
     const payload = row.payload;
     const { links, templates } = this.deps;
     const ackUrl = payload.ackIncidentId === undefined ? undefined : links.ack(payload.ackIncidentId, recipient, now);
-    return { ...templates.render(row.kind, { ...payload.data, boardUrl: links.board(), recipient, ackUrl }), messageId: payload.messageId };
+    const action = payload.actionLinks;
+    const ttl = this.deps.actionLinkTtlMs;
+    const renewUrl = action?.renew ? links.actionLink('renew', action.actionId, action.owner, now, ttl) : undefined;
+    const releaseUrl = action ? links.actionLink('release', action.actionId, action.owner, now, ttl) : undefined;
+    const data = { ...payload.data, boardUrl: links.board(), recipient, ackUrl, renewUrl, releaseUrl, linksUntil: action ? now + ttl : undefined };
+    return { ...templates.render(row.kind, data), messageId: payload.messageId };
   }
 
   /** The body a webhook row stands for, in the hook's format. */
@@ -124,6 +134,7 @@ const EMOJI: Record<NotificationKind, string> = {
   handoff: ':handshake:',
   resolved: ':white_check_mark:',
   'owner-warning': ':warning:',
+  'owner-reminder': ':hourglass:',
   'action-result': ':gear:',
   'page-summary': ':mailbox_with_mail:',
   'watchdog-silent': ':no_bell:',

@@ -20,6 +20,8 @@ export const emailTargetSchema = z.object({
 export const mailPayloadSchema = z.object({
   data,
   ackIncidentId: z.number().int().optional(),
+  /** A job action's owner mail: its renew (when the policy has renewals left) and release links, signed as it is sent. */
+  actionLinks: z.object({ actionId: z.number().int(), owner: z.string(), renew: z.boolean() }).optional(),
   /** Stable per message, so a mail sent again after a crash can be recognised as the same one. */
   messageId: z.string(),
 });

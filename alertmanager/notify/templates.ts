@@ -48,6 +48,8 @@ export class MailTemplates {
     }
     this.text.registerPartial('details', this.read('incident-details.text.hbs'));
     this.html.registerPartial('details', this.read('incident-details.html.hbs'));
+    this.text.registerPartial('ownerLinks', this.read('owner-links.text.hbs'));
+    this.html.registerPartial('ownerLinks', this.read('owner-links.html.hbs'));
     this.layout = this.html.compile(this.read('layout.html.hbs'));
   }
 

@@ -132,6 +132,14 @@ export interface ActionsTable {
   requested_at: number | null;
   finished_at: number | null;
   result: string | null;
+  /** default or notebook (config actions.notebooks): which grace, reminders and renewal caps apply. */
+  policy: string;
+  /** Renewals the owner used, and the time they added to grace_until in all. */
+  renewals: number;
+  renewed_ms: number;
+  /** Reminder mails queued, and those the mail server accepted (a notebook is not acted on before one is). */
+  reminders_sent: number;
+  reminders_delivered: number;
 }
 
 /** Pages sent to one receiver in one minute, and those held back (summarised in one mail). */

@@ -39,6 +39,8 @@ export interface RouterWithActions {
   /** More `actions` keys (grace, dryRun, ...), over the rule service, OpenPAI and owner mail domain. */
   actions?: Record<string, unknown>;
   db?: string;
+  /** More router config keys (web users, ...). */
+  config?: Record<string, unknown>;
 }
 
 /** Starts the SMTP sink, the fake OpenPAI with `users`, and a Prometheus holding `history`. */
@@ -68,7 +70,7 @@ async function startActionsWorld(users: FakeUser[], history: readonly GpuHistory
         ownerEmailDomain: 'users.example',
         ...how.actions,
       };
-      const config = { ...(how.db === undefined ? {} : { db: how.db }), webhookToken: WEBHOOK_TOKEN, actions };
+      const config = { ...(how.db === undefined ? {} : { db: how.db }), webhookToken: WEBHOOK_TOKEN, actions, ...how.config };
       return startTestRouter(await testOptions(config, smtp.port), clock);
     },
     close: async () => {

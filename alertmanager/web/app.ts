@@ -10,6 +10,7 @@ import type { IncidentOutcome } from '../incident/incidents.js';
 import type { IncidentFilter, Router } from '../router.js';
 import { requireBearer } from '../../src/http/bearer.js';
 import { callerIn, requireCaller } from './auth.js';
+import { addActionRoutes } from './action-routes.js';
 import { boardAuth, boardRoutes } from './board-routes.js';
 import { actorOf } from './identity.js';
 import { securityHeaders } from './security.js';
@@ -27,6 +28,7 @@ export function routerApp(router: Router, log: Logger): express.Express {
   addReadRoutes(app, router);
   addWriteRoutes(app, router, writeGuard);
   addAuditRoute(app, router, writeGuard);
+  addActionRoutes(app, router, writeGuard);
   addOperationsRoutes(app, router);
   app.use(boardRoutes(router, auth));
   app.use((_req, res) => {

@@ -3,6 +3,8 @@
  * their SLA text (counted in each incident's frozen working hours), and one incident's timeline in
  * the board's time zone.
  */
+import { actionView, type ActionView } from '../actions/renewal.js';
+import type { RouterContext } from '../context.js';
 import { policyOf } from '../incident/incidents.js';
 import { termsOf } from '../incident/policy.js';
 import { alertView, incidentView, type AlertView, type IncidentRow, type IncidentView } from '../incident/views.js';
@@ -57,11 +59,15 @@ export async function activeIncidents(db: RouterDb, links: Links, now: number, z
 export interface IncidentPage extends IncidentDetail {
   hits: JobHit[];
   sla: string;
+  /** Its job actions: state, deadline, renewals (the buttons renew or release those in grace). */
+  actions: ActionView[];
 }
 
 /** An incident's page: its detail with the jobs it hits, its SLA line, and timeline messages in local time. */
-export async function incidentPage(db: RouterDb, detail: IncidentDetail, now: number, zone: string): Promise<IncidentPage> {
+export async function incidentPage(ctx: Pick<RouterContext, 'db' | 'options'>, detail: IncidentDetail, now: number, zone: string): Promise<IncidentPage> {
+  const db = ctx.db;
   const row = await db.selectFrom('router_incidents').selectAll().where('id', '=', detail.incident.id).executeTakeFirstOrThrow();
+  const actions = await db.selectFrom('router_actions').selectAll().where('incident_id', '=', detail.incident.id).orderBy('id').limit(50).execute();
   const firing = detail.alerts.filter((a: AlertView) => a.status === 'firing');
   return {
     ...detail,
@@ -69,5 +75,6 @@ export async function incidentPage(db: RouterDb, detail: IncidentDetail, now: nu
     postmortem: detail.postmortem && { ...detail.postmortem, markdown: localizeTimes(detail.postmortem.markdown, zone) },
     hits: jobsOf(firing.length > 0 ? firing : detail.alerts),
     sla: slaOf(row, now, zone),
+    actions: actions.map((a) => actionView(ctx, a)),
   };
 }

@@ -2,6 +2,7 @@
  * The board's pages: the on-call overview, an incident's page, the login, and the page an
  * acknowledge link opens. Opening a link (GET) never changes anything: mail scanners and link
  * previews open links too. The Acknowledge button on that page POSTs, with the link's token.
+ * The renew and release links of job owners' mails work the same way (action-routes.ts).
  */
 import { createHmac } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
@@ -13,6 +14,8 @@ import { activeIncidents, incidentPage } from './board-data.js';
 import { Identities } from './identity.js';
 import { Pages, type PageSession } from './pages.js';
 import { SESSION_COOKIE, Sessions } from './session.js';
+import { sameOrigin } from './same-origin.js';
+import { actionLinkRoutes } from './action-routes.js';
 
 export interface BoardAuth {
   identities: Identities;
@@ -28,7 +31,7 @@ export function boardAuth(router: Router): BoardAuth {
 }
 
 /** What the board's route groups share: the router, its logins, the pages and two small answers. */
-interface BoardContext {
+export interface BoardContext {
   router: Router;
   auth: BoardAuth;
   pages: Pages;
@@ -56,6 +59,7 @@ export function boardRoutes(router: Router, auth: BoardAuth): express.Router {
   pageRoutes(routes, board);
   loginRoutes(routes, board);
   ackLinkRoutes(routes, board);
+  actionLinkRoutes(routes, board);
   return routes;
 }
 
@@ -74,7 +78,7 @@ function pageRoutes(routes: express.Router, { router, pages, zone, sessionOf, me
   routes.get('/incidents/:id', async (req, res) => {
     const detail = await router.incident(Number(req.params.id));
     if (!detail) return message(res, 404, 'Not found', `There is no incident ${req.params.id}.`);
-    const data = await incidentPage(router.ctx.db, detail, clock.now(), zone);
+    const data = await incidentPage(router.ctx, detail, clock.now(), zone);
     res
       .type('html')
       .send(pages.render('incident', `#${detail.incident.id} ${detail.incident.title}`, data as unknown as Record<string, unknown>, sessionOf(req)));
@@ -151,21 +155,4 @@ function ackLinkRoutes(routes: express.Router, { router, pages, message }: Board
         outcome.incident.id,
       );
   });
-}
-
-/**
- * A form POST from a browser names its origin: it must be the router itself (its Host, or
- * publicUrl behind a proxy). Requests without Origin (curl, scripts) are judged by their token alone.
- */
-export function sameOrigin(req: Request, publicUrl: string | undefined): boolean {
-  if (req.headers['sec-fetch-site'] === 'cross-site') return false;
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  return host === req.headers.host || (publicUrl !== undefined && host === new URL(publicUrl).host);
 }

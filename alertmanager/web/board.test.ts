@@ -1,23 +1,15 @@
 /** The on-call board in headless Chromium (Debian's chromium, driven by playwright-core). */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { ManualClock } from '../clock.js';
+import { launchChromium } from '../testing/chromium.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');
 const BEN_TOKEN = 'ben-board-token';
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let browser: Browser;
 let context: BrowserContext;
@@ -30,7 +22,7 @@ let cspViolations: string[];
 // same two incidents), its own mail sink and its own browser context (no cookie or page carried
 // over), so each case runs alone (`-t`) or in any order.
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+  browser = await launchChromium();
 }, 30_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { templatesDir } from '../notify/templates.js';
 import { localTime } from './local-time.js';
 import { registerViewHelpers } from './view-helpers.js';
 
-export type PageName = 'board' | 'incident' | 'ack-result' | 'ack-confirm' | 'login';
+export type PageName = 'board' | 'incident' | 'ack-result' | 'ack-confirm' | 'action-confirm' | 'login';
 
 /** The logged-in user of a page, and the CSRF token its buttons send. */
 export interface PageSession {

@@ -2,6 +2,7 @@
  * Helpers shared by the mail templates and the board's pages: links that can only be http(s), and
  * the OpenPAI jobs and users an incident's alerts hit.
  */
+import { formatDuration } from '../../src/config/duration.js';
 import Handlebars from 'handlebars';
 import { jobOf } from '../incident/grouping.js';
 
@@ -49,8 +50,9 @@ export function jobsOf(alerts: unknown): JobHit[] {
   return [...seen.values()];
 }
 
-/** Registers `link` and `jobsOf` on a handlebars environment. */
+/** Registers `link`, `jobsOf` and `duration` (milliseconds as 4h30m) on a handlebars environment. */
 export function registerViewHelpers(env: typeof Handlebars): void {
+  env.registerHelper('duration', (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? formatDuration(ms) : ''));
   env.registerHelper('link', (url: unknown, text: unknown) => linkHtml(url, typeof text === 'string' ? text : shown(url)));
   env.registerHelper('jobsOf', (alerts: unknown) => jobsOf(alerts));
 }

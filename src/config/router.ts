@@ -7,6 +7,7 @@ import { parseDuration } from './duration.js';
 import { positiveDuration } from './duration-field.js';
 import { databaseUrl, httpUrl, portNumber, secretFields, secretGivenOnce } from './fields.js';
 import { DEFAULT_LISTEN, listenAddressWithDefault } from './listen-address.js';
+import { notebooksSchema, renewalSchema } from './router-renewal.js';
 import {
   checkSlaCoverage,
   checkTeamReferences,
@@ -29,6 +30,7 @@ export const NOTIFICATION_KINDS = [
   'handoff',
   'resolved',
   'owner-warning',
+  'owner-reminder',
   'action-result',
   'page-summary',
   'watchdog-silent',
@@ -135,6 +137,10 @@ const actionsSchema = z
       .optional(),
     exemptJobs: z.array(z.string().min(1)).default([]),
     exemptUsers: z.array(z.string().min(1)).default([]),
+    /** Renew and release links, reminders (router-renewal.ts). */
+    renewal: renewalSchema.default({}),
+    /** The policy of interactive jobs (router-renewal.ts). */
+    notebooks: notebooksSchema.default({}),
   })
   .strict();
 

@@ -19,3 +19,9 @@ create table "router_page_counts" ("receiver" varchar(255) not null, "window_sta
 create table "router_watchdogs" ("cluster" varchar(255) primary key, "last_seen_at" bigint not null, "silent_since" bigint);
 -- 0003_action_cause
 alter table "router_actions" add column "cause" varchar(32) default 'low-utilization' not null;
+-- 0004_action_renewal
+alter table "router_actions" add column "policy" varchar(16) default 'default' not null;
+alter table "router_actions" add column "renewals" integer default 0 not null;
+alter table "router_actions" add column "renewed_ms" bigint default 0 not null;
+alter table "router_actions" add column "reminders_sent" integer default 0 not null;
+alter table "router_actions" add column "reminders_delivered" integer default 0 not null;

@@ -8,7 +8,7 @@
     if (message) message.textContent = text;
   }
 
-  document.querySelectorAll('button[data-action]').forEach(function (button) {
+  document.querySelectorAll('button[data-action], button[data-post]').forEach(function (button) {
     button.addEventListener('click', function () {
       if (!csrfMeta) {
         say('Log in first.');
@@ -21,7 +21,9 @@
         body.message = text;
       }
       button.disabled = true;
-      fetch('/api/v1/incidents/' + button.dataset.incident + '/' + button.dataset.action, {
+      // data-post: a job action's renew or release; data-action: an incident's ack, update or resolve.
+      var url = button.dataset.post || '/api/v1/incidents/' + button.dataset.incident + '/' + button.dataset.action;
+      fetch(url, {
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrfMeta.content },
