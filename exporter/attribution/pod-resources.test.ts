@@ -136,7 +136,7 @@ describe('PodResourcesCache against a gRPC server', () => {
     cache = new PodResourcesCache({
       socketPath: kubelet.socketPath,
       refreshMs: 60_000,
-      timeoutMs: 500,
+      timeoutMs: 5_000, // generous: a live or a gone kubelet answers at once, a loaded machine must not turn that into "timeout"
       onError: (reason, message) => errors.push([reason, message]),
     });
     expect(cache.current()).toEqual([]);
