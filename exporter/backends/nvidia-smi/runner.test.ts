@@ -135,7 +135,9 @@ describe('StreamingQuery', () => {
   it('keeps the latest line per GPU and restarts the child when it exits', async () => {
     const argsFile = join(workDir, 'args-stream');
     const smi = fakeSmi(
-      `printf '%s\\n' "$@" > '${argsFile}'\n` + `head -n 4 '${fixturePath('stream.csv')}' | while IFS= read -r line; do echo "$line"; sleep 0.05; done`,
+      // Written aside, then renamed: a restarting child never shows a half-written file.
+      `printf '%s\\n' "$@" > '${argsFile}.$$'\nmv '${argsFile}.$$' '${argsFile}'\n` +
+        `head -n 4 '${fixturePath('stream.csv')}' | while IFS= read -r line; do echo "$line"; sleep 0.05; done`,
     );
     const started = Date.now();
     const { query, errors } = streaming(smi);
