@@ -3,6 +3,7 @@
  * its named baseline measured in the same run). Figures depend on the machine: compare within a run.
  */
 import { benchAdmission, printAdmission } from './admission.js';
+import { benchPatterns, printPatterns } from './patterns.js';
 import { benchRouter, printRouter } from './router.js';
 import { benchRulesEval, printRulesEval } from './rules-eval.js';
 import { benchScrape } from './scrape.js';
@@ -32,6 +33,9 @@ async function main(): Promise<void> {
 
   console.log('## admission decisions, 1,000 rules');
   printAdmission(await benchAdmission());
+
+  console.log('\n## rule patterns on the longest adversarial names (median and worst per match)');
+  printPatterns(benchPatterns());
 
   console.log('\n## alert router: webhook intake and timers (SQLite)');
   printRouter(await benchRouter());

@@ -76,13 +76,14 @@ describe('NVLink counters through the nvidia-smi backend', () => {
   it('kills a hanging nvlink command at the time limit and serves the GPU readings meanwhile', async () => {
     process.env.FAKE_NVIDIA_SMI_NVLINK = 'hang';
     const { backend: source, errors } = backend({ timeoutMs: 1_500 });
-    const started = Date.now();
     const first = await source.collect();
-    // The first collection waits for the NVLink read at most half the time limit.
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // The first collection waits for the NVLink read at most half the time limit: it is back
+    // before the time limit kills the command (which reports the timeout), without NVLinks.
+    expect(nvlinkFailures(errors)).toEqual([]);
     expect(first.gpus[0]).toMatchObject({ uuid: 'GPU-965f6752-50c3-d610-d7ce-6a93e5f52882', pcieReplays: 0 });
+    expect(first.gpus[0]).not.toHaveProperty('nvlinks');
     expectGpuReadingsIntact((await collectUntil(source, (s) => s.gpus[0]?.powerUsageWatts === 691.1)).gpus[0]);
-    for (let wait = 0; wait < 150 && nvlinkFailures(errors).length === 0; wait++) await pause(20);
+    for (let wait = 0; wait < 500 && nvlinkFailures(errors).length === 0; wait++) await pause(20);
     expect(nvlinkFailures(errors)).toEqual([expect.stringMatching(/^timeout: cannot read the NVLink counters: .* did not finish within 1500 ms/)]);
     expect(runningNvLinkCommands()).toEqual([]);
   });

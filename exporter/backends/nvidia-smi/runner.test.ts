@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { withTimerDue } from '../../../src/testing/event-order.js';
 import { SourceError } from '../../types.js';
 import { runOnce, StreamingQuery } from './runner.js';
 
@@ -36,12 +37,17 @@ function isGone(pid: number): boolean {
   }
 }
 
-/** Poll `check` every 20 ms until it holds or `limitMs` passes. */
-async function eventually(check: () => boolean, limitMs = 5_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/** The real setTimeout, kept for polling while a test fakes the runner's timers. */
+const realSetTimeout = globalThis.setTimeout;
+
+/**
+ * Poll `check` every 20 ms until it holds. The limit is no speed bound: it only turns a condition
+ * that never comes into a message before the test's own timeout.
+ */
+async function eventually(check: () => boolean, limitMs = 20_000): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > limitMs) throw new Error(`condition not met within ${limitMs} ms of polling`);
+    await new Promise((resolve) => realSetTimeout(resolve, 20));
   }
 }
 
@@ -70,15 +76,14 @@ describe('runOnce', () => {
     const shellPid = join(workDir, 'hang-shell.pid');
     const sleepPid = join(workDir, 'hang-sleep.pid');
     const smi = fakeSmi(`echo $$ > '${shellPid}'\nsleep 1000 &\necho $! > '${sleepPid}'\nwait`);
-    const started = Date.now();
-    const error = await rejection(runOnce(smi, ['-q', '-x'], { timeoutMs: 400 }));
-    const elapsed = Date.now() - started;
+    // The child sleeps 1000 s: had runOnce waited for it, the test would time out. A timer due
+    // half-way through the limit, set first, fires before the rejection: it did not give up early.
+    const { result: error, fired } = await withTimerDue(200, () => rejection(runOnce(smi, ['-q', '-x'], { timeoutMs: 400 })));
     expect(error.reason).toBe('timeout');
     expect(error.message).toMatch(/did not finish within 400 ms/);
-    expect(elapsed).toBeGreaterThanOrEqual(390);
-    expect(elapsed).toBeLessThan(2_500);
+    expect(fired).toBe(true);
     expect(isGone(readPid(shellPid))).toBe(true);
-    await eventually(() => isGone(readPid(sleepPid)), 2_000);
+    await eventually(() => isGone(readPid(sleepPid)));
   });
 
   it('reports a non-zero exit with what the tool said', async () => {
@@ -130,8 +135,11 @@ describe('StreamingQuery', () => {
   it('keeps the latest line per GPU and restarts the child when it exits', async () => {
     const argsFile = join(workDir, 'args-stream');
     const smi = fakeSmi(
-      `printf '%s\\n' "$@" > '${argsFile}'\n` + `head -n 4 '${fixturePath('stream.csv')}' | while IFS= read -r line; do echo "$line"; sleep 0.05; done`,
+      // Written aside, then renamed: a restarting child never shows a half-written file.
+      `printf '%s\\n' "$@" > '${argsFile}.$$'\nmv '${argsFile}.$$' '${argsFile}'\n` +
+        `head -n 4 '${fixturePath('stream.csv')}' | while IFS= read -r line; do echo "$line"; sleep 0.05; done`,
     );
+    const started = Date.now();
     const { query, errors } = streaming(smi);
     await eventually(() => query.restarts >= 2);
     expect(readFileSync(argsFile, 'utf8').split('\n')).toEqual([
@@ -150,40 +158,52 @@ describe('StreamingQuery', () => {
         powerUsageWatts: 72.85,
       }),
     ]);
-    expect(Date.now() - (latest?.at ?? 0)).toBeLessThan(2_000);
+    // Stamped with the clock when the line arrived: after the start, not in the future.
+    expect(latest?.at).toBeGreaterThanOrEqual(started);
+    expect(latest?.at).toBeLessThanOrEqual(Date.now());
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(errors.every((error) => error.reason === 'exit' && /exited with code 0/.test(error.message))).toBe(true);
     expect(query.errors).toBe(errors.length);
   });
 
+  /**
+   * With the runner's timers on a fake clock (the children stay real processes), checks that
+   * each restart comes exactly `delays[i]` ms after the i-th child ended.
+   */
+  async function expectRestartDelays(query: StreamingQuery, errors: readonly unknown[], delays: readonly number[]): Promise<void> {
+    for (const [ended, delay] of delays.entries()) {
+      await eventually(() => errors.length > ended); // child `ended` has exited: its restart is scheduled
+      expect(query.restarts).toBe(ended);
+      vi.advanceTimersByTime(delay - 1);
+      expect(query.restarts).toBe(ended);
+      vi.advanceTimersByTime(1);
+      expect(query.restarts).toBe(ended + 1);
+    }
+  }
+
   it('backs off exponentially between restarts', async () => {
-    const starts = join(workDir, 'starts');
-    const smi = fakeSmi(`date +%s%3N >> '${starts}'\nexit 3`);
-    streaming(smi, { initialBackoffMs: 40, maxBackoffMs: 160 });
-    const startTimes = () => (existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n').map(Number) : []);
-    await eventually(() => startTimes().length >= 5);
-    const times = startTimes();
-    const gaps = times.slice(1).map((time, position) => time - times[position]!);
-    // Delays 40, 80, 160, 160 ms (plus spawn time): growing, then capped.
-    expect(gaps[0]).toBeGreaterThanOrEqual(35);
-    expect(gaps[1]).toBeGreaterThanOrEqual(75);
-    expect(gaps[2]).toBeGreaterThanOrEqual(150);
-    expect(gaps[3]).toBeGreaterThanOrEqual(150);
-    expect(gaps[3]).toBeLessThan(gaps[2]! + 300);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { query, errors } = streaming(fakeSmi('exit 3'), { initialBackoffMs: 40, maxBackoffMs: 160 });
+      // Growing, then capped.
+      await expectRestartDelays(query, errors, [40, 80, 160, 160, 160]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('resets the back-off after a child has been healthy long enough', async () => {
-    const starts = join(workDir, 'healthy-starts');
     const line = readFileSync(fixturePath('stream.csv'), 'utf8').split('\n')[0];
-    // Each child streams for ~250 ms, longer than healthyAfterMs, then exits.
-    const smi = fakeSmi(`date +%s%3N >> '${starts}'\nfor i in 1 2 3 4 5; do echo '${line}'; sleep 0.05; done`);
-    streaming(smi, { initialBackoffMs: 40, maxBackoffMs: 5_000, healthyAfterMs: 100 });
-    const startTimes = () => (existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n').map(Number) : []);
-    await eventually(() => startTimes().length >= 5);
-    const times = startTimes();
-    const gaps = times.slice(1).map((time, position) => time - times[position]!);
-    // Without the reset the delay would have grown to 320 ms by the fourth restart.
-    expect(gaps[3]).toBeLessThan(gaps[0]! + 200);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // Each child streams for at least 200 ms of real time, longer than healthyAfterMs, then exits.
+      const smi = fakeSmi(`for i in 1 2 3 4 5; do echo '${line}'; sleep 0.05; done`);
+      const { query, errors } = streaming(smi, { initialBackoffMs: 40, maxBackoffMs: 5_000, healthyAfterMs: 100 });
+      // Without the reset the delays would be 40, 80, 160, 320.
+      await expectRestartDelays(query, errors, [40, 40, 40, 40]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('kills and restarts a child that goes silent', async () => {
@@ -193,7 +213,7 @@ describe('StreamingQuery', () => {
     const { query, errors } = streaming(smi, { stallTimeoutMs: 300 });
     await eventually(() => query.restarts >= 1);
     const [firstPid] = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
-    await eventually(() => isGone(firstPid!), 2_000);
+    await eventually(() => isGone(firstPid!));
     expect(errors[0]).toMatchObject({ reason: 'timeout' });
     expect(errors[0]?.message).toMatch(/silent for 300 ms/);
     // The reading is dropped once it is older than the stall timeout.
