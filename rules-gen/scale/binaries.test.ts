@@ -18,7 +18,7 @@ let prom: { dir: string; files: ArtifactFiles };
 beforeAll(async () => {
   const vmFiles = await generatedIn(await scaleExampleCopy());
   const promFiles = await generatedIn(
-    await scaleExampleCopy('scale: {engine: prometheus, shards: 2, alertmanagers: [http://127.0.0.1:9093, https://am.example.org/alertmanager]}\n'),
+    await scaleExampleCopy({ scale: { engine: 'prometheus', shards: 2, alertmanagers: ['http://127.0.0.1:9093', 'https://am.example.org/alertmanager'] } }),
   );
   vm = { dir: await writeArtifacts(vmFiles), files: vmFiles };
   prom = { dir: await writeArtifacts(promFiles), files: promFiles };

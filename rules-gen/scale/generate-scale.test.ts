@@ -67,7 +67,7 @@ describe('gpuwatch generate with scale:', () => {
   });
 
   it('prometheus: each shard keeps its hashmod share of the nodes by the node label and remote-writes to the central Prometheus', async () => {
-    const files = await generatedIn(await scaleExampleCopy('scale: {shards: 3, basePort: 30000}\n'));
+    const files = await generatedIn(await scaleExampleCopy({ scale: { shards: 3, basePort: 30000 } }));
     const t = topologyOf(files);
     expect(t.processes.filter((p) => p.role === 'shard').map((p) => p.args[0])).toEqual(
       [0, 1, 2].map((i) => `--config.file=${SCALE_FILES.shardPrometheus(i)}`),

@@ -1,6 +1,7 @@
 /** Helpers the scaled-topology tests share: the scale example, with changes, generated into a directory. */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { generateRules } from '../generate.js';
 import type { Topology } from '../scale/topology.js';
@@ -10,10 +11,23 @@ import { tempDirWith } from './test-support.js';
 
 export const SCALE_EXAMPLE = new URL('../../examples/gpuwatch-scale.yaml', import.meta.url).pathname;
 
-/** The scale example's files, its `scale:` section replaced by `scale` (YAML) when given, in a temporary directory. */
-export async function scaleExampleCopy(scale?: string, layout?: string): Promise<string> {
+export interface ExampleChanges {
+  /** Replaces the `scale:` section. */
+  scale?: Record<string, unknown>;
+  /** Merged into `exporter:`. */
+  exporter?: Record<string, unknown>;
+  /** Merged into the (one) cluster. */
+  cluster?: Record<string, unknown>;
+}
+
+/** The scale example's gpuwatch.yaml with `changes`, and its layout (or `layout`), in a temporary directory. */
+export async function scaleExampleCopy(changes: ExampleChanges = {}, layout?: string): Promise<string> {
   const text = await readFile(SCALE_EXAMPLE, 'utf8');
-  const config = scale === undefined ? text : `${text.slice(0, text.indexOf('\nscale:'))}\n${scale}`;
+  const doc = parse(text) as { clusters: Record<string, unknown>[]; exporter?: Record<string, unknown>; scale?: unknown };
+  if (changes.scale) doc.scale = changes.scale;
+  if (changes.exporter) doc.exporter = { ...doc.exporter, ...changes.exporter };
+  if (changes.cluster) doc.clusters = [{ ...doc.clusters[0], ...changes.cluster }];
+  const config = Object.keys(changes).length === 0 ? text : stringify(doc);
   return tempDirWith({
     'gpuwatch.yaml': config,
     'layout.yaml': layout ?? (await readFile(join(dirname(SCALE_EXAMPLE), 'layout.yaml'), 'utf8')),
