@@ -15,13 +15,15 @@ import { createContext } from '../context.js';
 import { recordingGroups } from '../recording.js';
 import { ruleGroups } from '../rules-file.js';
 import { EXAMPLE_CONFIG } from '../testing/test-support.js';
-import type { RecordingRule } from '../types.js';
-import { PER_NODE_RECORDINGS, recordingRulesOf, splitRuleGroups } from './split.js';
+import type { RecordingRule, RuleGroup } from '../types.js';
+import { PER_NODE_RECORDINGS, splitRuleGroups } from './split.js';
 
 const NODE = 'node';
 /** Functions that make series out of nothing, or rewrite the labels a shard's node is known by. */
 const NOT_PER_NODE_FUNCTIONS = ['absent', 'absent_over_time', 'label_join', 'label_replace', 'scalar', 'time', 'vector'];
 const RECORDED = new Set<string>(Object.values(RECORDING));
+
+const recordingRulesOf = (groups: RuleGroup[]): RecordingRule[] => groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => 'record' in r));
 
 /** Why `rule` could combine or invent series across nodes; empty when it cannot. */
 function notPerNode(rule: RecordingRule, perNode: ReadonlySet<string>): string[] {

@@ -10,7 +10,7 @@
  * the PromQL grammar that each of them keeps the node label through every aggregation and match.
  */
 import { RECORDING as R } from '../../src/catalog/recording-names.js';
-import type { RecordingRule, RuleGroup } from '../types.js';
+import type { RuleGroup } from '../types.js';
 
 /** Recording rules whose every aggregation and vector match keeps `node`: safe on the shard scraping that node. */
 export const PER_NODE_RECORDINGS: ReadonlySet<string> = new Set([R.gpuUtilizationByJob, R.nodeUtilization]);
@@ -48,6 +48,3 @@ export function splitRuleGroups(recording: RuleGroup[], alerts: RuleGroup[], per
   split.central.push(...alerts);
   return split;
 }
-
-/** The recording rules of some groups (for the checks over the per-node ones). */
-export const recordingRulesOf = (groups: RuleGroup[]): RecordingRule[] => groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => 'record' in r));
