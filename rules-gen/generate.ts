@@ -16,17 +16,17 @@ import { unitTestsYaml } from './unit-tests.js';
 
 export type { ArtifactFiles } from './types.js';
 
-export const RULES_FILE = 'prometheus/rules.yml';
-export const RULES_TEST_FILE = 'prometheus/rules.test.yml';
-export const SCRAPE_FILE = 'prometheus/scrape.yml';
-export const PROMETHEUS_RULE_FILE = 'kubernetes/prometheusrule.yaml';
-export const ALERTMANAGER_FILE = 'alertmanager/alertmanager.yml';
+import { ALERTMANAGER_FILE, PROMETHEUS_RULE_FILE, RULES_FILE, RULES_TEST_FILE, SCRAPE_FILE } from './paths.js';
+import { scaleFiles } from './scale/files.js';
+
+export { ALERTMANAGER_FILE, PROMETHEUS_RULE_FILE, RULES_FILE, RULES_TEST_FILE, SCRAPE_FILE };
 
 /** Prometheus rules with their unit tests, the scrape config and ServiceMonitors, the PrometheusRule and the Alertmanager config. */
 export function generateRules(loaded: LoadedConfig): ArtifactFiles {
   const ctx = createContext(loaded);
   const alerts = alertGroups(ctx);
-  const groups = ruleGroups(recordingGroups(ctx), alerts);
+  const recording = recordingGroups(ctx);
+  const groups = ruleGroups(recording, alerts);
   return new Map([
     [RULES_FILE, rulesYaml(groups)],
     [RULES_TEST_FILE, unitTestsYaml(alerts)],
@@ -34,6 +34,7 @@ export function generateRules(loaded: LoadedConfig): ArtifactFiles {
     [PROMETHEUS_RULE_FILE, prometheusRuleYaml(ctx, groups)],
     [ALERTMANAGER_FILE, alertmanagerYaml(ctx)],
     ...serviceMonitorFiles(ctx),
+    ...scaleFiles(ctx, recording, ruleGroups([], alerts)),
   ]);
 }
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { routerConfigSchema } from './router.js';
 import { stackSchema } from './stack.js';
+import { scaleSchema } from './scale.js';
 import { ruleServiceConfigSchema } from './rule-service.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
@@ -82,6 +83,8 @@ export const configSchema = z
     router: routerConfigSchema.optional(),
     /** Read by `gpuwatch stack` (schema in ./stack.ts): the whole chain on one machine. */
     stack: stackSchema.default({}),
+    /** The scaled topology (schema in ./scale.ts): shards, a central store and rule evaluator, Alertmanagers, routers. */
+    scale: scaleSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -98,4 +101,5 @@ export type GpuwatchConfig = z.output<typeof configSchema>;
 export type ExporterConfig = z.output<typeof exporterSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type { Policies, PolicyName } from './policies.js';
+export type { ScaleConfig } from './scale.js';
 export type { AlertmanagerConfig, KubernetesConfig, ScrapeConfig, SeverityTiming } from './delivery.js';

@@ -1,0 +1,110 @@
+/**
+ * What `gpuwatch generate` writes for a `scale:` section: nothing new without one, the same bytes on
+ * every run, the files of each engine, shards that split the nodes by the node label, and the
+ * golden files of examples/gpuwatch-scale.yaml.
+ * After a deliberate change: GPUWATCH_UPDATE_GOLDEN=1 npx vitest run rules-gen/scale/generate-scale.test.ts
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
+import { generateRules } from '../generate.js';
+import { EXAMPLE_CONFIG } from '../testing/test-support.js';
+import { generatedIn, SCALE_EXAMPLE, scaleExampleCopy, scalePaths, topologyOf } from '../testing/scale-support.js';
+import { SHARD_LABEL } from './files.js';
+import { SCALE_FILES } from './topology.js';
+
+const GOLDEN_DIR = new URL('../../test/golden/generated-scale/', import.meta.url).pathname;
+
+interface ShardConfig {
+  rule_files: string[];
+  scrape_configs: { job_name: string; relabel_configs?: { source_labels: string[]; modulus?: number; regex?: string; action: string }[] }[];
+  remote_write: { url: string }[];
+}
+
+describe('gpuwatch generate with scale:', () => {
+  it('writes no scale/ files without the section', async () => {
+    expect(scalePaths(generateRules(await loadConfig(EXAMPLE_CONFIG)))).toEqual([]);
+  });
+
+  it('writes the same bytes every time', async () => {
+    const dir = await scaleExampleCopy();
+    expect(await generatedIn(dir)).toEqual(await generatedIn(dir));
+    expect(await generatedIn(dir)).toEqual(generateRules(await loadConfig(SCALE_EXAMPLE)));
+  });
+
+  it('victoriametrics: one vmagent scrape config, vmalert reading both rule files and notifying every Alertmanager', async () => {
+    const files = await generatedIn(await scaleExampleCopy());
+    expect(scalePaths(files)).toEqual([
+      SCALE_FILES.readme,
+      SCALE_FILES.centralRules,
+      SCALE_FILES.perNodeRules,
+      SCALE_FILES.topology,
+      SCALE_FILES.vmagentScrape,
+    ]);
+    const t = topologyOf(files);
+    expect(t.processes.map((p) => p.name)).toEqual([
+      'victoria-metrics',
+      'vmalert',
+      'router-0',
+      'router-1',
+      'alertmanager-0',
+      'alertmanager-1',
+      'vmagent-shard-0',
+      'vmagent-shard-1',
+    ]);
+    const vmalert = t.processes.find((p) => p.name === 'vmalert')?.args ?? [];
+    expect(vmalert.filter((a) => a.startsWith('-rule=') || a.startsWith('-notifier.url='))).toEqual([
+      `-rule=${SCALE_FILES.perNodeRules}`,
+      `-rule=${SCALE_FILES.centralRules}`,
+      '-notifier.url=http://127.0.0.1:9093',
+      '-notifier.url=http://127.0.0.1:9094',
+    ]);
+    const shards = t.processes.filter((p) => p.role === 'shard').map((p) => p.args.filter((a) => a.startsWith('-promscrape.cluster.')));
+    expect(shards).toEqual([0, 1].map((i) => ['-promscrape.cluster.membersCount=2', `-promscrape.cluster.memberNum=${i}`]));
+    expect(new Set(t.processes.map((p) => p.listen)).size).toBe(t.processes.length);
+  });
+
+  it('prometheus: each shard keeps its hashmod share of the nodes by the node label and remote-writes to the central Prometheus', async () => {
+    const files = await generatedIn(await scaleExampleCopy({ scale: { shards: 3, basePort: 30000 } }));
+    const t = topologyOf(files);
+    expect(t.processes.filter((p) => p.role === 'shard').map((p) => p.args[0])).toEqual(
+      [0, 1, 2].map((i) => `--config.file=${SCALE_FILES.shardPrometheus(i)}`),
+    );
+    for (let i = 0; i < 3; i++) {
+      const shard = parse(files.get(SCALE_FILES.shardPrometheus(i)) ?? '') as ShardConfig;
+      expect(shard.rule_files).toEqual(['../rules/per-node.yml']);
+      expect(shard.remote_write).toEqual([{ url: 'http://127.0.0.1:30000/api/v1/write' }]);
+      expect(shard.scrape_configs.map((j) => j.job_name)).toEqual(['gpuwatch']);
+      expect(shard.scrape_configs[0]?.relabel_configs).toEqual([
+        { source_labels: [SHARD_LABEL], modulus: 3, target_label: '__tmp_shard', action: 'hashmod' },
+        { source_labels: ['__tmp_shard'], regex: String(i), action: 'keep' },
+      ]);
+    }
+    expect(SHARD_LABEL).toBe('node');
+    const central = parse(files.get(SCALE_FILES.centralPrometheus) ?? '') as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(central.rule_files).toEqual(['../rules/central.yml']);
+    const targets = Object.fromEntries(central.scrape_configs.map((j) => [j.job_name, j.static_configs[0]?.targets]));
+    expect(targets).toEqual({
+      'gpuwatch-router': ['127.0.0.1:30002'],
+      prometheus: ['127.0.0.1:30000', '127.0.0.1:30004', '127.0.0.1:30005', '127.0.0.1:30006'],
+      alertmanager: ['127.0.0.1:9093'],
+    });
+  });
+
+  it('matches the golden files under test/golden/generated-scale', async () => {
+    const files = generateRules(await loadConfig(SCALE_EXAMPLE));
+    for (const path of scalePaths(files)) {
+      const golden = join(GOLDEN_DIR, path);
+      if (process.env.GPUWATCH_UPDATE_GOLDEN === '1') {
+        await mkdir(dirname(golden), { recursive: true });
+        await writeFile(golden, files.get(path) ?? '');
+      }
+      expect(files.get(path), path).toBe(await readFile(golden, 'utf8'));
+    }
+  });
+});
