@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { routerConfigSchema } from './router.js';
 import { stackSchema } from './stack.js';
 import { ruleServiceConfigSchema } from './rule-service.js';
+import { rightsizeSchema } from './rightsize.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
 import { portNumber } from './fields.js';
@@ -82,6 +83,8 @@ export const configSchema = z
     router: routerConfigSchema.optional(),
     /** Read by `gpuwatch stack` (schema in ./stack.ts): the whole chain on one machine. */
     stack: stackSchema.default({}),
+    /** Read by `gpuwatch rightsize` (schema in ./rightsize.ts): request recommendations from history. */
+    rightsize: rightsizeSchema.default({}),
   })
   .strict()
   .superRefine((c, ctx) => {

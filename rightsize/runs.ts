@@ -1,0 +1,72 @@
+/** Query results (one vector per query, see queries.ts) → one record per job run. Pure. */
+import type { QueryName } from './queries.js';
+
+/** One sample of an instant vector: its labels and value. */
+export interface VectorSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Run {
+  /** The OpenPAI job id, `user~name`. */
+  job: string;
+  user: string;
+  /** Distinct GPUs the run held, and on which nodes (node → GPUs). */
+  gpus: number;
+  nodes: Record<string, number>;
+  /** GPUs whose utilization quantile over the run reached the busy threshold. */
+  busyGpus: number;
+  /** The highest per-GPU utilization quantile (busyQuantile) of the run, 0–1. */
+  busiestUtilization?: number;
+  /** Mean utilization over the run and its GPUs, 0–1. */
+  meanUtilization?: number;
+  /** Peak memory used on any one GPU of the run, bytes. */
+  memoryPeakBytes?: number;
+  /** Memory of the run's largest GPU, bytes. */
+  memoryTotalBytes?: number;
+  /** Unix seconds of the run's first and last allocation sample. */
+  start: number;
+  end: number;
+}
+
+export type QueryResults = Record<QueryName, VectorSample[]>;
+
+const runKey = (l: Record<string, string>) => `${l.user ?? ''}\u0000${l.job ?? ''}`;
+
+function byRun(samples: VectorSample[]): Map<string, number> {
+  return new Map(samples.map((s) => [runKey(s.labels), s.value]));
+}
+
+const finite = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? undefined : v);
+
+/** Runs seen in the allocation results, with every other reading joined on (job, user). */
+export function extractRuns(results: QueryResults, busyThreshold: number): Run[] {
+  const runs = new Map<string, Run>();
+  for (const s of results.allocated) {
+    const { job, user, node } = s.labels;
+    if (!job || user === undefined) continue;
+    const key = runKey(s.labels);
+    const run = runs.get(key) ?? { job, user, gpus: 0, nodes: {}, busyGpus: 0, start: NaN, end: NaN };
+    run.nodes[node ?? ''] = (run.nodes[node ?? ''] ?? 0) + s.value;
+    run.gpus += s.value;
+    runs.set(key, run);
+  }
+  for (const s of results.busiest) {
+    const run = runs.get(runKey(s.labels));
+    if (!run || !Number.isFinite(s.value)) continue;
+    if (s.value >= busyThreshold) run.busyGpus += 1;
+    run.busiestUtilization = Math.max(run.busiestUtilization ?? 0, s.value);
+  }
+  const [mean, peak, total, start, end] = (['utilizationMean', 'memoryPeak', 'memoryTotal', 'start', 'end'] as const).map((q) => byRun(results[q]));
+  for (const [key, run] of runs) {
+    const extra = {
+      meanUtilization: finite(mean?.get(key)),
+      memoryPeakBytes: finite(peak?.get(key)),
+      memoryTotalBytes: finite(total?.get(key)),
+    };
+    for (const [field, value] of Object.entries(extra)) if (value !== undefined) Object.assign(run, { [field]: value });
+    run.start = start?.get(key) ?? NaN;
+    run.end = end?.get(key) ?? NaN;
+  }
+  return [...runs.values()].filter((r) => Number.isFinite(r.start) && Number.isFinite(r.end));
+}
