@@ -12,19 +12,29 @@ export interface Report {
   recommendations: Recommendation[];
 }
 
+/**
+ * Columns: runs seen and completed normal runs; GPUs the latest normal run asked for, the most any
+ * normal run kept busy, the recommendation; per-GPU memory peak, recommendation and the GPU's own
+ * memory; the utilization quantile (busyQuantile) of the median and the busiest GPU over the runs.
+ */
 const COLUMNS: [string, (r: Recommendation) => string][] = [
   ['job', (r) => r.job],
   ['runs', (r) => String(r.runs)],
-  ['normal runs', (r) => String(r.normalRuns)],
-  ['requested GPUs', (r) => String(r.requestedGpus)],
-  ['peak busy GPUs', (r) => String(r.peakBusyGpus)],
-  ['recommended GPUs', (r) => (r.recommendedGpus === undefined ? '' : String(r.recommendedGpus))],
-  ['GPU memory peak GiB', (r) => gib(r.peakMemoryBytes)],
-  ['recommended GPU memory GiB', (r) => (r.recommendedMemoryGiB === undefined ? '' : String(r.recommendedMemoryGiB))],
-  ['GPU memory GiB', (r) => gib(r.gpuMemoryBytes)],
-  ['mean utilization %', (r) => (r.meanUtilization === undefined ? '' : (r.meanUtilization * 100).toFixed(0))],
+  ['normal', (r) => String(r.normalRuns)],
+  ['GPUs asked', (r) => String(r.requestedGpus)],
+  ['GPUs busy', (r) => String(r.peakBusyGpus)],
+  ['GPUs rec.', (r) => (r.recommendedGpus === undefined ? '' : String(r.recommendedGpus))],
+  ['mem peak GiB', (r) => gib(r.peakMemoryBytes)],
+  ['mem rec. GiB', (r) => (r.recommendedMemoryGiB === undefined ? '' : String(r.recommendedMemoryGiB))],
+  ['GPU GiB', (r) => gib(r.gpuMemoryBytes)],
+  ['util% median', (r) => percent(r.medianGpuUtilization)],
+  ['util% max', (r) => percent(r.busiestGpuUtilization)],
   ['note', (r) => note(r)],
 ];
+
+function percent(ratio: number | undefined): string {
+  return ratio === undefined ? '' : (ratio * 100).toFixed(0);
+}
 
 function gib(bytes: number | undefined): string {
   return bytes === undefined ? '' : (bytes / GIB).toFixed(1);

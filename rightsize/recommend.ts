@@ -6,7 +6,7 @@
  * GPU count within a node, whole nodes beyond); GPU memory = the highest per-GPU peak of the normal
  * runs plus `headroom` percent, rounded up to whole GiB.
  */
-import type { RecurringJob } from './group.js';
+import { median, type RecurringJob } from './group.js';
 
 export const GIB = 2 ** 30;
 
@@ -28,8 +28,12 @@ export interface Recommendation {
   requestedGpus: number;
   peakBusyGpus: number;
   gpusPerNode: number;
-  /** Mean utilization over the normal runs, 0–1. */
-  meanUtilization?: number;
+  /**
+   * The distribution of GPU utilization over the normal runs: each GPU's busyQuantile over its run,
+   * the median of those over every normal run's GPUs, and the highest (0–1).
+   */
+  medianGpuUtilization?: number;
+  busiestGpuUtilization?: number;
   peakMemoryBytes?: number;
   gpuMemoryBytes?: number;
   /** Absent with fewer than minRuns normal runs (see `reason`). */
@@ -66,7 +70,7 @@ export function recommend(group: RecurringJob, o: RecommendOptions): Recommendat
   const peakBusyGpus = Math.max(0, ...normal.map((r) => r.busyGpus));
   const peakMemoryBytes = maxOf(normal.map((r) => r.memoryPeakBytes));
   const gpuMemoryBytes = maxOf(group.runs.map((r) => r.run.memoryTotalBytes));
-  const utilizations = normal.map((r) => r.meanUtilization).filter((u): u is number => u !== undefined);
+  const utilizations = normal.flatMap((r) => r.gpuUtilization);
   const base: Recommendation = {
     job: group.id,
     user: group.user,
@@ -75,7 +79,7 @@ export function recommend(group: RecurringJob, o: RecommendOptions): Recommendat
     requestedGpus: latest?.gpus ?? 0,
     peakBusyGpus,
     gpusPerNode,
-    ...(utilizations.length > 0 ? { meanUtilization: utilizations.reduce((a, b) => a + b, 0) / utilizations.length } : {}),
+    ...(utilizations.length > 0 ? { medianGpuUtilization: median(utilizations), busiestGpuUtilization: Math.max(...utilizations) } : {}),
     ...(peakMemoryBytes === undefined ? {} : { peakMemoryBytes }),
     ...(gpuMemoryBytes === undefined ? {} : { gpuMemoryBytes }),
   };

@@ -116,7 +116,8 @@ describe('rightsize against a backfilled Prometheus', () => {
     expect(report.recommendations.map(pick)).toEqual(EXPECTED);
     const bob = report.recommendations.find((r) => r.job === 'bob~finetune');
     expect(bob?.gpuMemoryBytes).toBe(80 * GIB);
-    expect(bob?.meanUtilization).toBeGreaterThan(0.45);
+    expect(bob).toMatchObject({ medianGpuUtilization: 0.6, busiestGpuUtilization: 0.6 });
+    expect(report.recommendations.find((r) => r.job === 'alice~train-a')).toMatchObject({ medianGpuUtilization: 0.02, busiestGpuUtilization: 0.8 });
   });
 
   it('prints JSON, CSV and a table, and writes a rule proposal the rule service accepts', async () => {
@@ -128,12 +129,12 @@ describe('rightsize against a backfilled Prometheus', () => {
 
     const csv = await runCli(['rightsize', '-c', config, '--at', String(at), '--format', 'csv']);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^job,runs,normal runs,requested GPUs,peak busy GPUs,recommended GPUs,/);
-    expect(lines.find((l) => l.startsWith('alice~train-a,'))).toMatch(/^alice~train-a,10,10,8,2,2,10\.0,12,80\.0,/);
+    expect(lines[0]).toMatch(/^job,runs,normal,GPUs asked,GPUs busy,GPUs rec\.,mem peak GiB,mem rec\. GiB,GPU GiB,util% median,util% max,note$/);
+    expect(lines.find((l) => l.startsWith('alice~train-a,'))).toMatch(/^alice~train-a,10,10,8,2,2,10\.0,12,80\.0,2,80,request 2 GPUs instead of 8$/);
     expect(lines.find((l) => l.startsWith('carol~eval,'))).toContain('no recommendation: 9 of 10 completed normal runs');
 
     const table = await runCli(['rightsize', '-c', config, '--at', new Date(at * 1000).toISOString()]);
-    expect(table.stdout).toMatch(/^dave~pretrain +11 +10 +8 +4 +4 +40\.0 +48 +80\.0 +\d+ +request 4 GPUs instead of 8$/m);
+    expect(table.stdout).toMatch(/^dave~pretrain +11 +10 +8 +4 +4 +40\.0 +48 +80\.0 +45 +90 +request 4 GPUs instead of 8$/m);
     expect(table.stdout).toContain('5 recurring jobs, 3 with a recommendation');
 
     const text = await readFile(proposal, 'utf8');

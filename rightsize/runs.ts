@@ -16,10 +16,8 @@ export interface Run {
   nodes: Record<string, number>;
   /** GPUs whose utilization quantile over the run reached the busy threshold. */
   busyGpus: number;
-  /** The highest per-GPU utilization quantile (busyQuantile) of the run, 0–1. */
-  busiestUtilization?: number;
-  /** Mean utilization over the run and its GPUs, 0–1. */
-  meanUtilization?: number;
+  /** Each GPU's utilization quantile (busyQuantile) over the run, 0–1, ascending. */
+  gpuUtilization: number[];
   /** Peak memory used on any one GPU of the run, bytes. */
   memoryPeakBytes?: number;
   /** Memory of the run's largest GPU, bytes. */
@@ -39,6 +37,18 @@ function byRun(samples: VectorSample[]): Map<string, number> {
 
 const finite = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? undefined : v);
 
+/** Per (run, node, uuid): the highest value of its series (one GPU may have several allocation series). */
+function perGpu(samples: VectorSample[]): Map<string, { run: string; value: number }> {
+  const found = new Map<string, { run: string; value: number }>();
+  for (const s of samples) {
+    if (!Number.isFinite(s.value)) continue;
+    const run = runKey(s.labels);
+    const key = `${run}\u0000${s.labels.node ?? ''}\u0000${s.labels.uuid ?? ''}`;
+    found.set(key, { run, value: Math.max(found.get(key)?.value ?? -Infinity, s.value) });
+  }
+  return found;
+}
+
 /** Runs seen in the allocation results, with every other reading joined on (job, user). */
 export function extractRuns(results: QueryResults, busyThreshold: number): Run[] {
   const runs = new Map<string, Run>();
@@ -46,21 +56,21 @@ export function extractRuns(results: QueryResults, busyThreshold: number): Run[]
     const { job, user, node } = s.labels;
     if (!job || user === undefined) continue;
     const key = runKey(s.labels);
-    const run = runs.get(key) ?? { job, user, gpus: 0, nodes: {}, busyGpus: 0, start: NaN, end: NaN };
+    const run: Run = runs.get(key) ?? { job, user, gpus: 0, nodes: {}, busyGpus: 0, gpuUtilization: [], start: NaN, end: NaN };
     run.nodes[node ?? ''] = (run.nodes[node ?? ''] ?? 0) + s.value;
     run.gpus += s.value;
     runs.set(key, run);
   }
-  for (const s of results.busiest) {
-    const run = runs.get(runKey(s.labels));
-    if (!run || !Number.isFinite(s.value)) continue;
-    if (s.value >= busyThreshold) run.busyGpus += 1;
-    run.busiestUtilization = Math.max(run.busiestUtilization ?? 0, s.value);
+  for (const { run: key, value } of perGpu(results.busiest).values()) {
+    const run = runs.get(key);
+    if (!run) continue;
+    if (value >= busyThreshold) run.busyGpus += 1;
+    run.gpuUtilization.push(value);
   }
-  const [mean, peak, total, start, end] = (['utilizationMean', 'memoryPeak', 'memoryTotal', 'start', 'end'] as const).map((q) => byRun(results[q]));
+  for (const run of runs.values()) run.gpuUtilization.sort((a, b) => a - b);
+  const [peak, total, start, end] = (['memoryPeak', 'memoryTotal', 'start', 'end'] as const).map((q) => byRun(results[q]));
   for (const [key, run] of runs) {
     const extra = {
-      meanUtilization: finite(mean?.get(key)),
       memoryPeakBytes: finite(peak?.get(key)),
       memoryTotalBytes: finite(total?.get(key)),
     };
