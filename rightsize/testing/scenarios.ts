@@ -75,7 +75,7 @@ export function knownAnswerHistory(to: number): History {
       gpus: gpusOf('node-c', range(0, 7)),
       minutes: (k) => (k === 6 ? 9 : undefined),
       utilization: (i, t, k, start) => (i < 4 || (k === 6 && t >= failedEnd(start) - 2 * MINUTE) ? 0.9 : 0),
-      memory: (i, t, k, start) => (k === 6 && t >= failedEnd(start) - MINUTE ? 75 : 40) * GIB,
+      memory: (_i, t, k, start) => (k === 6 && t >= failedEnd(start) - MINUTE ? 75 : 40) * GIB,
     },
   ];
   const eve: RunSpec = {
