@@ -8,12 +8,13 @@
  * Flags override the `rightsize:` section of gpuwatch.yaml; the layouts of its clusters give each
  * node's GPU count. Exit 0 with a report, 1 when Prometheus fails, 2 for bad input.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../src/cli-args.js';
 import { parseDuration } from '../src/config/duration.js';
 import type { LayoutNode } from '../src/config/layout.js';
-import { loadConfig } from '../src/config/load.js';
+import { ConfigError, loadConfig } from '../src/config/load.js';
 import { rightsizeSchema, type RightsizeConfig } from '../src/config/rightsize.js';
 import { formatReport, type OutputFormat } from './format.js';
 import { formatProposal } from './proposal.js';
@@ -78,8 +79,10 @@ export function mergeFlags(section: RightsizeConfig, flags: Flags): RightsizeCon
 
 const seconds = (d: string) => (parseDuration(d) ?? 0) / 1000;
 
-export function optionsFrom(c: RightsizeConfig, layout: readonly LayoutNode[], at: number): RightsizeOptions {
+export function optionsFrom(c: RightsizeConfig, layout: readonly LayoutNode[], at: number, openpaiToken?: string): RightsizeOptions {
+  const openpai = c.openpai && { url: c.openpai.url, timeoutMs: seconds(c.openpai.timeout) * 1000, ...(openpaiToken ? { token: openpaiToken } : {}) };
   return {
+    ...(openpai ? { openpai } : {}),
     prometheus: { url: c.prometheus, timeoutMs: seconds(c.timeout) * 1000 },
     at,
     lookbackSeconds: seconds(c.lookback),
@@ -96,11 +99,24 @@ export function optionsFrom(c: RightsizeConfig, layout: readonly LayoutNode[], a
   };
 }
 
+/** The OpenPAI token, given inline or in a file (relative to gpuwatch.yaml). */
+async function openpaiToken(c: RightsizeConfig, configFile: string | undefined): Promise<string | undefined> {
+  if (c.openpai?.token !== undefined) return c.openpai.token;
+  if (c.openpai?.tokenFile === undefined) return undefined;
+  const file = resolve(dirname(resolve(configFile ?? '.')), c.openpai.tokenFile);
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    throw new ConfigError(`${configFile}: rightsize.openpai.tokenFile: cannot read ${file}: ${(err as Error).message}`, configFile ?? file);
+  }
+}
+
 async function run(flags: Flags): Promise<void> {
   const loaded = flags.config === undefined ? undefined : await loadConfig(flags.config);
   const section = mergeFlags(loaded?.config.rightsize ?? rightsizeSchema.parse({}), flags);
   const layout = loaded?.clusters.flatMap((c) => c.layoutData.nodes) ?? [];
-  const report = await rightsize(optionsFrom(section, layout, flags.at ?? Math.floor(Date.now() / 1000)));
+  const token = await openpaiToken(section, flags.config);
+  const report = await rightsize(optionsFrom(section, layout, flags.at ?? Math.floor(Date.now() / 1000), token));
   process.stdout.write(formatReport(report, flags.json ? 'json' : (flags.format ?? 'table')));
   if (flags.proposeRules !== undefined) {
     await writeFile(flags.proposeRules, formatProposal(report.recommendations, report.at));

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { runCli } from '../test/cli.js';
 import { freePort } from '../test/ports.js';
+import { startFakeOpenPai, type FakeOpenPai } from '../test/fake-openpai/server.js';
 import { optionsFrom } from './cli.js';
 import type { Report } from './format.js';
 import { GIB, type Recommendation } from './recommend.js';
@@ -151,6 +152,42 @@ describe('rightsize against a backfilled Prometheus', () => {
     expect(byJob.get('carol~eval')?.recommendedGpus).toBe(4);
     expect(byJob.get('dave~pretrain')).toMatchObject({ normalRuns: 11, peakBusyGpus: 8, recommendedGpus: 8, recommendedMemoryGiB: 90 });
   }, 30_000);
+});
+
+describe('completed normal runs from OpenPAI', () => {
+  let openpai: FakeOpenPai;
+  beforeAll(async () => {
+    openpai = await startFakeOpenPai({ users: ['alice', 'bob', 'carol', 'dave', 'eve', 'admin'].map((name) => ({ name, admin: name === 'admin' })) });
+    const odd: Record<string, 'FAILED' | 'STOPPED' | 'RUNNING'> = { 'dave~pretrain-run6': 'FAILED', 'alice~train-a-3': 'STOPPED', 'eve~serve-1': 'RUNNING' };
+    for (const run of knownAnswerHistory(at).runs) {
+      const [user = '', name = ''] = run.job.split('~');
+      openpai.addJob({ user, name, state: odd[run.job] ?? 'SUCCEEDED' });
+    }
+  });
+  afterAll(() => openpai?.close());
+
+  it('counts only the jobs rest-server lists as SUCCEEDED', async () => {
+    await writeFile(
+      join(dir, 'openpai.yaml'),
+      `${await readFile(config, 'utf8')}  openpai:\n    url: ${openpai.url}\n    token: ${openpai.tokenFor('admin')}\n`,
+    );
+    const r = await runCli(['rightsize', '-c', join(dir, 'openpai.yaml'), '--at', String(at), '--json']);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.completion).toBe('openpai');
+    const byJob = new Map(report.recommendations.map((x) => [x.job, pick(x)]));
+    expect(byJob.get('alice~train-a')).toMatchObject({ normalRuns: 9, recommendedGpus: undefined, reason: '9 of 10 completed normal runs' });
+    expect(byJob.get('dave~pretrain')).toEqual(EXPECTED.find((e) => e.job === 'dave~pretrain'));
+    expect(byJob.get('bob~finetune')).toEqual(EXPECTED.find((e) => e.job === 'bob~finetune'));
+    expect(byJob.get('eve~serve')?.normalRuns).toBe(0);
+    expect(openpai.requests.filter((q) => q.path === '/api/v2/jobs').map((q) => q.query.state)).toEqual(['SUCCEEDED']);
+  }, 30_000);
+
+  it('says when rest-server refuses the token', async () => {
+    const loaded = await loadConfig(config);
+    const options = { ...optionsFrom(loaded.config.rightsize, [], at), openpai: { url: openpai.url, token: 'nope', timeoutMs: 5_000 } };
+    await expect(rightsize(options)).rejects.toThrow(`OpenPAI rest-server at ${openpai.url} answered GET /api/v2/jobs with HTTP 401`);
+  });
 });
 
 describe('rightsize errors', () => {

@@ -6,6 +6,7 @@ import type { LayoutNode } from '../src/config/layout.js';
 import { formatDuration } from '../src/config/duration.js';
 import type { Report } from './format.js';
 import { groupRuns } from './group.js';
+import { succeededJobs, type OpenPaiEndpoint } from './openpai.js';
 import { instantVector, type PrometheusEndpoint } from './prometheus-client.js';
 import { rightsizeQueries, type QueryName } from './queries.js';
 import { recommend } from './recommend.js';
@@ -28,6 +29,8 @@ export interface RightsizeOptions {
   gpusPerNode: number;
   /** The layouts' nodes, for each node's GPU count. */
   layout: readonly LayoutNode[];
+  /** When set, completed normal runs are the jobs rest-server lists as SUCCEEDED. */
+  openpai?: OpenPaiEndpoint;
 }
 
 export async function queryAll(o: RightsizeOptions): Promise<QueryResults> {
@@ -43,18 +46,19 @@ export function gpusPerNodeOf(layout: readonly LayoutNode[], fallback: number): 
   return (nodes) => Math.max(...nodes.map((n) => known.get(n) ?? fallback), 1);
 }
 
-export function reportFrom(results: QueryResults, o: RightsizeOptions): Report {
+export function reportFrom(results: QueryResults, o: RightsizeOptions, states?: ReadonlyMap<string, string>): Report {
   const runs = extractRuns(results, o.busyThreshold);
-  const groups = groupRuns(runs, o.runSuffix, { at: o.at, stepSeconds: o.stepSeconds, minDurationRatio: o.minDurationRatio });
+  const groups = groupRuns(runs, o.runSuffix, { at: o.at, stepSeconds: o.stepSeconds, minDurationRatio: o.minDurationRatio, ...(states ? { states } : {}) });
   const gpusPerNode = gpusPerNodeOf(o.layout, o.gpusPerNode);
   return {
     at: new Date(o.at * 1000).toISOString(),
     lookback: formatDuration(o.lookbackSeconds * 1000),
-    completion: 'series',
+    completion: states ? 'openpai' : 'series',
     recommendations: groups.map((g) => recommend(g, { minRuns: o.minRuns, headroom: o.headroom, gpuHeadroom: o.gpuHeadroom, gpusPerNode })),
   };
 }
 
 export async function rightsize(o: RightsizeOptions): Promise<Report> {
-  return reportFrom(await queryAll(o), o);
+  const [results, states] = await Promise.all([queryAll(o), o.openpai ? succeededJobs(o.openpai) : undefined]);
+  return reportFrom(results, o, states);
 }

@@ -4,8 +4,8 @@
  * Every field can be overridden by the command's flags.
  */
 import { z } from 'zod';
-import { positiveDuration } from './duration-field.js';
-import { httpUrl } from './fields.js';
+import { duration, positiveDuration } from './duration-field.js';
+import { httpUrl, secretFields, secretGivenOnce } from './fields.js';
 
 /** `train-3`, `train_17`, `train-run4`: a dash or underscore, an optional `run`, digits, at the end. */
 export const DEFAULT_RUN_SUFFIX = '[-_](?:run)?[0-9]+';
@@ -43,12 +43,22 @@ export const rightsizeSchema = z
     busyQuantile: z.number().min(0).max(1).default(0.95),
     busyThreshold: z.number().min(0).max(1).default(0.1),
     /**
-     * A completed run is normal when it lasted at least this share of the median
+     * Without OpenPAI: a completed run is normal when it lasted at least this share of the median
      * duration of its recurring job's completed runs (shorter ones failed or were stopped midway).
      */
     minDurationRatio: z.number().min(0).max(1).default(0.5),
     /** GPUs per node for rounding when the layout does not say (no --config, or a node not in it). */
     gpusPerNode: z.number().int().min(1).default(8),
+    /**
+     * OpenPAI rest-server: when set, a completed normal run is one whose job state there is
+     * SUCCEEDED (one list call per 50,000 jobs), instead of the rule from the series. `token` or
+     * `tokenFile` (relative to gpuwatch.yaml): a user or application token that may list jobs.
+     */
+    openpai: z
+      .object({ url: httpUrl, ...secretFields('token'), timeout: duration.default('10s') })
+      .strict()
+      .refine(...secretGivenOnce('token'))
+      .optional(),
   })
   .strict();
 
