@@ -1,7 +1,7 @@
 /**
  * `gpuwatch rightsize` at scale: 1,000 recurring jobs × 10 runs (10,000 runs on 2,000 GPUs of 250
  * 8-GPU nodes, 20-minute runs 6 minutes apart, 1-minute samples) backfilled once with promtool into
- * a real Prometheus (Debian's), then `rightsize()` timed end to end — queries, transfer, grouping,
+ * a real Prometheus (Debian's), then `rightsize()` with the default settings (2-minute steps) timed end to end — queries, transfer, grouping,
  * recommendations — several times. Goal: median under 10 s. The backfill is reported, not counted.
  *
  * Runs alone: npx tsx bench/rightsize.ts [repeats]
@@ -88,7 +88,7 @@ export async function benchRightsize(repeats = 5): Promise<RightsizeBenchResult>
       prometheus: { url: prometheus.url, timeoutMs: 120_000 },
       at: to,
       lookbackSeconds: to - h.from,
-      stepSeconds: STEP,
+      stepSeconds: 120,
       runSuffix: DEFAULT_RUN_SUFFIX,
       minRuns: 10,
       headroom: 20,

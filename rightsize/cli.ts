@@ -134,7 +134,7 @@ export function registerRightsizeCommand(program: Command): void {
     .option('--prometheus <url>', 'Prometheus-compatible HTTP API (default http://127.0.0.1:9090)')
     .option('--at <time>', 'end of the window: RFC 3339 or Unix seconds (default now)', timeArg)
     .option('--lookback <duration>', 'window to look for runs in (default 7d)')
-    .option('--step <duration>', 'subquery resolution over each run (default 1m)')
+    .option('--step <duration>', 'subquery resolution over each run (default 2m)')
     .option('--run-suffix <regex>', 'run suffix removed from job names, matched at the end (default [-_](?:run)?[0-9]+)')
     .option('--min-runs <n>', 'completed normal runs needed for a recommendation (default 10)', numberArg)
     .option('--headroom <percent>', 'added to peak GPU memory (default 20)', numberArg)

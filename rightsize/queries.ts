@@ -49,7 +49,8 @@ export function rightsizeQueries(w: QueryWindow): Record<QueryName, string> {
     // Per GPU of a run: the utilization quantile that decides "busy", and the distribution over the
     // run's GPUs. (A mean as well would be one more join over every step: about 20% more time.)
     busiest: `quantile_over_time(${w.busyQuantile}, (${whileHeld(GPU_METRICS.utilization.name)})${sub})`,
-    memoryPeak: `max by (${RUN}) (max_over_time((${whileHeld(GPU_METRICS.memoryUsed.name)})${sub}))`,
+    // The highest sample of each step's window, so a peak between two steps is not missed.
+    memoryPeak: `max by (${RUN}) (max_over_time((${whileHeld(`max_over_time(${GPU_METRICS.memoryUsed.name}[${w.stepSeconds}s])`)})${sub}))`,
     memoryTotal: `max by (${RUN}) (${held(`max_over_time(${ALLOC}[${range}])`)} * on (node, uuid) group_left () max by (node, uuid) (max_over_time(${GPU_METRICS.memoryTotal.name}[${range}])))`,
     // The first subquery step at which the run holds a GPU (at most one step late).
     start: `min by (${RUN}) (min_over_time((max by (${RUN}) (${ALLOC}) * 0 + time())${sub}))`,

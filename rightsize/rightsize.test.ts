@@ -121,6 +121,12 @@ describe('rightsize against a backfilled Prometheus', () => {
     expect(report.recommendations.find((r) => r.job === 'alice~train-a')).toMatchObject({ medianGpuUtilization: 0.02, busiestGpuUtilization: 0.8 });
   });
 
+  it('sees a one-sample memory peak at any step', async () => {
+    const loaded = await loadConfig(config);
+    const report = await rightsize({ ...optionsFrom(loaded.config.rightsize, [], at), stepSeconds: 300 });
+    expect(report.recommendations.find((r) => r.job === 'bob~finetune')?.peakMemoryBytes).toBe(30 * GIB);
+  });
+
   it('prints JSON, CSV and a table, and writes a rule proposal the rule service accepts', async () => {
     const proposal = join(dir, 'proposal.yaml');
     const json = await runCli(['rightsize', '-c', config, '--at', String(at), '--json', '--propose-rules', proposal]);

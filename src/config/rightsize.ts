@@ -26,8 +26,11 @@ export const rightsizeSchema = z
     timeout: positiveDuration.default('60s'),
     /** How far back runs are looked for, ending now (or at --at). */
     lookback: positiveDuration.default('7d'),
-    /** Resolution of the subqueries that follow each GPU through a run (utilization, memory). */
-    step: positiveDuration.default('1m'),
+    /**
+     * Resolution of the subqueries that follow each GPU through a run: utilization is sampled once
+     * a step, memory is the highest sample of each step. The queries' cost grows with lookback / step.
+     */
+    step: positiveDuration.default('2m'),
     /**
      * The run suffix removed from an OpenPAI job name (`user~name`) to name its recurring job; an
      * RE2/JavaScript regular expression matched at the end of the name (no `$` needed).
