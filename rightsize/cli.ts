@@ -3,7 +3,7 @@
  *   gpuwatch rightsize [--config FILE] [--prometheus URL] [--at TIME] [--lookback D] [--step D]
  *                      [--run-suffix REGEX] [--min-runs N] [--headroom PCT] [--gpu-headroom PCT]
  *                      [--busy-quantile Q] [--busy-threshold R] [--min-duration-ratio R]
- *                      [--gpus-per-node N] [--timeout D] [--format table|json|csv] [--json]
+ *                      [--gpus-per-node N] [--host] [--timeout D] [--format table|json|csv] [--json]
  *                      [--propose-rules FILE]
  * Flags override the `rightsize:` section of gpuwatch.yaml; the layouts of its clusters give each
  * node's GPU count. Exit 0 with a report, 1 when Prometheus fails, 2 for bad input.
@@ -34,6 +34,7 @@ interface Flags {
   busyThreshold?: number;
   minDurationRatio?: number;
   gpusPerNode?: number;
+  host?: boolean;
   timeout?: string;
   format?: OutputFormat;
   json?: boolean;
@@ -52,6 +53,7 @@ const FLAG_OF: Record<string, string> = {
   busyThreshold: '--busy-threshold',
   minDurationRatio: '--min-duration-ratio',
   gpusPerNode: '--gpus-per-node',
+  host: '--host',
   timeout: '--timeout',
 };
 
@@ -95,6 +97,7 @@ export function optionsFrom(c: RightsizeConfig, layout: readonly LayoutNode[], a
     busyThreshold: c.busyThreshold,
     minDurationRatio: c.minDurationRatio,
     gpusPerNode: c.gpusPerNode,
+    host: c.host,
     layout,
   };
 }
@@ -143,6 +146,7 @@ export function registerRightsizeCommand(program: Command): void {
     .option('--busy-threshold <ratio>', 'utilization (0-1) the quantile must reach for a busy GPU (default 0.1)', numberArg)
     .option('--min-duration-ratio <r>', "a completed run shorter than this share of its job's median is not normal (default 0.5)", numberArg)
     .option('--gpus-per-node <n>', 'GPUs per node for nodes the layout does not list (default 8)', numberArg)
+    .option('--host', 'also report host CPU and memory for jobs whose runs held whole nodes (two more queries)')
     .option('--timeout <duration>', 'longest one query may take (default 60s)')
     .addOption(new Option('--format <format>', 'output format (default table)').choices(['table', 'json', 'csv']))
     .option('--json', 'same as --format json')

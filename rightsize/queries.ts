@@ -10,7 +10,7 @@
  * (Backfilled history has no staleness markers: there a run's allocation is still seen for the
  * 5-minute lookback after its last sample, with the GPU's readings of those minutes.)
  */
-import { GPU_METRICS, JOB_METRICS } from '../src/catalog/metrics.js';
+import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../src/catalog/metrics.js';
 
 export interface QueryWindow {
   /** Lookback in seconds. */
@@ -22,6 +22,7 @@ export interface QueryWindow {
 }
 
 export type QueryName = 'allocated' | 'busiest' | 'memoryPeak' | 'memoryTotal' | 'start' | 'end';
+export type HostQueryName = 'hostMemoryPeak' | 'hostCpu';
 
 const ALLOC = JOB_METRICS.allocated.name;
 const RUN = 'job, user';
@@ -58,5 +59,19 @@ export function rightsizeQueries(w: QueryWindow): Record<QueryName, string> {
     // step shorter than Prometheus's 5-minute lookback sees every last sample (a finer step costs
     // several times more: timestamp() evaluates the selector step by step).
     end: `max by (${RUN}) (max_over_time(timestamp(${ALLOC})[${range}:${END_STEP_SECONDS}s]))`,
+  };
+}
+
+/**
+ * Host CPU and memory of the nodes a run held GPUs on (`--host`), per (node, run): the node's, not
+ * the run's own, so recommend.ts reports them only for runs that held every GPU of their nodes.
+ */
+export function hostQueries(w: QueryWindow): Record<HostQueryName, string> {
+  const sub = `[${w.lookbackSeconds}s:${w.stepSeconds}s]`;
+  const onNode = (reading: string) => `${ALLOC} * on (node) group_left () ${reading}`;
+  const used = `(max by (node) (${NODE_METRICS.memoryTotal.name}) - max by (node) (${NODE_METRICS.memoryAvailable.name}))`;
+  return {
+    hostMemoryPeak: `max by (node, ${RUN}) (max_over_time((${onNode(used)})${sub}))`,
+    hostCpu: `max by (node, ${RUN}) (quantile_over_time(${w.busyQuantile}, (${onNode(`max by (node) (${NODE_METRICS.cpuUtilization.name})`)})${sub}))`,
   };
 }

@@ -7,6 +7,7 @@
  * runs plus `headroom` percent, rounded up to whole GiB.
  */
 import { median, type RecurringJob } from './group.js';
+import type { Run } from './runs.js';
 
 export const GIB = 2 ** 30;
 
@@ -36,6 +37,13 @@ export interface Recommendation {
   busiestGpuUtilization?: number;
   peakMemoryBytes?: number;
   gpuMemoryBytes?: number;
+  /**
+   * With --host, from the normal runs that held every GPU of each node they used (the host's
+   * figures are the node's, so they are the job's only there): peak host memory used (bytes) and the
+   * highest host CPU quantile (busyQuantile, 0–1).
+   */
+  hostMemoryPeakBytes?: number;
+  hostCpu?: number;
   /** Absent with fewer than minRuns normal runs (see `reason`). */
   recommendedGpus?: number;
   recommendedMemoryGiB?: number;
@@ -62,6 +70,15 @@ const maxOf = (xs: (number | undefined)[]) => {
   return known.length === 0 ? undefined : Math.max(...known);
 };
 
+/** Host memory peak and CPU over the runs that had their nodes to themselves. */
+function hostFigures(runs: readonly Run[], gpusPerNode: RecommendOptions['gpusPerNode']): Pick<Recommendation, 'hostMemoryPeakBytes' | 'hostCpu'> {
+  const alone = runs.filter((r) => r.host && Object.entries(r.nodes).every(([node, gpus]) => gpus >= gpusPerNode([node])));
+  const per = alone.flatMap((r) => Object.values(r.host ?? {}));
+  const memory = maxOf(per.map((h) => h.memoryPeakBytes));
+  const cpu = maxOf(per.map((h) => h.cpu));
+  return { ...(memory === undefined ? {} : { hostMemoryPeakBytes: memory }), ...(cpu === undefined ? {} : { hostCpu: cpu }) };
+}
+
 export function recommend(group: RecurringJob, o: RecommendOptions): Recommendation {
   const normal = group.runs.filter((r) => r.verdict === 'normal').map((r) => r.run);
   const latest = normal.at(-1) ?? group.runs.at(-1)?.run;
@@ -71,6 +88,7 @@ export function recommend(group: RecurringJob, o: RecommendOptions): Recommendat
   const peakMemoryBytes = maxOf(normal.map((r) => r.memoryPeakBytes));
   const gpuMemoryBytes = maxOf(group.runs.map((r) => r.run.memoryTotalBytes));
   const utilizations = normal.flatMap((r) => r.gpuUtilization);
+  const host = hostFigures(normal, o.gpusPerNode);
   const base: Recommendation = {
     job: group.id,
     user: group.user,
@@ -82,6 +100,7 @@ export function recommend(group: RecurringJob, o: RecommendOptions): Recommendat
     ...(utilizations.length > 0 ? { medianGpuUtilization: median(utilizations), busiestGpuUtilization: Math.max(...utilizations) } : {}),
     ...(peakMemoryBytes === undefined ? {} : { peakMemoryBytes }),
     ...(gpuMemoryBytes === undefined ? {} : { gpuMemoryBytes }),
+    ...host,
   };
   if (normal.length < o.minRuns) return { ...base, reason: `${normal.length} of ${o.minRuns} completed normal runs` };
   return {

@@ -121,6 +121,16 @@ describe('rightsize against a backfilled Prometheus', () => {
     expect(report.recommendations.find((r) => r.job === 'alice~train-a')).toMatchObject({ medianGpuUtilization: 0.02, busiestGpuUtilization: 0.8 });
   });
 
+  it('reports host memory and CPU with --host, for jobs whose runs held whole nodes only', async () => {
+    const loaded = await loadConfig(config);
+    const report = await rightsize({ ...optionsFrom(loaded.config.rightsize, loaded.clusters[0]?.layoutData.nodes ?? [], at), host: true });
+    const byJob = new Map(report.recommendations.map((r) => [r.job, r]));
+    expect(byJob.get('alice~train-a')).toMatchObject({ hostMemoryPeakBytes: 200 * GIB, hostCpu: 0.5 });
+    for (const job of ['bob~finetune', 'carol~eval', 'dave~pretrain']) expect(byJob.get(job)?.hostMemoryPeakBytes, job).toBeUndefined();
+    const plain = await rightsize(optionsFrom(loaded.config.rightsize, [], at));
+    expect(plain.recommendations.find((r) => r.job === 'alice~train-a')?.hostMemoryPeakBytes).toBeUndefined();
+  });
+
   it('sees a one-sample memory peak at any step', async () => {
     const loaded = await loadConfig(config);
     const report = await rightsize({ ...optionsFrom(loaded.config.rightsize, [], at), stepSeconds: 300 });

@@ -8,7 +8,7 @@ import type { Report } from './format.js';
 import { groupRuns } from './group.js';
 import { succeededJobs, type OpenPaiEndpoint } from './openpai.js';
 import { instantVector, type PrometheusEndpoint } from './prometheus-client.js';
-import { rightsizeQueries, type QueryName } from './queries.js';
+import { hostQueries, rightsizeQueries } from './queries.js';
 import { recommend } from './recommend.js';
 import { extractRuns, type QueryResults } from './runs.js';
 
@@ -29,15 +29,17 @@ export interface RightsizeOptions {
   gpusPerNode: number;
   /** The layouts' nodes, for each node's GPU count. */
   layout: readonly LayoutNode[];
+  /** Also read host CPU and memory of the runs' nodes (two more queries). */
+  host?: boolean;
   /** When set, completed normal runs are the jobs rest-server lists as SUCCEEDED. */
   openpai?: OpenPaiEndpoint;
 }
 
 export async function queryAll(o: RightsizeOptions): Promise<QueryResults> {
-  const queries = rightsizeQueries({ lookbackSeconds: o.lookbackSeconds, stepSeconds: o.stepSeconds, busyQuantile: o.busyQuantile });
-  const names = Object.keys(queries) as QueryName[];
-  const vectors = await Promise.all(names.map((n) => instantVector(o.prometheus, queries[n], o.at)));
-  return Object.fromEntries(names.map((n, i) => [n, vectors[i] ?? []])) as QueryResults;
+  const window = { lookbackSeconds: o.lookbackSeconds, stepSeconds: o.stepSeconds, busyQuantile: o.busyQuantile };
+  const queries = Object.entries({ ...rightsizeQueries(window), ...(o.host ? hostQueries(window) : {}) });
+  const vectors = await Promise.all(queries.map(([, query]) => instantVector(o.prometheus, query, o.at)));
+  return Object.fromEntries(queries.map(([name], i) => [name, vectors[i] ?? []])) as QueryResults;
 }
 
 /** The most GPUs a node of `nodes` has per the layout; the fallback for nodes the layout lacks. */

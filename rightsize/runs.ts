@@ -1,5 +1,5 @@
 /** Query results (one vector per query, see queries.ts) → one record per job run. Pure. */
-import type { QueryName } from './queries.js';
+import type { HostQueryName, QueryName } from './queries.js';
 
 /** One sample of an instant vector: its labels and value. */
 export interface VectorSample {
@@ -22,12 +22,14 @@ export interface Run {
   memoryPeakBytes?: number;
   /** Memory of the run's largest GPU, bytes. */
   memoryTotalBytes?: number;
+  /** With --host: per node, its host memory peak (bytes) and CPU quantile (busyQuantile, 0–1) while the run was there. */
+  host?: Record<string, { memoryPeakBytes?: number; cpu?: number }>;
   /** Unix seconds of the run's first and last allocation sample. */
   start: number;
   end: number;
 }
 
-export type QueryResults = Record<QueryName, VectorSample[]>;
+export type QueryResults = Record<QueryName, VectorSample[]> & Partial<Record<HostQueryName, VectorSample[]>>;
 
 const runKey = (l: Record<string, string>) => `${l.user ?? ''}\u0000${l.job ?? ''}`;
 
@@ -47,6 +49,15 @@ function perGpu(samples: VectorSample[]): Map<string, { run: string; value: numb
     found.set(key, { run, value: Math.max(found.get(key)?.value ?? -Infinity, s.value) });
   }
   return found;
+}
+
+function addHost(runs: Map<string, Run>, samples: VectorSample[] | undefined, field: 'memoryPeakBytes' | 'cpu'): void {
+  for (const s of samples ?? []) {
+    const run = runs.get(runKey(s.labels));
+    if (!run || !Number.isFinite(s.value)) continue;
+    const node = s.labels.node ?? '';
+    run.host = { ...run.host, [node]: { ...run.host?.[node], [field]: s.value } };
+  }
 }
 
 /** Runs seen in the allocation results, with every other reading joined on (job, user). */
@@ -78,5 +89,7 @@ export function extractRuns(results: QueryResults, busyThreshold: number): Run[]
     run.start = start?.get(key) ?? NaN;
     run.end = end?.get(key) ?? NaN;
   }
+  addHost(runs, results.hostMemoryPeak, 'memoryPeakBytes');
+  addHost(runs, results.hostCpu, 'cpu');
   return [...runs.values()].filter((r) => Number.isFinite(r.start) && Number.isFinite(r.end));
 }

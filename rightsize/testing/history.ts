@@ -6,7 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { GPU_METRICS, JOB_METRICS } from '../../src/catalog/metrics.js';
+import { GPU_METRICS, JOB_METRICS, NODE_METRICS } from '../../src/catalog/metrics.js';
 
 export interface GpuRef {
   node: string;
@@ -33,6 +33,8 @@ export interface History {
   stepSeconds: number;
   gpus: (GpuRef & { totalBytes: number })[];
   runs: RunSpec[];
+  /** Host series of some nodes: memory in total and used, CPU utilization (0–1) at time t. */
+  hosts?: { node: string; totalBytes: number; used(t: number): number; cpu(t: number): number }[];
 }
 
 const gpuLabels = (g: GpuRef) => `node="${g.node}",gpu="${g.gpu}",uuid="${g.uuid}"`;
@@ -67,6 +69,16 @@ export async function writeOpenMetrics(path: string, h: History): Promise<number
       const labels = `${gpuLabels(g)},job="${run.job}",user="${run.user}",vc="default",priority="test"`;
       for (let t = run.start; t <= run.end; t += h.stepSeconds) await emit(`${JOB_METRICS.allocated.name}{${labels}} 1 ${t}`);
     }
+  }
+  const hosts: [string, (h: NonNullable<History['hosts']>[number], t: number) => number][] = [
+    [NODE_METRICS.memoryTotal.name, (host) => host.totalBytes],
+    [NODE_METRICS.memoryAvailable.name, (host, t) => host.totalBytes - host.used(t)],
+    [NODE_METRICS.cpuUtilization.name, (host, t) => host.cpu(t)],
+  ];
+  for (const [name, value] of hosts) {
+    if (!h.hosts?.length) break;
+    buffer.push(`# TYPE ${name} gauge`);
+    for (const host of h.hosts) for (let t = h.from; t <= h.to; t += h.stepSeconds) await emit(`${name}{node="${host.node}"} ${value(host, t)} ${t}`);
   }
   buffer.push('# EOF');
   await flush();

@@ -8,6 +8,8 @@
  * - dave~pretrain-run1…11: 8 GPUs, 4 busy, 40 GiB; run 6 fails after 9 minutes, at the end with
  *   every GPU busy and 75 GiB → left out: 4 GPUs, 48 GiB (counted, it would make 8 GPUs, 90 GiB).
  * - eve~serve-1: still running at the end → not completed.
+ * Host series for node-a (alice's runs have it to themselves: 200 GiB used and 50% CPU while one
+ * runs, 20 GiB and 5% between) and node-b (bob and carol share it: no host figures for them).
  */
 import { GIB } from '../recommend.js';
 import type { GpuRef, History, RunSpec } from './history.js';
@@ -87,12 +89,21 @@ export function knownAnswerHistory(to: number): History {
     utilization: () => 0.3,
     memory: () => 8 * GIB,
   };
+  const runs = [...recurring.flatMap((r) => runsOf(r, from)), eve];
+  const during = (node: string, t: number) => runs.some((r) => r.gpus[0]?.node === node && r.start <= t && t <= r.end);
+  const host = (node: string) => ({
+    node,
+    totalBytes: 1000 * GIB,
+    used: (t: number) => (during(node, t) ? 200 : 20) * GIB,
+    cpu: (t: number) => (during(node, t) ? 0.5 : 0.05),
+  });
   return {
     from,
     to,
     stepSeconds: MINUTE,
+    hosts: [host('node-a'), host('node-b')],
     gpus: nodes.flatMap((n) => gpusOf(n, range(0, 7))).map((g) => ({ ...g, totalBytes: 80 * GIB })),
-    runs: [...recurring.flatMap((r) => runsOf(r, from)), eve],
+    runs,
   };
 }
 

@@ -50,6 +50,11 @@ export const rightsizeSchema = z
      * duration of its recurring job's completed runs (shorter ones failed or were stopped midway).
      */
     minDurationRatio: z.number().min(0).max(1).default(0.5),
+    /**
+     * Also read host CPU and memory (gpuwatch_node_*) of the nodes a run held GPUs on; reported for
+     * recurring jobs whose runs held whole nodes (two more queries).
+     */
+    host: z.boolean().default(false),
     /** GPUs per node for rounding when the layout does not say (no --config, or a node not in it). */
     gpusPerNode: z.number().int().min(1).default(8),
     /**
