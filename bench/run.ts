@@ -4,6 +4,7 @@
  */
 import { benchAdmission, printAdmission } from './admission.js';
 import { benchPatterns, printPatterns } from './patterns.js';
+import { benchRightsize, printRightsize } from './rightsize.js';
 import { benchRouter, printRouter } from './router.js';
 import { benchRulesEval, printRulesEval } from './rules-eval.js';
 import { benchScrape } from './scrape.js';
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
 
   console.log('\n## alert router: webhook intake and timers (SQLite)');
   printRouter(await benchRouter());
+
+  console.log('\n## gpuwatch rightsize: 1,000 recurring jobs × 10 runs in a real Prometheus (median of 5)');
+  printRightsize(await benchRightsize());
 
   // Last: it runs a real Prometheus for about seven minutes (five of them waiting for live samples).
   console.log('');

@@ -60,6 +60,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     (await import('../alertmanager/cli.js')).registerRouterCommand(program);
     (await import('../rules-gen/cli.js')).registerGenerateCommand(program);
     (await import('../stack/cli.js')).registerStackCommand(program);
+    (await import('../rightsize/cli.js')).registerRightsizeCommand(program);
   }
   return program;
 }

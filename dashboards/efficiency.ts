@@ -16,6 +16,7 @@ import { RECORDING } from '../src/catalog/recording-names.js';
 import { DASHBOARD_KEYS, finish, linkTo, newDashboard } from './base.js';
 import { goodFrom, statPanel, tablePanel, timeseriesPanel, type Column, withSections, type Section } from './panels.js';
 import { JOB_OWNER_COLUMNS } from './holders.js';
+import { recommendedVsRequested } from './rightsize-panel.js';
 import { gpuHours, sel } from './promql.js';
 import { GPU_HOURS_UNIT, units } from './units.js';
 import { clusterVariable, userVariable, vcVariable, type TemplateVariable } from './variables.js';
@@ -69,6 +70,7 @@ export function efficiencyDashboard(loaded: LoadedConfig): dashboard.Dashboard {
     withSections(builder, [
       ['Selected VCs over the range', selectionTotalsPanels(scope)],
       ['Over time', overTimePanels(scope)],
+      ['Recommended vs requested', [recommendedVsRequested(loaded, scope.C, [vc.matcher, user.matcher])]],
     ]),
   );
 }

@@ -32,7 +32,9 @@ const VALUES: Record<string, string> = {
 };
 
 function interpolate(expr: string): string {
-  return expr.replace(/\$\{?(\w+)\}?/g, (_, name: string) => {
+  return expr.replace(/\$\{?(\w+)\}?/g, (text, name: string) => {
+    // label_replace's capture groups ($1) are Prometheus's, not Grafana variables.
+    if (/^\d+$/.test(name)) return text;
     const value = VALUES[name];
     if (value === undefined) throw new Error(`no test value for $${name} in ${expr}`);
     return value;

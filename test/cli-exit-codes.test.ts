@@ -56,9 +56,9 @@ describe('gpuwatch exits 2 on bad input (the real CLI)', () => {
   });
 
   it('exits non-zero on an unknown command, naming it and listing the commands', async () => {
-    const result = await runCli(['rightsize']);
-    expect(result.stderr).toContain("error: unknown command 'rightsize'");
-    for (const command of ['exporter', 'generate', 'router', 'rule-service', 'rules', 'stack']) {
+    const result = await runCli(['downsize']);
+    expect(result.stderr).toContain("error: unknown command 'downsize'");
+    for (const command of ['exporter', 'generate', 'router', 'rule-service', 'rules', 'rightsize', 'stack']) {
       expect(result.stderr).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(result.code).toBe(2);

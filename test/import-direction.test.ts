@@ -5,7 +5,7 @@ import { importGraph, topFolder, typescriptFiles } from './import-graph.js';
 import { ROOT } from './cli.js';
 
 /** The top-level folders that are components (or sit above them), none of which src/ may import. */
-const COMPONENTS = ['exporter', 'rules-gen', 'dashboards', 'alertmanager', 'rule-service', 'stack', 'cli', 'bench', 'quality', 'scripts'];
+const COMPONENTS = ['exporter', 'rules-gen', 'dashboards', 'alertmanager', 'rule-service', 'stack', 'rightsize', 'cli', 'bench', 'quality', 'scripts'];
 /** Top-level folders with TypeScript that are not components: the shared core, the cross-component tests, the example files' test. */
 const NOT_COMPONENTS = ['src', 'test', 'examples'];
 

@@ -7,6 +7,7 @@ import { routerConfigSchema } from './router.js';
 import { stackSchema } from './stack.js';
 import { scaleSchema } from './scale.js';
 import { ruleServiceConfigSchema } from './rule-service.js';
+import { rightsizeSchema } from './rightsize.js';
 import { alertmanagerSchema, kubernetesSchema, scrapeSchema } from './delivery.js';
 import { duration } from './duration-field.js';
 import { portNumber } from './fields.js';
@@ -85,6 +86,8 @@ export const configSchema = z
     stack: stackSchema.default({}),
     /** The scaled topology (schema in ./scale.ts): shards, a central store and rule evaluator, Alertmanagers, routers. */
     scale: scaleSchema.optional(),
+    /** Read by `gpuwatch rightsize` (schema in ./rightsize.ts): request recommendations from history. */
+    rightsize: rightsizeSchema.default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
