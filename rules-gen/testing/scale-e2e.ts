@@ -3,6 +3,7 @@
  * (one port), the topology generated for them with 1 s scrapes, its store, rule evaluation and shard
  * processes started from topology.json's command lines unchanged, and queries against the store.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -73,8 +74,17 @@ export class RunningTopology {
     for (const p of this.processes.filter((x) => ['store', 'rules', 'shard'].includes(x.role))) this.spawn(p.command, p.args, out);
     this.storeUrl = `http://${this.listenOf('store')[0]}`;
     const arrived = async () => Object.keys(byNode(await this.query('count by (node) (gpuwatch_gpu_utilization_ratio)'))).length === NODES.length;
+    // Every GPU's job recording too: a shard evaluates its rules on its own clock, so right after the
+    // first evaluation one node may have its node recording and only part of its per-GPU ones.
+    const gpusRecorded = async () =>
+      isDeepStrictEqual(
+        byNode(await this.query(`count by (node) (${RECORDING.gpuUtilizationByJob})`)),
+        nodesWith((n) => n.gpus),
+      );
     const recorded = async () =>
-      (await this.query(RECORDING.nodeUtilization)).length === NODES.length && (await this.query(RECORDING.clusterUtilization)).length === 1;
+      (await this.query(RECORDING.nodeUtilization)).length === NODES.length &&
+      (await this.query(RECORDING.clusterUtilization)).length === 1 &&
+      (await gpusRecorded());
     await eventually(async () => ((await arrived()) && (await recorded()) ? true : undefined), 60_000, 'every node scraped and recorded');
   }
 
