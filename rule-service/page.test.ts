@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_FLAGS } from '../src/testing/chromium.js';
 import type { RunningRuleService } from './service.js';
 import { API_TOKEN, http, loadSeed, startTestService } from '../test/rule-service-support.js';
 
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HOSTILE_DESCRIPTION = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">';
 const HOSTILE_USER = '<img src=x onerror="window.pwned=3">';
 

@@ -15,6 +15,7 @@ import { RECORDING } from '../src/catalog/recording-names.js';
 import { tempDirWith } from './testing/test-support.js';
 import { freePort } from '../test/ports.js';
 import { stopChild } from '../stack/external.js';
+import { eventually } from '../src/testing/eventually.js';
 
 const children: ChildProcess[] = [];
 
@@ -23,17 +24,6 @@ function start(cmd: string, args: string[], cwd: string): ChildProcess {
   child.stderr?.resume();
   children.push(child);
   return child;
-}
-
-/** Polls `probe` every 250 ms until it returns a value, for at most `timeoutMs`. */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; attempt < 400 && Date.now() < deadline; attempt++) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 interface Sample {

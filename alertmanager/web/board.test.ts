@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmtpSink } from '../../stack/mail-catcher.js';
 import { ManualClock } from '../clock.js';
-import { launchChromium } from '../testing/chromium.js';
+import { launchChromium } from '../../src/testing/chromium.js';
 import type { RunningRouter } from '../service.js';
 import { request, startTestRouter, testOptions } from '../testing/harness.js';
 import { gpuAlert, webhook } from '../testing/webhooks.js';

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningRuleService } from '../../rule-service/service.js';
 import { idleGpus } from '../../test/rule-service-support.js';
 import { useActionsWorld } from '../testing/actions-fixture.js';
-import { launchChromium } from '../testing/chromium.js';
+import { launchChromium } from '../../src/testing/chromium.js';
 import { jobAlert, MIN, renewalBed, type RenewalBed } from '../testing/renewal-fixture.js';
 
 const TUESDAY_10 = Date.parse('2025-03-11T09:00:00Z');

@@ -2,9 +2,10 @@
  * A real Prometheus over backfilled history: `promtool tsdb create-blocks-from openmetrics` into a
  * TSDB folder, then Debian's `prometheus` on that folder at a free 127.0.0.1 port (no scraping).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stopChild } from '../../stack/external.js';
 import { freePort } from '../../test/ports.js';
 
 export interface BackfilledPrometheus {
@@ -25,18 +26,6 @@ function runTool(cmd: string, args: string[], cwd: string): Promise<void> {
 /** `dir/<openMetrics>` → blocks in `dir/data`. */
 export async function backfill(dir: string, openMetrics: string): Promise<void> {
   await runTool('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', openMetrics, 'data'], dir);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Prometheus on `dir/data`; resolves once /-/ready answers (at most 60 s). */

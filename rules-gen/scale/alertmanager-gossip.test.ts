@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { scalePortCount } from '../../src/config/scale.js';
 import { findOnPath, stopChild } from '../../stack/external.js';
 import { freePort, freePortRange } from '../../test/ports.js';
-import { eventually } from '../testing/scale-e2e.js';
+import { eventually } from '../../src/testing/eventually.js';
 import { generatedIn, scaleExampleCopy, topologyOf } from '../testing/scale-support.js';
 import { writeArtifacts } from '../testing/test-support.js';
 

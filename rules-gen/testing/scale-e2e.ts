@@ -15,6 +15,7 @@ import { freePort, freePortRange } from '../../test/ports.js';
 import { SCALE_FILES, type ScaleProcess } from '../scale/topology.js';
 import { generatedIn, scaleExampleCopy, topologyOf } from './scale-support.js';
 import { writeArtifacts } from './test-support.js';
+import { eventually } from '../../src/testing/eventually.js';
 
 export const NODES = [
   { node: 'pai-worker-0', ip: '127.0.0.1', gpus: 8 },
@@ -27,17 +28,6 @@ const LAYOUT = `machine-sku:\n${SKU(8)}\n${SKU(4)}\nmachine-list:\n${NODES.map((
 export interface Sample {
   metric: Record<string, string>;
   value: [number, string];
-}
-
-/** Polls `probe` every 250 ms until it returns a value, for at most `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; attempt < 400 && Date.now() < deadline; attempt++) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Per node label: the sample's value. */

@@ -1,4 +1,4 @@
-/** Headless Chromium for the board's browser tests: Debian's chromium, driven by playwright-core. */
+/** Headless Chromium for browser tests: Debian's chromium, driven by playwright-core, with the flags this closed network needs. */
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM_FLAGS = [
