@@ -5,6 +5,7 @@
  */
 import type { SeverityTiming } from '../src/config/delivery.js';
 import type { GenContext } from './context.js';
+import { scaleTopology } from './scale/topology.js';
 import { WATCHDOG_ALERT, WATCHDOG_LABEL } from './policies/watchdog.js';
 import { quote } from './promql.js';
 import { GENERATED_HEADER, yamlText } from './yaml-text.js';
@@ -65,6 +66,20 @@ function inhibitRules() {
   ];
 }
 
+/**
+ * The webhook URLs of a cluster's router: its `router` URL, or with a `scale:` section that URL's
+ * path on every router of the topology. Alertmanager sends each notification to all of them; the
+ * routers share one database, so a replica that is down costs nothing and the others page once.
+ */
+export function routerWebhookUrls(ctx: GenContext, clusterRouter: string): string[] {
+  const scale = ctx.loaded.config.scale;
+  if (!scale) return [clusterRouter];
+  const { pathname, search } = new URL(clusterRouter);
+  return scaleTopology(ctx, scale)
+    .processes.filter((p) => p.role === 'router')
+    .map((p) => `http://${p.listen}${pathname}${search}`);
+}
+
 export function alertmanagerYaml(ctx: GenContext): string {
   const am = ctx.loaded.config.alertmanager;
   const severityRoutes = SEVERITIES.map((sev) => ({ matchers: [`severity=${quote(sev)}`], ...timing(am.severities[sev]) }));
@@ -81,7 +96,7 @@ export function alertmanagerYaml(ctx: GenContext): string {
     },
     receivers: ctx.loaded.clusters.map((c) => ({
       name: receiverName(c.name),
-      webhook_configs: [{ url: c.router, send_resolved: true, max_alerts: am.maxAlerts, ...routerAuthorization(ctx) }],
+      webhook_configs: routerWebhookUrls(ctx, c.router).map((url) => ({ url, send_resolved: true, max_alerts: am.maxAlerts, ...routerAuthorization(ctx) })),
     })),
     inhibit_rules: inhibitRules(),
   };

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { generateRules } from '../generate.js';
-import { EXAMPLE_CONFIG } from '../testing/test-support.js';
+import { ALERTMANAGER_FILE } from '../paths.js';
+import { EXAMPLE_CONFIG, runTool, writeArtifacts } from '../testing/test-support.js';
 import { generatedIn, SCALE_EXAMPLE, scaleExampleCopy, scalePaths, topologyOf } from '../testing/scale-support.js';
 import { SHARD_LABEL } from './files.js';
 import { SCALE_FILES } from './topology.js';
@@ -94,6 +95,19 @@ describe('gpuwatch generate with scale:', () => {
       prometheus: ['127.0.0.1:30000', '127.0.0.1:30004', '127.0.0.1:30005', '127.0.0.1:30006'],
       alertmanager: ['127.0.0.1:9093'],
     });
+  });
+
+  it("sends every cluster's alerts to each router of the topology, on the cluster's router path, and amtool accepts it", async () => {
+    const files = await generatedIn(await scaleExampleCopy({ scale: { engine: 'victoriametrics', routers: 3, basePort: 30000 } }));
+    const am = parse(files.get(ALERTMANAGER_FILE) ?? '') as { receivers: { name: string; webhook_configs: { url: string }[] }[] };
+    const routers = topologyOf(files).processes.filter((p) => p.role === 'router');
+    expect(routers.map((p) => p.listen)).toEqual(['127.0.0.1:30002', '127.0.0.1:30003', '127.0.0.1:30004']);
+    for (const receiver of am.receivers) {
+      expect(receiver.webhook_configs.map((w) => w.url)).toEqual(routers.map((p) => `http://${p.listen}/api/v1/alertmanager`));
+    }
+    const { code, output } = await runTool('amtool', ['check-config', ALERTMANAGER_FILE], await writeArtifacts(files));
+    expect(output).toContain('SUCCESS');
+    expect(code).toBe(0);
   });
 
   it('matches the golden files under test/golden/generated-scale', async () => {
