@@ -15,7 +15,7 @@ import { GENERATED_HEADER, yamlText } from './yaml-text.js';
 
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
 
-type Worker = GenContext['workers'][number];
+export type Worker = GenContext['workers'][number];
 
 /** Scrape job names of the services, besides the exporters' `scrape.jobName`. */
 export const SERVICE_JOBS = {

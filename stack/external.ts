@@ -1,6 +1,7 @@
 /**
- * Prometheus and Alertmanager as child processes: found on PATH (Debian's packages), started with
- * their output passed to the log, ready once their /-/ready answers, stopped with SIGTERM (then
+ * Prometheus, Alertmanager and the other engines as child processes: found on PATH (Debian's
+ * packages), started with their output passed to the log, ready once their ready path (Prometheus'
+ * and Alertmanager's /-/ready, VictoriaMetrics' /health, …) answers, stopped with SIGTERM (then
  * SIGKILL after 10 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,10 +32,26 @@ export async function findOnPath(names: readonly string[], path = process.env.PA
   return undefined;
 }
 
-export async function startExternal(name: string, binary: string, args: string[], listen: string, log: Logger, readyTimeoutMs = 60_000): Promise<External> {
+export interface ExternalOptions {
+  /** Working directory (default: this process's). */
+  cwd?: string;
+  /** The path that answers 2xx once the process serves (default /-/ready). */
+  readyPath?: string;
+  readyTimeoutMs?: number;
+}
+
+export async function startExternal(
+  name: string,
+  binary: string,
+  args: string[],
+  listen: string,
+  log: Logger,
+  options: ExternalOptions = {},
+): Promise<External> {
+  const { cwd, readyPath = '/-/ready', readyTimeoutMs = 60_000 } = options;
   // A process group of its own: Ctrl-C in the terminal reaches the stack only, which then stops
   // its parts in order (Prometheus before Alertmanager before the router) instead of all at once.
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(cwd ? { cwd } : {}) });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
@@ -58,7 +75,7 @@ export async function startExternal(name: string, binary: string, args: string[]
   void exited.then((w) => (why = w));
   for (let attempt = 0; attempt < 10_000; attempt++) {
     if (why !== undefined) throw new Error(`${name} ${why}: ${tail.join('\n')}`);
-    const ready = await fetch(`${url}/-/ready`).then(
+    const ready = await fetch(`${url}${readyPath}`).then(
       (r) => r.ok,
       () => false,
     );

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../src/log.js';
 import type { RunningRuleService } from '../rule-service/service.js';
 import { generateArtifacts } from '../rules-gen/generate.js';
 import { writeToDir } from '../rules-gen/output.js';
+import type { ArtifactFiles } from '../rules-gen/types.js';
 import type { External } from './external.js';
 import type { SmtpSink } from './mail-catcher.js';
 import { Launch, startExporters, startMailCatcher, startStackAlertmanager, startStackPrometheus, startStackRouter, startStackRuleService } from './parts.js';
@@ -43,10 +44,30 @@ export interface StackOptions {
 }
 
 export async function startStack(configFile: string, log: Logger = createLogger('stack'), options: StackOptions = {}): Promise<RunningStack> {
+  const { loaded, plan } = await prepareStack(configFile, log);
+  const launch = new Launch(log);
+  try {
+    return await startParts(launch, loaded, plan, options);
+  } catch (err) {
+    await launch.stopAll();
+    throw err;
+  }
+}
+
+/**
+ * Loads the config, plans the stack and writes what its parts read: the generated artifacts (with
+ * `override`'s files in place of the generated ones of the same path), the mail folder and the
+ * scenarios the stack writes itself.
+ */
+export async function prepareStack(
+  configFile: string,
+  log: Logger,
+  override: (loaded: LoadedConfig, plan: StackPlan) => ArtifactFiles = () => new Map(),
+): Promise<{ loaded: LoadedConfig; plan: StackPlan }> {
   const loaded = await loadConfig(configFile);
   const scenarioNames = await readdir(join(dirname(loaded.file), loaded.config.stack.scenarios)).catch(() => [] as string[]);
   const plan = planStack(loaded, new Set(scenarioNames));
-  const files = generateArtifacts(loaded);
+  const files = new Map([...generateArtifacts(loaded), ...override(loaded, plan)]);
   await mkdir(plan.mailDir, { recursive: true });
   await writeToDir(files, plan.generatedDir);
   for (const e of plan.exporters) {
@@ -55,14 +76,7 @@ export async function startStack(configFile: string, log: Logger = createLogger(
     await writeFile(e.scenario, e.scenarioText);
   }
   log.info({ dir: plan.generatedDir, files: files.size }, 'generated the rules, Alertmanager config and dashboards');
-
-  const launch = new Launch(log);
-  try {
-    return await startParts(launch, loaded, plan, options);
-  } catch (err) {
-    await launch.stopAll();
-    throw err;
-  }
+  return { loaded, plan };
 }
 
 /** Each part in the order they depend on each other: Alertmanager before the router, the router before Prometheus. */

@@ -69,13 +69,18 @@ export async function startExporters(launch: Launch, loaded: LoadedConfig, plan:
   return exporters;
 }
 
-/** The rule service with the stack's admission rules loaded, when the config has a `ruleService:` section. */
-export async function startStackRuleService(launch: Launch, loaded: LoadedConfig, plan: StackPlan): Promise<RunningRuleService | undefined> {
+/** The rule service with the stack's admission rules loaded, when the config has a `ruleService:` section; `storeUrl`: the Prometheus API it confirms actions against. */
+export async function startStackRuleService(
+  launch: Launch,
+  loaded: LoadedConfig,
+  plan: StackPlan,
+  storeUrl = `http://${plan.prometheus.listen}`,
+): Promise<RunningRuleService | undefined> {
   if (!loaded.config.ruleService) {
     launch.missing.push('rule service: no ruleService: section in the config (job actions stay in dry run)');
     return undefined;
   }
-  const ruleServiceConfig = ruleServiceWithStackPrometheus(loaded.config.ruleService, plan);
+  const ruleServiceConfig = ruleServiceWithStackPrometheus(loaded.config.ruleService, storeUrl);
   const running = await startRuleService(
     await resolveRuleServiceConfig(ruleServiceConfig, loaded.file, loaded.config.policies),
     createLogger('rule-service', launch.log.level),

@@ -61,9 +61,9 @@ export function planStack(loaded: LoadedConfig, scenarioFiles: ReadonlySet<strin
   return { dir, rules, generatedDir, mailDir: join(dir, 'mail'), exporters, prometheus, alertmanager };
 }
 
-/** The rule service's section with the stack's Prometheus to confirm what each action claims (an idle job, a run past its threshold), unless it names its own. */
-export function ruleServiceWithStackPrometheus(ruleService: RuleServiceConfig, plan: StackPlan): RuleServiceConfig {
-  return ruleService.prometheus ? ruleService : { ...ruleService, prometheus: { url: `http://${plan.prometheus.listen}`, timeout: '5s' } };
+/** The rule service's section with the stack's Prometheus (`url`: the store the stack runs) to confirm what each action claims (an idle job, a run past its threshold), unless it names its own. */
+export function ruleServiceWithStackPrometheus(ruleService: RuleServiceConfig, url: string): RuleServiceConfig {
+  return ruleService.prometheus ? ruleService : { ...ruleService, prometheus: { url, timeout: '5s' } };
 }
 
 /** The flags of a planned exporter: a replay of its scenario, on its port, under its node name. */

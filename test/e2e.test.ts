@@ -2,107 +2,16 @@
  * The whole chain with the real engines, as `gpuwatch stack` runs it: replay exporters for three
  * workers → Prometheus (Debian's, generated scrape config and rules, 1 s intervals) → Alertmanager
  * (generated config) → the router → e-mail over real SMTP on loopback, and → the rule service → the
- * fake OpenPAI rest-server. Policies, Alertmanager timings and the action grace are shortened.
- *
- * The scenarios inject, within the first minute: an uncorrectable ECC error on e2e-w1 GPU 1; GPU 3
- * of e2e-w2 falls off the bus for 40 s; alice~idle-train's GPUs sit at 0 % for 70 s; and a 4 s
- * temperature spike on e2e-w0 GPU 0, far shorter than the temperature policy's `for`, which must
- * not page.
+ * fake OpenPAI rest-server. Policies, Alertmanager timings and the action grace are shortened; the
+ * injected faults are test/e2e-cluster.ts's.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './cli.js';
-import { startFakeOpenPai, type FakeOpenPai } from './fake-openpai/server.js';
+import { DRI, e2eConfig, IDLE_JOB, incidentsAt, pagedIncidents, pagesOf as pagesIn, startE2eOpenPai, stopRequests, writeE2eCluster } from './e2e-cluster.js';
+import type { FakeOpenPai } from './fake-openpai/server.js';
 import { freePort, freePortRange } from './ports.js';
 import { createLogger } from '../src/log.js';
 import { startStack, type RunningStack } from '../stack/index.js';
 import type { ReceivedMail } from '../stack/mail-catcher.js';
-import { tempDirWith } from '../rules-gen/testing/test-support.js';
-
-const RECORDING = join(ROOT, 'test/fixtures/nvidia-smi/h100-80gb-hbm3-driver-580/q-busy.xml');
-const ROUTER_TOKEN = 'e2e-router-token';
-const RULE_SERVICE_TOKEN = 'e2e-rule-service-token';
-const DRI = 'dri@oncall.example';
-const IDLE_JOB = 'alice~idle-train';
-
-const LAYOUT = `machine-sku:
-  h100-4x: {computing-device: {type: nvidia.com/gpu, model: H100, count: 4}}
-machine-list:
-  - {hostname: e2e-w0, hostip: 10.20.0.10, machine-type: h100-4x, pai-worker: "true"}
-  - {hostname: e2e-w1, hostip: 10.20.0.11, machine-type: h100-4x, pai-worker: "true"}
-  - {hostname: e2e-w2, hostip: 10.20.0.12, machine-type: h100-4x, pai-worker: "true"}
-`;
-
-const scenario = (body: string) => `source: ${JSON.stringify(RECORDING)}\ngpus: 4\n${body}`;
-const SCENARIOS = {
-  'e2e-w0.yaml': scenario(`jobs:
-  - {job: ${IDLE_JOB}, vc: default, priority: test, gpus: [0, 1], startedAgo: 3h}
-  - {job: bob~busy-train, vc: default, priority: prod, gpus: [2, 3], startedAgo: 3h}
-events:
-  - {at: 0s, until: 70s, gpus: [0, 1], set: {utilizationRatio: 0}}
-  - {at: 10s, until: 14s, gpus: [0], set: {temperatureCelsius: 97}}
-`),
-  'e2e-w1.yaml': scenario(`jobs:
-  - {job: carol~steady, vc: default, priority: prod, gpus: [0, 1, 2, 3], startedAgo: 1h}
-events:
-  - {at: 15s, gpus: [1], add: {ecc.uncorrectedVolatile: 1, ecc.uncorrectedAggregate: 1}}
-`),
-  'e2e-w2.yaml': scenario(`jobs:
-  - {job: dave~steady, vc: default, priority: prod, gpus: [0, 1, 2], startedAgo: 1h}
-events:
-  - {at: 15s, until: 55s, gpus: [3], remove: true}
-`),
-};
-
-const timing = '{groupWait: 1s, groupInterval: 2s, repeatInterval: 1h}';
-
-function config(
-  p: { router: number; ruleService: number; smtp: number; prometheus: number; alertmanager: number; exporters: number },
-  openpai: FakeOpenPai,
-): string {
-  const admin = openpai.tokenFor('admin', { application: true });
-  return `clusters:
-  - {name: e2e, priority: production, layout: layout.yaml, router: "http://127.0.0.1:${p.router}/api/v1/alertmanager"}
-policies:
-  jobLowUtilization: {threshold: 0.1, window: 20s, for: 10s, action: {type: kill, grace: 15s}}
-  eccUncorrectable: {window: 30s, for: 0s, severity: 1}
-  nodeGpusMissing: {for: 5s}
-  gpuTemperature: {threshold: 85, for: 20s}
-  clusterGpusUnavailable: {threshold: 0.5}
-alertmanager:
-  severities: {'0': ${timing}, '1': ${timing}, '2': ${timing}, '3': ${timing}}
-exporter: {interval: 1s, hostMetrics: false}
-router:
-  listen: 127.0.0.1:${p.router}
-  db: sqlite://./router.db
-  apiToken: ${ROUTER_TOKEN}
-  webhookToken: e2e-webhook-token
-  team: [{name: dri, email: ${DRI}}]
-  workingHours: {timeZone: UTC}
-  sla: [{severity: [0, 1, 2, 3], clusters: all, acknowledge: 1h, update: 1h, hours: 24x7}]
-  smtp: {host: 127.0.0.1, port: ${p.smtp}, timeout: 5s}
-  actions:
-    dryRun: false
-    grace: 1h
-    minGrace: 10s
-    ruleService: {url: "http://127.0.0.1:${p.ruleService}", token: ${RULE_SERVICE_TOKEN}}
-    openpai: {url: "${openpai.url}", token: ${admin}}
-  pollInterval: 250ms
-  retry: {min: 1s, max: 5s}
-ruleService:
-  listen: 127.0.0.1:${p.ruleService}
-  db: sqlite://./rules.db
-  apiToken: ${RULE_SERVICE_TOKEN}
-  openpai: {url: "${openpai.url}", token: ${admin}}
-stack:
-  dir: .
-  scenarios: scenarios
-  exporterBasePort: ${p.exporters}
-  prometheus: 127.0.0.1:${p.prometheus}
-  alertmanager: 127.0.0.1:${p.alertmanager}
-`;
-}
 
 let openpai: FakeOpenPai;
 let stack: RunningStack;
@@ -138,31 +47,14 @@ const firing = async (alertname: string) => {
   return series.length > 0 ? series : undefined;
 };
 const mails = (): ReceivedMail[] => stack.mail?.mails ?? [];
-const pagesOf = (incident: number) => mails().filter((m) => m.to.includes(DRI) && new RegExp(`^\\[SEV\\d\\] .* #${incident}$`).test(m.subject));
+const pagesOf = (incident: number) => pagesIn(mails(), incident);
 
-interface Incident {
-  id: number;
-  title: string;
-  severity: number;
-  cluster: string;
-  scope: string;
-  subject: string;
-  status: string;
-  acknowledgedBy: string | null;
-  resolvedBy: string | null;
-}
-
-async function incidents(): Promise<Incident[]> {
-  const res = await fetch(`${stack.router.url}/api/v1/incidents?status=all`, { headers: { authorization: `Bearer ${ROUTER_TOKEN}` } });
-  return ((await res.json()) as { incidents: Incident[] }).incidents;
-}
+const incidents = () => incidentsAt(stack.router.url);
 
 const incidentFor = async (title: RegExp, subject: string) => (await incidents()).find((i) => title.test(i.title) && i.subject === subject);
 
 beforeAll(async () => {
-  openpai = await startFakeOpenPai({ users: [{ name: 'admin', admin: true }, { name: 'alice', email: 'alice@research.example' }, { name: 'bob' }] });
-  openpai.addJob({ user: 'alice', name: 'idle-train', gpus: 2 });
-  openpai.addJob({ user: 'bob', name: 'busy-train', gpus: 2 });
+  openpai = await startE2eOpenPai();
   const ports = {
     router: await freePort(),
     ruleService: await freePort(),
@@ -171,10 +63,7 @@ beforeAll(async () => {
     alertmanager: await freePort(),
     exporters: await freePortRange(3),
   };
-  const dir = await tempDirWith({ 'layout.yaml': LAYOUT, 'gpuwatch.yaml': config(ports, openpai) });
-  await mkdir(join(dir, 'scenarios'));
-  for (const [name, text] of Object.entries(SCENARIOS)) await writeFile(join(dir, 'scenarios', name), text);
-  stack = await startStack(join(dir, 'gpuwatch.yaml'), createLogger('e2e', 'warn'));
+  stack = await startStack(await writeE2eCluster(e2eConfig(ports, openpai)), createLogger('e2e', 'warn'));
 }, 90_000);
 
 afterAll(async () => {
@@ -270,15 +159,12 @@ describe('the whole chain, with real Prometheus and Alertmanager', () => {
 
   it('pages once per incident over the whole run and for nothing else, sends one STOP (the idle job), and ends within 8 minutes', async () => {
     const all = await incidents();
-    const pages = mails().filter((m) => m.to.includes(DRI) && /^\[SEV\d\]/.test(m.subject));
-    const pagedIds = pages.map((m) => Number(/#(\d+)$/.exec(m.subject)?.[1]));
+    const pagedIds = pagedIncidents(mails());
     expect(new Set(pagedIds).size).toBe(pagedIds.length);
     expect([...pagedIds].sort((a, b) => a - b)).toEqual(all.map((i) => i.id).sort((a, b) => a - b));
     expect(all.map((i) => i.title).join('\n')).not.toMatch(/temperature/i);
     // One STOP in the whole run, for the idle job only.
-    expect(openpai.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/executionType')).map((r) => r.path)).toEqual([
-      `/api/v2/jobs/${IDLE_JOB}/executionType`,
-    ]);
+    expect(stopRequests(openpai)).toEqual([`/api/v2/jobs/${IDLE_JOB}/executionType`]);
     expect(Date.now() - startedAt).toBeLessThan(8 * 60_000);
   });
 });

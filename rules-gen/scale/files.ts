@@ -12,7 +12,7 @@
  */
 import type { GenContext } from '../context.js';
 import { rulesYaml } from '../rules-file.js';
-import { scrapeJob, serviceScrapeJobs, serviceTargets, type ServiceTargets } from '../scrape.js';
+import { scrapeJob, serviceScrapeJobs, serviceTargets, type ServiceTargets, type Worker } from '../scrape.js';
 import type { ArtifactFiles, RuleGroup } from '../types.js';
 import { GENERATED_HEADER, yamlText } from '../yaml-text.js';
 import { scaleReadme } from './readme.js';
@@ -53,9 +53,13 @@ export function scaleFiles(ctx: GenContext, recording: RuleGroup[], alerts: Rule
 
 const globalSection = (ctx: GenContext) => ({ scrape_interval: ctx.loaded.config.exporter.interval, evaluation_interval: evaluationInterval(ctx) });
 
+/** Where an exporter is scraped: the layout's address (as generated), or another (`gpuwatch stack --scale` points at local replays). */
+export type ExporterTarget = (w: Worker) => string;
+const layoutAddress: ExporterTarget = (w) => w.instance;
+
 /** Shard `index` of `shards`: the exporter job keeping its hashmod share of the nodes, the per-node rules, remote write to the store. */
-export function shardPrometheusConfig(ctx: GenContext, shards: number, index: number, topology: Topology) {
-  const job = scrapeJob(ctx);
+export function shardPrometheusConfig(ctx: GenContext, shards: number, index: number, topology: Topology, target = layoutAddress) {
+  const job = scrapeJob(ctx, target);
   const relabel = [
     { source_labels: [SHARD_LABEL], modulus: shards, target_label: '__tmp_shard', action: 'hashmod' },
     { source_labels: ['__tmp_shard'], regex: String(index), action: 'keep' },
@@ -100,10 +104,10 @@ function alertmanagerTarget(url: string) {
 }
 
 /** The one scrape config of every vmagent shard: the exporters and the services. */
-export function vmagentScrapeConfig(ctx: GenContext, topology: Topology) {
+export function vmagentScrapeConfig(ctx: GenContext, topology: Topology, target = layoutAddress) {
   return {
     global: { scrape_interval: ctx.loaded.config.exporter.interval },
-    scrape_configs: [scrapeJob(ctx), ...serviceScrapeJobs(ctx, scaleServiceTargets(ctx, topology))],
+    scrape_configs: [scrapeJob(ctx, target), ...serviceScrapeJobs(ctx, scaleServiceTargets(ctx, topology))],
   };
 }
 

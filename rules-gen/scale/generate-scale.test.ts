@@ -59,8 +59,8 @@ describe('gpuwatch generate with scale:', () => {
     expect(vmalert.filter((a) => a.startsWith('-rule=') || a.startsWith('-notifier.url='))).toEqual([
       `-rule=${SCALE_FILES.perNodeRules}`,
       `-rule=${SCALE_FILES.centralRules}`,
-      '-notifier.url=http://127.0.0.1:9093',
-      '-notifier.url=http://127.0.0.1:9094',
+      '-notifier.url=http://127.0.0.1:19593',
+      '-notifier.url=http://127.0.0.1:19594',
     ]);
     const shards = t.processes.filter((p) => p.role === 'shard').map((p) => p.args.filter((a) => a.startsWith('-promscrape.cluster.')));
     expect(shards).toEqual([0, 1].map((i) => ['-promscrape.cluster.membersCount=2', `-promscrape.cluster.memberNum=${i}`]));
@@ -92,6 +92,7 @@ describe('gpuwatch generate with scale:', () => {
     const targets = Object.fromEntries(central.scrape_configs.map((j) => [j.job_name, j.static_configs[0]?.targets]));
     expect(targets).toEqual({
       'gpuwatch-router': ['127.0.0.1:30002'],
+      'gpuwatch-rule-service': ['127.0.0.1:9471'],
       prometheus: ['127.0.0.1:30000', '127.0.0.1:30004', '127.0.0.1:30005', '127.0.0.1:30006'],
       alertmanager: ['127.0.0.1:9093'],
     });

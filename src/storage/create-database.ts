@@ -1,0 +1,24 @@
+/**
+ * Creates the database a mysql:// URL names when the server does not have it yet (utf8mb4, binary
+ * collation, as the migrations expect), so a stack on a fresh MariaDB starts without a manual
+ * CREATE DATABASE. SQLite URLs need nothing: the file is created on first open.
+ */
+import { Kysely, MysqlDialect, sql } from 'kysely';
+import { createPool } from 'mysql2';
+import { parseDatabaseUrl } from './database-url.js';
+
+/** True when it created the database, false when it was there already (or the URL is SQLite). */
+export async function createDatabaseIfMissing(url: string): Promise<boolean> {
+  const target = parseDatabaseUrl(url);
+  if (target.dialect !== 'mysql') return false;
+  const pool = createPool({ host: target.host, port: target.port, user: target.user, password: target.password, connectionLimit: 1, connectTimeout: 5_000 });
+  const db = new Kysely<unknown>({ dialect: new MysqlDialect({ pool }) });
+  try {
+    const found = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name = ${target.database}`.execute(db);
+    if (found.rows.length > 0) return false;
+    await sql`create database if not exists ${sql.id(target.database)} character set utf8mb4 collate utf8mb4_bin`.execute(db);
+    return true;
+  } finally {
+    await db.destroy();
+  }
+}
