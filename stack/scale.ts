@@ -26,7 +26,7 @@ import { findOnPath } from './external.js';
 import { prepareStack, type StackOptions } from './index.js';
 import type { SmtpSink } from './mail-catcher.js';
 import { Launch, startExporters, startMailCatcher, startStackRuleService } from './parts.js';
-import { alertmanagerLink } from './plan.js';
+import { alertmanagerLink, prometheusLink } from './plan.js';
 import type { StackPlan } from './plan.js';
 import { followRouterActivity } from './router-activity.js';
 import { checkSharedRouterDb, localScrapeFiles, scaledDataDir, scaledProcesses, scaleSection, type ScaledProcess } from './scale-plan.js';
@@ -121,7 +121,7 @@ async function installedBinaries(processes: ScaledProcess[]): Promise<Map<string
 function linkOf(p: ScaledProcess, url: string): string {
   if (p.role === 'alertmanager') return alertmanagerLink(url);
   if (p.role === 'router') return `${url} (on-call board)`;
-  if (p.role === 'store' && p.readyPath === '/health') return `${url}/vmui`;
+  if (p.role === 'store') return p.readyPath === '/health' ? `${url}/vmui` : prometheusLink(url);
   return url;
 }
 

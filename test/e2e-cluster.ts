@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 import { startFakeOpenPai, type FakeOpenPai } from './fake-openpai/server.js';
+import { freePort, freePortRange } from './ports.js';
 import type { ReceivedMail } from '../stack/mail-catcher.js';
 import { tempDirWith } from '../rules-gen/testing/test-support.js';
 
@@ -59,6 +60,18 @@ export interface E2ePorts {
   prometheus: number;
   alertmanager: number;
   exporters: number;
+}
+
+/** A free loopback port for each part (three consecutive ones for the exporters). */
+export async function freeE2ePorts(): Promise<E2ePorts> {
+  return {
+    router: await freePort(),
+    ruleService: await freePort(),
+    smtp: await freePort(),
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+    exporters: await freePortRange(3),
+  };
 }
 
 /** Changes for the scaled topology: the routers' shared database and a `scale:` section (YAML). */

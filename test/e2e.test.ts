@@ -6,9 +6,19 @@
  * injected faults are test/e2e-cluster.ts's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRI, e2eConfig, IDLE_JOB, incidentsAt, pagedIncidents, pagesOf as pagesIn, startE2eOpenPai, stopRequests, writeE2eCluster } from './e2e-cluster.js';
+import {
+  DRI,
+  e2eConfig,
+  freeE2ePorts,
+  IDLE_JOB,
+  incidentsAt,
+  pagedIncidents,
+  pagesOf as pagesIn,
+  startE2eOpenPai,
+  stopRequests,
+  writeE2eCluster,
+} from './e2e-cluster.js';
 import type { FakeOpenPai } from './fake-openpai/server.js';
-import { freePort, freePortRange } from './ports.js';
 import { createLogger } from '../src/log.js';
 import { startStack, type RunningStack } from '../stack/index.js';
 import type { ReceivedMail } from '../stack/mail-catcher.js';
@@ -55,14 +65,7 @@ const incidentFor = async (title: RegExp, subject: string) => (await incidents()
 
 beforeAll(async () => {
   openpai = await startE2eOpenPai();
-  const ports = {
-    router: await freePort(),
-    ruleService: await freePort(),
-    smtp: await freePort(),
-    prometheus: await freePort(),
-    alertmanager: await freePort(),
-    exporters: await freePortRange(3),
-  };
+  const ports = await freeE2ePorts();
   stack = await startStack(await writeE2eCluster(e2eConfig(ports, openpai)), createLogger('e2e', 'warn'));
 }, 90_000);
 
