@@ -44,7 +44,8 @@ export interface StackOptions {
 }
 
 export async function startStack(configFile: string, log: Logger = createLogger('stack'), options: StackOptions = {}): Promise<RunningStack> {
-  const { loaded, plan } = await prepareStack(configFile, log);
+  const loaded = await loadConfig(configFile);
+  const plan = await prepareStack(loaded, log);
   const launch = new Launch(log);
   try {
     return await startParts(launch, loaded, plan, options);
@@ -55,19 +56,14 @@ export async function startStack(configFile: string, log: Logger = createLogger(
 }
 
 /**
- * Loads the config, plans the stack and writes what its parts read: the generated artifacts (with
- * `override`'s files in place of the generated ones of the same path), the mail folder and the
- * scenarios the stack writes itself.
+ * Plans the stack and writes what its parts read: the generated artifacts (with `override`'s files
+ * in place of the generated ones of the same path), the mail folder and the scenarios the stack
+ * writes itself.
  */
-export async function prepareStack(
-  configFile: string,
-  log: Logger,
-  override: (loaded: LoadedConfig, plan: StackPlan) => ArtifactFiles = () => new Map(),
-): Promise<{ loaded: LoadedConfig; plan: StackPlan }> {
-  const loaded = await loadConfig(configFile);
+export async function prepareStack(loaded: LoadedConfig, log: Logger, override: (plan: StackPlan) => ArtifactFiles = () => new Map()): Promise<StackPlan> {
   const scenarioNames = await readdir(join(dirname(loaded.file), loaded.config.stack.scenarios)).catch(() => [] as string[]);
   const plan = planStack(loaded, new Set(scenarioNames));
-  const files = new Map([...generateArtifacts(loaded), ...override(loaded, plan)]);
+  const files = new Map([...generateArtifacts(loaded), ...override(plan)]);
   await mkdir(plan.mailDir, { recursive: true });
   await writeToDir(files, plan.generatedDir);
   for (const e of plan.exporters) {
@@ -76,7 +72,7 @@ export async function prepareStack(
     await writeFile(e.scenario, e.scenarioText);
   }
   log.info({ dir: plan.generatedDir, files: files.size }, 'generated the rules, Alertmanager config and dashboards');
-  return { loaded, plan };
+  return plan;
 }
 
 /** Each part in the order they depend on each other: Alertmanager before the router, the router before Prometheus. */

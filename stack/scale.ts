@@ -16,6 +16,7 @@ import type { RunningExporter } from '../exporter/command.js';
 import { resolveRouterConfig } from '../alertmanager/options.js';
 import type { RouterDatabase } from '../alertmanager/store/db-schema.js';
 import { routerConfigSchema } from '../src/config/router.js';
+import { loadConfig } from '../src/config/load.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createDatabaseIfMissing } from '../src/storage/create-database.js';
 import { openDatabase } from '../src/storage/database.js';
@@ -46,10 +47,11 @@ export interface RunningScaledStack {
 }
 
 export async function startScaledStack(configFile: string, log: Logger = createLogger('stack'), options: StackOptions = {}): Promise<RunningScaledStack> {
-  const { loaded, plan } = await prepareStack(configFile, log, (l, p) => localScrapeFiles(l, p, scaleSection(l)));
+  const loaded = await loadConfig(configFile);
   const scale = scaleSection(loaded);
   const routerOptions = await resolveRouterConfig(loaded.config.router ?? routerConfigSchema.parse({}), loaded.config.clusters, loaded.file);
   checkSharedRouterDb(loaded, routerOptions.db, scale);
+  const plan = await prepareStack(loaded, log, (p) => localScrapeFiles(loaded, p, scale));
   const topology = scaleTopology(createContext(loaded), scale);
   const processes = scaledProcesses(topology, resolve(loaded.file), gpuwatchArgv());
   const binaries = await installedBinaries(processes);
