@@ -19,6 +19,10 @@ export function scaleReadme(t: Topology): string {
     '',
     `Run every command from the \`gpuwatch generate --out\` directory; \`{config}\` is the gpuwatch.yaml.`,
     `Every shard remote-writes to ${t.remoteWriteUrl}; alerts go to ${t.alertmanagers.join(', ')}.`,
+    '',
+    "Debian's packages: `victoria-metrics` (victoria-metrics, vmagent, vmalert), `prometheus`, and",
+    '`prometheus-alertmanager`, whose binary is `prometheus-alertmanager`, not `alertmanager`.',
+    '`gpuwatch stack --scale --config {config}` runs all of this on one machine with replayed GPUs.',
   ];
   for (const role of Object.keys(ROLE_TITLES) as ScaleProcess['role'][]) {
     const procs = t.processes.filter((p) => p.role === role);
