@@ -6,6 +6,7 @@
  * the monitoring cluster where they lack it.
  */
 import { alertRule, type AlertSpec } from '../alert-builder.js';
+import type { Slots } from '../annotations.js';
 import { constant, eventCases, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
 import { by, quote, range } from '../promql.js';
@@ -39,8 +40,8 @@ export interface SelfCheck {
   kind: 'counter' | 'zero' | 'nonzero';
   by: string[];
   summary: string;
-  /** WINDOW stands for the policy's window. */
-  description: string;
+  /** WINDOW stands for the policy's window; a function gets the alert's labels too. */
+  description: string | ((s: Slots) => string);
 }
 
 /** Series of a server carry no cluster label unless their scrape adds one. */
@@ -63,7 +64,8 @@ export function selfCheckSpec(ctx: GenContext, policy: SelfCheckPolicy, c: Pick<
     severity: policy.severity,
     text: {
       summary: (s) => `${c.summary} (${s.label('instance')})`,
-      description: (s) => `${c.description.replaceAll('WINDOW', policy.window)} Instance ${s.label('instance')}, cluster ${s.label('cluster')}.`,
+      description: (s) =>
+        `${(typeof c.description === 'string' ? c.description : c.description(s)).replaceAll('WINDOW', policy.window)} Instance ${s.label('instance')}, cluster ${s.label('cluster')}.`,
     },
   };
 }

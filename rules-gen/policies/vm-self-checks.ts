@@ -46,7 +46,7 @@ function vmalertChecks(ctx: GenContext, policy: SelfCheckPolicy): GeneratedAlert
       kind: 'counter',
       by: ['addr'],
       summary: 'vmalert cannot send alerts to an Alertmanager',
-      description: 'Sending alerts to the Alertmanager at addr failed in the last WINDOW, repeatedly: alerts may not reach anyone.',
+      description: (s) => `Sending alerts to ${s.label('addr')} failed in the last WINDOW, repeatedly: that Alertmanager does not get them.`,
     },
     {
       name: 'VmalertConfigReloadFailed',
