@@ -69,9 +69,9 @@ describe('the VictoriaMetrics topology, as generated', () => {
   it('fires VmalertNotificationsFailing for the Alertmanager nobody listens on, and no other engine self-check', async () => {
     const notifier = (topology.processes.find((p) => p.role === 'rules')?.args ?? []).find((a) => a.startsWith('-notifier.url='))?.slice(14);
     const firing = () => topology.query(`ALERTS{alertstate="firing", alertname=~"${ENGINE_ALERTS.join('|')}"}`);
-    const alerts = await eventually(async () => ((await firing()).length > 0 ? firing() : undefined), 30_000, 'VmalertNotificationsFailing firing');
+    const alerts = await eventually(async () => ((await firing()).length > 0 ? firing() : undefined), 20_000, 'VmalertNotificationsFailing firing');
     expect(alerts.map((a) => [a.metric.alertname, a.metric.instance, a.metric.addr])).toEqual([
       ['VmalertNotificationsFailing', topology.listenOf('rules')[0], `${notifier}/api/v2/alerts`],
     ]);
-  });
+  }, 30_000);
 });
