@@ -13,6 +13,8 @@ import { generateRules } from '../generate.js';
 import { ALERTMANAGER_FILE, RULES_FILE } from '../paths.js';
 import { EXAMPLE_CONFIG, runTool, writeArtifacts } from '../testing/test-support.js';
 import { generatedIn, SCALE_EXAMPLE, scaleExampleCopy, scalePaths, topologyOf } from '../testing/scale-support.js';
+import { unknownMetricNames } from '../../src/testing/promql/metric-names.js';
+import { isAllowedMetric } from '../testing/allowed-series.js';
 import { SHARD_LABEL } from './files.js';
 import { SCALE_FILES } from './topology.js';
 
@@ -102,6 +104,10 @@ describe('gpuwatch generate with scale:', () => {
       'PrometheusConfigReloadFailed',
     ]);
     expect(central).toContain('AlertmanagerNotificationsFailing');
+    const exprs = (parse(files.get(SCALE_FILES.centralRules) ?? '') as { groups: { rules: { expr: string }[] }[] }).groups.flatMap((g) =>
+      g.rules.map((r) => r.expr),
+    );
+    expect(exprs.flatMap((e) => unknownMetricNames(e, isAllowedMetric))).toEqual([]);
   });
 
   it('prometheus: central.yml has the same alerts as prometheus/rules.yml, and no central.test.yml', async () => {
