@@ -34,7 +34,7 @@ export function generateRules(loaded: LoadedConfig): ArtifactFiles {
     [PROMETHEUS_RULE_FILE, prometheusRuleYaml(ctx, groups)],
     [ALERTMANAGER_FILE, alertmanagerYaml(ctx)],
     ...serviceMonitorFiles(ctx),
-    ...scaleFiles(ctx, recording, ruleGroups([], alerts)),
+    ...scaleFiles(ctx, recording, alerts),
   ]);
 }
 

@@ -79,11 +79,12 @@ export function serviceTargets(ctx: GenContext): ServiceTargets {
 export function serviceScrapeJobs(ctx: GenContext, targets: ServiceTargets = serviceTargets(ctx)) {
   return (Object.keys(SERVICE_JOBS) as (keyof typeof SERVICE_JOBS)[])
     .filter((service) => targets[service].length > 0)
-    .map((service) => ({
-      job_name: SERVICE_JOBS[service],
-      honor_labels: true,
-      static_configs: [{ targets: targets[service], labels: { cluster: ctx.monitoringCluster } }],
-    }));
+    .map((service) => serviceScrapeJob(ctx, SERVICE_JOBS[service], targets[service]));
+}
+
+/** One service's job: its targets, labelled with the monitoring cluster, their own labels kept. */
+export function serviceScrapeJob(ctx: GenContext, jobName: string, targets: string[]) {
+  return { job_name: jobName, honor_labels: true, static_configs: [{ targets, labels: { cluster: ctx.monitoringCluster } }] };
 }
 
 export function scrapeYaml(ctx: GenContext): string {

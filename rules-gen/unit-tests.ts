@@ -1,4 +1,4 @@
-/** prometheus/rules.test.yml: the promtool unit tests of every alert, next to rules.yml. */
+/** prometheus/rules.test.yml: the promtool unit tests of every alert, next to rules.yml (and scale/rules/central.test.yml's). */
 import type { AlertGroup } from './alerts.js';
 import { STEP } from './timeline.js';
 import type { PromtoolTest } from './types.js';
@@ -17,7 +17,8 @@ function testGroup(t: PromtoolTest) {
   };
 }
 
-export function unitTestsYaml(alerts: AlertGroup[]): string {
+/** The tests of `alerts` against `ruleFile` (next to the test file); `note` goes under the header. */
+export function unitTestsYaml(alerts: AlertGroup[], ruleFile = 'rules.yml', note = 'Run: promtool test rules rules.test.yml'): string {
   const tests = alerts.flatMap((g) => g.alerts.flatMap((a) => a.tests)).map(testGroup);
-  return yamlText({ rule_files: ['rules.yml'], evaluation_interval: STEP, tests }, `${GENERATED_HEADER}\nRun: promtool test rules rules.test.yml`);
+  return yamlText({ rule_files: [ruleFile], evaluation_interval: STEP, tests }, `${GENERATED_HEADER}\n${note}`);
 }

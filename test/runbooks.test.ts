@@ -1,7 +1,8 @@
 /**
  * Every runbook link an alert carries leads somewhere: for the example config and for a config that
  * turns every policy (and every XID class) on, each generated alert's runbook_url points at
- * docs/runbooks.md and its anchor is a heading there (GitHub's anchor for a heading).
+ * docs/runbooks.md and its anchor is a heading there (GitHub's anchor for a heading); so does each
+ * alert of the scale example's scale/rules/central.yml (the VictoriaMetrics engine's self-checks).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { loadConfig } from '../src/config/load.js';
 import { policiesSchema } from '../src/config/policies.js';
 import { knownKeysAt } from '../src/config/schema-keys.js';
 import { generateRules, RULES_FILE } from '../rules-gen/generate.js';
+import { SCALE_FILES } from '../rules-gen/scale/topology.js';
+import { SCALE_EXAMPLE } from '../rules-gen/testing/scale-support.js';
 import { EXAMPLE_CONFIG, SMALL_LAYOUT, tempDirWith } from '../rules-gen/testing/test-support.js';
 import { ROOT } from './cli.js';
 
@@ -44,9 +47,9 @@ function everythingEnabled(path: string[] = []): Record<string, unknown> {
   return out;
 }
 
-async function runbookUrls(configFile: string): Promise<{ alert: string; url: string }[]> {
+async function runbookUrls(configFile: string, rulesFile: string = RULES_FILE): Promise<{ alert: string; url: string }[]> {
   const files = generateRules(await loadConfig(configFile));
-  const rules = parse(files.get(RULES_FILE) ?? '') as { groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[] };
+  const rules = parse(files.get(rulesFile) ?? '') as { groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[] };
   return rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [{ alert: r.alert, url: r.annotations?.runbook_url ?? '' }] : [])));
 }
 
@@ -64,11 +67,12 @@ describe('docs/runbooks.md', () => {
   });
 
   it.each([
-    ['the example config', async () => EXAMPLE_CONFIG],
-    ['a config with every policy on', everythingOnConfig],
-  ])('has a section for every alert generated for %s', async (_name, configFile) => {
+    ['the example config', async () => EXAMPLE_CONFIG, RULES_FILE],
+    ['a config with every policy on', everythingOnConfig, RULES_FILE],
+    ["the scale example's central rules (VictoriaMetrics engine)", async () => SCALE_EXAMPLE, SCALE_FILES.centralRules],
+  ])('has a section for every alert generated for %s', async (_name, configFile, rulesFile) => {
     const anchors = await runbookAnchors();
-    const links = await runbookUrls(await configFile());
+    const links = await runbookUrls(await configFile(), rulesFile);
     expect(links.length).toBeGreaterThan(20);
     for (const { alert, url } of links) {
       const [base, anchor] = url.split('#');
@@ -81,7 +85,7 @@ describe('docs/runbooks.md', () => {
 
   it('gives every alert section what it means, how to confirm, what to do and when to escalate', async () => {
     const text = await readFile(RUNBOOKS, 'utf8');
-    const links = await runbookUrls(await everythingOnConfig());
+    const links = [...(await runbookUrls(await everythingOnConfig())), ...(await runbookUrls(SCALE_EXAMPLE, SCALE_FILES.centralRules))];
     for (const alert of new Set(links.map((l) => l.alert))) {
       const section = text.split(/^## /m).find((s) => s.startsWith(`${alert}\n`)) ?? '';
       for (const part of ['**Meaning.**', '**Confirm.**', '**Act.**', '**Escalate**']) expect(section, `${alert}: ${part}`).toContain(part);

@@ -1,17 +1,19 @@
 /**
  * The monitoring pipeline itself: exporters down, failing, stale or missing, and Prometheus and
- * Alertmanager self-checks (standard series of those servers, allow-listed in allowed-series.ts).
+ * Alertmanager self-checks (standard series of those servers, allow-listed in allowed-series.ts; the
+ * VictoriaMetrics engine's are in vm-self-checks.ts).
  */
 import { EXPORTER_METRICS } from '../../src/catalog/metrics.js';
 import { alertRule, expectedAlert, type AlertSpec } from '../alert-builder.js';
-import { clock, constant, eventCases, levelCases } from '../cases.js';
+import { clock, constant, levelCases } from '../cases.js';
 import type { GenContext } from '../context.js';
-import { by, num, on, quote, range, seconds, selector, type Matcher } from '../promql.js';
+import { by, num, on, seconds, selector, type Matcher } from '../promql.js';
 import { RECORDING } from '../../src/catalog/recording-names.js';
 import { at, runOf, seriesText, stepsOf, values } from '../timeline.js';
 import type { GeneratedAlert } from '../types.js';
 import { pickLabels, variantsOf } from '../variants.js';
 import { nodeLabelsFor } from './gpu-labels.js';
+import { selfChecks } from './self-checks.js';
 
 const upOf = (ctx: GenContext, matchers: Matcher[]) => selector('up', [{ label: 'job', op: '=', value: ctx.scrapeJobName }, ...matchers]);
 
@@ -184,78 +186,30 @@ function absentTests(ctx: GenContext, spec: AlertSpec, matchers: Matcher[], scop
   });
 }
 
-/** Series of Prometheus or Alertmanager themselves carry no cluster label unless their scrape adds one. */
-function inMonitoringCluster(ctx: GenContext, expr: string): string {
-  return `label_replace(\n  ${expr},\n  "cluster", ${quote(ctx.monitoringCluster)}, "cluster", ""\n)`;
-}
-
-interface SelfCheck {
-  name: string;
-  metric: string;
-  kind: 'counter' | 'level';
-  by: string[];
-  /** Test labels of the input series, besides instance and job. */
-  extra: Record<string, string>;
-  summary: string;
-  description: string;
-}
-
-function selfChecks(ctx: GenContext, server: 'prometheus' | 'alertmanager', checks: SelfCheck[]): GeneratedAlert[] {
-  const policy = server === 'prometheus' ? ctx.policies.prometheusSelfCheck : ctx.policies.alertmanagerSelfCheck;
-  if (!policy.enabled) return [];
-  const instance = server === 'prometheus' ? 'localhost:9090' : 'localhost:9093';
-  return checks.map((c) => {
-    const inner =
-      c.kind === 'counter'
-        ? `max ${by(['cluster', 'instance', ...c.by])} (increase(${c.metric}${range(policy.window)})) > 0`
-        : `max ${by(['cluster', 'instance', ...c.by])} (${c.metric}) == 0`;
-    const spec: AlertSpec = {
-      name: c.name,
-      expr: inMonitoringCluster(ctx, inner),
-      for: policy.for,
-      severity: policy.severity,
-      text: {
-        summary: (s) => `${c.summary} (${s.label('instance')})`,
-        description: (s) => `${c.description.replace('WINDOW', policy.window)} Instance ${s.label('instance')}, cluster ${s.label('cluster')}.`,
-      },
-    };
-    const series = seriesText(c.metric, { instance, job: server, ...c.extra });
-    const labels = { cluster: ctx.monitoringCluster, instance, ...c.extra };
-    const tests =
-      c.kind === 'counter'
-        ? eventCases(ctx, spec, '', { series, labels, window: policy.window, appearsWithFirstEvent: false })
-        : levelCases(ctx, spec, '', { series: [{ series, bad: constant(0), good: constant(1) }], labels, value: 0 });
-    return { rule: alertRule(ctx, spec), tests };
-  });
-}
-
 export function prometheusSelfCheck(ctx: GenContext): GeneratedAlert[] {
-  return selfChecks(ctx, 'prometheus', [
+  return selfChecks(ctx, ctx.policies.prometheusSelfCheck, { job: 'prometheus', instance: 'localhost:9090' }, [
     {
       name: 'PrometheusRuleEvaluationFailures',
-      metric: 'prometheus_rule_evaluation_failures_total',
+      series: [{ metric: 'prometheus_rule_evaluation_failures_total', extra: { rule_group: '/etc/prometheus/rules/gpuwatch.yml;gpuwatch-gpu-health' } }],
       kind: 'counter',
       by: ['rule_group'],
-      extra: { rule_group: '/etc/prometheus/rules/gpuwatch.yml;gpuwatch-gpu-health' },
       summary: 'Prometheus fails to evaluate rules',
       description:
         'Rules of a group failed to evaluate in the last WINDOW, repeatedly: its alerts and recorded series are missing. The Prometheus log names the rule and the error.',
     },
     {
       name: 'PrometheusNotificationsDropped',
-      metric: 'prometheus_notifications_dropped_total',
+      series: [{ metric: 'prometheus_notifications_dropped_total', extra: {} }],
       kind: 'counter',
       by: [],
-      extra: {},
       summary: 'Prometheus drops alert notifications',
       description: 'Prometheus dropped alerts on their way to Alertmanager in the last WINDOW, repeatedly: alerts may not reach anyone.',
     },
     {
       name: 'PrometheusConfigReloadFailed',
-      metric: 'prometheus_config_last_reload_successful',
-      kind: 'level',
+      series: [{ metric: 'prometheus_config_last_reload_successful', extra: {} }],
+      kind: 'zero',
       by: [],
-      extra: {},
       summary: 'Prometheus failed to reload its configuration',
       description: 'The last configuration reload failed, so Prometheus runs an older configuration and rule set.',
     },
@@ -263,22 +217,20 @@ export function prometheusSelfCheck(ctx: GenContext): GeneratedAlert[] {
 }
 
 export function alertmanagerSelfCheck(ctx: GenContext): GeneratedAlert[] {
-  return selfChecks(ctx, 'alertmanager', [
+  return selfChecks(ctx, ctx.policies.alertmanagerSelfCheck, { job: 'alertmanager', instance: 'localhost:9093' }, [
     {
       name: 'AlertmanagerNotificationsFailing',
-      metric: 'alertmanager_notifications_failed_total',
+      series: [{ metric: 'alertmanager_notifications_failed_total', extra: { integration: 'webhook' } }],
       kind: 'counter',
       by: ['integration'],
-      extra: { integration: 'webhook' },
       summary: 'Alertmanager fails to deliver notifications',
       description: 'Notifications to a receiver failed in the last WINDOW, repeatedly: check that the gpuwatch router is up and reachable.',
     },
     {
       name: 'AlertmanagerConfigReloadFailed',
-      metric: 'alertmanager_config_last_reload_successful',
-      kind: 'level',
+      series: [{ metric: 'alertmanager_config_last_reload_successful', extra: {} }],
+      kind: 'zero',
       by: [],
-      extra: {},
       summary: 'Alertmanager failed to reload its configuration',
       description: 'The last configuration reload failed, so Alertmanager routes with an older configuration.',
     },

@@ -2,7 +2,8 @@
  * The generated scale/ files load, unchanged, in the real programs: both rule files in promtool and
  * in vmalert (its generated command line with -dryRun), the vmagent shards' scrape config in vmagent
  * (-dryRun), and each Prometheus shard's and the central Prometheus's config (with the rule files
- * they name) in promtool. A broken rule file fails the same check.
+ * they name) in promtool. A broken rule file fails the same check. central.yml passes the promtool
+ * tests of the VictoriaMetrics engine's self-checks (central.test.yml), and a wrong condition fails them.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +35,23 @@ describe('the generated rule files', () => {
   it('load in promtool check rules', async () => {
     const r = await runTool('promtool', ['check', 'rules', SCALE_FILES.perNodeRules, SCALE_FILES.centralRules], vm.dir);
     expect(r.code, r.output).toBe(0);
+  });
+
+  it("central.yml passes the engine self-checks' promtool tests, central.test.yml", async () => {
+    const r = await runTool('promtool', ['test', 'rules', 'central.test.yml'], join(vm.dir, 'scale/rules'), 60_000);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.code, r.output).toBe(0);
+  });
+
+  it('fails those tests when a self-check reads the wrong condition', async () => {
+    const dir = await writeArtifacts(vm.files);
+    const central = vm.files.get(SCALE_FILES.centralRules) ?? '';
+    const broken = central.replace('(vmalert_config_last_reload_successful) == 0', '(vmalert_config_last_reload_successful) == 1');
+    expect(broken).not.toBe(central);
+    await writeFile(join(dir, SCALE_FILES.centralRules), broken);
+    const r = await runTool('promtool', ['test', 'rules', 'central.test.yml'], join(dir, 'scale/rules'), 60_000);
+    expect(r.output).toContain('VmalertConfigReloadFailed');
+    expect(r.code).not.toBe(0);
   });
 
   it("load in vmalert, with vmalert's generated command line and -dryRun", async () => {

@@ -2,36 +2,44 @@
  * The `scale/` files `gpuwatch generate` writes when gpuwatch.yaml has a `scale:` section: the split
  * rule files, each shard's scrape config, the central layer's config and `topology.json` with every
  * process's command line (scale/README.md shows the same as shell commands). Nothing without it.
+ * Where central.yml has alerts prometheus/rules.yml lacks (the engine's self-checks), their promtool
+ * tests are `scale/rules/central.test.yml`.
  *
  * Prometheus engine: every shard is a Prometheus keeping its `hashmod` share of the nodes (on the
  * `node` label, so one node's series all land on one shard), evaluating the per-node rules and
  * remote-writing everything to the central Prometheus, which evaluates the central rules and
  * notifies every Alertmanager. VictoriaMetrics engine: the vmagent shards share one scrape config
- * and split its targets by `-promscrape.cluster.*` (one target per node); vmalert evaluates both
- * rule files against VictoriaMetrics (vmagent evaluates no rules).
+ * and split its targets by `-promscrape.cluster.*` (one target per node) — VictoriaMetrics, vmalert
+ * and the shards themselves among them; vmalert evaluates both rule files against VictoriaMetrics
+ * (vmagent evaluates no rules), central.yml with vmalert's self-checks instead of Prometheus's.
  */
 import type { GenContext } from '../context.js';
-import { rulesYaml } from '../rules-file.js';
-import { scrapeJob, serviceScrapeJobs, serviceTargets, type ServiceTargets, type Worker } from '../scrape.js';
+import { alertGroups, type AlertGroup } from '../alerts.js';
+import { ruleGroups, rulesYaml } from '../rules-file.js';
+import { unitTestsYaml } from '../unit-tests.js';
+import { reachable, scrapeJob, serviceScrapeJob, serviceScrapeJobs, serviceTargets, type ServiceTargets, type Worker } from '../scrape.js';
 import type { ArtifactFiles, RuleGroup } from '../types.js';
 import { GENERATED_HEADER, yamlText } from '../yaml-text.js';
 import { scaleReadme } from './readme.js';
 import { splitRuleGroups } from './split.js';
-import { evaluationInterval, SCALE_FILES, scaleTopology, type Topology } from './topology.js';
+import { evaluationInterval, SCALE_FILES, scaleTopology, VM_ENGINE_JOBS, type Topology } from './topology.js';
 
 /** The label the Prometheus shards hash: one node, one shard. */
 export const SHARD_LABEL = 'node';
 
 /** The `scale/` files; empty without a `scale:` section. */
-export function scaleFiles(ctx: GenContext, recording: RuleGroup[], alerts: RuleGroup[]): ArtifactFiles {
+export function scaleFiles(ctx: GenContext, recording: RuleGroup[], alerts: AlertGroup[]): ArtifactFiles {
   const scale = ctx.loaded.config.scale;
   if (!scale) return new Map();
-  const split = splitRuleGroups(recording, alerts);
+  const central = scale.engine === 'prometheus' ? alerts : alertGroups(ctx, scale.engine);
+  const split = splitRuleGroups(recording, ruleGroups([], central));
   const topology = scaleTopology(ctx, scale);
   const files: ArtifactFiles = new Map([
     [SCALE_FILES.perNodeRules, rulesYaml(split.perNode)],
     [SCALE_FILES.centralRules, rulesYaml(split.central)],
   ]);
+  const engineOnly = alertsNotIn(central, alerts);
+  if (engineOnly.length > 0) files.set(SCALE_FILES.centralTests, unitTestsYaml(engineOnly, 'central.yml', CENTRAL_TESTS_NOTE));
   if (scale.engine === 'victoriametrics') {
     files.set(
       SCALE_FILES.vmagentScrape,
@@ -49,6 +57,15 @@ export function scaleFiles(ctx: GenContext, recording: RuleGroup[], alerts: Rule
   files.set(SCALE_FILES.topology, `${JSON.stringify(topologyJson(topology), null, 2)}\n`);
   files.set(SCALE_FILES.readme, scaleReadme(topology));
   return files;
+}
+
+const CENTRAL_TESTS_NOTE =
+  "The tests of the alerts central.yml has and prometheus/rules.yml has not (the engine's self-checks); prometheus/rules.test.yml tests the others.\nRun in scale/rules: promtool test rules central.test.yml";
+
+/** The groups of `groups` with only the alerts `others` has none of (by name); groups left empty go. */
+function alertsNotIn(groups: AlertGroup[], others: AlertGroup[]): AlertGroup[] {
+  const known = new Set(others.flatMap((g) => g.alerts.map((a) => a.rule.alert)));
+  return groups.map((g) => ({ name: g.name, alerts: g.alerts.filter((a) => !known.has(a.rule.alert)) })).filter((g) => g.alerts.length > 0);
 }
 
 const globalSection = (ctx: GenContext) => ({ scrape_interval: ctx.loaded.config.exporter.interval, evaluation_interval: evaluationInterval(ctx) });
@@ -103,12 +120,21 @@ function alertmanagerTarget(url: string) {
   };
 }
 
-/** The one scrape config of every vmagent shard: the exporters and the services. */
+/** The one scrape config of every vmagent shard: the exporters, the services and the engine's own processes. */
 export function vmagentScrapeConfig(ctx: GenContext, topology: Topology, target = layoutAddress) {
   return {
     global: { scrape_interval: ctx.loaded.config.exporter.interval },
-    scrape_configs: [scrapeJob(ctx, target), ...serviceScrapeJobs(ctx, scaleServiceTargets(ctx, topology))],
+    scrape_configs: [scrapeJob(ctx, target), ...serviceScrapeJobs(ctx, scaleServiceTargets(ctx, topology)), ...vmEngineScrapeJobs(ctx, topology)],
   };
+}
+
+/** VictoriaMetrics, vmalert and every vmagent shard on their listen addresses: the series the vmalert self-checks read. */
+export function vmEngineScrapeJobs(ctx: GenContext, topology: Topology) {
+  if (topology.engine !== 'victoriametrics') return [];
+  return (Object.keys(VM_ENGINE_JOBS) as (keyof typeof VM_ENGINE_JOBS)[])
+    .map((role) => ({ job: VM_ENGINE_JOBS[role], targets: topology.processes.filter((p) => p.role === role).map((p) => reachable(p.listen)) }))
+    .filter((j) => j.targets.length > 0)
+    .map((j) => serviceScrapeJob(ctx, j.job, j.targets));
 }
 
 function topologyJson(t: Topology) {

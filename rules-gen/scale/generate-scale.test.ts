@@ -10,9 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { generateRules } from '../generate.js';
-import { ALERTMANAGER_FILE } from '../paths.js';
+import { ALERTMANAGER_FILE, RULES_FILE } from '../paths.js';
 import { EXAMPLE_CONFIG, runTool, writeArtifacts } from '../testing/test-support.js';
 import { generatedIn, SCALE_EXAMPLE, scaleExampleCopy, scalePaths, topologyOf } from '../testing/scale-support.js';
+import { unknownMetricNames } from '../../src/testing/promql/metric-names.js';
+import { isAllowedMetric } from '../testing/allowed-series.js';
 import { SHARD_LABEL } from './files.js';
 import { SCALE_FILES } from './topology.js';
 
@@ -39,6 +41,7 @@ describe('gpuwatch generate with scale:', () => {
     const files = await generatedIn(await scaleExampleCopy());
     expect(scalePaths(files)).toEqual([
       SCALE_FILES.readme,
+      SCALE_FILES.centralTests,
       SCALE_FILES.centralRules,
       SCALE_FILES.perNodeRules,
       SCALE_FILES.topology,
@@ -65,6 +68,53 @@ describe('gpuwatch generate with scale:', () => {
     const shards = t.processes.filter((p) => p.role === 'shard').map((p) => p.args.filter((a) => a.startsWith('-promscrape.cluster.')));
     expect(shards).toEqual([0, 1].map((i) => ['-promscrape.cluster.membersCount=2', `-promscrape.cluster.memberNum=${i}`]));
     expect(new Set(t.processes.map((p) => p.listen)).size).toBe(t.processes.length);
+  });
+
+  it('victoriametrics: vmagent also scrapes VictoriaMetrics, vmalert and every shard, labelled with the monitoring cluster', async () => {
+    const files = await generatedIn(await scaleExampleCopy({ scale: { engine: 'victoriametrics', shards: 3, listenHost: '0.0.0.0', basePort: 30000 } }));
+    const scrape = parse(files.get(SCALE_FILES.vmagentScrape) ?? '') as {
+      scrape_configs: { job_name: string; honor_labels?: boolean; static_configs: { targets: string[]; labels: Record<string, string> }[] }[];
+    };
+    const jobs = Object.fromEntries(scrape.scrape_configs.map((j) => [j.job_name, j]));
+    expect(Object.fromEntries(['victoriametrics', 'vmalert', 'vmagent'].map((name) => [name, jobs[name]?.static_configs]))).toEqual({
+      victoriametrics: [{ targets: ['127.0.0.1:30000'], labels: { cluster: 'pai-small' } }],
+      vmalert: [{ targets: ['127.0.0.1:30001'], labels: { cluster: 'pai-small' } }],
+      vmagent: [{ targets: ['127.0.0.1:30004', '127.0.0.1:30005', '127.0.0.1:30006'], labels: { cluster: 'pai-small' } }],
+    });
+    expect(jobs.vmalert?.honor_labels).toBe(true);
+  });
+
+  it('victoriametrics: central.yml has the engine self-checks instead of the Prometheus ones; prometheus/rules.yml keeps its own', async () => {
+    const files = await generatedIn(await scaleExampleCopy());
+    const alertNames = (path: string) =>
+      (parse(files.get(path) ?? '') as { groups: { rules: { alert?: string }[] }[] }).groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
+    const central = alertNames(SCALE_FILES.centralRules);
+    const main = alertNames(RULES_FILE);
+    const engine = [
+      'VmalertRuleEvaluationFailures',
+      'VmalertNotificationsFailing',
+      'VmalertConfigReloadFailed',
+      'VmagentRemoteWriteFailing',
+      'VictoriaMetricsReadOnly',
+    ];
+    expect(central.filter((a) => !main.includes(a))).toEqual(engine);
+    expect(main.filter((a) => !central.includes(a))).toEqual([
+      'PrometheusRuleEvaluationFailures',
+      'PrometheusNotificationsDropped',
+      'PrometheusConfigReloadFailed',
+    ]);
+    expect(central).toContain('AlertmanagerNotificationsFailing');
+    const exprs = (parse(files.get(SCALE_FILES.centralRules) ?? '') as { groups: { rules: { expr: string }[] }[] }).groups.flatMap((g) =>
+      g.rules.map((r) => r.expr),
+    );
+    expect(exprs.flatMap((e) => unknownMetricNames(e, isAllowedMetric))).toEqual([]);
+  });
+
+  it('prometheus: central.yml has the same alerts as prometheus/rules.yml, and no central.test.yml', async () => {
+    const files = await generatedIn(await scaleExampleCopy({ scale: { engine: 'prometheus' } }));
+    expect(files.has(SCALE_FILES.centralTests)).toBe(false);
+    expect(files.get(SCALE_FILES.centralRules)).toContain('alert: PrometheusNotificationsDropped');
+    expect(files.get(SCALE_FILES.centralRules)).not.toContain('alert: Vmalert');
   });
 
   it('prometheus: each shard keeps its hashmod share of the nodes by the node label and remote-writes to the central Prometheus', async () => {

@@ -17,6 +17,7 @@ export const CONFIG_PLACEHOLDER = '{config}';
 export const SCALE_FILES = {
   perNodeRules: 'scale/rules/per-node.yml',
   centralRules: 'scale/rules/central.yml',
+  centralTests: 'scale/rules/central.test.yml',
   centralPrometheus: 'scale/central/prometheus.yml',
   shardPrometheus: (i: number) => `scale/shard-${i}/prometheus.yml`,
   vmagentScrape: 'scale/vmagent/scrape.yml',
@@ -25,6 +26,9 @@ export const SCALE_FILES = {
 } as const;
 
 export type ProcessRole = 'store' | 'rules' | 'shard' | 'router' | 'alertmanager';
+
+/** The scrape job names of the VictoriaMetrics engine's processes, by role (the vmagent scrape config's jobs, the self-checks' `job`). */
+export const VM_ENGINE_JOBS = { store: 'victoriametrics', rules: 'vmalert', shard: 'vmagent' } as const satisfies Partial<Record<ProcessRole, string>>;
 
 export interface ScaleProcess {
   name: string;

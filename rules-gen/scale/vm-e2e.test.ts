@@ -4,15 +4,26 @@
  * vmalert evaluating both rule files against it. Each node's exporter is scraped by exactly one
  * shard, each node's series arrive in VictoriaMetrics once (one series per GPU, one sample per
  * scrape), and vmalert evaluates every generated group without an error, recording per-node and
- * cluster-wide series.
+ * cluster-wide series. vmagent scrapes VictoriaMetrics, vmalert and both shards too, and since the
+ * Alertmanager's port has nothing listening, vmalert's self-check VmalertNotificationsFailing fires
+ * (with a 10 s window and a 2 s `for`), and none of the other engine self-checks does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORDING } from '../../src/catalog/recording-names.js';
+import { eventually } from '../../src/testing/eventually.js';
 import { byNode, evaluatedGroups, NODES, nodesWith, ruleErrors, RunningTopology } from '../testing/scale-e2e.js';
 
 const topology = new RunningTopology();
 
-beforeAll(() => topology.start('victoriametrics'), 90_000);
+const ENGINE_ALERTS = [
+  'VmalertRuleEvaluationFailures',
+  'VmalertNotificationsFailing',
+  'VmalertConfigReloadFailed',
+  'VmagentRemoteWriteFailing',
+  'VictoriaMetricsReadOnly',
+];
+
+beforeAll(() => topology.start('victoriametrics', { prometheusSelfCheck: { window: '10s', for: '2s' } }), 90_000);
 afterAll(() => topology.stop());
 
 describe('the VictoriaMetrics topology, as generated', () => {
@@ -42,4 +53,25 @@ describe('the VictoriaMetrics topology, as generated', () => {
     expect((await topology.query(RECORDING.clusterUtilization)).map((s) => s.metric.cluster)).toEqual(['pai-small']);
     expect(byNode(await topology.query(`count by (node) (${RECORDING.gpuUtilizationByJob})`))).toEqual(nodesWith((n) => n.gpus));
   });
+
+  it('scrapes VictoriaMetrics, vmalert and both vmagent shards as jobs of their own', async () => {
+    const up = await topology.query('up{job=~"victoriametrics|vmalert|vmagent"}');
+    const targets = (job: string) =>
+      up
+        .filter((s) => s.metric.job === job && s.value[1] === '1' && s.metric.cluster === 'pai-small')
+        .map((s) => s.metric.instance)
+        .sort();
+    expect(targets('victoriametrics')).toEqual(topology.listenOf('store'));
+    expect(targets('vmalert')).toEqual(topology.listenOf('rules'));
+    expect(targets('vmagent')).toEqual([...topology.listenOf('shard')].sort());
+  });
+
+  it('fires VmalertNotificationsFailing for the Alertmanager nobody listens on, and no other engine self-check', async () => {
+    const notifier = (topology.processes.find((p) => p.role === 'rules')?.args ?? []).find((a) => a.startsWith('-notifier.url='))?.slice(14);
+    const firing = () => topology.query(`ALERTS{alertstate="firing", alertname=~"${ENGINE_ALERTS.join('|')}"}`);
+    const alerts = await eventually(async () => ((await firing()).length > 0 ? firing() : undefined), 20_000, 'VmalertNotificationsFailing firing');
+    expect(alerts.map((a) => [a.metric.alertname, a.metric.instance, a.metric.addr])).toEqual([
+      ['VmalertNotificationsFailing', topology.listenOf('rules')[0], `${notifier}/api/v2/alerts`],
+    ]);
+  }, 30_000);
 });

@@ -15,6 +15,13 @@ export const STANDARD_SERIES: Readonly<Record<string, string>> = {
   prometheus_config_last_reload_successful: 'Prometheus: whether the last config reload worked',
   alertmanager_notifications_failed_total: 'Alertmanager: failed notifications per integration',
   alertmanager_config_last_reload_successful: 'Alertmanager: whether the last config reload worked',
+  vmalert_alerting_rules_error: "vmalert: 1 when an alerting rule's last evaluation failed",
+  vmalert_recording_rules_error: "vmalert: 1 when a recording rule's last evaluation failed",
+  vmalert_alerts_send_errors_total: 'vmalert: failed sends of alerts per Alertmanager (addr)',
+  vmalert_config_last_reload_successful: 'vmalert: whether the last rule-file reload worked',
+  vmagent_remotewrite_packets_dropped_total: 'vmagent: remote-write packets the store refused, dropped',
+  vmagent_remotewrite_pending_data_bytes: 'vmagent: remote-write data not yet sent',
+  vm_storage_is_read_only: 'VictoriaMetrics: 1 when low free disk made the storage read-only',
 };
 
 const recorded = new Set<string>(Object.values(RECORDING));

@@ -42,12 +42,18 @@ export class RunningTopology {
   groupNames: string[] = [];
   storeUrl = '';
 
-  /** Generates the topology for `engine` with two shards and starts everything but routers and Alertmanagers; resolves once every node's series and both kinds of recording are in the store. */
-  async start(engine: 'prometheus' | 'victoriametrics'): Promise<void> {
+  /**
+   * Generates the topology for `engine` with two shards (and `policies:`, if given) and starts
+   * everything but routers and Alertmanagers; resolves once every node's series and both kinds of
+   * recording are in the store.
+   */
+  async start(engine: 'prometheus' | 'victoriametrics', policies?: Record<string, unknown>): Promise<void> {
     const [exporterPort, alertmanagerPort] = [await freePort(), await freePort()];
     const basePort = await freePortRange(scalePortCount({ shards: 2, routers: 1, alertmanagers: ['x'] }));
     const scale = { engine, shards: 2, routers: 1, alertmanagers: [`http://127.0.0.1:${alertmanagerPort}`], basePort };
-    const files = await generatedIn(await scaleExampleCopy({ scale, exporter: { interval: '1s' }, cluster: { exporterPort } }, LAYOUT));
+    const files = await generatedIn(
+      await scaleExampleCopy({ scale, exporter: { interval: '1s' }, cluster: { exporterPort }, ...(policies ? { policies } : {}) }, LAYOUT),
+    );
     const out = await writeArtifacts(files);
     this.groupNames = [SCALE_FILES.perNodeRules, SCALE_FILES.centralRules].flatMap((f) =>
       (parse(files.get(f) ?? '') as { groups: { name: string }[] }).groups.map((g) => g.name),

@@ -18,15 +18,18 @@ export interface ExampleChanges {
   exporter?: Record<string, unknown>;
   /** Merged into the (one) cluster. */
   cluster?: Record<string, unknown>;
+  /** The `policies:` section. */
+  policies?: Record<string, unknown>;
 }
 
 /** The scale example's gpuwatch.yaml with `changes`, and its layout (or `layout`), in a temporary directory. */
 export async function scaleExampleCopy(changes: ExampleChanges = {}, layout?: string): Promise<string> {
   const text = await readFile(SCALE_EXAMPLE, 'utf8');
-  const doc = parse(text) as { clusters: Record<string, unknown>[]; exporter?: Record<string, unknown>; scale?: unknown };
+  const doc = parse(text) as { clusters: Record<string, unknown>[]; exporter?: Record<string, unknown>; scale?: unknown; policies?: unknown };
   if (changes.scale) doc.scale = changes.scale;
   if (changes.exporter) doc.exporter = { ...doc.exporter, ...changes.exporter };
   if (changes.cluster) doc.clusters = [{ ...doc.clusters[0], ...changes.cluster }];
+  if (changes.policies) doc.policies = changes.policies;
   const config = Object.keys(changes).length === 0 ? text : stringify(doc);
   return tempDirWith({
     'gpuwatch.yaml': config,

@@ -179,7 +179,11 @@ export const policiesSchema = strictSection({
   }),
   /** A layout.yaml worker has no exporter at all: no scrape target and no series. */
   exporterAbsent: strictSection({ ...common({ for: '15m', severity: 3 }), overrides: clusterOverridesNoThreshold }),
-  /** Prometheus itself: rule evaluation failures, dropped notifications, a failed config reload. */
+  /**
+   * Prometheus itself: rule evaluation failures, dropped notifications, a failed config reload. With
+   * `scale: {engine: victoriametrics}` the same knobs drive scale/rules/central.yml's checks of the
+   * engine that takes Prometheus's place: vmalert, the vmagent shards and VictoriaMetrics.
+   */
   prometheusSelfCheck: strictSection({ ...common({ for: '15m', severity: 2 }), window: duration.default('10m') }),
   /** Alertmanager itself: failed notifications, a failed config reload. */
   alertmanagerSelfCheck: strictSection({ ...common({ for: '15m', severity: 2 }), window: duration.default('10m') }),
