@@ -59,6 +59,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     (await import('../rule-service/cli.js')).registerRuleServiceCommands(program);
     (await import('../alertmanager/cli.js')).registerRouterCommand(program);
     (await import('../rules-gen/cli.js')).registerGenerateCommand(program);
+    (await import('../rules-gen/layout-metrics/command.js')).registerLayoutMetricsCommand(program);
     (await import('../stack/cli.js')).registerStackCommand(program);
     (await import('../rightsize/cli.js')).registerRightsizeCommand(program);
   }

@@ -85,27 +85,38 @@ export function jobRules(): RecordingRule[] {
   ];
 }
 
+/** One layout constant: a recorded series name, its labels and its value. */
+export interface LayoutConstant {
+  record: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
 /**
  * layout.yaml as series: the GPUs each worker and each cluster (its workers) should have. Constants, so they exist
  * even when a node or its exporter reports nothing, which is what the capacity alerts compare with.
  */
-export function layoutRules(ctx: GenContext): RecordingRule[] {
-  const perCluster = ctx.loaded.clusters.map((c): RecordingRule => ({
+export function layoutConstants(ctx: GenContext): LayoutConstant[] {
+  const perCluster = ctx.loaded.clusters.map((c): LayoutConstant => ({
     record: R.clusterGpusExpected,
-    expr: `vector(${c.layoutData.nodes.filter((n) => n.isWorker).reduce((sum, n) => sum + n.expectedGpus, 0)})`,
     labels: { cluster: c.name },
+    value: c.layoutData.nodes.filter((n) => n.isWorker).reduce((sum, n) => sum + n.expectedGpus, 0),
   }));
-  const perNode = ctx.workers.map((w): RecordingRule => ({
-    record: R.layoutNodeGpus,
-    expr: `vector(${w.expectedGpus})`,
-    labels: { cluster: w.cluster, node: w.node },
-  }));
+  const perNode = ctx.workers.map((w): LayoutConstant => ({ record: R.layoutNodeGpus, labels: { cluster: w.cluster, node: w.node }, value: w.expectedGpus }));
   return [...perCluster, ...perNode];
 }
 
+/** The layout constants as recording rules (`vector(N)` with the labels). */
+export function layoutRules(ctx: GenContext): RecordingRule[] {
+  return layoutConstants(ctx).map((c) => ({ record: c.record, expr: `vector(${c.value})`, labels: c.labels }));
+}
+
+/** The recording group of the layout constants. */
+export const LAYOUT_GROUP = 'gpuwatch-layout';
+
 export function recordingGroups(ctx: GenContext): RuleGroup[] {
   return [
-    { name: 'gpuwatch-layout', rules: layoutRules(ctx) },
+    { name: LAYOUT_GROUP, rules: layoutRules(ctx) },
     { name: 'gpuwatch-recording-gpu', rules: gpuRules() },
     { name: 'gpuwatch-recording-cluster', rules: clusterRules() },
     { name: 'gpuwatch-recording-jobs', rules: jobRules() },

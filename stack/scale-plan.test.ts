@@ -55,6 +55,7 @@ describe('gpuwatch stack --scale, planned', () => {
     const processes = scaledProcesses(scaleTopology(createContext(config), scaleSection(config)), '/etc/gpuwatch.yaml', ['/usr/bin/node', 'cli.js']);
     expect(processes.map((p) => p.name)).toEqual([
       'victoria-metrics',
+      'layout-metrics',
       'alertmanager-0',
       'alertmanager-1',
       'router-0',

@@ -47,8 +47,8 @@ const ENGINES: Record<string, Engine> = {
   alertmanager: { binaries: ['prometheus-alertmanager', 'alertmanager'], debianPackage: 'prometheus-alertmanager', readyPath: '/-/ready' },
 };
 
-/** Start order: the store, the Alertmanagers, the routers they notify, then rule evaluation and the shards. */
-const START_ORDER: readonly ProcessRole[] = ['store', 'alertmanager', 'router', 'rules', 'shard'];
+/** Start order: the store, the layout constants, the Alertmanagers, the routers they notify, then rule evaluation and the shards. */
+const START_ORDER: readonly ProcessRole[] = ['store', 'layout', 'alertmanager', 'router', 'rules', 'shard'];
 
 /** Where the topology's relative paths (rule files, data/) are: the stack's generated directory. */
 export const scaledDataDir = (plan: StackPlan) => join(plan.generatedDir, 'data');

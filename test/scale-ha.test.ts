@@ -68,9 +68,9 @@ afterAll(async () => {
 
 describe('the scaled topology under gpuwatch stack --scale, with an Alertmanager and a router killed mid-way', () => {
   it('starts every process of the topology, and the two Alertmanagers form one gossip cluster', async () => {
-    // Every process of topology.json: the store, vmalert, 2 routers, 2 Alertmanagers, 2 shards.
+    // Every process of topology.json: the store, vmalert, 2 routers, 2 Alertmanagers, 2 shards, the layout constants.
     const names = stack.topology.processes.map((p) => p.name);
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(9);
     expect([...stack.processes.keys()].sort()).toEqual([...names].sort());
     expect(stack.exporters).toHaveLength(3);
     expect(stack.ruleService).toBeDefined();

@@ -22,6 +22,7 @@ import type { ArtifactFiles, RuleGroup } from '../types.js';
 import { GENERATED_HEADER, yamlText } from '../yaml-text.js';
 import { scaleReadme } from './readme.js';
 import { splitRuleGroups } from './split.js';
+import { LAYOUT_GROUP } from '../recording.js';
 import { evaluationInterval, SCALE_FILES, scaleTopology, VM_ENGINE_JOBS, type Topology } from './topology.js';
 
 /** The label the Prometheus shards hash: one node, one shard. */
@@ -32,7 +33,9 @@ export function scaleFiles(ctx: GenContext, recording: RuleGroup[], alerts: Aler
   const scale = ctx.loaded.config.scale;
   if (!scale) return new Map();
   const central = scale.engine === 'prometheus' ? alerts : alertGroups(ctx, scale.engine);
-  const split = splitRuleGroups(recording, ruleGroups([], central));
+  // vmalert: the layout constants are scraped from gpuwatch layout-metrics, not recorded (topology.ts).
+  const recorded = scale.engine === 'prometheus' ? recording : recording.filter((g) => g.name !== LAYOUT_GROUP);
+  const split = splitRuleGroups(recorded, ruleGroups([], central));
   const topology = scaleTopology(ctx, scale);
   const files: ArtifactFiles = new Map([
     [SCALE_FILES.perNodeRules, rulesYaml(split.perNode)],
@@ -124,9 +127,24 @@ function alertmanagerTarget(url: string) {
 export function vmagentScrapeConfig(ctx: GenContext, topology: Topology, target = layoutAddress) {
   return {
     global: { scrape_interval: ctx.loaded.config.exporter.interval },
-    scrape_configs: [scrapeJob(ctx, target), ...serviceScrapeJobs(ctx, scaleServiceTargets(ctx, topology)), ...vmEngineScrapeJobs(ctx, topology)],
+    scrape_configs: [
+      scrapeJob(ctx, target),
+      ...serviceScrapeJobs(ctx, scaleServiceTargets(ctx, topology)),
+      ...vmEngineScrapeJobs(ctx, topology),
+      ...layoutScrapeJob(ctx, topology),
+    ],
   };
 }
+
+/** The layout constants from gpuwatch layout-metrics, labelled as the gpuwatch-layout rules label them: cluster and node only. */
+function layoutScrapeJob(ctx: GenContext, topology: Topology) {
+  const targets = topology.processes.filter((p) => p.role === 'layout').map((p) => reachable(p.listen));
+  if (targets.length === 0) return [];
+  // No job or instance label: on an alert that label would read as an OpenPAI job.
+  return [{ ...serviceScrapeJob(ctx, LAYOUT_SCRAPE_JOB, targets), metric_relabel_configs: [{ action: 'labeldrop', regex: 'job|instance' }] }];
+}
+
+export const LAYOUT_SCRAPE_JOB = 'gpuwatch-layout';
 
 /** VictoriaMetrics, vmalert and every vmagent shard on their listen addresses: the series the vmalert self-checks read. */
 export function vmEngineScrapeJobs(ctx: GenContext, topology: Topology) {

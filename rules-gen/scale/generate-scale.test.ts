@@ -57,6 +57,7 @@ describe('gpuwatch generate with scale:', () => {
       'alertmanager-1',
       'vmagent-shard-0',
       'vmagent-shard-1',
+      'layout-metrics',
     ]);
     const vmalert = t.processes.find((p) => p.name === 'vmalert')?.args ?? [];
     expect(vmalert.filter((a) => a.startsWith('-rule=') || a.startsWith('-notifier.url='))).toEqual([

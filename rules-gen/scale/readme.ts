@@ -8,6 +8,7 @@ const ROLE_TITLES: Record<ScaleProcess['role'], string> = {
   router: 'Alert routers (one database)',
   alertmanager: 'Alertmanagers (gossip)',
   shard: 'Shards',
+  layout: 'Layout constants (scraped by the shards)',
 };
 
 const shellQuote = (arg: string) => (/^[\w@%+=:,./{}[\]-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);

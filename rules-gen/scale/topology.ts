@@ -25,7 +25,7 @@ export const SCALE_FILES = {
   readme: 'scale/README.md',
 } as const;
 
-export type ProcessRole = 'store' | 'rules' | 'shard' | 'router' | 'alertmanager';
+export type ProcessRole = 'store' | 'rules' | 'shard' | 'router' | 'alertmanager' | 'layout';
 
 /** The scrape job names of the VictoriaMetrics engine's processes, by role (the vmagent scrape config's jobs, the self-checks' `job`). */
 export const VM_ENGINE_JOBS = { store: 'victoriametrics', rules: 'vmalert', shard: 'vmagent' } as const satisfies Partial<Record<ProcessRole, string>>;
@@ -77,6 +77,8 @@ export function scaleTopology(ctx: GenContext, scale: ScaleConfig): Topology {
     ),
     ...alertmanagerProcesses(scale.alertmanagers, (i) => at(gossipBase + i)),
     ...Array.from({ length: scale.shards }, (_, i) => (vm ? vmagentShard(scale, i, at(shardBase + i), remoteWriteUrl) : prometheusShard(i, at(shardBase + i)))),
+    // vmalert would send one query per layout rule (one per worker): the shards scrape the constants instead.
+    ...(vm ? [layoutMetrics(at(shardBase + scale.shards))] : []),
   ];
   return { engine: scale.engine, storeUrl, remoteWriteUrl, alertmanagers: scale.alertmanagers, processes };
 }
@@ -101,6 +103,10 @@ function victoriaMetricsCentral(ctx: GenContext, scale: ScaleConfig, at: Address
       `-httpListenAddr=${at(1)}`,
     ]),
   ];
+}
+
+function layoutMetrics(listen: string): ScaleProcess {
+  return process('layout-metrics', 'layout', 'gpuwatch', listen, ['layout-metrics', '--config', CONFIG_PLACEHOLDER, '--listen', listen]);
 }
 
 function prometheusCentral(at: Address): ScaleProcess {

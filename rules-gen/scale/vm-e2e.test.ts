@@ -54,6 +54,21 @@ describe('the VictoriaMetrics topology, as generated', () => {
     expect(byNode(await topology.query(`count by (node) (${RECORDING.gpuUtilizationByJob})`))).toEqual(nodesWith((n) => n.gpus));
   });
 
+  it('has the layout constants from gpuwatch layout-metrics, labelled as the layout rules label them (no job, no instance)', async () => {
+    const perNode = await eventually(
+      async () => {
+        const found = await topology.query(RECORDING.layoutNodeGpus);
+        return found.length === NODES.length ? found : undefined;
+      },
+      20_000,
+      'the layout constants',
+    );
+    expect(byNode(perNode)).toEqual(nodesWith((n) => n.gpus));
+    expect(perNode.map((s) => Object.keys(s.metric).sort())).toEqual(NODES.map(() => ['__name__', 'cluster', 'node']));
+    const cluster = await topology.query(RECORDING.clusterGpusExpected);
+    expect(cluster.map((s) => [s.metric, Number(s.value[1])])).toEqual([[{ __name__: RECORDING.clusterGpusExpected, cluster: 'pai-small' }, 20]]);
+  });
+
   it('scrapes VictoriaMetrics, vmalert and both vmagent shards as jobs of their own', async () => {
     const up = await topology.query('up{job=~"victoriametrics|vmalert|vmagent"}');
     const targets = (job: string) =>

@@ -12,7 +12,7 @@ import { scalePortCount } from '../../src/config/scale.js';
 import { stopChild } from '../../stack/external.js';
 import { ROOT } from '../../test/cli.js';
 import { freePort, freePortRange } from '../../test/ports.js';
-import { SCALE_FILES, type ScaleProcess } from '../scale/topology.js';
+import { CONFIG_PLACEHOLDER, SCALE_FILES, type ScaleProcess } from '../scale/topology.js';
 import { generatedIn, scaleExampleCopy, topologyOf } from './scale-support.js';
 import { writeArtifacts } from './test-support.js';
 import { eventually } from '../../src/testing/eventually.js';
@@ -51,9 +51,8 @@ export class RunningTopology {
     const [exporterPort, alertmanagerPort] = [await freePort(), await freePort()];
     const basePort = await freePortRange(scalePortCount({ shards: 2, routers: 1, alertmanagers: ['x'] }));
     const scale = { engine, shards: 2, routers: 1, alertmanagers: [`http://127.0.0.1:${alertmanagerPort}`], basePort };
-    const files = await generatedIn(
-      await scaleExampleCopy({ scale, exporter: { interval: '1s' }, cluster: { exporterPort }, ...(policies ? { policies } : {}) }, LAYOUT),
-    );
+    const configDir = await scaleExampleCopy({ scale, exporter: { interval: '1s' }, cluster: { exporterPort }, ...(policies ? { policies } : {}) }, LAYOUT);
+    const files = await generatedIn(configDir);
     const out = await writeArtifacts(files);
     this.groupNames = [SCALE_FILES.perNodeRules, SCALE_FILES.centralRules].flatMap((f) =>
       (parse(files.get(f) ?? '') as { groups: { name: string }[] }).groups.map((g) => g.name),
@@ -68,6 +67,10 @@ export class RunningTopology {
     }
     this.processes = topologyOf(files).processes;
     for (const p of this.processes.filter((x) => ['store', 'rules', 'shard'].includes(x.role))) this.spawn(p.command, p.args, out);
+    for (const p of this.processes.filter((x) => x.role === 'layout')) {
+      const args = p.args.map((a) => (a === CONFIG_PLACEHOLDER ? join(configDir, 'gpuwatch.yaml') : a));
+      this.spawn(process.execPath, ['--import', 'tsx', 'cli/gpuwatch.ts', ...args], ROOT);
+    }
     this.storeUrl = `http://${this.listenOf('store')[0]}`;
     const arrived = async () => Object.keys(byNode(await this.query('count by (node) (gpuwatch_gpu_utilization_ratio)'))).length === NODES.length;
     // Every GPU's job recording too: a shard evaluates its rules on its own clock, so right after the

@@ -6,8 +6,8 @@
  * `gpuwatch generate` writes what it always has (one Prometheus) and no `scale/` files.
  *
  * The addresses in the generated command lines are `listenHost` and consecutive ports from
- * `basePort` (the central store, then vmalert, the routers, the Alertmanagers' gossip ports and the
- * shards, in that order; see rules-gen/scale/topology.ts).
+ * `basePort` (the central store, then vmalert, the routers, the Alertmanagers' gossip ports, the
+ * shards and `gpuwatch layout-metrics`, in that order; see rules-gen/scale/topology.ts).
  */
 import { z } from 'zod';
 import { httpUrl, portNumber } from './fields.js';
@@ -54,9 +54,9 @@ export const scaleSchema = z
     }
   });
 
-/** Ports the generated processes take from basePort: the store, vmalert, the routers, the Alertmanagers' gossip, the shards. */
+/** Ports the generated processes take from basePort: the store, vmalert, the routers, the Alertmanagers' gossip, the shards, the layout constants. */
 export function scalePortCount(s: { shards: number; routers: number; alertmanagers: readonly string[] }): number {
-  return 2 + s.routers + s.alertmanagers.length + s.shards;
+  return 2 + s.routers + s.alertmanagers.length + s.shards + 1;
 }
 
 export type ScaleConfig = z.output<typeof scaleSchema>;
