@@ -12,6 +12,7 @@
  */
 
 export const CLUSTER = 'bench';
+const STATES = ['ok', 'reset_required', 'not_ready', 'unknown_error'];
 const REASONS = ['hw_thermal_slowdown', 'sw_thermal_slowdown', 'hw_power_brake_slowdown', 'hw_slowdown'];
 
 export interface Node {
@@ -175,6 +176,13 @@ const allocated = (a: At) =>
     return slot ? [constant(`${gl},${jobLabels(slot.id)},pod="train-${slot.id}-worker-${slot.part}",namespace="default"`, 1)] : [];
   });
 
+/** One process per allocated GPU, in its job's container. */
+const processMemory = (a: At) =>
+  perGpu(a, (g, gl) => {
+    const slot = jobAt(a.i, g, a.gpus, a.nodes);
+    return slot ? [constant(`${gl},pid="${1000 + g}",job="user${slot.id % 50}~train-${slot.id}",container="worker"`, 2 ** 35)] : [];
+  });
+
 const startTimes = (a: At) =>
   jobsOnNode(a.i, a.gpus, a.nodes).map((j) => constant(`${a.base},${jobLabels(j.id)}`, a.t0 - Math.floor(hash01(j.id) * 10 * 86400)));
 
@@ -196,6 +204,13 @@ const FAMILIES: [string, (a: At) => Shape[]][] = [
     'gpuwatch_gpu_xid_errors_total',
     (a) => (a.i % 100 === 7 ? [{ labels: `${a.base},${gpuLabels(a.n, 0)},xid="13"`, value: (t) => 1 + Math.floor((t - a.t0 + 7200) / 1800) }] : []),
   ],
+  ['gpuwatch_gpu_memory_used_bytes', (a) => perGpu(a, (g, gl) => constant(gl, jobAt(a.i, g, a.gpus, a.nodes) ? 2 ** 36 * (0.2 + 0.7 * hash01(a.i, g, 3)) : 0))],
+  ['gpuwatch_gpu_memory_temperature_celsius', (a) => perGpu(a, (g, gl) => constant(gl, 45 + Math.round(25 * hash01(a.i, g, 5))))],
+  ['gpuwatch_gpu_performance_state', (a) => perGpu(a, (g, gl) => constant(gl, jobAt(a.i, g, a.gpus, a.nodes) ? 0 : 8))],
+  ['gpuwatch_gpu_pcie_replays_total', (a) => perGpu(a, (_g, gl) => constant(gl, 0))],
+  ['gpuwatch_gpu_retired_pages_pending', (a) => perGpu(a, (_g, gl) => constant(gl, 0))],
+  ['gpuwatch_gpu_state', (a) => perGpu(a, (_g, gl) => STATES.map((state) => constant(`${gl},state="${state}"`, state === 'ok' ? 1 : 0)))],
+  ['gpuwatch_gpu_process_memory_used_bytes', processMemory],
   ['gpuwatch_job_gpu_allocated', allocated],
   ['gpuwatch_job_start_time_seconds', startTimes],
   ['gpuwatch_node_gpus', (a) => [constant(a.base, a.i % 400 === 0 ? a.gpus - 1 : a.gpus)]],
