@@ -9,7 +9,10 @@
  * `prometheus_rule_group_last_duration_seconds`, the median over several reads of Prometheus's own
  * /metrics, one evaluation interval apart. Goal: every group under 1 s.
  *
- * Runs alone: npx tsx bench/rules-eval.ts
+ * The cluster and its series are bench/synthetic-cluster.ts's (bench/scale.ts measures VictoriaMetrics
+ * over the same model). Also reports Prometheus's RSS and the size of its TSDB directory.
+ *
+ * Runs alone: npx tsx bench/rules-eval.ts [--nodes 1250] [--reads 5] (or GPUWATCH_BENCH_NODES=…)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -23,6 +26,8 @@ import { loadConfig } from '../src/config/load.js';
 import { generateRules, RULES_FILE, SCRAPE_FILE } from '../rules-gen/generate.js';
 import { freePort } from '../test/ports.js';
 import { stopChild } from '../stack/external.js';
+import { dirBytes, MB, median, numericOptions, run, sleep } from './bench-util.js';
+import { CLUSTER, jobSummary, layoutYaml, syntheticSeries, type JobSummary } from './synthetic-cluster.js';
 
 export interface RulesEvalOptions {
   nodes: number;
@@ -46,165 +51,14 @@ export interface RulesEvalResult {
   /** Per rule group: median, min and max of its last evaluation duration, seconds. */
   groups: { group: string; rules: number; medianSeconds: number; minSeconds: number; maxSeconds: number }[];
   prometheusRssMb: number;
+  /** The TSDB directory (backfilled blocks, head and WAL) after the reads. */
+  prometheusDiskMb: number;
+  jobs: JobSummary;
   /** The rules with the longest last evaluation (from /api/v1/rules), slowest first. */
   slowestRules: { group: string; rule: string; seconds: number }[];
 }
 
-const DEFAULTS: RulesEvalOptions = { nodes: 1250, gpusPerNode: 8, historyHours: 2, stepSeconds: 30, evaluationSeconds: 30, reads: 5 };
-const CLUSTER = 'bench';
-const REASONS = ['hw_thermal_slowdown', 'sw_thermal_slowdown', 'hw_power_brake_slowdown', 'hw_slowdown'];
-
-// ---------------------------------------------------------------- the synthetic cluster
-
-interface Node {
-  name: string;
-  ip: string;
-}
-
-const nodeAt = (i: number): Node => ({
-  name: `node-${String(i).padStart(4, '0')}`,
-  ip: `10.${100 + Math.floor(i / 62500)}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`,
-});
-
-function layoutYaml(nodes: number, gpus: number): string {
-  const lines = ['machine-sku:', `  gpu${gpus}:`, `    computing-device: {type: nvidia.com/gpu, model: H100, count: ${gpus}}`, 'machine-list:'];
-  for (let i = 0; i < nodes; i++) {
-    const n = nodeAt(i);
-    lines.push(`  - {hostname: ${n.name}, hostip: ${n.ip}, machine-type: gpu${gpus}, pai-worker: "true"}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** A deterministic 0..1 value from integers (no Math.random: runs are comparable). */
-function hash01(...parts: number[]): number {
-  let h = 2166136261;
-  for (const p of parts) h = Math.imul(h ^ p, 16777619) >>> 0;
-  return (h % 10007) / 10007;
-}
-
-/** One series of a family: its label text and its value at a Unix time (seconds). */
-interface Shape {
-  labels: string;
-  value(t: number): number;
-}
-
-interface Series extends Shape {
-  name: string;
-}
-
-/**
- * Every series the generated rules read, per GPU and per node, as the exporter (with the generated
- * scrape config), Prometheus and kube-state-metrics would produce them. 90% of nodes run one job on
- * all their GPUs; a few GPUs run hot, throttle, count ECC errors or XIDs, so alerts fire too.
- */
-function* syntheticSeries(nodes: number, gpus: number, t0: number): Generator<Series> {
-  const families: [string, (i: number, n: Node, base: string) => Shape[]][] = [
-    [
-      'gpuwatch_gpu_utilization_ratio',
-      (i, n, base) =>
-        perGpu(i, n, gpus, (g, gl) => ({
-          labels: `${base},${gl}`,
-          value: (t) => (jobOn(i) ? 0.3 + 0.6 * hash01(i, g, Math.floor(t / 600)) * (i % 40 === 0 ? 0.05 : 1) : 0),
-        })),
-    ],
-    [
-      'gpuwatch_gpu_temperature_celsius',
-      (i, n, base) =>
-        perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 300 === 0 && g === 0 ? 91 : 40 + Math.round(30 * hash01(i, g))) })),
-    ],
-    [
-      'gpuwatch_gpu_clock_event_active',
-      (i, n, base) =>
-        perGpu(i, n, gpus, (_g, gl) =>
-          REASONS.map((reason, r) => ({ labels: `${base},${gl},reason="${reason}"`, value: () => (i % 500 === 0 && r === 0 ? 1 : 0) })),
-        ),
-    ],
-    [
-      'gpuwatch_gpu_ecc_errors_total',
-      (i, n, base) =>
-        perGpu(i, n, gpus, (_g, gl) =>
-          ['corrected', 'uncorrected'].flatMap((type) =>
-            ['volatile', 'aggregate'].map((scope) => ({
-              labels: `${base},${gl},type="${type}",scope="${scope}"`,
-              value: (t) => (type === 'corrected' && i % 100 === 0 ? Math.floor((t - t0) / 10) + 5000 : 0),
-            })),
-          ),
-        ),
-    ],
-    ['gpuwatch_gpu_row_remap_pending', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl}`, value: () => 0 }))],
-    ['gpuwatch_gpu_row_remap_failed', (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl}`, value: () => 0 }))],
-    [
-      'gpuwatch_gpu_retired_pages_total',
-      (i, n, base) => perGpu(i, n, gpus, (_g, gl) => ['sbe', 'dbe'].map((cause) => ({ labels: `${base},${gl},cause="${cause}"`, value: () => 0 }))),
-    ],
-    [
-      'gpuwatch_gpu_external_processes',
-      (i, n, base) => perGpu(i, n, gpus, (g, gl) => ({ labels: `${base},${gl}`, value: () => (i % 200 === 0 && g === 1 ? 1 : 0) })),
-    ],
-    [
-      'gpuwatch_gpu_xid_errors_total',
-      (i, n, base) => (i % 100 === 7 ? [{ labels: `${base},${gpuLabels(n, 0)},xid="13"`, value: (t) => 1 + Math.floor((t - t0 + 7200) / 1800) }] : []),
-    ],
-    [
-      'gpuwatch_job_gpu_allocated',
-      (i, n, base) =>
-        jobOn(i) ? perGpu(i, n, gpus, (_g, gl) => ({ labels: `${base},${gl},${jobLabels(i)},pod="job-${i}-0",namespace="default"`, value: () => 1 })) : [],
-    ],
-    [
-      'gpuwatch_job_start_time_seconds',
-      (i, _n, base) => (jobOn(i) ? [{ labels: `${base},${jobLabels(i)}`, value: () => t0 - Math.floor(hash01(i) * 10 * 86400) }] : []),
-    ],
-    ['gpuwatch_node_gpus', (i, _n, base) => [{ labels: base, value: () => (i % 400 === 0 ? gpus - 1 : gpus) }]],
-    ['gpuwatch_node_expected_gpus', (_i, _n, base) => [{ labels: base, value: () => gpus }]],
-    ['gpuwatch_exporter_build_info', (_i, _n, base) => [{ labels: `${base},version="0.1.0",backend="nvml"`, value: () => 1 }]],
-    [
-      'gpuwatch_exporter_source_up',
-      (_i, _n, base) => ['gpu', 'attribution', 'host'].map((source) => ({ labels: `${base},source="${source}"`, value: () => 1 })),
-    ],
-    [
-      'gpuwatch_exporter_last_success_timestamp_seconds',
-      (_i, _n, base) => ['gpu', 'attribution', 'host'].map((source) => ({ labels: `${base},source="${source}"`, value: (t) => t - 5 })),
-    ],
-    ['gpuwatch_node_filesystem_size_bytes', (_i, _n, base) => filesystems(base, () => 2 ** 41)],
-    ['gpuwatch_node_filesystem_available_bytes', (i, _n, base) => filesystems(base, (m) => 2 ** 41 * (m === 2 ? 0.3 : 0.2 + 0.7 * hash01(i, m)))],
-    ['gpuwatch_node_memory_total_bytes', (_i, _n, base) => [{ labels: base, value: () => 2 ** 41 }]],
-    ['gpuwatch_node_memory_available_bytes', (i, _n, base) => [{ labels: base, value: () => 2 ** 41 * (0.1 + 0.8 * hash01(i, 99)) }]],
-    ['up', (_i, _n, base) => [{ labels: `${base},job="gpuwatch"`, value: () => 1 }]],
-    [
-      'kube_node_status_condition',
-      (_i, n) => [{ labels: `node="${n.name}",condition="Ready",status="true",job="kube-state-metrics",instance="10.96.0.20:8080"`, value: () => 1 }],
-    ],
-  ];
-  for (const [name, make] of families) {
-    for (let i = 0; i < nodes; i++) {
-      const n = nodeAt(i);
-      const base = `cluster="${CLUSTER}",node="${n.name}",instance="${n.ip}:9445"`;
-      for (const s of make(i, n, base)) yield { ...s, name };
-    }
-  }
-}
-
-const jobOn = (i: number) => i % 10 !== 9;
-const jobLabels = (i: number) => `job="user${i % 50}~train-${i}",user="user${i % 50}",vc="vc${i % 5}",priority="${['prod', 'test', 'oppo'][i % 3] ?? 'test'}"`;
-const gpuLabels = (n: Node, g: number) => `gpu="${g}",uuid="GPU-${n.name}-${g}"`;
-
-function perGpu(_i: number, n: Node, gpus: number, make: (g: number, gl: string) => Shape | Shape[]): Shape[] {
-  const out: Shape[] = [];
-  for (let g = 0; g < gpus; g++) out.push(...[make(g, gpuLabels(n, g))].flat());
-  return out;
-}
-
-function filesystems(base: string, size: (mount: number) => number): Shape[] {
-  const mounts = [
-    ['/', 'ext4', '/dev/nvme0n1p2'],
-    ['/data', 'xfs', '/dev/nvme1n1'],
-    ['/mnt/shared', 'nfs4', 'nfs-server:/export/shared'],
-  ];
-  return mounts.map(([mountpoint, fstype, device], m) => ({
-    labels: `${base},mountpoint="${mountpoint}",fstype="${fstype}",device="${device}"`,
-    value: () => size(m),
-  }));
-}
+export const RULES_EVAL_DEFAULTS: RulesEvalOptions = { nodes: 1250, gpusPerNode: 8, historyHours: 2, stepSeconds: 30, evaluationSeconds: 30, reads: 5 };
 
 // ---------------------------------------------------------------- history and the live target
 
@@ -267,18 +121,6 @@ function serveTarget(opts: RulesEvalOptions, t0: number): Promise<{ server: Serv
 
 // ---------------------------------------------------------------- processes
 
-function run(cmd: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${stderr}`))));
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** rule group → value of a per-group metric in Prometheus's /metrics. */
 function perGroup(text: string, metric: string): Map<string, number> {
   const found = new Map<string, number>();
@@ -287,16 +129,10 @@ function perGroup(text: string, metric: string): Map<string, number> {
   return found;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
-};
-
 // ---------------------------------------------------------------- the benchmark
 
 export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): Promise<RulesEvalResult> {
-  const opts = { ...DEFAULTS, ...options };
+  const opts = { ...RULES_EVAL_DEFAULTS, ...options };
   const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-bench-rules-'));
   const children: ChildProcess[] = [];
   let target: Server | undefined;
@@ -360,6 +196,7 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
       rssMb = Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? 0) / 2 ** 20;
       if (i < opts.reads - 1) await sleep(opts.evaluationSeconds * 1000);
     }
+    const prometheusDiskMb = (await dirBytes(join(dir, 'data'))) / MB;
     const api = (await (await fetch(`http://127.0.0.1:${port}/api/v1/rules`)).json()) as {
       data: { groups: { name: string; rules: { name: string; evaluationTime: number }[] }[] };
     };
@@ -380,6 +217,8 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
       backfillSeconds,
       groups,
       prometheusRssMb: rssMb,
+      prometheusDiskMb,
+      jobs: jobSummary(opts.nodes, opts.gpusPerNode),
       slowestRules,
     };
   } finally {
@@ -389,12 +228,17 @@ export async function benchRulesEval(options: Partial<RulesEvalOptions> = {}): P
   }
 }
 
+/** The job model's figures, the multi-GPU share first: the issue asks for about 30%. */
+export const jobLine = (j: JobSummary) =>
+  `jobs: ${j.jobs} on ${j.allocated} of ${j.gpus} GPUs; ${((100 * j.inMultiGpuJobs) / j.gpus).toFixed(1)}% of GPUs in multi-GPU jobs, ${((100 * j.idle) / j.gpus).toFixed(1)}% idle`;
+
 /** Prints the result as tables; used here and by `npm run bench`. */
 export function printRulesEval(r: RulesEvalResult): void {
   console.log(`## rule evaluation, ${r.nodes} nodes × ${r.gpus / r.nodes} GPUs (${r.rules} rules), real Prometheus`);
   console.log(
-    `history: ${r.series} series, ${r.samples} samples, backfilled in ${r.backfillSeconds.toFixed(0)} s; Prometheus RSS ${r.prometheusRssMb.toFixed(0)} MB`,
+    `history: ${r.series} series, ${r.samples} samples, backfilled in ${r.backfillSeconds.toFixed(0)} s; Prometheus RSS ${r.prometheusRssMb.toFixed(0)} MB, disk ${r.prometheusDiskMb.toFixed(0)} MB`,
   );
+  console.log(jobLine(r.jobs));
   console.table(
     r.groups.map((g) => ({
       group: g.group,
@@ -410,4 +254,5 @@ export function printRulesEval(r: RulesEvalResult): void {
   console.log(`slowest group ${(slowest * 1000).toFixed(1)} ms: ${slowest < 1 ? 'every group under the 1 s goal' : 'OVER the 1 s goal'}`);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) printRulesEval(await benchRulesEval());
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  printRulesEval(await benchRulesEval(numericOptions({ nodes: 'nodes', reads: 'reads' })));

@@ -6,7 +6,7 @@ import { benchAdmission, printAdmission } from './admission.js';
 import { benchPatterns, printPatterns } from './patterns.js';
 import { benchRightsize, printRightsize } from './rightsize.js';
 import { benchRouter, printRouter } from './router.js';
-import { benchRulesEval, printRulesEval } from './rules-eval.js';
+import { benchScale, printScale } from './scale.js';
 import { benchScrape } from './scrape.js';
 import { benchXmlParse } from './xml-parse.js';
 
@@ -44,9 +44,10 @@ async function main(): Promise<void> {
   console.log('\n## gpuwatch rightsize: 1,000 recurring jobs × 10 runs in a real Prometheus (median of 5)');
   printRightsize(await benchRightsize());
 
-  // Last: it runs a real Prometheus for about seven minutes (five of them waiting for live samples).
+  // Last: one real Prometheus at 10,000 GPUs for about eight minutes (five of them waiting for live
+  // samples), then VictoriaMetrics and vmalert at 100,000 GPUs (bench/scale.ts) for about twenty.
   console.log('');
-  printRulesEval(await benchRulesEval());
+  printScale(await benchScale());
 }
 
 await main();
