@@ -14,6 +14,8 @@ import { loadConfig } from '../src/config/load.js';
 import { scalePortCount } from '../src/config/scale.js';
 import { generateRules } from '../rules-gen/generate.js';
 import { SCALE_FILES, type Topology } from '../rules-gen/scale/topology.js';
+import { createContext } from '../rules-gen/context.js';
+import { layoutRegistry } from '../rules-gen/layout-metrics/series.js';
 import { stopChild } from '../stack/external.js';
 import { freePort, freePortRange } from '../test/ports.js';
 import { dirBytes, MB, median, sleep } from './bench-util.js';
@@ -87,7 +89,8 @@ async function generated(dir: string, opts: VmOptions, notifier: string) {
   const scale = { engine: 'victoriametrics', shards: 1, routers: 1, alertmanagers: [notifier], listenHost: '127.0.0.1', basePort };
   const config = { clusters: [{ name: CLUSTER, layout: 'layout.yaml' }], exporter: { interval: `${opts.stepSeconds}s` }, scale };
   await writeFile(join(dir, 'gpuwatch.yaml'), JSON.stringify(config));
-  const files = generateRules(await loadConfig(join(dir, 'gpuwatch.yaml')));
+  const loaded = await loadConfig(join(dir, 'gpuwatch.yaml'));
+  const files = generateRules(loaded);
   for (const [path, text] of files) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), text);
@@ -96,7 +99,9 @@ async function generated(dir: string, opts: VmOptions, notifier: string) {
   const groups = [SCALE_FILES.perNodeRules, SCALE_FILES.centralRules].flatMap(
     (f) => (parse(files.get(f) ?? '') as { groups: { name: string; rules: { alert?: string }[] }[] }).groups,
   );
-  return { topology, groups };
+  // The topology's gpuwatch layout-metrics serves these for the shards to scrape; here they go in with the live pushes.
+  const layout = await layoutRegistry(createContext(loaded)).metrics();
+  return { topology, groups, layout };
 }
 
 /** An Alertmanager stand-in on loopback: vmalert's notifier needs somewhere that answers. */
@@ -131,13 +136,13 @@ async function waitHealthy(url: string, child: ChildProcess, what: string): Prom
  * is rebuilt once a minute (like rules-eval's live target) so the pusher costs less CPU next to
  * VictoriaMetrics; it is held as ~1 MB chunks.
  */
-function livePusher(url: string, opts: VmOptions, t0: number, maxPushes: number) {
+function livePusher(url: string, opts: VmOptions, t0: number, maxPushes: number, layout: string) {
   const stats = { pushes: 0, late: 0, failed: 0, lastError: '' };
   let stopped = false;
   let cached = { minute: -1, chunks: [] as string[] };
   const body = (t: number) => {
     if (Math.floor(t / 60) !== cached.minute)
-      cached = { minute: Math.floor(t / 60), chunks: [...presentText(syntheticSeries(opts.nodes, opts.gpusPerNode, t0), t)] };
+      cached = { minute: Math.floor(t / 60), chunks: [layout, ...presentText(syntheticSeries(opts.nodes, opts.gpusPerNode, t0), t)] };
     return cached.chunks;
   };
   const loop = (async () => {
@@ -187,7 +192,7 @@ export async function benchVictoriaMetrics(opts: VmOptions): Promise<VmResult> {
   try {
     const notifierPort = await freePort();
     sink = await notifierSink(notifierPort);
-    const { topology, groups } = await generated(dir, opts, `http://127.0.0.1:${notifierPort}`);
+    const { topology, groups, layout } = await generated(dir, opts, `http://127.0.0.1:${notifierPort}`);
     const spawnRole = (role: string) => {
       const p = topology.processes.find((x) => x.role === role);
       if (!p) throw new Error(`topology lists no ${role} process`);
@@ -204,7 +209,7 @@ export async function benchVictoriaMetrics(opts: VmOptions): Promise<VmResult> {
 
     const step = opts.stepSeconds;
     const t0 = Math.ceil(Date.now() / 1000 / step) * step;
-    pusher = livePusher(`${vm.url}/api/v1/import/prometheus`, opts, t0, Math.ceil(3600 / step));
+    pusher = livePusher(`${vm.url}/api/v1/import/prometheus`, opts, t0, Math.ceil(3600 / step), layout);
     const counts: Counts = { series: 0, samples: 0 };
     const started = Date.now();
     const from = t0 - opts.historyHours * 3600;
