@@ -57,7 +57,7 @@ describe('the scale section', () => {
     ['scale: {alertmanagers: []}\n', 'scale.alertmanagers: list at least one Alertmanager URL'],
     ['scale: {alertmanagers: [ftp://a:9093]}\n', 'scale.alertmanagers.0: expected an http:// or https:// URL'],
     ['scale: {alertmanagers: [http://a:9093, http://a:9093]}\n', 'scale.alertmanagers: Alertmanager URLs must be unique'],
-    ['scale: {shards: 100, basePort: 65500}\n', 'scale.basePort: the topology needs 104 ports from 65500, past 65535; lower basePort'],
+    ['scale: {shards: 100, basePort: 65500}\n', 'scale.basePort: the topology needs 105 ports from 65500, past 65535; lower basePort'],
     ['scale: {shard: 2}\n', 'scale.shard: unknown key `shard` — did you mean `shards`?'],
   ])('rejects %j', async (scale, message) => {
     expect(await errorOf(scale)).toContain(message);
