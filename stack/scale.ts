@@ -123,6 +123,7 @@ async function installedBinaries(processes: ScaledProcess[]): Promise<Map<string
 function linkOf(p: ScaledProcess, url: string): string {
   if (p.role === 'alertmanager') return alertmanagerLink(url);
   if (p.role === 'router') return `${url} (on-call board)`;
+  if (p.role === 'layout') return `${url}/metrics`;
   if (p.role === 'store') return p.readyPath === '/health' ? `${url}/vmui` : prometheusLink(url);
   return url;
 }

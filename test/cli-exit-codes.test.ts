@@ -29,6 +29,7 @@ describe('gpuwatch exits 2 on bad input (the real CLI)', () => {
     [['rules', 'export', '--config', MISSING], /nonexistent\/gpuwatch\.yaml: file not found/],
     [['stack', '--config', MISSING], /nonexistent\/gpuwatch\.yaml: file not found/],
     [['stack'], /required option '-c, --config <file>' not specified/],
+    [['layout-metrics', '--config', MISSING], /nonexistent\/gpuwatch\.yaml: file not found/],
   ])('gpuwatch %j', async (args, message) => {
     const result = await runCli(args, { timeoutMs: 60_000 });
     expect(result.stderr).toMatch(message);
@@ -58,7 +59,7 @@ describe('gpuwatch exits 2 on bad input (the real CLI)', () => {
   it('exits non-zero on an unknown command, naming it and listing the commands', async () => {
     const result = await runCli(['downsize']);
     expect(result.stderr).toContain("error: unknown command 'downsize'");
-    for (const command of ['exporter', 'generate', 'router', 'rule-service', 'rules', 'rightsize', 'stack']) {
+    for (const command of ['exporter', 'generate', 'layout-metrics', 'router', 'rule-service', 'rules', 'rightsize', 'stack']) {
       expect(result.stderr).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(result.code).toBe(2);
