@@ -1,18 +1,9 @@
 /** Helpers the rule-evaluation benchmarks share: a child process run to its end, sleeps, medians, a directory's size, size options. */
-import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export function run(cmd: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${stderr}`))));
-  });
-}
+export { runToEnd as run } from '../src/testing/run-to-end.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -20,18 +20,11 @@ import { stopChild } from '../stack/external.js';
 import { freePort, freePortRange } from '../test/ports.js';
 import { dirBytes, MB, median, sleep } from './bench-util.js';
 import { CLUSTER, jobSummary, layoutYaml, syntheticSeries, type JobSummary } from './synthetic-cluster.js';
+import type { RulesEvalOptions } from './rules-eval.js';
 import { historyJsonLines, postChunks, presentText, type Counts } from './vm-import.js';
 
-export interface VmOptions {
-  nodes: number;
-  gpusPerNode: number;
-  historyHours: number;
-  /** Sample spacing of the history and of the live pushes; also the exporter interval of the generated config. */
-  stepSeconds: number;
-  /** vmalert's evaluation interval. */
-  evaluationSeconds: number;
-  /** Reads of vmalert's rules API (one evaluation interval apart) the medians are taken over. */
-  reads: number;
+/** As rules-eval's options; `reads` are of vmalert's /metrics, `evaluationSeconds` vmalert's interval, `stepSeconds` also the live pushes' spacing. */
+export interface VmOptions extends RulesEvalOptions {
   /** Seconds after the first live push before reading: vmalert's 5-minute lookback then holds only live samples. */
   settleSeconds: number;
 }

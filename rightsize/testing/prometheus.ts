@@ -7,25 +7,16 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stopChild } from '../../stack/external.js';
 import { freePort } from '../../test/ports.js';
+import { runToEnd } from '../../src/testing/run-to-end.js';
 
 export interface BackfilledPrometheus {
   url: string;
   stop(): Promise<void>;
 }
 
-function runTool(cmd: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${stderr}`))));
-  });
-}
-
 /** `dir/<openMetrics>` → blocks in `dir/data`. */
 export async function backfill(dir: string, openMetrics: string): Promise<void> {
-  await runTool('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', openMetrics, 'data'], dir);
+  await runToEnd('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', openMetrics, 'data'], dir);
 }
 
 /** Prometheus on `dir/data`; resolves once /-/ready answers (at most 60 s). */
