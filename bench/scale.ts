@@ -16,7 +16,7 @@
  * series, samples, the import's time and rate; the same figures for the Prometheus; the ratios, and
  * what each costs per 1,000 GPUs. Goal: every alerting group under 1 s at 100,000 GPUs.
  *
- * Runs alone: npx tsx bench/scale.ts [--nodes 12500] [--prom-nodes 1250] [--reads 5] [--hours 2]
+ * Runs alone: NODE_OPTIONS=--max-old-space-size=6144 npx tsx bench/scale.ts [--nodes 12500] [--prom-nodes 1250] [--reads 5] [--hours 2]
  * (or GPUWATCH_BENCH_NODES=…, GPUWATCH_BENCH_PROM_NODES=…); try `--nodes 500 --prom-nodes 100 --hours 0.5`
  * first. The full run takes about 20–30 minutes and a few GiB of memory (VictoriaMetrics).
  */
