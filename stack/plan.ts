@@ -10,6 +10,7 @@ import { ConfigError } from '../src/config/yaml-file.js';
 import { createContext } from '../rules-gen/context.js';
 import { RULES_FILE } from '../rules-gen/generate.js';
 import { scrapeJob, serviceScrapeJobs, serviceTargets } from '../rules-gen/scrape.js';
+import type { ExporterTarget } from '../rules-gen/scale/files.js';
 import type { RuleServiceConfig } from '../src/config/rule-service.js';
 
 export interface ExporterPlan {
@@ -86,11 +87,16 @@ export function prometheusArgs(p: StackPlan['prometheus']): string[] {
   return [`--config.file=${p.config}`, `--storage.tsdb.path=${p.dataDir}`, `--web.listen-address=${p.listen}`];
 }
 
+/** A worker's scrape target in the stack: its local replay exporter's address (the layout's, for a worker without one). */
+export function localExporterTarget(plan: StackPlan): ExporterTarget {
+  const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));
+  return (w) => local.get(`${w.cluster}/${w.node}`) ?? w.instance;
+}
+
 /** prometheus.yml for the stack: the generated scrape job pointed at the local exporters, plus the router, the rule service, Prometheus and Alertmanager. */
 export function prometheusConfig(loaded: LoadedConfig, plan: StackPlan, withAlertmanager: boolean): string {
-  const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));
   const ctx = createContext(loaded);
-  const gpuwatch = scrapeJob(ctx, (w) => local.get(`${w.cluster}/${w.node}`) ?? w.instance);
+  const gpuwatch = scrapeJob(ctx, localExporterTarget(plan));
   // The router and rule service at the config's addresses, Prometheus and Alertmanager at the stack's.
   const services = serviceScrapeJobs(ctx, {
     ...serviceTargets(ctx),

@@ -15,7 +15,7 @@ import { shardPrometheusConfig, vmagentScrapeConfig } from '../rules-gen/scale/f
 import { CONFIG_PLACEHOLDER, SCALE_FILES, scaleTopology, type ProcessRole, type ScaleProcess, type Topology } from '../rules-gen/scale/topology.js';
 import type { ArtifactFiles } from '../rules-gen/types.js';
 import { GENERATED_HEADER, yamlText } from '../rules-gen/yaml-text.js';
-import type { StackPlan } from './plan.js';
+import { localExporterTarget, type StackPlan } from './plan.js';
 
 export interface ScaledProcess {
   name: string;
@@ -72,8 +72,7 @@ export function checkSharedRouterDb(loaded: LoadedConfig, routerDb: string, scal
 export function localScrapeFiles(loaded: LoadedConfig, plan: StackPlan, scale: ScaleConfig): ArtifactFiles {
   const ctx = createContext(loaded);
   const topology = scaleTopology(ctx, scale);
-  const local = new Map(plan.exporters.map((e) => [`${e.cluster}/${e.node}`, e.listen]));
-  const target = (w: { cluster: string; node: string; instance: string }) => local.get(`${w.cluster}/${w.node}`) ?? w.instance;
+  const target = localExporterTarget(plan);
   const header = `${GENERATED_HEADER}\nWritten by gpuwatch stack --scale: the exporters are this machine's replays.`;
   if (scale.engine === 'victoriametrics') return new Map([[SCALE_FILES.vmagentScrape, yamlText(vmagentScrapeConfig(ctx, topology, target), header)]]);
   return new Map(

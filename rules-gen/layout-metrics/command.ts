@@ -11,19 +11,21 @@ import { listen, type Listening } from '../../src/http/listen.js';
 import { createLogger } from '../../src/log.js';
 import { exitOnSignals } from '../../src/shutdown.js';
 import { createContext } from '../context.js';
+import { layoutConstants } from '../recording.js';
 import { layoutRegistry } from './series.js';
 
 export const DEFAULT_LAYOUT_METRICS_LISTEN = '127.0.0.1:9449';
 
 export async function serveLayoutMetrics(configFile: string, address: string): Promise<Listening & { series: number }> {
-  const registry = layoutRegistry(createContext(await loadConfig(configFile)));
+  const ctx = createContext(await loadConfig(configFile));
+  const registry = layoutRegistry(ctx);
   const body = await registry.metrics();
   const server = await listen((req, res) => {
     if (req.url === '/metrics') res.writeHead(200, { 'content-type': registry.contentType }).end(body);
     else if (req.url === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     else res.writeHead(404).end('not found: /metrics and /healthz only\n');
   }, address);
-  return { ...server, series: body.split('\n').filter((l) => l && !l.startsWith('#')).length };
+  return { ...server, series: layoutConstants(ctx).length };
 }
 
 export function registerLayoutMetricsCommand(program: Command): void {

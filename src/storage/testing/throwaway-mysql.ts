@@ -3,8 +3,8 @@
  * tests run against the real server without stepping on each other or on real data.
  */
 import { randomBytes } from 'node:crypto';
-import { Kysely, MysqlDialect, sql } from 'kysely';
-import { createPool } from 'mysql2';
+import { sql, type Kysely } from 'kysely';
+import { createDatabaseSql, onMysqlServer } from '../create-database.js';
 import { parseDatabaseUrl } from '../database-url.js';
 
 /** The server tests use; override with GPUWATCH_TEST_MYSQL_URL (its database part is ignored). */
@@ -24,16 +24,8 @@ export async function createThrowawayMysqlDatabase(
   const target = parseDatabaseUrl(serverUrl);
   if (target.dialect !== 'mysql') throw new Error(`not a MySQL URL: ${serverUrl}`);
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const onServer = async (work: (db: Kysely<unknown>) => Promise<unknown>): Promise<void> => {
-    const pool = createPool({ host: target.host, port: target.port, user: target.user, password: target.password, connectionLimit: 1, connectTimeout: 5_000 });
-    const db = new Kysely<unknown>({ dialect: new MysqlDialect({ pool }) });
-    try {
-      await work(db);
-    } finally {
-      await db.destroy();
-    }
-  };
-  await onServer((db) => sql`create database ${sql.id(name)} character set utf8mb4 collate utf8mb4_bin`.execute(db));
+  const onServer = (work: (db: Kysely<unknown>) => Promise<unknown>) => onMysqlServer(target, work).then(() => undefined);
+  await onServer((db) => createDatabaseSql(name).execute(db));
   const auth = target.password === '' ? encodeURIComponent(target.user) : `${encodeURIComponent(target.user)}:${encodeURIComponent(target.password)}`;
   return {
     name,
