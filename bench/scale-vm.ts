@@ -4,7 +4,6 @@
  * cluster of bench/synthetic-cluster.ts, with 2 h of history imported through `/api/v1/import` and
  * live samples pushed through `/api/v1/import/prometheus` every step.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,8 @@ import { generateRules } from '../rules-gen/generate.js';
 import { SCALE_FILES, type Topology } from '../rules-gen/scale/topology.js';
 import { createContext } from '../rules-gen/context.js';
 import { layoutRegistry } from '../rules-gen/layout-metrics/series.js';
-import { stopChild } from '../stack/external.js';
+import { createLogger } from '../src/log.js';
+import { startExternal } from '../stack/external.js';
 import { freePort, freePortRange } from '../test/ports.js';
 import { dirBytes, MB, median, sleep } from './bench-util.js';
 import { CLUSTER, jobSummary, layoutYaml, syntheticSeries, type JobSummary } from './synthetic-cluster.js';
@@ -97,6 +97,8 @@ async function generated(dir: string, opts: VmOptions, notifier: string) {
   return { topology, groups, layout };
 }
 
+const log = createLogger('bench-scale', 'warn');
+
 /** An Alertmanager stand-in on loopback: vmalert's notifier needs somewhere that answers. */
 function notifierSink(port: number): Promise<Server> {
   return new Promise((resolve) => {
@@ -106,21 +108,6 @@ function notifierSink(port: number): Promise<Server> {
     });
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
-}
-
-async function waitHealthy(url: string, child: ChildProcess, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited ${child.exitCode}`);
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await sleep(500);
-  }
-  throw new Error(`${what} not healthy within 60 s`);
 }
 
 /**
@@ -179,26 +166,23 @@ const listed = async (vmalert: string) => ((await (await fetch(`${vmalert}/api/v
 
 export async function benchVictoriaMetrics(opts: VmOptions): Promise<VmResult> {
   const dir = await mkdtemp(join(tmpdir(), 'gpuwatch-bench-vm-'));
-  const children: ChildProcess[] = [];
+  const stops: (() => Promise<void>)[] = [];
   let sink: Server | undefined;
   let pusher: ReturnType<typeof livePusher> | undefined;
   try {
     const notifierPort = await freePort();
     sink = await notifierSink(notifierPort);
     const { topology, groups, layout } = await generated(dir, opts, `http://127.0.0.1:${notifierPort}`);
-    const spawnRole = (role: string) => {
+    // Each as topology.json starts it (only vmalert's interval is the benchmark's), ready once its /health answers.
+    const startRole = async (role: string) => {
       const p = topology.processes.find((x) => x.role === role);
       if (!p) throw new Error(`topology lists no ${role} process`);
       const args = p.args.map((a) => (a.startsWith('-evaluationInterval=') ? `-evaluationInterval=${opts.evaluationSeconds}s` : a));
-      const child = spawn(p.command, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-      child.on('exit', (code) => code && console.error(`${p.name} exited ${code}: ${stderr}`));
-      children.push(child);
-      return { child, url: `http://${p.listen}` };
+      const external = await startExternal(p.name, p.command, args, p.listen, log, { cwd: dir, readyPath: '/health' });
+      stops.push(external.stop);
+      return external;
     };
-    const vm = spawnRole('store');
-    await waitHealthy(`${vm.url}/health`, vm.child, 'victoria-metrics');
+    const vm = await startRole('store');
 
     const step = opts.stepSeconds;
     const t0 = Math.ceil(Date.now() / 1000 / step) * step;
@@ -210,8 +194,7 @@ export async function benchVictoriaMetrics(opts: VmOptions): Promise<VmResult> {
     const importSeconds = (Date.now() - started) / 1000;
     const vmRssAfterImportMb = metricValue(await getText(`${vm.url}/metrics`), 'process_resident_memory_bytes') / MB;
 
-    const vmalert = spawnRole('rules');
-    await waitHealthy(`${vmalert.url}/health`, vmalert.child, 'vmalert');
+    const vmalert = await startRole('rules');
     const notSteady = await steadyState(
       vmalert.url,
       groups.map((g) => g.name),
@@ -249,7 +232,7 @@ export async function benchVictoriaMetrics(opts: VmOptions): Promise<VmResult> {
     };
   } finally {
     await pusher?.stop().catch(() => undefined);
-    for (const child of children.reverse()) await stopChild(child);
+    for (const stop of stops.reverse()) await stop();
     sink?.close();
     await rm(dir, { recursive: true, force: true });
   }
